@@ -1,0 +1,483 @@
+"""Load the bundled raw data into tidy long frames, and build ``data/processed``.
+
+Public functions:
+    load_census(path)            census table (2010 or 2020 layout, xlsx or csv) → long frame
+                                 (census_year, area, sex, age_group, age_start, age_end, population)
+    load_census_areas(path)      one row per census row: code, names, kind, parent, totals
+    load_observations(paths)     observed series → (area, year, indicator, value, unit, source,
+                                 source_note, quality, preferred)
+    load_plan_indicators(path)   plan box 1 baselines as observations (2015, 2020; city level)
+    load_plan_targets(path)      plan targets with comparison direction
+    load_seats(path)             plan box 6: new school places 2021–2025 by area and level
+    load_standards(path)         staffing standards
+    build_processed(out_dir)     write every processed frame (deterministic, byte-identical)
+    read_processed(name)         read a processed frame (building it first if missing)
+
+Census layouts (both from leiii/census, MIT; Dong, Du & Liu 2022):
+    2010: columns ``0岁（男）``, ``1-4岁（女）`` … ``85岁及以上（男）``; codes in ``区划代码``.
+    2020: columns ``男_0岁``, ``女_1到4岁`` … ``男_85岁以上``.
+Rows are kept as published; ``kind`` says whether a row is the nation, a province, a prefecture
+or a county-level unit, derived from its code (GB/T 2260: ``pp0000`` province, ``pppp00``
+prefecture, otherwise county level). Rows without a code (subtotals such as 市辖区) are dropped.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from . import schema as S
+from .config import external_dir, processed_dir, raw_dir
+
+# ------------------------------------------------------------------------------------------
+# errors and atomic writes
+
+
+class DataError(ValueError):
+    """Bad or unreadable input; the message names the file, row/column and the fix."""
+
+
+def write_csv_atomic(df: pd.DataFrame, path: str | Path, **kwargs) -> Path:
+    """Write ``df`` to ``path`` through a temporary file and an atomic rename.
+
+    A failure leaves no half-written file. Line endings are ``\\n`` and floats are written
+    with ``repr`` precision, so writing the same frame twice gives identical bytes.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+            df.to_csv(fh, index=False, lineterminator="\n", **kwargs)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+# ------------------------------------------------------------------------------------------
+# census
+
+_RE_2010 = re.compile(r"^(\d+)(?:-(\d+))?岁(及以上)?[（(](男|女)[）)]$")
+_RE_2020 = re.compile(r"^(男|女)_(\d+)(?:到(\d+))?岁(以上)?$")
+_SEX = {"男": "male", "女": "female"}
+
+
+def _age_label(start: int, end: int | None, open_: bool) -> str:
+    if open_:
+        return f"{start}+"
+    if end is None or end == start:
+        return str(start)
+    return f"{start}-{end}"
+
+
+def _census_age_columns(columns) -> tuple[int, dict[str, tuple[str, str]]]:
+    """Map raw column names to (sex, age_group); detect the layout's census year."""
+    found: dict[str, tuple[str, str]] = {}
+    year = None
+    for col in columns:
+        name = str(col).replace("\n", "").strip()
+        m = _RE_2010.match(name)
+        if m:
+            start, end, open_, sex = m.groups()
+            found[col] = (_SEX[sex], _age_label(int(start), int(end) if end else None, bool(open_)))
+            year = year or 2010
+            continue
+        m = _RE_2020.match(name)
+        if m:
+            sex, start, end, open_ = m.groups()
+            found[col] = (_SEX[sex], _age_label(int(start), int(end) if end else None, bool(open_)))
+            year = year or 2020
+    return (year or 0), found
+
+
+def _read_any(path: Path) -> pd.DataFrame:
+    if path.suffix.lower() in (".xlsx", ".xls"):
+        return pd.read_excel(path)
+    return pd.read_csv(path, encoding="utf-8-sig")
+
+
+def _code_str(values: pd.Series) -> pd.Series:
+    """Codes read as float (511002.0) or str → '511002'; missing → NA."""
+    num = pd.to_numeric(values, errors="coerce")
+    out = num.round().astype("Int64").astype(str)
+    return out.where(num.notna(), pd.NA)
+
+
+def _kind_of(code: str) -> str:
+    if code == "100000":
+        return "nation"
+    if code.endswith("0000"):
+        return "province"
+    if code.endswith("00"):
+        return "prefecture"
+    return "county"
+
+
+def _raw_census(path: Path) -> tuple[pd.DataFrame, int, dict[str, tuple[str, str]]]:
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"{path}: census file not found")
+    df = _read_any(path)
+    year, agecols = _census_age_columns(df.columns)
+    expected = {(sex, g) for sex in S.SEXES for g in S.AGE_GROUP_LABELS}
+    got = set(agecols.values())
+    if not year or got != expected:
+        missing = sorted(expected - got)[:5]
+        raise DataError(
+            f"{path}: not a recognised census layout — expected the 2010 headers (0岁（男）, "
+            f"1-4岁（男）…) or the 2020 headers (男_0岁, 男_1到4岁…) for 19 age groups × 2 sexes; "
+            f"missing e.g. {missing}")
+    if "区划代码" not in df.columns:
+        raise DataError(f"{path}: column 区划代码 (division code) is missing")
+    df = df.copy()
+    df["_code"] = _code_str(df["区划代码"])
+    if year == 2020 and "区县" in df.columns:
+        nation = df["省"].astype(str).eq("全国") if "省" in df.columns else False
+        df.loc[nation & df["_code"].isna(), "_code"] = "100000"
+    df = df[df["_code"].notna()].reset_index(drop=True)
+    return df, year, agecols
+
+
+def load_census(path: str | Path) -> pd.DataFrame:
+    """Census population by area, sex and age group (long).
+
+    Args:
+        path: a census table in the 2010 or the 2020 layout (xlsx or csv).
+
+    Returns:
+        Frame with columns census_year, area, sex, age_group, age_start, age_end, population
+        (persons, at 1 November of the census year; ages in completed years). Rows without a
+        division code (subtotals) are dropped; empty age cells become 0 only if the row's total
+        population is itself 0, otherwise the row is rejected.
+
+    Raises:
+        DataError: unknown layout, missing code column, or an area with empty age cells.
+    """
+    df, year, agecols = _raw_census(Path(path))
+    cols = list(agecols)
+    wide = df[["_code", *cols]].rename(columns={"_code": S.AREA})
+    long = wide.melt(id_vars=[S.AREA], var_name="_col", value_name=S.POPULATION)
+    long[S.POPULATION] = pd.to_numeric(long[S.POPULATION], errors="coerce")
+    bad = long[long[S.POPULATION].isna()]
+    if len(bad):
+        first = bad.iloc[0]
+        raise DataError(f"{path}: area {first[S.AREA]} column '{first['_col']}' is empty or "
+                        f"not a number ({len(bad)} such cells); fill in the count")
+    long[S.SEX] = long["_col"].map(lambda c: agecols[c][0])
+    long[S.AGE_GROUP] = long["_col"].map(lambda c: agecols[c][1])
+    bounds = {g: (a, b) for g, a, b in S.AGE_GROUPS}
+    long[S.AGE_START] = long[S.AGE_GROUP].map(lambda g: bounds[g][0]).astype(int)
+    long[S.AGE_END] = long[S.AGE_GROUP].map(lambda g: bounds[g][1]).astype(int)
+    long[S.CENSUS_YEAR] = year
+    long[S.POPULATION] = long[S.POPULATION].astype(float)
+    order = {g: i for i, g in enumerate(S.AGE_GROUP_LABELS)}
+    long["_o"] = long[S.AGE_GROUP].map(order)
+    long = long.sort_values([S.AREA, S.SEX, "_o"], kind="stable")
+    out = long[[S.CENSUS_YEAR, S.AREA, S.SEX, S.AGE_GROUP, S.AGE_START, S.AGE_END,
+                S.POPULATION]].reset_index(drop=True)
+    dup = out.duplicated([S.AREA, S.SEX, S.AGE_GROUP])
+    if dup.any():
+        raise DataError(f"{path}: area code {out.loc[dup, S.AREA].iloc[0]} appears on more than "
+                        "one row; each code must appear once")
+    return S.CENSUS_SCHEMA.validate(out)
+
+
+_TOTAL_COLS = {2010: ("合计", "男", "女", "地区"), 2020: ("人口数_合计", "人口数_男", "人口数_女", "区县")}
+
+
+def load_census_areas(path: str | Path) -> pd.DataFrame:
+    """One row per coded census row: area, name_zh, kind, province, prefecture, totals.
+
+    Columns: census_year, area, name_zh, kind (nation/province/prefecture/county), province
+    (code), prefecture (code), total, male, female (persons), plus ``crude_birth_rate_permille``
+    and ``crude_death_rate_permille`` (2010 only, as published) and ``registered_population``
+    (2010 only).
+    """
+    df, year, _ = _raw_census(Path(path))
+    tot, male, female, name = _TOTAL_COLS[year]
+    out = pd.DataFrame({
+        S.CENSUS_YEAR: year,
+        S.AREA: df["_code"].astype(str),
+        "name_zh": df[name].astype(str).str.strip(),
+        "total": pd.to_numeric(df[tot], errors="coerce"),
+        "male": pd.to_numeric(df[male], errors="coerce"),
+        "female": pd.to_numeric(df[female], errors="coerce"),
+    })
+    out["kind"] = out[S.AREA].map(_kind_of)
+    out["province"] = out[S.AREA].str[:2] + "0000"
+    out["prefecture"] = out[S.AREA].str[:4] + "00"
+    extra = {"出生率（‰）": "crude_birth_rate_permille", "死亡率（‰）": "crude_death_rate_permille",
+             "户籍人口": "registered_population"}
+    for raw, new in extra.items():
+        out[new] = pd.to_numeric(df[raw], errors="coerce") if raw in df.columns else np.nan
+    return out.reset_index(drop=True)
+
+
+# ------------------------------------------------------------------------------------------
+# observations
+
+_UNITS = {"pct": "percent", "percent": "percent", "permille": "permille", "persons": "persons",
+          "schools": "schools"}
+
+#: Source tiers (data/raw/observed/README.md): official statistics > news agencies quoting them
+#: > third-party compilations. Matched on the source note, case-insensitive, first match wins.
+_TIERS = (
+    (1, ("nbs", "moe", "statistical yearbook", "yearbook", "bulletin", "communique", "统计")),
+    (2, ("news", "yicai", "the paper", "xinhua", "people's daily", "report")),
+)
+
+
+def source_tier(note: str) -> int:
+    """1 official, 2 news quoting official, 3 third-party (compilations, mirrors, encyclopedias)."""
+    text = str(note).lower()
+    if any(w in text for w in ("third-party", "mirror", "encyclopedia", "web article", "q&a")):
+        return 3
+    for tier, words in _TIERS:
+        if any(w in text for w in words):
+            return tier
+    return 3
+
+
+def _area_slugs() -> dict[str, str]:
+    codes = pd.read_csv(external_dir() / "province_codes.csv", dtype=str)
+    slugs = dict(zip(codes["slug"], codes["code"], strict=True))
+    from .areas import load_region  # local import: areas sits below data in the import order
+
+    for name in _region_names():
+        region = load_region(name)
+        slugs.update({a.plan_id: a.code for a in region.areas})
+    return slugs
+
+
+def _region_names() -> list[str]:
+    return sorted(p.stem for p in (external_dir() / "regions").glob("*.toml"))
+
+
+def load_observations(paths: list[str | Path] | None = None) -> pd.DataFrame:
+    """Observed yearly series in the long observations format.
+
+    Args:
+        paths: files with columns year, area, indicator, value, unit, source_url, source_note
+            (the bundled ``data/raw/observed/*.csv`` by default). ``area`` is a slug (``sichuan``,
+            ``zizhong``) mapped to its division code.
+
+    Returns:
+        Columns area, year, indicator, value, unit, source, source_note, quality, preferred.
+        All raw rows are kept; where two sources give the same (area, year, indicator),
+        ``preferred`` marks one by a stated rule: the better source tier (official > news >
+        third-party, see :func:`source_tier`), then the more precise figure (more significant
+        digits), then file order. ``quality`` is "observed" for every bundled row.
+    """
+    if paths is None:
+        paths = sorted((raw_dir() / "observed").glob("*.csv"))
+    slugs = _area_slugs()
+    frames = []
+    for p in paths:
+        df = pd.read_csv(p, dtype={"area": str}, encoding="utf-8-sig")
+        unknown = sorted(set(df["area"]) - set(slugs))
+        if unknown:
+            raise DataError(f"{p}: unknown area(s) {unknown}; add them to "
+                            "data/external/province_codes.csv or a region file")
+        frames.append(pd.DataFrame({
+            S.AREA: df["area"].map(slugs),
+            S.YEAR: df["year"].astype(int),
+            S.INDICATOR: df["indicator"].astype(str),
+            S.VALUE: df["value"].astype(float),
+            S.UNIT: df["unit"].map(lambda u: _UNITS.get(str(u), str(u))),
+            S.SOURCE: df["source_url"].astype(str),
+            S.SOURCE_NOTE: df["source_note"].astype(str),
+            S.QUALITY: "observed",
+        }))
+    obs = pd.concat(frames, ignore_index=True)
+    obs["_tier"] = obs[S.SOURCE_NOTE].map(source_tier)
+    obs["_digits"] = -obs[S.VALUE].map(_significant_digits)
+    obs["_order"] = np.arange(len(obs))
+    keys = [S.AREA, S.YEAR, S.INDICATOR]
+    ranked = obs.sort_values([*keys, "_tier", "_digits", "_order"], kind="stable")
+    obs[S.PREFERRED] = False
+    obs.loc[ranked.drop_duplicates(keys).index, S.PREFERRED] = True
+    obs = obs.drop(columns=["_tier", "_digits", "_order"])
+    obs = obs.sort_values([S.AREA, S.INDICATOR, S.YEAR, S.SOURCE], kind="stable")
+    return S.OBSERVATIONS_SCHEMA.validate(obs.reset_index(drop=True))
+
+
+def _significant_digits(x: float) -> int:
+    s = f"{abs(x):.10g}".replace(".", "").lstrip("0").rstrip("0")
+    return len(s)
+
+
+def preferred(obs: pd.DataFrame) -> pd.DataFrame:
+    """One row per (area, year, indicator): the ``preferred`` rows (all rows if no flag)."""
+    if S.PREFERRED in obs.columns:
+        obs = obs[obs[S.PREFERRED]]
+    return obs.drop_duplicates([S.AREA, S.YEAR, S.INDICATOR])
+
+
+# ------------------------------------------------------------------------------------------
+# plan tables
+
+_PLAN_SOURCE = "Neijiang 14th Five-Year education plan (data/raw/plan/neijiang_14th_fyp_education_plan.txt)"
+
+
+def _plan_codes() -> dict[str, str]:
+    from .areas import load_region
+
+    codes: dict[str, str] = {}
+    for name in _region_names():
+        codes.update({a.plan_id: a.code for a in load_region(name).areas})
+    return codes
+
+
+def load_plan_indicators(path: str | Path | None = None, area: str = "511000") -> pd.DataFrame:
+    """The plan's box 1 (city values for 2015 and 2020) as observations.
+
+    Returns:
+        Observations frame (area, year, indicator, value, unit, source, source_note, quality,
+        preferred); ``unit`` "pct" becomes "percent". Cumulative indicators (teachers added
+        2016–2020) are dated by their last year.
+    """
+    path = Path(path or raw_dir() / "plan" / "plan_indicators_2015_2020.csv")
+    df = pd.read_csv(path)
+    rows = []
+    for _, r in df.iterrows():
+        for year in (2015, 2020):
+            v = r.get(f"value_{year}")
+            if pd.notna(v):
+                rows.append({S.AREA: area, S.YEAR: year, S.INDICATOR: r["indicator_id"],
+                             S.VALUE: float(v), S.UNIT: _UNITS.get(r["unit"], r["unit"]),
+                             S.SOURCE: _PLAN_SOURCE + ", box 1",
+                             S.SOURCE_NOTE: f"{r['indicator_zh']}"
+                             + (f"; {r['note']}" if pd.notna(r["note"]) else ""),
+                             S.QUALITY: "observed", S.PREFERRED: True})
+    return S.OBSERVATIONS_SCHEMA.validate(pd.DataFrame(rows))
+
+
+def load_plan_targets(path: str | Path | None = None, area: str = "511000") -> pd.DataFrame:
+    """Plan targets (box 2 and the text): one row per target.
+
+    Columns: area, indicator, indicator_zh, stage, unit, target_year, target (float; NaN for
+    qualitative targets), target_text, kind (value/qualitative), binding, comparison
+    (at_least/at_most/about), baseline_2020, baseline_2015, source.
+    """
+    path = Path(path or raw_dir() / "plan" / "plan_targets_2025.csv")
+    df = pd.read_csv(path, dtype=str)
+    bad = sorted(set(df["comparison"]) - set(S.COMPARISONS))
+    if bad:
+        raise DataError(f"{path}: column 'comparison' has {bad}; use one of {S.COMPARISONS}")
+    out = pd.DataFrame({
+        S.AREA: area,
+        S.INDICATOR: df["indicator_id"],
+        "indicator_zh": df["indicator_zh"],
+        "stage": df["stage"],
+        S.UNIT: df["unit"].map(lambda u: _UNITS.get(u, u)),
+        S.TARGET_YEAR: 2025,
+        S.TARGET: pd.to_numeric(df["target_2025"], errors="coerce"),
+        "target_text": df["target_2025"],
+        "kind": df["target_kind"],
+        "binding": df["binding"],
+        S.COMPARISON: df["comparison"],
+        "baseline_2020": pd.to_numeric(df["baseline_2020"], errors="coerce"),
+        "baseline_2015": pd.to_numeric(df["baseline_2015"], errors="coerce"),
+        S.SOURCE: _PLAN_SOURCE,
+    })
+    return out
+
+
+_SEAT_LEVELS = {"seats_preschool": "preschool", "seats_compulsory": "compulsory",
+                "seats_senior_general": "senior_general", "seats_vocational": "secondary_vocational"}
+
+
+def load_seats(path: str | Path | None = None) -> pd.DataFrame:
+    """Plan box 6: new school places planned 2021–2025, by area and level.
+
+    Returns:
+        Columns area, level (preschool, compulsory = primary + junior, senior_general,
+        secondary_vocational), seats (places), period ("2021-2025"), source. The city total row
+        is dropped after checking that the areas add up to it.
+
+    Raises:
+        DataError: areas do not add up to the published total.
+    """
+    path = Path(path or raw_dir() / "plan" / "plan_seats_by_area.csv")
+    df = pd.read_csv(path)
+    codes = _plan_codes()
+    unknown = sorted(set(df["area_id"]) - set(codes))
+    if unknown:
+        raise DataError(f"{path}: unknown area_id {unknown}; add it to a region file")
+    total = df[df["area_kind"] == "city_total"]
+    parts = df[df["area_kind"] != "city_total"]
+    for col in [*_SEAT_LEVELS, "seats_total"]:
+        if len(total) and parts[col].sum() != total[col].iloc[0]:
+            raise DataError(f"{path}: column {col}: areas sum to {parts[col].sum()}, the total "
+                            f"row says {total[col].iloc[0]}")
+    long = parts.melt(id_vars=["area_id"], value_vars=list(_SEAT_LEVELS),
+                      var_name="_col", value_name=S.SEATS)
+    out = pd.DataFrame({S.AREA: long["area_id"].map(codes), S.LEVEL: long["_col"].map(_SEAT_LEVELS),
+                        S.SEATS: long[S.SEATS].astype(float), "period": "2021-2025",
+                        S.SOURCE: _PLAN_SOURCE + ", box 6"})
+    return out.sort_values([S.AREA, S.LEVEL], kind="stable").reset_index(drop=True)
+
+
+def load_standards(path: str | Path | None = None) -> pd.DataFrame:
+    """Staffing standards as published (data/raw/standards/staffing_standards.csv)."""
+    path = Path(path or raw_dir() / "standards" / "staffing_standards.csv")
+    return pd.read_csv(path)
+
+
+# ------------------------------------------------------------------------------------------
+# processed data
+
+
+def _census_paths() -> dict[str, Path]:
+    c = raw_dir() / "census"
+    return {"census_2010": c / "census_county_2010.xlsx",
+            "census_2020": c / "census_county_2020_sichuan.csv",
+            "census_2020_provinces": c / "census_province_2020.csv"}
+
+
+def build_processed(out_dir: str | Path | None = None) -> dict[str, Path]:
+    """Rebuild every processed frame from ``data/raw`` (deterministic; byte-identical reruns).
+
+    Writes: census_population.csv (all census rows, both years, long), census_areas.csv,
+    observations.csv (observed series + plan box 1), plan_targets.csv, seats.csv,
+    standards.csv.
+
+    Returns:
+        name → written path.
+    """
+    out = Path(out_dir or processed_dir())
+    pops, areas = [], []
+    for p in _census_paths().values():
+        pops.append(load_census(p))
+        areas.append(load_census_areas(p))
+    pop = pd.concat(pops, ignore_index=True).drop_duplicates([S.CENSUS_YEAR, S.AREA, S.SEX,
+                                                               S.AGE_GROUP])
+    area = pd.concat(areas, ignore_index=True).drop_duplicates([S.CENSUS_YEAR, S.AREA])
+    obs = pd.concat([load_observations(), load_plan_indicators()], ignore_index=True)
+    frames = {
+        "census_population": pop,
+        "census_areas": area,
+        "observations": obs,
+        "plan_targets": load_plan_targets(),
+        "seats": load_seats(),
+        "standards": load_standards(),
+    }
+    return {name: write_csv_atomic(df, out / f"{name}.csv") for name, df in frames.items()}
+
+
+_DTYPES = {S.AREA: str, "province": str, "prefecture": str}
+
+
+def read_processed(name: str, rebuild: bool = False) -> pd.DataFrame:
+    """Read ``data/processed/<name>.csv``, running :func:`build_processed` first if needed."""
+    path = processed_dir() / f"{name}.csv"
+    if rebuild or not path.is_file():
+        build_processed()
+    return pd.read_csv(path, dtype=_DTYPES, keep_default_na=True)

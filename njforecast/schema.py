@@ -1,0 +1,133 @@
+"""Column names, vocabularies and frame contracts (DESIGN §4) — defined once, used everywhere.
+
+Public names:
+    column constants (AREA, YEAR, SEX, AGE, ...), vocabularies (LEVELS, SEXES, QUALITIES,
+    COMPARISONS), the census age groups (AGE_GROUPS), and pandera schemas for the internal
+    frames: OBSERVATIONS_SCHEMA, POPULATION_SCHEMA, CENSUS_SCHEMA.
+
+Conventions:
+    * ``area`` is the official GB/T 2260 division code as a string ("511025"); units without a
+      census code (city-run schools 市本级, the high-tech zone 高新区) get a region-defined code
+      such as "511000-CR" (see ``njforecast/regions/*.toml``).
+    * ``year`` is an int. For school data it is the school year starting that autumn; for
+      population it is the reference moment of that year (census: 1 November).
+    * Counts are persons; rates are percent (``unit`` = "percent") unless the indicator name
+      says otherwise (``*_permille``).
+"""
+
+from __future__ import annotations
+
+import pandera.pandas as pa
+
+# --- column names -------------------------------------------------------------------------
+AREA = "area"
+AREA_NAME = "area_name"
+YEAR = "year"
+SEX = "sex"
+AGE = "age"
+AGE_GROUP = "age_group"
+AGE_START = "age_start"
+AGE_END = "age_end"
+POPULATION = "population"
+DRAW = "draw"
+INDICATOR = "indicator"
+VALUE = "value"
+UNIT = "unit"
+SOURCE = "source"
+SOURCE_NOTE = "source_note"
+QUALITY = "quality"
+PREFERRED = "preferred"
+ESTIMATED = "estimated"
+LEVEL = "level"
+GRADE = "grade"
+ENROLMENT = "enrolment"
+CENSUS_YEAR = "census_year"
+SEATS = "seats"
+UTILISATION = "utilisation"
+RATIO = "ratio"
+DEMAND = "demand"
+SUPPLY = "supply"
+HIRES_NEEDED = "hires_needed"
+SURPLUS = "surplus"
+SERIES_ID = "series_id"
+CUTOFF = "cutoff"
+TARGET = "target"
+TARGET_YEAR = "target_year"
+COMPARISON = "comparison"
+
+# summary columns for distributions over draws
+MEAN = "mean"
+LO80, HI80, LO95, HI95 = "lo80", "hi80", "lo95", "hi95"
+SUMMARY_COLUMNS = (MEAN, LO80, HI80, LO95, HI95)
+
+# --- vocabularies -------------------------------------------------------------------------
+SEXES = ("male", "female")
+LEVELS = (
+    "preschool",
+    "primary",
+    "junior",
+    "senior_general",
+    "secondary_vocational",
+    "higher",
+)
+QUALITIES = ("observed", "derived", "estimated")
+COMPARISONS = ("at_least", "at_most", "about")
+
+#: Census age groups as published (0, 1-4, 5-9, ..., 80-84, 85+): (label, first age, last age).
+#: The open group 85+ has last age 100 by convention (the graduation closes the table there).
+OPEN_AGE = 100
+AGE_GROUPS: tuple[tuple[str, int, int], ...] = (
+    ("0", 0, 0),
+    ("1-4", 1, 4),
+    *((f"{a}-{a + 4}", a, a + 4) for a in range(5, 85, 5)),
+    ("85+", 85, OPEN_AGE),
+)
+AGE_GROUP_LABELS = tuple(g[0] for g in AGE_GROUPS)
+
+# --- plausible ranges used by validation (documented in README "Input formats") -------------
+MIN_YEAR, MAX_YEAR = 1949, 2100
+#: Gross enrolment rates may exceed 100 % (over-age and under-age pupils, pupils from other
+#: areas; Neijiang's 2020 junior GER is 109.33).  Values above 200 % are almost surely a unit
+#: error (a count or a per-mille figure in a percent column), so validation rejects them.
+MAX_PERCENT = 200.0
+
+# --- frame contracts (pandera) ------------------------------------------------------------
+OBSERVATIONS_SCHEMA = pa.DataFrameSchema(
+    {
+        AREA: pa.Column(str),
+        YEAR: pa.Column(int, pa.Check.in_range(MIN_YEAR, MAX_YEAR)),
+        INDICATOR: pa.Column(str),
+        VALUE: pa.Column(float, nullable=False),
+        UNIT: pa.Column(str),
+        SOURCE: pa.Column(str),
+        QUALITY: pa.Column(str, pa.Check.isin(QUALITIES)),
+    },
+    strict=False,
+    name="observations",
+)
+
+CENSUS_SCHEMA = pa.DataFrameSchema(
+    {
+        CENSUS_YEAR: pa.Column(int),
+        AREA: pa.Column(str),
+        SEX: pa.Column(str, pa.Check.isin(SEXES)),
+        AGE_GROUP: pa.Column(str, pa.Check.isin(AGE_GROUP_LABELS)),
+        AGE_START: pa.Column(int),
+        AGE_END: pa.Column(int),
+        POPULATION: pa.Column(float, pa.Check.ge(0)),
+    },
+    strict=False,
+    name="census population",
+)
+
+POPULATION_SCHEMA = pa.DataFrameSchema(
+    {
+        AREA: pa.Column(str),
+        YEAR: pa.Column(int),
+        SEX: pa.Column(str, pa.Check.isin(SEXES)),
+        AGE: pa.Column(int, pa.Check.ge(0)),
+        POPULATION: pa.Column(float, pa.Check.ge(0)),
+    },
+    strict=False,
+    name="population",
+)
