@@ -22,6 +22,7 @@ A scenario file is TOML with the fields at top level or under ``[scenario]``::
 
 from __future__ import annotations
 
+import math
 import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, fields, replace
@@ -56,8 +57,8 @@ FIELDS: dict[str, tuple[type, Any, Any, str, str]] = {
     "reach_targets_by": (int, 2021, MAX_END_YEAR, "year",
                          "enrolment rates move linearly to the plan targets by this year"),
     "staffing_standard": (str, None, None, "",
-                          "'current' (each area's pupil-teacher ratio held) or 'unified_2014' "
-                          "(中央编办发〔2014〕72号 staff ratios)"),
+                          ("'current' (each area's pupil-teacher ratio held) or 'unified_2014' "
+                           "(中央编办发〔2014〕72号 staff ratios)")),
     "class_size_cap_primary": (float, 20.0, 80.0, "pupils per class",
                                "primary class-size cap used for teacher demand"),
     "class_size_cap_junior": (float, 20.0, 80.0, "pupils per class",
@@ -138,7 +139,7 @@ def _validate(sc: Scenario, source: str) -> None:
             v = float(v)
         if not isinstance(v, typ) or isinstance(v, bool):
             raise ScenarioError(f"{source}: field '{f.name}' must be {typ.__name__}, got {v!r}")
-        if typ is float and v != v:
+        if typ is float and math.isnan(v):
             raise ScenarioError(f"{source}: field '{f.name}' is NaN")
         if (lo is not None and v < lo) or (hi is not None and v > hi):
             raise ScenarioError(f"{source}: field '{f.name}' = {v!r} is out of range "

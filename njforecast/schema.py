@@ -55,20 +55,6 @@ TARGET = "target"
 TARGET_YEAR = "target_year"
 COMPARISON = "comparison"
 
-# plan-target gaps and scenarios (plan_targets.py, scenarios.py, reporting.py)
-PROJECTED_MEAN = "projected_mean"
-PROJECTED_LO80, PROJECTED_HI80 = "projected_lo80", "projected_hi80"
-PROJECTED_LO95, PROJECTED_HI95 = "projected_lo95", "projected_hi95"
-GAP = "gap"
-P_MEET = "p_meet"
-STATUS = "status"
-N_DRAWS = "n_draws"
-SCOPE = "scope"
-NOTE = "note"
-SCENARIO = "scenario"
-INDICATOR_ZH = "indicator_zh"
-STATUSES = ("on_track", "at_risk", "off_track", "not_projectable", "not_quantified")
-
 # summary columns for distributions over draws
 MEAN = "mean"
 LO80, HI80, LO95, HI95 = "lo80", "hi80", "lo95", "hi95"
@@ -145,3 +131,17 @@ POPULATION_SCHEMA = pa.DataFrameSchema(
     strict=False,
     name="population",
 )
+
+# --- plan-target gaps and scenarios (plan_targets.py, scenarios.py, reporting.py)
+PROJECTED_MEAN = "projected_mean"
+PROJECTED_LO80, PROJECTED_HI80 = "projected_lo80", "projected_hi80"
+PROJECTED_LO95, PROJECTED_HI95 = "projected_lo95", "projected_hi95"
+GAP = "gap"
+P_MEET = "p_meet"
+STATUS = "status"
+N_DRAWS = "n_draws"
+SCOPE = "scope"
+NOTE = "note"
+SCENARIO = "scenario"
+INDICATOR_ZH = "indicator_zh"
+STATUSES = ("on_track", "at_risk", "off_track", "not_projectable", "not_quantified")
