@@ -54,6 +54,16 @@ CUTOFF = "cutoff"
 TARGET = "target"
 TARGET_YEAR = "target_year"
 COMPARISON = "comparison"
+# enrolment / teachers / capacity stage (enrollment.py, teachers.py, capacity.py)
+BAND = "band"
+RATE = "rate"
+RATE_PATH = "rate_path"
+GER_FACTOR = "ger_factor"
+METHOD = "method"
+STATUS = "status"
+PERIOD = "period"
+ENTRANTS = "entrants"
+GRADUATES = "graduates"
 
 # summary columns for distributions over draws
 MEAN = "mean"
@@ -70,6 +80,8 @@ LEVELS = (
     "secondary_vocational",
     "higher",
 )
+#: Levels the enrolment stage projects (school levels below higher education).
+SCHOOL_LEVELS = LEVELS[:5]
 QUALITIES = ("observed", "derived", "estimated")
 COMPARISONS = ("at_least", "at_most", "about")
 
