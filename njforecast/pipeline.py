@@ -19,7 +19,7 @@ migration_multiplier       demography: net migration scaled
 reach_targets_by           [enrolment] rate_path = "target", target_year, consolidation
 staffing_standard          [teachers] standard
 class_size_cap_*           [teachers] class-size caps
-attrition, hires_per_year  [teachers] attrition, hires
+attrition                  [teachers] attrition
 end_year, draws, seed      the run's horizon, draws and seed
 =========================  =======================================================
 """
@@ -100,7 +100,7 @@ def summarise(df: pd.DataFrame, value_col: str, by: list[str]) -> pd.DataFrame:
     return out.reset_index()
 
 
-def target_series(indicators_df: pd.DataFrame, hiring_df: pd.DataFrame | None,
+def target_series(indicators_df: pd.DataFrame, teachers_df: pd.DataFrame | None,
                   target_ids: Iterable[str], city: str,
                   teachers_added: tuple[str, int, int] = TEACHERS_ADDED) -> pd.DataFrame:
     """The projected plan-target indicators (area, year, indicator, value[, draw], quality).
@@ -115,7 +115,7 @@ def target_series(indicators_df: pd.DataFrame, hiring_df: pd.DataFrame | None,
     Args:
         indicators_df: enrolment stage indicators (area, year, indicator, value[, draw],
             [quality]).
-        hiring_df: area, year, level, hires_needed[, draw] (teachers per year) or None.
+        teachers_df: area, year, level, hires_needed[, draw] (teachers per year) or None.
         target_ids: the plan's target ids (only these are returned).
         city: the region's code (teacher additions are a city target).
     """
@@ -124,9 +124,9 @@ def target_series(indicators_df: pd.DataFrame, hiring_df: pd.DataFrame | None,
             if c in indicators_df.columns]
     parts = [indicators_df.loc[indicators_df[S.INDICATOR].isin(ids), keep]]
     name, y0, y1 = teachers_added
-    if hiring_df is not None and len(hiring_df) and name in ids:
-        h = hiring_df[hiring_df[S.AREA] == city] if city in set(hiring_df[S.AREA]) else \
-            hiring_df.assign(**{S.AREA: city})
+    if teachers_df is not None and len(teachers_df) and name in ids:
+        h = teachers_df[teachers_df[S.AREA] == city] if city in set(teachers_df[S.AREA]) else \
+            teachers_df.assign(**{S.AREA: city})
         dk = [S.DRAW] if S.DRAW in h.columns else []
         per_year = h.groupby([S.YEAR, *dk])[S.HIRES_NEEDED].sum().reset_index()
         rows = []
@@ -260,6 +260,31 @@ class Results:
         out["quality_flags"] = self.quality
         return out
 
+    def projection_summary(self) -> pd.DataFrame:
+        """The served/compared projection: area, year, indicator, unit, mean, lo80 … hi95.
+
+        Indicators: the plan-target series (their units), ``enrolment_<level>`` (persons),
+        ``teacher_demand`` and ``hires_needed`` (teachers, all levels).
+        """
+        parts = [self.target_summary().merge(
+            self.indicators[[S.INDICATOR, S.UNIT]].drop_duplicates(S.INDICATOR),
+            on=S.INDICATOR, how="left")]
+        e = self.enrolment.assign(**{S.INDICATOR: "enrolment_" + self.enrolment[S.LEVEL]})
+        parts.append(summarise(e, S.ENROLMENT, [S.AREA, S.YEAR, S.INDICATOR])
+                     .assign(**{S.UNIT: "persons"}))
+        if self.teachers is not None and len(self.teachers):
+            dk = [S.DRAW] if S.DRAW in self.teachers.columns else []
+            t = self.teachers.groupby([S.AREA, S.YEAR, *dk], as_index=False)[
+                [S.DEMAND, S.HIRES_NEEDED]].sum()
+            for col, name in ((S.DEMAND, "teacher_demand"), (S.HIRES_NEEDED, "hires_needed")):
+                parts.append(summarise(t.assign(**{S.INDICATOR: name}), col,
+                                       [S.AREA, S.YEAR, S.INDICATOR]).assign(**{S.UNIT: "teachers"}))
+        out = pd.concat(parts, ignore_index=True)
+        out[S.UNIT] = out[S.UNIT].fillna("persons")
+        cols = [S.AREA, S.YEAR, S.INDICATOR, S.UNIT, *S.SUMMARY_COLUMNS]
+        return out[cols].sort_values([S.INDICATOR, S.AREA, S.YEAR], kind="stable").reset_index(
+            drop=True)
+
     def key_metrics(self, years: Iterable[int] = (2025, 2030, 2035)) -> dict[str, float]:
         """City mean of each target indicator in ``years`` (for MLflow metrics and summaries)."""
         ts = self.target_summary()
@@ -308,21 +333,57 @@ def _stage_configs(cfg: RunConfig, overrides: Mapping[str, Any]) -> dict[str, di
     enr = cfg.section("enrolment")
     tch = cfg.section("teachers")
     dem = cfg.section("demography")
-    if overrides.get("fertility_multiplier", 1.0) != 1.0:
-        dem["fertility_multiplier"] = overrides["fertility_multiplier"]
-    if overrides.get("migration_multiplier", 1.0) != 1.0:
-        dem["migration_multiplier"] = overrides["migration_multiplier"]
+    for k in ("fertility_multiplier", "migration_multiplier"):
+        if overrides.get(k, 1.0) != 1.0:
+            dem[k] = float(dem.get(k, 1.0)) * overrides[k]
     if overrides.get("reach_targets_by") is not None:
         enr["rate_path"] = "target"
         enr["target_year"] = overrides["reach_targets_by"]
         enr["consolidation_path"] = "target"
-    if overrides.get("staffing_standard", "current") != "current":
-        tch["standard"] = overrides["staffing_standard"]
-    for k in ("class_size_cap_primary", "class_size_cap_junior", "attrition", "hires_per_year"):
-        if overrides.get(k) is not None:
-            tch[k] = overrides[k]
+    std = overrides.get("staffing_standard", "config")
+    if std == "unified_2014":
+        tch["method"] = "standard"
+    elif std == "area_ratio":
+        tch["method"] = "area_ratio"
+    caps = {lv: overrides[f"class_size_cap_{lv}"] for lv in ("primary", "junior")
+            if overrides.get(f"class_size_cap_{lv}") is not None}
+    if caps:
+        tch["method"] = "class_size"
+        tch["class_caps"] = {**tch.get("class_caps", {}), **caps}
+    if overrides.get("attrition") is not None:
+        tch["attrition"] = overrides["attrition"]
     return {"demography": dem, "enrolment": enr, "teachers": tch,
             "capacity": cfg.section("capacity")}
+
+
+def project_base_population(census_df: pd.DataFrame, region: Region, cfg: RunConfig,
+                            section: Mapping[str, Any]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The census base at single ages projected with draws (demography stage).
+
+    Returns:
+        (population: area, year, sex, age, population[, draw] for the region's census areas,
+        years base_year…end_year, ages 0..``max_age`` (default 24); assumptions frame).
+    """
+    from . import demography as dem
+    from .areas import census_codes
+
+    sec = dict(section)
+    max_age = int(sec.pop("max_age", 24))
+    codes = census_codes(region, cfg.base_year)
+    base = census_df[(census_df[S.CENSUS_YEAR] == cfg.base_year)
+                     & census_df[S.AREA].isin(codes)]
+    if base.empty:
+        raise ValueError(f"no {cfg.base_year} census rows for region {cfg.region}; base_year "
+                         "must be a census year in data/raw/census")
+    single = dem.graduate_single_ages(base)
+    assumptions = dem.DemographicAssumptions.from_config(sec)
+    pop = dem.project_population(single, assumptions, start_year=cfg.base_year,
+                                 end_year=cfg.end_year, draws=cfg.draws, seed=cfg.seed,
+                                 ages=range(0, max_age + 1))
+    a = pd.DataFrame([(k, v, "estimated", "demography assumption")
+                      for k, v in assumptions.to_params().items()],
+                     columns=["name", S.VALUE, S.QUALITY, "note"])
+    return pop, a
 
 
 def run(cfg: RunConfig, scenario=None, progress=None) -> Results:
@@ -336,7 +397,6 @@ def run(cfg: RunConfig, scenario=None, progress=None) -> Results:
     Returns:
         Results. Same config + data + seed → identical numbers.
     """
-    from . import demography as dem_mod
     from . import enrollment as enr_mod
     from .data import load_plan_targets
 
@@ -355,13 +415,16 @@ def run(cfg: RunConfig, scenario=None, progress=None) -> Results:
     obs = read_processed("observations")
     targets = load_plan_targets()
     say("population")
-    pop, dem_assumptions = dem_mod.run_demography_stage(census, region, cfg, stages["demography"])
+    pop, dem_assumptions = project_base_population(census, region, cfg, stages["demography"])
     say("enrolment, teachers, capacity")
     st = enr_mod.run_enrolment_stage(pop, stages["enrolment"], region,
                                      teachers_cfg=stages["teachers"],
                                      capacity_cfg=stages["capacity"], targets=targets)
-    series = target_series(st["indicators"], st.get("hiring"), targets[S.INDICATOR], region.code)
-    assumptions = pd.concat([dem_assumptions, st["assumptions"]], ignore_index=True)
+    series = target_series(st["indicators"], st.get("teachers"), targets[S.INDICATOR],
+                           region.code)
+    scen = pd.DataFrame([(f"scenario.{k}", v, "estimated", "scenario override")
+                         for k, v in overrides.items()], columns=dem_assumptions.columns)
+    assumptions = pd.concat([dem_assumptions, st["assumptions"], scen], ignore_index=True)
     assumptions[S.VALUE] = assumptions[S.VALUE].map(str)
     extra = {k: v for k, v in st.items() if k not in ("enrolment", "indicators", "teachers",
                                                        "capacity", "assumptions")}

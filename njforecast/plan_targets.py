@@ -40,6 +40,9 @@ ON_TRACK_P = 0.8
 OFF_TRACK_P = 0.2
 #: ``about`` targets are met within ± this share of the target (5 %).
 ABOUT_TOLERANCE = 0.05
+#: A value within this relative distance of the target counts as equal (floating-point
+#: rounding: a rate path set to reach 92.09 % may land on 92.0899999…).
+EQUAL_RTOL = 1e-9
 #: Rate and class-size targets that also apply to each county (the city's value as the
 #: county's target). Count targets (enrolment totals, teachers added) stay city-only.
 COUNTY_TARGETS = ("preschool_ger_3y", "compulsory_consolidation_rate", "senior_stage_ger",
@@ -65,7 +68,8 @@ def prob_meet(values: np.ndarray, target: float, comparison: str,
     Args:
         values: projected values over draws (same unit as ``target``); NaNs are ignored.
         target: the plan target.
-        comparison: ``at_least`` (v ≥ T), ``at_most`` (v ≤ T) or ``about`` (|v − T| ≤ tol·|T|).
+        comparison: ``at_least`` (v ≥ T), ``at_most`` (v ≤ T) or ``about`` (|v − T| ≤ tol·|T|);
+            equality is judged within ``EQUAL_RTOL`` (floating-point rounding).
         tolerance: relative tolerance for ``about``.
 
     Returns:
@@ -75,10 +79,11 @@ def prob_meet(values: np.ndarray, target: float, comparison: str,
     v = v[~np.isnan(v)]
     if v.size == 0:
         return float("nan")
+    eps = EQUAL_RTOL * max(abs(target), 1.0)
     if comparison == "at_least":
-        met = v >= target
+        met = v >= target - eps
     elif comparison == "at_most":
-        met = v <= target
+        met = v <= target + eps
     elif comparison == "about":
         met = np.abs(v - target) <= tolerance * abs(target)
     else:

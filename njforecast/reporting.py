@@ -6,7 +6,8 @@ Public names:
     capacity_chart(capacity_df, ...), teachers_chart(teachers_df, ...) -> matplotlib Figure;
     save_figure(fig, folder, stem) -> [png, svg]; write_excel(tables, path, ...);
     write_html(path, ...); write_report(results, gaps_df, out_dir, ...) -> {name: path};
-    label(key, lang), LABELS.
+    build_outputs(cfg, lang, scenario, compare, ...) -> dict (one run's outputs, end to end);
+    summary_table(gaps_df, year) -> terminal text; label(key, lang), LABELS.
 
 Figures show the mean with 80 % and 95 % bands (the 10th–90th and 2.5th–97.5th percentiles
 over draws) and plan targets as dashed lines (Hyndman & Athanasopoulos, *Forecasting:
@@ -35,6 +36,7 @@ import numpy as np
 import pandas as pd
 
 from . import schema as S
+from .plan_targets import OFF_TRACK_P, ON_TRACK_P
 
 # --- labels -------------------------------------------------------------------------------
 LABELS: dict[str, dict[str, str]] = {
@@ -538,8 +540,10 @@ def write_report(results, gaps_df: pd.DataFrame, out_dir: str | Path, lang: str 
             f"{cfg.end_year}; draws {cfg.draws}; seed {cfg.seed}; data hash "
             f"<code>{results.data_hash[:16]}</code></p>"
             f"<ul>{summary_rows}</ul>"
-            f"<p class='note'>status: on track if p_meet ≥ 0.8, off track if p_meet &lt; 0.2, "
-            f"otherwise at risk; p_meet = share of {cfg.draws} draws meeting the target. "
+            f"<p class='note'>status: on track if p_meet ≥ {ON_TRACK_P:g}, off track if p_meet "
+            f"&lt; {OFF_TRACK_P:g}, otherwise at risk; p_meet = share of {cfg.draws} draws "
+            f"meeting the target (rates held on a path have no draw-to-draw spread, so their "
+            f"p_meet is 0 or 1). "
             f"{html.escape(label('estimated_note', lang))}</p>")
     if lang_msg:
         info += f"<p class='note'>{html.escape(lang_msg)}</p>"
@@ -573,3 +577,115 @@ def save_figure_bytes(fig) -> dict[str, bytes]:
             out[ext] = buf.getvalue()
     plt.close(fig)
     return out
+
+
+# --- one run's outputs, end to end (called by the CLI inside its MLflow run) ---------------
+
+
+def comparison_years(cfg) -> list[int]:
+    """Years the target table compares: each target year and the horizon's end."""
+    return sorted({2025, cfg.end_year} & set(range(cfg.base_year, cfg.end_year + 1)))
+
+
+def build_outputs(cfg, lang: str = "en", scenario=None, compare: Iterable | None = None,
+                  progress=None, on_scenario=None) -> dict:
+    """Project, compare with targets, run the comparison scenarios and write every output.
+
+    Args:
+        cfg: the run config (``output_dir`` is where files go).
+        lang: report language ('en' or 'zh').
+        scenario: the main ``scenarios.Scenario`` (default the ``baseline`` preset).
+        compare: other Scenarios to run and put side by side (e.g. the presets).
+        progress: callable(str) told each step as it starts.
+        on_scenario: callable(Results, gaps) called after each scenario (main one first),
+            e.g. to log it as a nested MLflow run.
+
+    Outputs are written to a temporary folder next to ``output_dir`` and moved into place at
+    the end, so a failed run leaves the previous outputs untouched and no half-written files.
+
+    Returns:
+        dict: results, gaps, scenario_table, scenario_targets, paths (name → final path),
+        out_dir, lang_message.
+    """
+    from .data import load_plan_targets, write_csv_atomic
+    from .pipeline import run as run_pipeline
+    from .plan_targets import compare_to_targets
+    from .scenarios import comparison_table, presets
+
+    say = progress or (lambda _m: None)
+    _, lang_msg = resolve_lang(lang)
+    targets = load_plan_targets()
+    scenario = scenario or presets()["baseline"]
+    years = comparison_years(cfg)
+
+    def one(sc, label_: str):
+        say(f"{label_}: projecting")
+        res = run_pipeline(cfg, sc, progress=lambda m: say(f"{label_}: {m}"))
+        order = [res.region.code, *[a.code for a in res.region.counties]]
+        gaps = compare_to_targets(res.target_series, targets,
+                                  years=[y for y in years if y <= res.config.end_year],
+                                  area_order=order)
+        if on_scenario is not None:
+            on_scenario(res, gaps)
+        return res, gaps
+
+    res, gaps = one(scenario, f"scenario {scenario.name}")
+    summaries = {scenario.name: res.projection_summary()}
+    scen_gaps = [gaps.assign(scenario=scenario.name)]
+    others = [s for s in (compare or []) if s.name != scenario.name]
+    for i, sc in enumerate(others, 1):
+        r, g = one(sc, f"scenario {sc.name} ({i}/{len(others)})")
+        summaries[sc.name] = r.projection_summary()
+        scen_gaps.append(g.assign(scenario=sc.name))
+    table = comparison_table(summaries, years=(2025, 2030, 2035)) if len(summaries) > 1 else None
+    sg = pd.concat(scen_gaps, ignore_index=True)
+    sg = sg[(sg[S.SCOPE] == "plan (city)") & (sg[S.N_DRAWS] > 0)]
+    scen_targets = sg[["scenario", S.INDICATOR, S.YEAR, S.TARGET, S.PROJECTED_MEAN,
+                       S.PROJECTED_LO80, S.PROJECTED_HI80, S.P_MEET, S.STATUS]]
+
+    final = Path(cfg.output_dir)
+    final.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(dir=final.parent, prefix=f".{final.name}.tmp-"))
+    try:
+        say("writing report, figures, Excel")
+        paths = write_report(res, gaps, tmp, lang=lang, scenario_table=table)
+        if len(summaries) > 1:
+            paths["scenario_targets.csv"] = write_csv_atomic(scen_targets,
+                                                             tmp / "scenario_targets.csv")
+        old = final.parent / f".{final.name}.old"
+        shutil.rmtree(old, ignore_errors=True)
+        if final.exists():
+            final.rename(old)
+        tmp.rename(final)
+        shutil.rmtree(old, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    paths = {k: final / Path(v).relative_to(tmp) for k, v in paths.items()}
+    return {"results": res, "gaps": gaps, "scenario_table": table,
+            "scenario_targets": scen_targets, "paths": paths, "out_dir": final,
+            "lang_message": lang_msg}
+
+
+def summary_table(gaps_df: pd.DataFrame, year: int = 2025, lang: str = "en") -> str:
+    """A short plain-text table of the city's targets in ``year`` (for the terminal)."""
+    d = gaps_df[(gaps_df[S.SCOPE] == "plan (city)") & (gaps_df[S.YEAR] == year)]
+    lines = [f"{'target':42s} {'plan':>9s} {'projected mean [80 % interval]':>34s} "
+             f"{'p_meet':>6s}  status"]
+    for r in d.itertuples():
+        name = (getattr(r, "indicator_zh") if lang == "zh" else r.indicator) or r.indicator
+        sign = {"at_least": "≥", "at_most": "≤", "about": "≈"}.get(r.comparison, "")
+        tgt = f"{sign}{r.target:,.6g}" if r.target == r.target else "—"
+        if r.n_draws and r.n_draws > 0:
+            proj = f"{r.projected_mean:,.1f} [{r.projected_lo80:,.1f}–{r.projected_hi80:,.1f}]"
+            p = f"{r.p_meet:.2f}"
+        else:
+            proj, p = "—", "—"
+        lines.append(f"{str(name)[:42]:42s} {tgt:>9s} {proj:>34s} {p:>6s}  "
+                     f"{label(r.status, lang)}")
+    n = d[S.STATUS].value_counts()
+    lines.append("  ".join(f"{label(k, lang)}: {v}" for k, v in n.items()))
+    lines.append(f"status: on track if p_meet ≥ {ON_TRACK_P:g}, off track if < {OFF_TRACK_P:g}, "
+                 "else at risk "
+                 f"(p_meet = share of draws meeting the target; year {year})")
+    return "\n".join(lines)

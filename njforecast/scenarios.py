@@ -40,7 +40,7 @@ MAX_END_YEAR = 2050
 #: 6 areas × 101 ages × 2 sexes × 16 years × 1000 draws ≈ 19 M population cells).
 MAX_DRAWS = 1000
 #: Staffing standards a scenario may choose.
-STAFFING_STANDARDS = ("current", "unified_2014")
+STAFFING_STANDARDS = ("config", "unified_2014", "area_ratio")
 
 
 class ScenarioError(ValueError):
@@ -57,14 +57,14 @@ FIELDS: dict[str, tuple[type, Any, Any, str, str]] = {
     "reach_targets_by": (int, 2021, MAX_END_YEAR, "year",
                          "enrolment rates move linearly to the plan targets by this year"),
     "staffing_standard": (str, None, None, "",
-                          ("'current' (each area's pupil-teacher ratio held) or 'unified_2014' "
-                           "(中央编办发〔2014〕72号 staff ratios)")),
+                          ("'config' (as in the experiment's [teachers] table), 'unified_2014' "
+                           "(中央编办发〔2014〕72号 staff ratios) or 'area_ratio' (each area's "
+                           "base pupil-teacher ratio held)")),
     "class_size_cap_primary": (float, 20.0, 80.0, "pupils per class",
                                "primary class-size cap used for teacher demand"),
     "class_size_cap_junior": (float, 20.0, 80.0, "pupils per class",
                               "junior class-size cap used for teacher demand"),
     "attrition": (float, 0.0, 0.3, "share per year", "teacher attrition rate"),
-    "hires_per_year": (float, 0.0, 1e5, "teachers per year", "planned hires, all levels"),
     "end_year": (int, 2021, MAX_END_YEAR, "year", "last projected year"),
     "draws": (int, 0, MAX_DRAWS, "draws", "Monte Carlo draws (0 = point projection)"),
     "seed": (int, 0, 2**32 - 1, "", "random seed"),
@@ -83,11 +83,10 @@ class Scenario:
     fertility_multiplier: float = 1.0
     migration_multiplier: float = 1.0
     reach_targets_by: int | None = None
-    staffing_standard: str = "current"
+    staffing_standard: str = "config"
     class_size_cap_primary: float | None = None
     class_size_cap_junior: float | None = None
     attrition: float | None = None
-    hires_per_year: float | None = None
     end_year: int | None = None
     draws: int | None = None
     seed: int | None = None
