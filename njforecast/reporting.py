@@ -175,6 +175,9 @@ def _name(key: str, lang: str, names: Mapping[str, str] | None = None) -> str:
 
 
 def _bands(ax, d: pd.DataFrame, color: str, lang: str, legend: bool = True) -> None:
+    from matplotlib.ticker import MaxNLocator
+
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     x = d[S.YEAR].to_numpy()
     if {S.LO95, S.HI95} <= set(d.columns) and d[S.LO95].notna().any():
         ax.fill_between(x, d[S.LO95], d[S.HI95], color=color, alpha=0.15, lw=0,
@@ -272,7 +275,10 @@ def capacity_chart(capacity_df: pd.DataFrame, lang: str = "en",
     with plt.rc_context(rc):
         fig, axes = plt.subplots(1, max(len(levels), 1), figsize=(3.2 * max(len(levels), 1), 3.0),
                                  dpi=110, squeeze=False, sharey=True)
+        from matplotlib.ticker import MaxNLocator
+
         for ax, lv in zip(axes.flat, levels):
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True, nbins=4))
             d = df[df[S.LEVEL] == lv]
             for a, g in d.groupby(S.AREA, sort=True):
                 g = g.sort_values(S.YEAR)
@@ -296,7 +302,10 @@ def teachers_chart(teachers_df: pd.DataFrame, area: str, lang: str = "en",
     with plt.rc_context(rc):
         fig, axes = plt.subplots(1, max(len(levels), 1), figsize=(3.2 * max(len(levels), 1), 3.0),
                                  dpi=110, squeeze=False)
+        from matplotlib.ticker import MaxNLocator
+
         for ax, lv in zip(axes.flat, levels):
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True, nbins=4))
             d = df[df[S.LEVEL] == lv]
             for col, color in ((S.DEMAND, "#1f77b4"), (S.SUPPLY, "#ff7f0e")):
                 if col not in d.columns:
@@ -417,9 +426,10 @@ def _fmt_table(df: pd.DataFrame, max_rows: int = 400) -> str:
     return d.to_html(index=False, escape=True, border=0, classes="tbl") + more
 
 
-def _img(png: bytes, alt: str) -> str:
+def _img(png: bytes, alt: str, wide: bool = False) -> str:
     b64 = base64.b64encode(png).decode("ascii")
-    return f"<figure><img alt='{html.escape(alt)}' src='data:image/png;base64,{b64}'/>" \
+    cls = " class='wide'" if wide else ""
+    return f"<figure{cls}><img alt='{html.escape(alt)}' src='data:image/png;base64,{b64}'/>" \
            f"<figcaption>{html.escape(alt)}</figcaption></figure>"
 
 
@@ -429,7 +439,7 @@ h1{font-size:1.5em}h2{font-size:1.2em;border-bottom:1px solid #ccc;padding-botto
 table.tbl{border-collapse:collapse;font-size:.78em;margin:.5em 0}table.tbl td,table.tbl th
 {border-bottom:1px solid #e3e3e3;padding:2px 6px;text-align:right}table.tbl th{background:#f3f3f3}
 figure{display:inline-block;margin:.5em;vertical-align:top}figure img{max-width:520px;
-border:1px solid #eee}figcaption{font-size:.8em;color:#555}.note{color:#555;font-size:.85em}
+border:1px solid #eee}figure.wide{display:block}figure.wide img{max-width:100%}figcaption{font-size:.8em;color:#555}.note{color:#555;font-size:.85em}
 .status-on_track{color:#1a7f37;font-weight:bold}.status-off_track{color:#c62828;font-weight:bold}
 .status-at_risk{color:#b26a00;font-weight:bold}.more{font-size:.8em;color:#777}"""
 
@@ -453,7 +463,8 @@ def _status_html(df: pd.DataFrame, lang: str) -> pd.DataFrame:
 
 def write_report(results, gaps_df: pd.DataFrame, out_dir: str | Path, lang: str = "en",
                  scenario_table: pd.DataFrame | None = None,
-                 fan_indicators: Iterable[str] | None = None) -> dict[str, Path]:
+                 fan_indicators: Iterable[str] | None = None,
+                 scenario_targets: pd.DataFrame | None = None) -> dict[str, Path]:
     """All outputs of one run: tidy CSVs, target_gaps.csv, figures/ (PNG+SVG), report.xlsx/.html.
 
     Args:
@@ -465,6 +476,8 @@ def write_report(results, gaps_df: pd.DataFrame, out_dir: str | Path, lang: str 
         lang: 'en' or 'zh'; figures fall back to English without a CJK font (the report
             says so; call ``resolve_lang`` to get the message for the terminal).
         scenario_table: ``scenarios.comparison_table`` output, if scenarios were run.
+        scenario_targets: city target rows per scenario (scenario, indicator, year, target,
+            projected_mean, projected_lo80, projected_hi80, p_meet, status).
         fan_indicators: target indicators to draw fan charts for (default: projectable ones).
 
     Returns:
@@ -487,23 +500,25 @@ def write_report(results, gaps_df: pd.DataFrame, out_dir: str | Path, lang: str 
     tables = {"target_gaps": gaps_df, **results.tables()}
     if scenario_table is not None:
         tables["scenario_comparison"] = scenario_table
+    if scenario_targets is not None:
+        tables["scenario_targets"] = scenario_targets
     for name, df in tables.items():
         paths[f"{name}.csv"] = write_csv_atomic(df, out / f"{name}.csv")
 
     # figures
     ts = results.target_summary()
-    pngs: list[tuple[str, bytes]] = []
+    pngs: list[tuple[str, bytes, bool]] = []
     city = region.code
     counties = [a.code for a in region.counties]
     projectable = gaps_df[gaps_df[S.N_DRAWS].fillna(0) > 0]
     fan = list(fan_indicators) if fan_indicators is not None else \
         list(dict.fromkeys(projectable[S.INDICATOR]))
 
-    def keep(fig, stem, caption):
+    def keep(fig, stem, caption, wide=False):
         ps = save_figure_bytes(fig)
         for ext, data in ps.items():
             paths[f"figures/{stem}.{ext}"] = _atomic_bytes(figdir / f"{stem}.{ext}", data)
-        pngs.append((caption, ps["png"]))
+        pngs.append((caption, ps["png"], wide))
 
     for ind in fan:
         t = gaps_df[(gaps_df[S.INDICATOR] == ind) & (gaps_df[S.AREA] == city)]
@@ -521,10 +536,10 @@ def write_report(results, gaps_df: pd.DataFrame, out_dir: str | Path, lang: str 
                  + ("各区县" if lang == "zh" else "by county"))
     if results.capacity is not None and len(results.capacity):
         keep(capacity_chart(results.capacity, fig_lang, names), "capacity_utilisation",
-             label("capacity_title", lang))
+             label("capacity_title", lang), wide=True)
     if results.teachers is not None and len(results.teachers):
         keep(teachers_chart(results.teachers, city, fig_lang, names), "teachers_demand_supply",
-             label("teachers_title", lang))
+             label("teachers_title", lang), wide=True)
 
     # Excel
     assumptions = results.assumptions
@@ -547,22 +562,66 @@ def write_report(results, gaps_df: pd.DataFrame, out_dir: str | Path, lang: str 
             f"{html.escape(label('estimated_note', lang))}</p>")
     if lang_msg:
         info += f"<p class='note'>{html.escape(lang_msg)}</p>"
+    city_year = min(set(gaps_df[S.YEAR]), key=lambda y: abs(y - 2025))
+    info += _city_table(gaps_df, city_year, lang)
     gaps_show = gaps_df.copy()
     gaps_show[S.AREA] = gaps_show[S.AREA].map(lambda a: f"{a} {text_names.get(a, '')}")
-    gaps_show = gaps_show.drop(columns=[S.NOTE, S.PROJECTED_LO95, S.PROJECTED_HI95])
+    drop = [S.NOTE, S.PROJECTED_LO95, S.PROJECTED_HI95, S.SCOPE]
+    if lang == "en":
+        drop.append(S.INDICATOR_ZH)
+    gaps_show = gaps_show.drop(columns=drop)
     sections = [(label("summary", lang), info),
-                (label("targets", lang), _fmt_table(_status_html(gaps_show, lang))),
-                (label("figures", lang), "".join(_img(p, c) for c, p in pngs))]
-    if scenario_table is not None and len(scenario_table):
-        sections.append((label("scenarios", lang), _fmt_table(scenario_table)))
+                (label("figures", lang), "".join(_img(p, c, w) for c, p, w in pngs))]
+    if scenario_targets is not None and len(scenario_targets):
+        st = scenario_targets[scenario_targets[S.YEAR] == city_year]
+        piv = st.assign(cell=[f"{m:,.1f} (p={p:.2f})" for m, p in
+                              zip(st[S.PROJECTED_MEAN], st[S.P_MEET])])
+        piv = piv.pivot_table(index=S.INDICATOR, columns=S.SCENARIO, values="cell",
+                              aggfunc="first", sort=False).reset_index()
+        body = (f"<p class='note'>{city_year}, city: projected mean (probability of meeting "
+                f"the plan target) under each scenario.</p>" + _fmt_table(piv))
+        if scenario_table is not None and len(scenario_table):
+            body += ("<details><summary>key indicators by area, 2025/2030/2035 (all "
+                     "scenarios)</summary>" + _fmt_table(scenario_table, max_rows=300)
+                     + "</details>")
+        sections.append((label("scenarios", lang), body))
+    sections.append((label("targets", lang),
+                     "<details><summary>every target × area × year "
+                     f"({len(gaps_show)} rows; also target_gaps.csv)</summary>"
+                     + _fmt_table(_status_html(gaps_show, lang)) + "</details>"))
     if assumptions is not None:
         sections.append((label("assumptions", lang), _fmt_table(assumptions)))
     src_html = _fmt_table(sources) if sources is not None else ""
     if results.quality is not None and len(results.quality):
-        src_html += _fmt_table(results.quality)
+        src_html += ("<p class='note'>Quality flags of the projected frames (rows per area, "
+                     "item and quality):</p>" + _fmt_table(results.quality))
     sections.append((label("sources", lang), src_html))
     paths["report.html"] = write_html(out / "report.html", label("title", lang), sections, lang)
     return paths
+
+
+def _city_table(gaps_df: pd.DataFrame, year: int, lang: str) -> str:
+    """Compact HTML table of the city's projectable targets in ``year`` plus counts."""
+    d = gaps_df[(gaps_df[S.SCOPE] == "plan (city)") & (gaps_df[S.YEAR] == year)]
+    proj = d[d[S.N_DRAWS].fillna(0) > 0]
+    rows = []
+    for r in proj.itertuples():
+        name = r.indicator_zh if lang == "zh" else label(r.indicator, lang)
+        sign = {"at_least": "≥", "at_most": "≤", "about": "≈"}.get(r.comparison, "")
+        rows.append(f"<tr><td style='text-align:left'>{html.escape(str(name))}</td>"
+                    f"<td>{sign}{r.target:,.6g}</td><td>{r.projected_mean:,.1f}</td>"
+                    f"<td>{r.projected_lo80:,.1f}–{r.projected_hi80:,.1f}</td>"
+                    f"<td>{r.gap:+,.1f}</td><td>{r.p_meet:.2f}</td>"
+                    f"<td class='status-{r.status}'>{label(r.status, lang)}</td>"
+                    f"<td>{html.escape(str(r.quality))}</td></tr>")
+    others = d[d[S.N_DRAWS].fillna(0) == 0]
+    rest = ", ".join(html.escape(str(n)) for n in
+                     (others[S.INDICATOR_ZH] if lang == "zh" else others[S.INDICATOR]))
+    return ("<table class='tbl'><tr><th>target</th><th>plan</th><th>projected mean</th>"
+            "<th>80 % interval</th><th>gap</th><th>p_meet</th><th>status</th>"
+            f"<th>quality</th></tr>{''.join(rows)}</table>"
+            f"<p class='note'>{year}, city. {len(others)} further targets are "
+            f"{label('not_projectable', lang)} or qualitative: {rest}.</p>")
 
 
 def save_figure_bytes(fig) -> dict[str, bytes]:
@@ -607,7 +666,7 @@ def build_outputs(cfg, lang: str = "en", scenario=None, compare: Iterable | None
         dict: results, gaps, scenario_table, scenario_targets, paths (name → final path),
         out_dir, lang_message.
     """
-    from .data import load_plan_targets, write_csv_atomic
+    from .data import load_plan_targets
     from .pipeline import run as run_pipeline
     from .plan_targets import compare_to_targets
     from .scenarios import comparison_table, presets
@@ -648,10 +707,8 @@ def build_outputs(cfg, lang: str = "en", scenario=None, compare: Iterable | None
     tmp = Path(tempfile.mkdtemp(dir=final.parent, prefix=f".{final.name}.tmp-"))
     try:
         say("writing report, figures, Excel")
-        paths = write_report(res, gaps, tmp, lang=lang, scenario_table=table)
-        if len(summaries) > 1:
-            paths["scenario_targets.csv"] = write_csv_atomic(scen_targets,
-                                                             tmp / "scenario_targets.csv")
+        paths = write_report(res, gaps, tmp, lang=lang, scenario_table=table,
+                             scenario_targets=scen_targets if len(summaries) > 1 else None)
         old = final.parent / f".{final.name}.old"
         shutil.rmtree(old, ignore_errors=True)
         if final.exists():
@@ -667,12 +724,19 @@ def build_outputs(cfg, lang: str = "en", scenario=None, compare: Iterable | None
             "lang_message": lang_msg}
 
 
-def summary_table(gaps_df: pd.DataFrame, year: int = 2025, lang: str = "en") -> str:
-    """A short plain-text table of the city's targets in ``year`` (for the terminal)."""
+def summary_table(gaps_df: pd.DataFrame, year: int = 2025, lang: str = "en",
+                  verbose: bool = False) -> str:
+    """A short plain-text table of the city's targets in ``year`` (for the terminal).
+
+    Projectable targets get a row each; the others are counted (all rows when ``verbose``).
+    """
     d = gaps_df[(gaps_df[S.SCOPE] == "plan (city)") & (gaps_df[S.YEAR] == year)]
     lines = [f"{'target':42s} {'plan':>9s} {'projected mean [80 % interval]':>34s} "
              f"{'p_meet':>6s}  status"]
+    d = pd.concat([d[d[S.N_DRAWS].fillna(0) > 0], d[d[S.N_DRAWS].fillna(0) == 0]])
     for r in d.itertuples():
+        if not r.n_draws > 0 and not verbose:
+            continue
         name = (getattr(r, "indicator_zh") if lang == "zh" else r.indicator) or r.indicator
         sign = {"at_least": "≥", "at_most": "≤", "about": "≈"}.get(r.comparison, "")
         tgt = f"{sign}{r.target:,.6g}" if r.target == r.target else "—"
@@ -685,6 +749,7 @@ def summary_table(gaps_df: pd.DataFrame, year: int = 2025, lang: str = "en") -> 
                      f"{label(r.status, lang)}")
     n = d[S.STATUS].value_counts()
     lines.append("  ".join(f"{label(k, lang)}: {v}" for k, v in n.items()))
+    lines.append("(every target, projectable or not, is in target_gaps.csv)")
     lines.append(f"status: on track if p_meet ≥ {ON_TRACK_P:g}, off track if < {OFF_TRACK_P:g}, "
                  "else at risk "
                  f"(p_meet = share of draws meeting the target; year {year})")

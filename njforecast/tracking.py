@@ -406,8 +406,10 @@ def log_pipeline(cfg, body: Callable[[Any], Any], tracking_uri: str | None = Non
         from .data import read_processed
 
         for name in ("census_population", "observations", "plan_targets"):
-            parent.log_dataset(read_processed(name), name=name,
-                               source=f"data/processed/{name}.csv", context="input")
+            with warnings.catch_warnings():  # MLflow's integer-schema hint is not actionable
+                warnings.simplefilter("ignore", UserWarning)
+                parent.log_dataset(read_processed(name), name=name,
+                                   source=f"data/processed/{name}.csv", context="input")
         parent.log_metrics(_gap_metrics(gaps) | res.key_metrics())
         for name, path in out["paths"].items():
             if Path(path).is_file():
@@ -587,10 +589,12 @@ def export_scenario_model(out_dir: str | Path, config_path: str | Path) -> Path:
 
     mlflow = _mlflow()
     from .config import data_dir
-    from .data import build_processed
+    from .data import read_processed
 
     out_dir = Path(out_dir)
-    build_processed()
+    for name in ("census_population", "census_areas", "observations", "plan_targets", "seats",
+                 "standards"):
+        read_processed(name)  # builds data/processed when missing
     pkg = Path(__file__).resolve().parent
     with tempfile.TemporaryDirectory() as tmp:
         stage = Path(tmp) / "engine"
