@@ -189,8 +189,13 @@ def serve(ctx: typer.Context,
     cmd = [sys.executable, "-m", "mlflow", "models", "serve", "-m", str(model), "--env-manager",
            "local", "-p", str(port), "-h", host, "-w", "1"]
     typer.echo(" ".join(cmd), err=True)
+    import os
+
+    # MLflow starts `uvicorn` by name: put this interpreter's bin folder (the venv) on PATH.
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}"
+                                 f"{os.environ.get('PATH', '')}"}
     try:
-        code = subprocess.call(cmd)
+        code = subprocess.call(cmd, env=env)
     except KeyboardInterrupt:
         code = 0
     raise typer.Exit(code=code)

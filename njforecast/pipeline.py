@@ -143,7 +143,7 @@ def target_series(indicators_df: pd.DataFrame, teachers_df: pd.DataFrame | None,
             t[S.INDICATOR] = name
             t[S.QUALITY] = "estimated"
             parts.append(t[[c for c in keep if c in t.columns]])
-    out = pd.concat(parts, ignore_index=True)
+    out = pd.concat([p for p in parts if len(p)] or parts[:1], ignore_index=True)
     out[S.YEAR] = out[S.YEAR].astype(int)
     return out.sort_values([S.INDICATOR, S.AREA, S.YEAR, *([S.DRAW] if S.DRAW in out else [])],
                            kind="stable").reset_index(drop=True)

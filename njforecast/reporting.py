@@ -651,7 +651,8 @@ def build_outputs(cfg, lang: str = "en", scenario=None, compare: Iterable | None
     """Project, compare with targets, run the comparison scenarios and write every output.
 
     Args:
-        cfg: the run config (``output_dir`` is where files go).
+        cfg: the run config (``output_dir`` is where files go; ``[report] fan_indicators``
+            limits the fan charts to those target ids).
         lang: report language ('en' or 'zh').
         scenario: the main ``scenarios.Scenario`` (default the ``baseline`` preset).
         compare: other Scenarios to run and put side by side (e.g. the presets).
@@ -708,6 +709,7 @@ def build_outputs(cfg, lang: str = "en", scenario=None, compare: Iterable | None
     try:
         say("writing report, figures, Excel")
         paths = write_report(res, gaps, tmp, lang=lang, scenario_table=table,
+                             fan_indicators=cfg.section("report").get("fan_indicators"),
                              scenario_targets=scen_targets if len(summaries) > 1 else None)
         old = final.parent / f".{final.name}.old"
         shutil.rmtree(old, ignore_errors=True)
