@@ -731,6 +731,12 @@ def run_enrolment_stage(pop_df: pd.DataFrame, cfg_section: Mapping | None, regio
                          "population is available; registered (户籍) population by age is not "
                          "in the data")
     plan_obs = plan_obs if plan_obs is not None else data_mod.load_plan_indicators()
+    if not (plan_obs[S.YEAR] == base_year).any() or not (pop_df[S.YEAR] == base_year).any():
+        raise ValueError(f"enrolment stage: base year {base_year} must be in both the population "
+                         f"frame (years {int(pop_df[S.YEAR].min())}–{int(pop_df[S.YEAR].max())}) "
+                         "and the plan baselines (years "
+                         f"{sorted(set(plan_obs[S.YEAR].astype(int)))}); the stage calibrates to "
+                         "the plan's base-year figures, so pass the base-year population too")
     targets = targets if targets is not None else data_mod.load_plan_targets()
     baselines = plan_baselines(plan_obs, pop_df, region, bands, base_year,
                                cfg.get("split_rule", "ger"))

@@ -190,3 +190,37 @@ def test_bad_attrition_message(ratios):
     s0 = pd.DataFrame({S.AREA: ["900001"], S.LEVEL: ["primary"], S.SUPPLY: [1.0]})
     with pytest.raises(ValueError, match=r"\[teachers\] attrition"):
         teacher_supply(dem, s0, 1.5)
+
+
+def test_fixed_hiring_plan_shared_by_demand_and_shortage_reported():
+    """A fixed plan of 30 a year is shared 1:2 by demand; a negative surplus shows the shortage."""
+    idx = pd.MultiIndex.from_product([["900001", "900002"], [2020, 2021], ["primary"]],
+                                     names=[S.AREA, S.YEAR, S.LEVEL])
+    dem = pd.DataFrame({S.DEMAND: [100.0, 100.0, 200.0, 200.0]}, index=idx).reset_index()
+    dem[S.ENROLMENT], dem[S.RATIO], dem[S.METHOD] = 1.0, 1.0, "standard"
+    s0 = pd.DataFrame({S.AREA: ["900001", "900002"], S.LEVEL: "primary",
+                       S.SUPPLY: [100.0, 200.0]})
+    t = teacher_supply(dem, s0, 0.5, hires_per_year=30.0).set_index([S.AREA, S.YEAR])
+    assert t.loc[("900001", 2021), S.HIRES] == pytest.approx(10.0)
+    assert t.loc[("900002", 2021), S.HIRES] == pytest.approx(20.0)
+    assert t.loc[("900001", 2021), S.HIRES_NEEDED] == pytest.approx(50.0)
+    assert t.loc[("900001", 2021), S.SURPLUS] == pytest.approx(50 + 10 - 100)
+
+
+def test_run_teachers_config_keys_choose_method():
+    """A class cap in [teachers] selects the class-size method; 'current' selects own ratios."""
+    from njforecast.teachers import run_teachers
+
+    region = load_region(DATA / "tiny_region.toml")
+    plan = data.load_plan_indicators()
+    e = pd.DataFrame({S.AREA: ["900001", "900002"] * 2, S.YEAR: [2020, 2020, 2021, 2021],
+                      S.LEVEL: "primary", S.ENROLMENT: [450.0, 900.0, 460.0, 900.0]})
+    out = run_teachers(e, {"class_size_cap_primary": 45, "teachers_per_class": {"primary": 2}},
+                       region, plan_obs=plan)
+    t = out["teachers"].set_index([S.AREA, S.YEAR])
+    assert (out["teachers"][S.METHOD] == "class_size").all()
+    assert t.loc[("900001", 2021), S.DEMAND] == 2 * 11  # ⌈460/45⌉ = 11 classes
+    cur = run_teachers(e, {"standard": "current", "attrition": 0.0}, region, plan_obs=plan)
+    assert (cur["teachers"][S.METHOD] == "area_ratio").all()
+    with pytest.raises(ValueError, match="standard must be one of"):
+        run_teachers(e, {"standard": "1999"}, region, plan_obs=plan)
