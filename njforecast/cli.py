@@ -72,6 +72,38 @@ def data_show(name: str = typer.Argument("summary", help="summary, or a processe
     typer.echo(frame.head(rows).to_string(index=False))
 
 
+enrolment_app = typer.Typer(help="Enrolment, indicators, teachers and capacity.",
+                            no_args_is_help=True)
+app.add_typer(enrolment_app, name="enrolment")
+
+
+@enrolment_app.command("base")
+def enrolment_base(region: str = typer.Option("neijiang", help="Region name or region file."),
+                   observations: Optional[Path] = typer.Option(
+                       None, help="Your own county series (CSV: area, year, indicator, value); "
+                                  "base-year counts replace the estimates."),
+                   out: Optional[Path] = typer.Option(None, help="Also write the table as CSV.")):
+    """Print the calibrated base year (census 2020 → plan baselines) by area and level."""
+    import pandas as pd
+
+    from .areas import load_region
+    from .data import write_csv_atomic
+    from .enrollment import base_year_table
+
+    reg = _guard(load_region, region)
+    obs = None
+    if observations is not None:
+        if not observations.is_file():
+            _fail(f"{observations}: file not found; give a CSV with columns area, year, "
+                  "indicator, value")
+        obs = _guard(pd.read_csv, observations, dtype={"area": str})
+    table = _guard(base_year_table, reg, obs)
+    typer.echo(table.to_string(index=False, float_format=lambda v: f"{v:,.2f}"))
+    if out is not None:
+        _guard(write_csv_atomic, table, out)
+        typer.echo(f"written {out}")
+
+
 @app.command("run")
 def run(config: Path = typer.Argument(..., help="Experiment config (TOML), e.g. "
                                       "experiments/neijiang-baseline/config.toml.")):

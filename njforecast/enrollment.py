@@ -14,6 +14,8 @@ Public functions:
                                                         flow (entrants × progression) method
     run_enrolment_stage(pop_df, cfg_section, region, ...)
                                                         the whole stage in one call (dict of frames)
+    base_year_table(region, observations, ...)          the calibrated base year by area and level
+                                                        (``njforecast enrolment base``)
 
 Conventions (DESIGN §4, §5):
     * ``year`` is the school year starting that autumn. The census moment (1 November 2020) is
@@ -220,6 +222,7 @@ def _user_counts(observations: pd.DataFrame | None, base_year: int, areas: list[
     """A planner's own base-year counts by area and level (area, level, enrolment)."""
     if observations is None or observations.empty:
         return pd.DataFrame(columns=[S.AREA, S.LEVEL, S.ENROLMENT])
+    _check_columns(observations, [S.AREA, S.YEAR, S.INDICATOR, S.VALUE], "observations")
     obs = observations
     if S.PREFERRED in obs.columns:
         obs = obs[obs[S.PREFERRED].astype(bool)]
@@ -714,8 +717,10 @@ def run_enrolment_stage(pop_df: pd.DataFrame, cfg_section: Mapping | None, regio
 
     Returns:
         dict with frames ``rates``, ``rate_path``, ``enrolment``, ``indicators``,
-        ``teachers``, ``hiring``, ``capacity``, ``capacity_years`` and ``assumptions``
-        (name, value, quality, note — every named assumption of the run, for logging).
+        ``teachers``, ``hiring`` (per year: area, year, level[, draw], hires_needed, hires),
+        ``hiring_summary`` (cumulative 2021–2025 vs the plan's ≥ 4,000), ``staffing_ratios``,
+        ``capacity``, ``capacity_years`` and ``assumptions`` (name, value, quality, note —
+        every named assumption of the run, for logging).
     """
     from . import capacity as cap_mod
     from . import data as data_mod
@@ -780,6 +785,47 @@ def run_enrolment_stage(pop_df: pd.DataFrame, cfg_section: Mapping | None, regio
         *tch["assumptions"], *capf["assumptions"],
     ]
     return {"rates": rates, "rate_path": paths, "enrolment": enrol, "indicators": ind,
-            "teachers": tch["teachers"], "hiring": tch["hiring"], "capacity": capf["capacity"],
+            "teachers": tch["teachers"], "hiring": tch["hiring"],
+            "hiring_summary": tch["hiring_summary"], "staffing_ratios": tch["ratios"],
+            "capacity": capf["capacity"],
             "capacity_years": capf["capacity_years"],
             "assumptions": pd.DataFrame(assumptions, columns=["name", S.VALUE, S.QUALITY, "note"])}
+
+
+def base_year_table(region: Region, observations: pd.DataFrame | None = None,
+                    cfg_section: Mapping | None = None, census_path=None) -> pd.DataFrame:
+    """The calibrated base year (census 2020 → plan box 1) by area and level, for display.
+
+    The census is graduated to single ages with
+    :func:`njforecast.demography.graduate_single_ages`; the base is then calibrated as in
+    :func:`run_enrolment_stage`.
+
+    Returns:
+        Columns area, area_name, level, band, population (band, persons), enrolment (persons),
+        rate (percent of the resident band population), ger (percent, on the run's GER
+        basis), quality.
+    """
+    from . import data as data_mod
+    from .demography import graduate_single_ages
+
+    cfg = dict(cfg_section or {})
+    path = census_path or data_mod.raw_dir() / "census" / "census_county_2020_sichuan.csv"
+    census = data_mod.load_census(path)
+    census = census[census[S.AREA].isin([a.code for a in region.counties])]
+    if census.empty:
+        raise ValueError(f"{path}: no census rows for the areas of region {region.slug}")
+    pop = graduate_single_ages(census).rename(columns={S.CENSUS_YEAR: S.YEAR})
+    base_year = int(pop[S.YEAR].iloc[0])
+    bands = _check_bands({k: tuple(v) for k, v in cfg.get("bands", DEFAULT_BANDS).items()})
+    plan_obs = data_mod.load_plan_indicators()
+    baselines = plan_baselines(plan_obs, pop, region, bands, base_year,
+                               cfg.get("split_rule", "ger"))
+    rates = calibrate_base_rates(pop, baselines, region, bands, base_year,
+                                 cfg.get("distribution_rule", "age_structure"), observations,
+                                 cfg.get("ger_basis", "plan"))
+    out = rates.copy()
+    out["area_name"] = out[S.AREA].map(region.names("en"))
+    out[S.RATE] = out[S.RATE] * 100.0
+    out["ger"] = out[S.RATE] / out[S.GER_FACTOR]
+    return out[[S.AREA, "area_name", S.LEVEL, S.BAND, S.POPULATION, S.ENROLMENT, S.RATE, "ger",
+                S.QUALITY]]

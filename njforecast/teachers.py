@@ -406,7 +406,9 @@ def run_teachers(enrol_df: pd.DataFrame, cfg: Mapping | None, region: Region,
     hiring_period [[2021, 2025]].
 
     Returns:
-        dict: ``teachers`` (teachers frame incl. city), ``hiring`` (:func:`hiring_need`),
+        dict: ``teachers`` (teachers frame incl. city), ``hiring`` (per year: area, year,
+        level[, draw], hires_needed, hires, quality), ``hiring_summary`` (:func:`hiring_need`:
+        cumulative over the period vs the plan's target), ``ratios`` (:func:`staffing_ratios`),
         ``assumptions`` (list of (name, value, quality, note)).
     """
     from . import data as data_mod
@@ -459,7 +461,9 @@ def run_teachers(enrol_df: pd.DataFrame, cfg: Mapping | None, region: Region,
     if targets is not None:
         t = targets[targets[S.INDICATOR] == "teachers_added_2021_2025"]
         tgt = float(t[S.TARGET].iloc[0]) if len(t) else None
-    hiring = hiring_need(tch, region, int(period[0]), int(period[1]), tgt)
+    hiring_summary = hiring_need(tch, region, int(period[0]), int(period[1]), tgt)
+    hiring = tch[[c for c in (S.AREA, S.YEAR, S.LEVEL, S.DRAW, S.HIRES_NEEDED, S.HIRES,
+                              S.QUALITY) if c in tch.columns]]
     r = ratios.set_index(S.LEVEL)[S.RATIO]
     assumptions = [
         ("teacher_method", method, "estimated", "demand method"),
@@ -472,4 +476,5 @@ def run_teachers(enrol_df: pd.DataFrame, cfg: Mapping | None, region: Region,
         *((f"class_cap_{lv}", float(v), "observed" if lv in ("primary", "junior") else
            "estimated", "pupils per class") for lv, v in caps.items() if method == "class_size"),
     ]
-    return {"teachers": tch, "hiring": hiring, "ratios": ratios, "assumptions": assumptions}
+    return {"teachers": tch, "hiring": hiring, "hiring_summary": hiring_summary,
+            "ratios": ratios, "assumptions": assumptions}
