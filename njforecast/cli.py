@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Optional
 
 import typer
 
@@ -46,7 +45,7 @@ def _root(version: bool = typer.Option(False, "--version", help="Print the versi
 
 
 @data_app.command("build")
-def data_build(out: Optional[Path] = typer.Option(None, help="Output folder (default data/processed).")):
+def data_build(out: Path | None = typer.Option(None, help="Output folder (default data/processed).")):
     """Rebuild data/processed from data/raw (deterministic: byte-identical on rerun)."""
     from .data import build_processed
 
@@ -79,10 +78,10 @@ app.add_typer(enrolment_app, name="enrolment")
 
 @enrolment_app.command("base")
 def enrolment_base(region: str = typer.Option("neijiang", help="Region name or region file."),
-                   observations: Optional[Path] = typer.Option(
+                   observations: Path | None = typer.Option(
                        None, help="Your own county series (CSV: area, year, indicator, value); "
                                   "base-year counts replace the estimates."),
-                   out: Optional[Path] = typer.Option(None, help="Also write the table as CSV.")):
+                   out: Path | None = typer.Option(None, help="Also write the table as CSV.")):
     """Print the calibrated base year (census 2020 → plan baselines) by area and level."""
     import pandas as pd
 

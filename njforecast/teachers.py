@@ -266,7 +266,7 @@ def implied_attrition(plan_obs: pd.DataFrame, ratios: pd.DataFrame,
     r = ratios.set_index(S.LEVEL)[S.RATIO]
 
     def need(year: int) -> float:
-        v = lambda ind: float(plan_obs[(plan_obs[S.INDICATOR] == ind)  # noqa: E731
+        v = lambda ind: float(plan_obs[(plan_obs[S.INDICATOR] == ind)
                                        & (plan_obs[S.YEAR] == year)][S.VALUE].iloc[0])
         comp = v("compulsory_enrolment")
         senior, voc = v("senior_stage_enrolment"), v("secondary_vocational_enrolment")

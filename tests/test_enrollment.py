@@ -254,7 +254,7 @@ def test_run_stage_coherent_with_draws(neijiang):
 
     region, pop20, _ = neijiang
     pop = project_population(pop20.rename(columns={S.YEAR: S.CENSUS_YEAR}), start_year=2020,
-                             end_year=2022, draws=3, seed=7, ages=range(0, 20))
+                             end_year=2022, draws=3, seed=7, ages=range(20))
     out = run_enrolment_stage(pop, {"rate_path": "target"}, region)
     assert check_coherence(out["enrolment"], region, [S.ENROLMENT]).empty
     tch = out["teachers"]
