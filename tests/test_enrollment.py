@@ -313,3 +313,71 @@ def test_run_stage_hiring_frames(neijiang):
     n20 = t[(t[S.AREA] == "511000") & (t[S.YEAR] == 2020)][S.DEMAND].sum()
     a = float(out["assumptions"].set_index("name").loc["attrition", S.VALUE])
     assert city == pytest.approx(5 * n20 * a, rel=1e-6)
+
+
+def test_flow_cohorts_tiny_hand_computed():
+    """Entrants = intake × entry population; grades progress by s; junior entry by transition."""
+    from njforecast.enrollment import flow_cohorts
+
+    out = flow_cohorts(np.array([0.0, 6.0, 7.0]),
+                       {"primary": np.array([10.0, 8.0]), "junior": np.array([4.0])},
+                       2.0, {"primary": 0.5, "junior": 1.0}, {"primary_junior_transition": 0.9})
+    assert out["primary"].tolist() == [[10.0, 8.0], [12.0, 5.0], [14.0, 6.0]]
+    assert out["junior"][:, 0].tolist() == pytest.approx([4.0, 7.2, 4.5])
+
+
+@pytest.mark.parametrize("level,duration,tol", [("primary", 6, 0.05), ("junior", 3, 0.02)])
+def test_flow_backtest_national(level, duration, tol):
+    """Flow back-test on the national series: from the 2015 stock and published entrants,
+    stock-consistent grade progression reproduces enrolment 2016–2019 (primary within 5 %,
+    junior within 2 %; measured 4.3 % and 1.7 % at four years)."""
+    from njforecast.enrollment import flow_cohorts, stock_retention
+
+    obs = data.preferred(data.load_observations())
+    n = obs[obs[S.AREA] == "100000"].pivot_table(index=S.YEAR, columns=S.INDICATOR,
+                                                  values=S.VALUE)
+    ent = n[f"{level}_entrants"]
+    e15 = n.loc[2015, f"{level}_enrolment"]
+    s = stock_retention(ent, e15, 2015, duration)
+    base = np.array([ent[2015 - k] * s ** k for k in range(duration)])
+    assert base.sum() == pytest.approx(e15)
+    out = flow_cohorts(ent.loc[2015:2019].to_numpy(), {"primary": base}, 1.0, {"primary": s}, {})
+    est = out["primary"].sum(axis=-1)
+    pub = n.loc[2015:2019, f"{level}_enrolment"].to_numpy()
+    assert np.max(np.abs(est / pub - 1)) < tol
+
+
+def test_stage_flow_method_with_planner_series(neijiang):
+    """method 'flow' uses a county's own entrants/graduates; other areas keep the rate method;
+    the base still equals the plan and the city still adds up."""
+    region, pop20, _ = neijiang
+    pop = pd.concat([pop20.assign(**{S.YEAR: y}) for y in range(2020, 2024)], ignore_index=True)
+    obs = pd.read_csv(DATA / "enrolment_flow_observations.csv", dtype={S.AREA: str})
+    rate = run_enrolment_stage(pop, {}, region)
+    flow = run_enrolment_stage(pop, {"method": "flow"}, region, observations=obs)
+    key = [S.AREA, S.YEAR, S.LEVEL]
+    r = rate["enrolment"].set_index(key)[S.ENROLMENT]
+    f = flow["enrolment"].set_index(key)[S.ENROLMENT]
+    assert f[("511025", 2020, "primary")] == pytest.approx(r[("511025", 2020, "primary")])
+    assert abs(f[("511025", 2022, "junior")] / r[("511025", 2022, "junior")] - 1) > 1e-3
+    assert f[("511024", 2022, "junior")] == pytest.approx(r[("511024", 2022, "junior")])
+    assert check_coherence(flow["enrolment"], region, [S.ENROLMENT]).empty
+    note = flow["assumptions"].set_index("name").loc["enrolment_method", "note"]
+    assert "flow for ['511025']" in note
+    # first grade from 2021: intake × P6 with intake = 10,000 entrants / P6(2020), P6 held
+    from njforecast.enrollment import flow_ratios
+
+    assert flow_ratios(obs, "511025").query("indicator == 'primary_completion'")[S.VALUE].iloc[
+        -1] == pytest.approx(0.95)
+
+
+def test_stock_retention_hand_computed_and_errors():
+    """100 entrants in each of two years and 190 pupils give s = 0.9; gaps are named."""
+    from njforecast.enrollment import stock_retention
+
+    e = pd.Series([100.0, 100.0], index=[2019, 2020])
+    assert stock_retention(e, 190.0, 2020, 2) == pytest.approx(0.9)
+    with pytest.raises(ValueError, match=r"entrants missing for \[2018\]"):
+        stock_retention(e, 190.0, 2020, 3)
+    with pytest.raises(ValueError, match="no progression ratio"):
+        stock_retention(e, 1000.0, 2020, 2)
