@@ -818,8 +818,8 @@ def project_enrolment_flow(pop_df: pd.DataFrame, rates_df: pd.DataFrame,
     t0 = int(rates_df[S.YEAR].iloc[0])
     frames = []
     for area, r in ratios.items():
-        need = [f"{lv}_retention" for lv in FLOW_DURATIONS] + list(
-            n for _, n in FLOW_CHAIN.values())
+        need = [f"{lv}_retention" for lv in FLOW_DURATIONS] + [
+            n for _, n in FLOW_CHAIN.values()]
         missing = [k for k in need if k not in r]
         if missing:
             raise ValueError(f"flow method: area {area} lacks ratios {missing}; give its "
