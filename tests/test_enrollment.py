@@ -381,3 +381,14 @@ def test_stock_retention_hand_computed_and_errors():
         stock_retention(e, 190.0, 2020, 3)
     with pytest.raises(ValueError, match="no progression ratio"):
         stock_retention(e, 1000.0, 2020, 2)
+
+
+def test_rate_path_external_holds_last_value(tiny):
+    """External GER path (e.g. a models/ forecast): m = G(t)/G0, later years hold the last value."""
+    region, pop, plan = tiny
+    rates = calibrate_base_rates(pop, plan_baselines(plan, pop, region), region)
+    ger = pd.DataFrame({S.YEAR: [2021], S.INDICATOR: ["senior_stage_ger"], S.VALUE: [110.0]})
+    p = rate_path(rates, [2020, 2021, 2022], region, "external", ger_path=ger)
+    sg = p[(p[S.AREA] == "900002") & (p[S.LEVEL] == "senior_general")].set_index(S.YEAR)[S.RATE]
+    assert sg[2020] == pytest.approx(2.0)
+    assert sg[2021] == pytest.approx(2.0 * 1.1) and sg[2022] == pytest.approx(2.0 * 1.1)
