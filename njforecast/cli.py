@@ -71,6 +71,17 @@ def data_show(name: str = typer.Argument("summary", help="summary, or a processe
     typer.echo(frame.head(rows).to_string(index=False))
 
 
+@app.command("run")
+def run(config: Path = typer.Argument(..., help="Experiment config (TOML), e.g. "
+                                      "experiments/neijiang-baseline/config.toml.")):
+    """Run the main job for a config: build data, project, compare with targets, report, track."""
+    from .config import load_config
+    from .pipeline import run_config
+
+    cfg = _guard(load_config, config)
+    _guard(run_config, cfg)
+
+
 enrolment_app = typer.Typer(help="Enrolment, indicators, teachers and capacity.",
                             no_args_is_help=True)
 app.add_typer(enrolment_app, name="enrolment")
@@ -101,17 +112,6 @@ def enrolment_base(region: str = typer.Option("neijiang", help="Region name or r
     if out is not None:
         _guard(write_csv_atomic, table, out)
         typer.echo(f"written {out}")
-
-
-@app.command("run")
-def run(config: Path = typer.Argument(..., help="Experiment config (TOML), e.g. "
-                                      "experiments/neijiang-baseline/config.toml.")):
-    """Run the main job for a config: build data, project, compare with targets, report, track."""
-    from .config import load_config
-    from .pipeline import run_config
-
-    cfg = _guard(load_config, config)
-    _guard(run_config, cfg)
 
 
 def main() -> None:

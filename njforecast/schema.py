@@ -48,13 +48,18 @@ RATIO = "ratio"
 DEMAND = "demand"
 SUPPLY = "supply"
 HIRES_NEEDED = "hires_needed"
-HIRES = "hires"
 SURPLUS = "surplus"
 SERIES_ID = "series_id"
 CUTOFF = "cutoff"
 TARGET = "target"
 TARGET_YEAR = "target_year"
 COMPARISON = "comparison"
+
+# summary columns for distributions over draws
+MEAN = "mean"
+LO80, HI80, LO95, HI95 = "lo80", "hi80", "lo95", "hi95"
+SUMMARY_COLUMNS = (MEAN, LO80, HI80, LO95, HI95)
+
 # enrolment / teachers / capacity stage (enrollment.py, teachers.py, capacity.py)
 BAND = "band"
 RATE = "rate"
@@ -65,11 +70,7 @@ STATUS = "status"
 PERIOD = "period"
 ENTRANTS = "entrants"
 GRADUATES = "graduates"
-
-# summary columns for distributions over draws
-MEAN = "mean"
-LO80, HI80, LO95, HI95 = "lo80", "hi80", "lo95", "hi95"
-SUMMARY_COLUMNS = (MEAN, LO80, HI80, LO95, HI95)
+HIRES = "hires"
 
 # --- vocabularies -------------------------------------------------------------------------
 SEXES = ("male", "female")
