@@ -194,8 +194,8 @@ def plan_baselines(plan_obs: pd.DataFrame, pop_base: pd.DataFrame, region: Regio
     ger = {band: v(ind) for band, ind in BAND_GER.items()}
     if split_rule == "ger":
         wp, wj = ger["primary"] * city["primary"], ger["junior"] * city["junior"]
-        note = ("compulsory split by plan GER (102.54/109.33 style) × base population of the "
-                "primary and junior bands, rounded so the parts add up exactly")
+        note = ("compulsory split by the plan's primary and junior GER × base population of "
+                "the primary and junior bands, rounded so the parts add up exactly")
     elif split_rule == "population":
         wp, wj = city["primary"], city["junior"]
         note = "compulsory split by base population of the primary and junior bands"
@@ -940,7 +940,7 @@ def run_enrolment_stage(pop_df: pd.DataFrame, cfg_section: Mapping | None, regio
         base_year [first year of pop_df], bands [DEFAULT_BANDS], split_rule ["ger"],
         distribution_rule ["age_structure"], ger_basis ["plan"], population_basis
         ["resident"; the only basis the census gives], rate_path ["hold"; or "target",
-        "trend"], target_year [2025], targets [the plan's GER targets: preschool_ger_3y 92.09,
+        "trend"], target_year [the plan targets' year, 2025], targets [the plan's GER targets: preschool_ger_3y 92.09,
         senior_stage_ger 95 from plan_targets_2025.csv], annual_change, max_ger,
         consolidation_path ["hold" or "target" (97 by 2025 from the plan)].
     ``teachers_cfg`` (``[teachers]``) and ``capacity_cfg`` (``[capacity]``): see
@@ -991,7 +991,8 @@ def run_enrolment_stage(pop_df: pd.DataFrame, cfg_section: Mapping | None, regio
     tgt = targets.set_index(S.INDICATOR)[S.TARGET]
     ger_targets = cfg.get("targets") or {k: float(tgt[k]) for k in BAND_GER.values()
                                          if k in tgt.index and pd.notna(tgt[k])}
-    target_year = int(cfg.get("target_year", 2025))
+    tyears = targets.loc[targets[S.INDICATOR].isin(list(BAND_GER.values())), S.TARGET_YEAR]
+    target_year = int(cfg.get("target_year", int(tyears.max()) if len(tyears) else 2025))
     paths = rate_path(rates, years, region, path, targets=ger_targets, target_year=target_year,
                       annual_change=cfg.get("annual_change"), max_ger=cfg.get("max_ger"))
     enrol = project_enrolment(pop_df, rates, paths, region, bands)
@@ -1023,7 +1024,7 @@ def run_enrolment_stage(pop_df: pd.DataFrame, cfg_section: Mapping | None, regio
         *((f"ger_factor_{b}", float(f[b]), "estimated", "GER denominator / resident population")
           for b in bands),
         ("bands", {b: list(v) for b, v in bands.items()}, "observed", "official ages"),
-        ("split_rule", cfg.get("split_rule", "ger"), "estimated", "primary/junior split of 320,200"),
+        ("split_rule", cfg.get("split_rule", "ger"), "estimated", "primary/junior split of the plan's compulsory count"),
         ("distribution_rule", cfg.get("distribution_rule", "age_structure"), "estimated",
          "county values from the city baseline"),
         ("enrolment_method", method, "estimated", flow_note),

@@ -403,7 +403,8 @@ def run_teachers(enrol_df: pd.DataFrame, cfg: Mapping | None, region: Region,
     vocational_as ["senior_general"], base_supply ["standard" | "province_ratio"],
     attrition [default: :func:`implied_attrition` from the plan], ratio_change [0.0],
     class_caps [{level: pupils}], teachers_per_class [{level: teachers}],
-    hiring_period [[2021, 2025]].
+    hiring_period [the years of the plan's ``teachers_added_YYYY_YYYY`` target, else
+    [2021, 2025]].
 
     Returns:
         dict: ``teachers`` (teachers frame incl. city), ``hiring`` (per year: area, year,
@@ -432,7 +433,8 @@ def run_teachers(enrol_df: pd.DataFrame, cfg: Mapping | None, region: Region,
         attrition, a_q, a_note = float(cfg["attrition"]), "estimated", "set in config"
     else:
         attrition = implied_attrition(plan_obs, ratios)
-        a_q, a_note = "derived", "implied by plan: 5,918 teachers added 2016-2020"
+        h = plan_obs.loc[plan_obs[S.INDICATOR] == "teachers_added_2016_2020", S.VALUE].iloc[0]
+        a_q, a_note = "derived", f"implied by the plan's {h:,.0f} teachers added 2016-2020"
     cap_over = dict(cfg.get("class_caps", {}))
     for lv in ("primary", "junior"):
         if f"class_size_cap_{lv}" in cfg:
@@ -456,11 +458,13 @@ def run_teachers(enrol_df: pd.DataFrame, cfg: Mapping | None, region: Region,
     hpy = cfg.get("hires_per_year")
     hpy = float(hpy) if hpy is not None and float(hpy) > 0 else None
     tch = teacher_supply(demand, supply0, attrition, region, hpy)
-    period = cfg.get("hiring_period", [2021, 2025])
-    tgt = None
+    period, tgt = [2021, 2025], None
     if targets is not None:
-        t = targets[targets[S.INDICATOR] == "teachers_added_2021_2025"]
-        tgt = float(t[S.TARGET].iloc[0]) if len(t) else None
+        t = targets[targets[S.INDICATOR].str.match(r"^teachers_added_\d{4}_\d{4}$")]
+        if len(t):
+            tgt = float(t[S.TARGET].iloc[0])
+            period = [int(x) for x in t[S.INDICATOR].iloc[0].split("_")[-2:]]
+    period = cfg.get("hiring_period", period)
     hiring_summary = hiring_need(tch, region, int(period[0]), int(period[1]), tgt)
     hiring = tch[[c for c in (S.AREA, S.YEAR, S.LEVEL, S.DRAW, S.HIRES_NEEDED, S.HIRES,
                               S.QUALITY) if c in tch.columns]]
