@@ -26,13 +26,13 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
-import pandas as pd  # noqa: E402
+import pandas as pd
 
-from njforecast import data  # noqa: E402
-from njforecast import schema as S  # noqa: E402
-from njforecast.areas import load_region  # noqa: E402
-from njforecast.demography import graduate_single_ages, project_population  # noqa: E402
-from njforecast.enrollment import run_enrolment_stage  # noqa: E402
+from njforecast import data
+from njforecast import schema as S
+from njforecast.areas import load_region
+from njforecast.demography import graduate_single_ages, project_population
+from njforecast.enrollment import run_enrolment_stage
 
 RESULTS = HERE / "results"
 
@@ -59,7 +59,7 @@ def main() -> None:
     stage_s = time.perf_counter() - t
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     RESULTS.mkdir(exist_ok=True)
-    row = pd.DataFrame([{"when": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+    row = pd.DataFrame([{"when": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
                          "host_cpus": __import__("os").cpu_count(),
                          "python": platform.python_version(), "draws": args.draws,
                          "rate_path": args.rate_path, "population_rows": len(pop),
