@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import os
 import platform
 import resource
 import sys
@@ -60,7 +61,7 @@ def main() -> None:
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     RESULTS.mkdir(exist_ok=True)
     row = pd.DataFrame([{"when": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-                         "host_cpus": __import__("os").cpu_count(),
+                         "host_cpus": os.cpu_count(),
                          "python": platform.python_version(), "draws": args.draws,
                          "rate_path": args.rate_path, "population_rows": len(pop),
                          "project_s": round(project_s, 2), "stage_s": round(stage_s, 2),
