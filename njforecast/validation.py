@@ -199,8 +199,9 @@ def _decode(path: Path, raw: bytes) -> tuple[str | None, str, list[Problem]]:
             other_rows.append(i)
     if utf8_rows and other_rows:
         shown = ", ".join(map(str, other_rows[:5])) + (" …" if len(other_rows) > 5 else "")
-        return None, "", [Problem(f, None, None, "mixed encodings: rows " + shown + " are not "
-                                  "UTF-8 (GBK?) while rows " + ", ".join(map(str, utf8_rows[:3]))
+        rows_ = "row" if len(other_rows) == 1 else "rows"
+        return None, "", [Problem(f, None, None, f"mixed encodings: {rows_} {shown} not UTF-8 "
+                                  "(GBK?) while row(s) " + ", ".join(map(str, utf8_rows[:3]))
                                   + " are UTF-8", "open the file in an editor and save the whole "
                                   "file once as UTF-8")]
     try:
@@ -481,23 +482,23 @@ class KnownAreas:
             if len(codes) == 1:
                 return (f"area '{v}' is a name, not a code; names are not accepted",
                         f"use the code {codes[0]}")
-            return (f"area '{v}' is a name, not a code; names are not accepted and "
-                    f"{len(codes)} areas are called that ({shown})", "use the code of the one "
-                    "you mean")
+            return ((f"area '{v}' is a name, not a code; names are not accepted and "
+                    f"{len(codes)} areas are called that ({shown})"), ("use the code of the one "
+                    "you mean"))
         if re.fullmatch(r"\d{9,12}", v) and v[:6] in self.canonical:
             return (f"area '{v}' looks like a {len(v)}-digit statistical code",
                     f"use its first 6 digits, {v[:6]}")
         if re.fullmatch(r"\d+", v):
-            return (f"unknown area code '{v}': not in the census tables, the region file "
-                    f"({self.region}) or the province list", "check the 6-digit GB/T 2260 "
+            return ((f"unknown area code '{v}': not in the census tables, the region file "
+                    f"({self.region}) or the province list"), ("check the 6-digit GB/T 2260 "
                     "code; units without a census code belong in a region file under "
-                    "data/external/regions/")
+                    "data/external/regions/"))
         close = difflib.get_close_matches(v.lower(), list(self.names), 1, 0.8)
         if close:
             return (f"unknown area '{v}' (a name? '{close[0]}' is {self.names[close[0]][0]})",
                     "use the 6-digit division code; names are not accepted")
-        return (f"unknown area '{v}'", "use the 6-digit division code (e.g. 511025 for "
-                "资中县); names are not accepted")
+        return (f"unknown area '{v}'", ("use the 6-digit division code (e.g. 511025 for "
+                "资中县); names are not accepted"))
 
 
 def _census_area_names() -> pd.DataFrame:
@@ -673,8 +674,8 @@ class _Checker:
                 return "year is empty", "fill in the year, e.g. 2021"
             m = re.fullmatch(r"(\d{4})\s*[-/–~]\s*(\d{2}|\d{4})", v)
             if m:
-                return (f"year '{v}' is a school-year span", f"write its first year, {m[1]} "
-                        "(year = the school year starting that autumn)")
+                return (f"year '{v}' is a school-year span", (f"write its first year, {m[1]} "
+                        "(year = the school year starting that autumn)"))
             m = re.fullmatch(r"(\d{4})\s*年?.*", v)
             if m:
                 return f"year '{v}' is not a plain number", f"write {m[1]}"
@@ -684,13 +685,13 @@ class _Checker:
         self.add_many(bad_text, column, hint)
         frac = (num.notna() & (num % 1 != 0)).to_numpy()
         self.add_many(frac, column, lambda p: (f"year {s.iat[p]} is not a whole year",
-                                               "write the year the school year starts, e.g. "
-                                               "2020"))
+                                               ("write the year the school year starts, e.g. "
+                                               "2020")))
         out_range = (num.notna() & (num % 1 == 0)
                      & ((num < S.MIN_YEAR) | (num > S.MAX_YEAR))).to_numpy()
         self.add_many(out_range, column, lambda p: (
-            f"year {s.iat[p]} is outside {S.MIN_YEAR}–{S.MAX_YEAR}", "check the year (four "
-            "digits, school year starting that autumn)"))
+            f"year {s.iat[p]} is outside {S.MIN_YEAR}–{S.MAX_YEAR}", ("check the year (four "
+            "digits, school year starting that autumn)")))
         return num.where(~(bad_text | frac | out_range))
 
     def numbers(self, column: str, what: str) -> pd.Series | None:
@@ -704,8 +705,8 @@ class _Checker:
         def missing_hint(pos: int) -> tuple[str, str]:
             v = s.iat[pos]
             shown = f" ('{v}')" if v else ""
-            return (f"{what} is missing{shown}", "fill in the number, or delete the row if the "
-                    "figure is not known (rows are optional; empty values are not)")
+            return (f"{what} is missing{shown}", ("fill in the number, or delete the row if the "
+                    "figure is not known (rows are optional; empty values are not)"))
 
         def text_hint(pos: int) -> tuple[str, str]:
             v = s.iat[pos]
@@ -799,13 +800,13 @@ def _check_observations(df: pd.DataFrame, path: str | Path,
     if indicator is not None:
         empty = (indicator == "").to_numpy()
         c.add_many(empty, S.INDICATOR, lambda p: ("indicator is empty",
-                                                  "fill in the indicator name, e.g. "
-                                                  "primary_enrolment"))
+                                                  ("fill in the indicator name, e.g. "
+                                                  "primary_enrolment")))
         bad = (~indicator.str.fullmatch(r"[a-z][a-z0-9_]*")).to_numpy() & ~empty
         c.add_many(bad, S.INDICATOR, lambda p: (
             f"indicator '{indicator.iat[p]}' is not a valid name",
-            "indicator names are lower-case ASCII words joined by _, e.g. primary_enrolment, "
-            "junior_ger_pct (rates end in _pct or _permille)"))
+            ("indicator names are lower-case ASCII words joined by _, e.g. primary_enrolment, "
+            "junior_ger_pct (rates end in _pct or _permille)")))
         ind_ok = indicator.where(~(empty | bad))
 
     # units: given (normalised) or taken from the indicator name
@@ -835,17 +836,17 @@ def _check_observations(df: pd.DataFrame, path: str | Path,
         # a *_pct / *_permille name fixes the unit
         mism = has & (by_name.notna() & (given != by_name)).to_numpy()
         c.add_many(mism, S.UNIT, lambda p: (
-            f"unit/indicator mismatch: indicator '{ind_ok.iat[p]}' is in {by_name.iat[p]} "
+            (f"unit/indicator mismatch: indicator '{ind_ok.iat[p]}' is in {by_name.iat[p]} "
             f"(its name ends in {'_pct' if by_name.iat[p] == 'percent' else '_permille'}) but "
-            f"unit is '{raw.iat[p]}'",
+            f"unit is '{raw.iat[p]}'"),
             f"set unit to {by_name.iat[p]}, or rename the indicator if it is a count"))
         # a rate name (…_ger, …_rate, …_share) cannot be a count
         count_rate = has & (given.isin(["persons", "schools"]) & rate_like
                             & by_name.isna()).to_numpy()
         c.add_many(count_rate, S.UNIT, lambda p: (
-            f"unit/indicator mismatch: indicator '{ind_ok.iat[p]}' names a rate but unit is "
-            f"'{raw.iat[p]}'", "set unit to percent (or permille) and name the indicator "
-            f"{ind_ok.iat[p]}_pct; or rename it if it is a count"))
+            (f"unit/indicator mismatch: indicator '{ind_ok.iat[p]}' names a rate but unit is "
+            f"'{raw.iat[p]}'"), ("set unit to percent (or permille) and name the indicator "
+            f"{ind_ok.iat[p]}_pct; or rename it if it is a count")))
         # a rate unit on a name that does not say so: accepted, but worth a look
         for p in np.flatnonzero(has & (given.isin(["percent", "permille"]) & ~rate_like)
                                 .to_numpy()):
@@ -877,9 +878,9 @@ def _check_observations(df: pd.DataFrame, path: str | Path,
     if S.QUALITY in c.cols:
         q = c.cols[S.QUALITY].str.lower()
         bad = ((q != "") & ~q.isin(S.QUALITIES)).to_numpy()
-        c.add_many(bad, S.QUALITY, lambda p: (f"quality '{c.cols[S.QUALITY].iat[p]}' is not "
-                                              "known", f"use one of {', '.join(S.QUALITIES)} "
-                                              "(empty = observed)"))
+        c.add_many(bad, S.QUALITY, lambda p: ((f"quality '{c.cols[S.QUALITY].iat[p]}' is not "
+                                              "known"), (f"use one of {', '.join(S.QUALITIES)} "
+                                              "(empty = observed)")))
         quality = q.where(q != "", "observed")
 
     src_col = S.SOURCE if S.SOURCE in c.cols else ("source_url" if "source_url" in c.cols
@@ -982,8 +983,8 @@ def _check_population(df: pd.DataFrame, path: str | Path,
         text = num.isna().to_numpy()
         c.add_many(text, S.AGE, lambda p: (
             f"age '{a.iat[p]}' is not a whole number" if a.iat[p] else "age is empty",
-            "give single ages as whole numbers; put groups such as 5-9 or 85+ in an "
-            "'age_group' column"))
+            ("give single ages as whole numbers; put groups such as 5-9 or 85+ in an "
+            "'age_group' column")))
         bad = (num.notna() & ((num % 1 != 0) | (num < 0) | (num > S.MAX_AGE))).to_numpy()
         c.add_many(bad, S.AGE, lambda p: (
             f"age {a.iat[p]} is not a whole number in 0–{S.MAX_AGE}",
@@ -1008,8 +1009,8 @@ def _check_population(df: pd.DataFrame, path: str | Path,
     if S.DRAW in c.cols:
         d = pd.to_numeric(c.cols[S.DRAW], errors="coerce")
         bad = (d.isna() | (d < 0) | (d % 1 != 0)).to_numpy()
-        c.add_many(bad, S.DRAW, lambda p: (f"draw '{c.cols[S.DRAW].iat[p]}' is not a whole "
-                                           "number ≥ 0", "number draws 0, 1, 2 …"))
+        c.add_many(bad, S.DRAW, lambda p: ((f"draw '{c.cols[S.DRAW].iat[p]}' is not a whole "
+                                           "number ≥ 0"), "number draws 0, 1, 2 …"))
         draw = d.where(~bad)
 
     age_key = age if age is not None else group
