@@ -79,7 +79,8 @@ class _Kind(str, Enum):
     population = "population"
 
 
-@data_app.command("validate", help=(
+@data_app.command("validate", short_help="Check your own observations or population file "
+                  "(CSV or xlsx): every problem with row, column and fix.", help=(
     "Check your own observations or population file (CSV or xlsx) before using it. Every "
     "problem is listed as FILE:ROW:COLUMN: message — fix, and the command exits 2; a valid file "
     "prints one line 'ok: FILE — kind, rows, areas, years, …' and exits 0. Formats: README, "

@@ -182,32 +182,32 @@ def main() -> None:
         "obs_missing_value_column.csv": (drop(base, "value"), "utf-8",
                                          ":1:value: required column 'value' is missing"),
         "obs_misspelled_year.csv": (rename(base, "year", "yaer"), "utf-8",
-                                    ":1:yaer: column 'yaer' is not a known column name — did "
-                                    "you mean 'year'?"),
+                                    (":1:yaer: column 'yaer' is not a known column name — did "
+                                    "you mean 'year'?")),
         "obs_bom_misspelled_indicator.csv": (rename(base, "indicator", "indicater"), "utf-8-sig",
                                              "did you mean 'indicator'?"),
         "obs_chinese_headers.csv": ([["地区", "年份", "指标", "数值", "单位", "来源"]] + base[1:],
-                                    "utf-8", ":1:年份: column '年份' is not a known column name "
-                                    "— rename it to 'year'"),
+                                    "utf-8", (":1:年份: column '年份' is not a known column name "
+                                    "— rename it to 'year'")),
         "obs_duplicate_column.csv": ([head + ["value"]] + [r + [r[3]] for r in base[1:]],
                                      "utf-8", "column 'value' appears twice (columns D and G)"),
         "obs_kind_ambiguous.csv": ([["area", "year", "total"]] + [r[:2] + [r[3]]
                                                                    for r in base[1:]], "utf-8",
-                                   "cannot tell whether this is an observations or a "
-                                   "population file"),
+                                   ("cannot tell whether this is an observations or a "
+                                   "population file")),
         # areas
         "obs_unknown_area_code.csv": (obs_with(2, "area", "511099"), "utf-8",
                                       ":3:area: unknown area code '511099'"),
         "obs_area_name_zh.csv": (obs_with(1, "area", "资中县"), "utf-8",
-                                 ":2:area: area '资中县' is a name, not a code; names are not "
-                                 "accepted — use the code 511025"),
+                                 (":2:area: area '资中县' is a name, not a code; names are not "
+                                 "accepted — use the code 511025")),
         "obs_area_name_en.csv": (obs_with(1, "area", "Zizhong County"), "utf-8",
                                  "names are not accepted — use the code 511025"),
         "obs_area_name_shared.csv": (obs_with(1, "area", "市中区"), "utf-8",
                                      "areas are called that (511002, "),
         "obs_area_12digit.csv": (obs_with(3, "area", "511025000000"), "utf-8",
-                                 ":4:area: area '511025000000' looks like a 12-digit statistical "
-                                 "code — use its first 6 digits, 511025"),
+                                 (":4:area: area '511025000000' looks like a 12-digit statistical "
+                                 "code — use its first 6 digits, 511025")),
         "obs_area_empty.csv": (obs_with(2, "area", ""), "utf-8", ":3:area: area is empty"),
         "obs_area_slug_typo.csv": (obs_with(1, "area", "zizong"), "utf-8",
                                    "unknown area 'zizong' (a name? 'zizhong' is 511025)"),
@@ -228,8 +228,8 @@ def main() -> None:
         "obs_value_thousands.csv": (obs_with(3, "value", "33,359"), "utf-8",
                                     "(thousands separator) — write 33359"),
         "obs_value_wan.csv": (obs_with(3, "value", "3.3359万"), "utf-8",
-                              "is in 万 (10,000) and is not a number — write the count in "
-                              "persons: 33359"),
+                              ("is in 万 (10,000) and is not a number — write the count in "
+                              "persons: 33359")),
         "obs_value_percent_sign.csv": (obs_with(4, "value", "88.86%"), "utf-8",
                                        "(percent sign) — write 88.86"),
         "obs_value_negative.csv": (obs_with(1, "value", "-1572"), "utf-8",
@@ -249,20 +249,20 @@ def main() -> None:
         # units and names
         "obs_unit_mismatch_pct.csv": (obs_with(4, "indicator", "preschool_ger_pct",
                                                unit="persons"), "utf-8",
-                                      ":5:unit: unit/indicator mismatch: indicator "
-                                      "'preschool_ger_pct' is in percent"),
+                                      (":5:unit: unit/indicator mismatch: indicator "
+                                      "'preschool_ger_pct' is in percent")),
         "obs_unit_mismatch_permille.csv": (obs_with(2, "unit", "persons"), "utf-8",
-                                           "unit/indicator mismatch: indicator "
-                                           "'birth_rate_permille' is in permille"),
+                                           ("unit/indicator mismatch: indicator "
+                                           "'birth_rate_permille' is in permille")),
         "obs_unit_rate_as_count.csv": (obs_with(4, "unit", "persons"), "utf-8",
-                                       "indicator 'preschool_ger_3y' names a rate but unit is "
-                                       "'persons'"),
+                                       ("indicator 'preschool_ger_3y' names a rate but unit is "
+                                       "'persons'")),
         "obs_unit_wan.csv": (obs_with(3, "unit", "万人"), "utf-8",
                              "unit '万人' is not accepted — multiply the values by 10,000"),
         "obs_unit_unknown.csv": (obs_with(3, "unit", "kg"), "utf-8", "unknown unit 'kg'"),
         "obs_rate_without_unit.csv": (drop(base, "unit"), "utf-8",
-                                      ":5:unit: indicator 'preschool_ger_3y' looks like a rate "
-                                      "but has no unit"),
+                                      (":5:unit: indicator 'preschool_ger_3y' looks like a rate "
+                                      "but has no unit")),
         "obs_bad_indicator.csv": (obs_with(1, "indicator", "出生人口"), "utf-8",
                                   "indicator '出生人口' is not a valid name"),
         "obs_indicator_empty.csv": (obs_with(1, "indicator", ""), "utf-8",
@@ -284,8 +284,8 @@ def main() -> None:
         "pop_sex_total.csv": (pop_with(2, "sex", "total"), "utf-8",
                               "sex 'total' is a total — give male and female rows only"),
         "pop_age_group_label.csv": (pop_with(3, "age_group", "5~9岁"), "utf-8",
-                                    "age_group '5~9岁' is not written as the census labels are "
-                                    "— write 5-9"),
+                                    ("age_group '5~9岁' is not written as the census labels are "
+                                    "— write 5-9")),
         "pop_age_group_scheme.csv": (pop_with(2, "age_group", "0-4"), "utf-8",
                                      ":3:age_group: age_group '0-4' is not a census age group"),
         "pop_age_fraction.csv": ([["area", "year", "sex", "age", "population"]]
@@ -308,11 +308,11 @@ def main() -> None:
                                      + [r + [s, e] for r, (s, e) in
                                         zip(pbase[1:], [("0", "0"), ("1", "4"), ("5", "10"),
                                                         ("10", "14")], strict=True)],
-                                     "utf-8", ":4:age_end: age_end '10' does not match age "
-                                     "group 5-9"),
+                                     "utf-8", (":4:age_end: age_end '10' does not match age "
+                                     "group 5-9")),
         "pop_gender_column.csv": (rename(pbase, "sex", "gender"), "utf-8",
-                                  "column 'gender' is not a known column name — rename it to "
-                                  "'sex'"),
+                                  ("column 'gender' is not a known column name — rename it to "
+                                  "'sex'")),
     }
     bytes_files: dict[str, tuple[bytes, str]] = {
         "empty.csv": (b"", "the file is empty"),
@@ -320,8 +320,8 @@ def main() -> None:
         "obs_extra_field.csv": (_csv_text(base).replace('33359,', '33,359,').encode(),
                                 ":4: row has 7 values but the header names 6 columns"),
         "obs_mixed_encoding.csv": (
-            "area,area_name,year,indicator,value,unit\n".encode()
-            + "511002,市中区,2023,births,1572,persons\n".encode("utf-8")
+            b"area,area_name,year,indicator,value,unit\n"
+            + "511002,市中区,2023,births,1572,persons\n".encode()
             + "511083,隆昌市,2023,primary_enrolment,33359,persons\n".encode("gb18030"),
             "mixed encodings: row 3 not UTF-8 (GBK?)"),
         "obs_not_utf8_or_gbk.csv": (b"area,year,indicator,value\n511002,2023,births,\xff\xff\n",
@@ -355,8 +355,8 @@ def main() -> None:
         (HERE / name).write_bytes(data)
         expected.append((name, want))
     (HERE / "obs_xlsx_named_csv.csv").write_bytes((GOOD / "observations.xlsx").read_bytes())
-    expected.append(("obs_xlsx_named_csv.csv", "this is an Excel workbook (xlsx) with a '.csv' "
-                     "name — rename it to .xlsx"))
+    expected.append(("obs_xlsx_named_csv.csv", ("this is an Excel workbook (xlsx) with a '.csv' "
+                     "name — rename it to .xlsx")))
     for name, (sheets, want) in xlsx_files.items():
         write_xlsx(HERE / name, sheets)
         expected.append((name, want))
