@@ -28,7 +28,7 @@ Rules (README "Bringing your own county series"):
       national, 2020 Sichuan and provinces), the region file's codes (including region-defined
       ones like ``511000-CR`` and former codes like ``511028``) and the province codes. The
       bundled slugs (``sichuan``, ``zizhong``) are accepted too. Names (资中县, Zizhong) are
-      rejected — several areas share a name (six districts are called 市中区) — and the message
+      rejected — several areas share a name (several districts are called 市中区) — and the message
       shows the code when the name is known.
     * Percentages must lie in 0–``schema.MAX_PERCENT`` (200): a GER may exceed 100 %, but more
       than 200 is almost surely a count or a per-mille figure in a percent column. Per-mille
@@ -738,7 +738,7 @@ class _Checker:
     def duplicates(self, key: pd.DataFrame, values: pd.Series, column: str,
                    key_text: str) -> None:
         """Repeated keys: conflicting values are errors, identical ones warnings."""
-        ok = key.notna().all(axis=1).to_numpy()
+        ok = (key.notna().all(axis=1) & values.notna()).to_numpy()  # bad cells: reported
         k = key[ok]
         dup = k.duplicated(keep=False).to_numpy()
         if not dup.any():
@@ -868,6 +868,16 @@ def _check_observations(df: pd.DataFrame, path: str | Path,
                 f"value {c.cols[S.VALUE].iat[p]} {u} is outside 0–{top:g}",
                 "a GER may exceed 100 % but not 200 %: is this a count or a per-mille figure?"
                 if u == "percent" else "per-mille rates lie in 0–1000; check the unit"))
+        # a percent series whose values all lie in 0–1.5 is almost surely written as fractions
+        pct = pd.DataFrame({"a": area, "i": ind_ok, "v": value})[(unit == "percent")
+                                                                  & value.notna()]
+        if len(pct):
+            top = pct.groupby(["a", "i"], sort=False)["v"].agg(["max", "size"])
+            for (a_, i_), r in top[(top["max"] <= 1.5) & (top["max"] > 0)].iterrows():
+                c.problems.append(Problem(
+                    c.file, None, c.raw_names.get(S.VALUE), f"every value of '{i_}' in area "
+                    f"{a_} is at most {r['max']:g} percent ({int(r['size'])} rows): fractions "
+                    "instead of percent?", "write 95.2 for 95.2 %, not 0.952", "warning"))
         frac = ((unit.isin(["persons", "schools"])) & value.notna() & (value % 1 != 0)).to_numpy()
         for p in np.flatnonzero(frac):
             c.add(int(p), S.VALUE, f"value {c.cols[S.VALUE].iat[p]} is not a whole number of "

@@ -297,3 +297,14 @@ def test_corrupted_cell_found_through_a_file(case, encoding):
         p.write_bytes(df.to_csv(index=False).encode(encoding))
         probs = V.validate_file(p, "observations").problems
     assert any(q.row == i + 2 and q.column == col for q in probs), probs
+
+
+def test_percent_series_written_as_fractions_warns(tmp_path):
+    """A percent series whose values are all ≤ 1.5 (0.98 for 98 %) is flagged as a warning."""
+    p = _write(tmp_path, "area,year,indicator,value\n511025,2021,junior_ger_pct,0.98\n"
+                         "511025,2022,junior_ger_pct,0.99\n511024,2022,junior_ger_pct,99\n")
+    rep = V.validate_file(p)
+    assert rep.ok
+    assert [q.message for q in rep.problems] == [
+        "every value of 'junior_ger_pct' in area 511025 is at most 0.99 percent (2 rows): "
+        "fractions instead of percent?"]
