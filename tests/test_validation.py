@@ -30,6 +30,12 @@ def _validate(*args):
     return runner.invoke(app, ["data", "validate", *map(str, args)])
 
 
+@pytest.fixture(scope="module", autouse=True)
+def _processed_built(processed):
+    """Build data/processed first: known areas then come from census_areas.csv (fast)."""
+    return processed
+
+
 @pytest.fixture(scope="module")
 def known():
     """Accepted areas for Neijiang (census codes, region codes, provinces, slugs)."""
