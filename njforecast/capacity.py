@@ -213,7 +213,8 @@ def run_capacity(enrol_df: pd.DataFrame, cfg: Mapping | None, region: Region,
     """Capacity step for the enrolment stage.
 
     Config keys (``[capacity]``, all optional): base_rule ["enrolment"], base_utilisation
-    [100.0 percent], phase_in ["linear" | "end"], period [[2021, 2025]], allocation
+    [100.0 percent], phase_in ["linear" | "end"], period [the seats table's ``period``,
+    e.g. "2021-2025"], allocation
     [{kind: "city" | "own"}; default the region file's].
 
     Returns:
@@ -230,7 +231,10 @@ def run_capacity(enrol_df: pd.DataFrame, cfg: Mapping | None, region: Region,
         base = base.groupby([S.AREA, S.LEVEL])[S.ENROLMENT].mean().reset_index()
     u0 = float(cfg.get("base_utilisation", 100.0))
     cap0 = base_capacity(base, cfg.get("base_rule", "enrolment"), u0)
-    period = tuple(cfg.get("period", (2021, 2025)))
+    default = (2021, 2025)
+    if "period" in seats.columns and seats["period"].nunique() == 1:
+        default = tuple(int(x) for x in str(seats["period"].iloc[0]).split("-"))
+    period = tuple(cfg.get("period", default))
     phase = cfg.get("phase_in", "linear")
     cap = compare_capacity(enrol_df, seats, cap0, region, phase, period, cfg.get("allocation"))
     alloc = _allocation(region, cfg.get("allocation"))

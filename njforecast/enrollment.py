@@ -10,10 +10,13 @@ Public functions:
     project_enrolment(pop_df, rates_df, path_df, region)
                                                         enrolment-rate method, city = Σ areas
     indicators(enrol_df, pop_df, rates_df, region, ...) GERs, plan counts, consolidation, transition
-    flow_ratios(obs_df, area), flow_enrolment(...), consolidation_rate(...)
+    flow_ratios(obs_df, area), flow_enrolment(...), consolidation_rate(...),
+    stock_retention(...), flow_cohorts(...), project_enrolment_flow(...)
                                                         flow (entrants × progression) method
     run_enrolment_stage(pop_df, cfg_section, region, ...)
                                                         the whole stage in one call (dict of frames)
+    base_year_table(region, observations, ...)          the calibrated base year by area and level
+                                                        (``njforecast enrolment base``)
 
 Conventions (DESIGN §4, §5):
     * ``year`` is the school year starting that autumn. The census moment (1 November 2020) is
@@ -185,14 +188,14 @@ def plan_baselines(plan_obs: pd.DataFrame, pop_base: pd.DataFrame, region: Regio
     bp = _base_band_population(pop_base, bands, base_year)
     city = bp[bp[S.AREA].isin([a.code for a in region.counties])].groupby(S.BAND)[
         S.POPULATION].sum()
-    v = lambda ind: _plan_value(plan_obs, ind, base_year)  # noqa: E731
+    v = lambda ind: _plan_value(plan_obs, ind, base_year)
     kinder, comp = v("kindergarten_children"), v("compulsory_enrolment")
     senior, voc = v("senior_stage_enrolment"), v("secondary_vocational_enrolment")
     ger = {band: v(ind) for band, ind in BAND_GER.items()}
     if split_rule == "ger":
         wp, wj = ger["primary"] * city["primary"], ger["junior"] * city["junior"]
-        note = ("compulsory split by plan GER (102.54/109.33 style) × base population of the "
-                "primary and junior bands, rounded so the parts add up exactly")
+        note = ("compulsory split by the plan's primary and junior GER × base population of "
+                "the primary and junior bands, rounded so the parts add up exactly")
     elif split_rule == "population":
         wp, wj = city["primary"], city["junior"]
         note = "compulsory split by base population of the primary and junior bands"
@@ -220,6 +223,7 @@ def _user_counts(observations: pd.DataFrame | None, base_year: int, areas: list[
     """A planner's own base-year counts by area and level (area, level, enrolment)."""
     if observations is None or observations.empty:
         return pd.DataFrame(columns=[S.AREA, S.LEVEL, S.ENROLMENT])
+    _check_columns(observations, [S.AREA, S.YEAR, S.INDICATOR, S.VALUE], "observations")
     obs = observations
     if S.PREFERRED in obs.columns:
         obs = obs[obs[S.PREFERRED].astype(bool)]
@@ -681,7 +685,245 @@ def flow_entrants(pop_entry: pd.Series, intake_ratio: float) -> pd.Series:
     return pop_entry * intake_ratio
 
 
+#: Grades per level for the flow method (6 + 3 + 3 system).
+FLOW_DURATIONS = {"primary": 6, "junior": 3, "senior_general": 3}
+#: The chain of levels the flow method follows: level → (previous level, transition name).
+FLOW_CHAIN = {"junior": ("primary", "primary_junior_transition"),
+              "senior_general": ("junior", "junior_senior_general_transition")}
+
+
+def geometric_grades(total, retention: float, duration: int) -> np.ndarray:
+    """Split a stage total over its grades as a steady state: grade k ∝ s^(k−1).
+
+    (With constant entrants and progression ratio s, grade k holds entrants × s^(k−1).)
+    Returns an array (..., duration) summing to ``total``.
+    """
+    w = retention ** np.arange(duration, dtype=float)
+    return np.asarray(total, float)[..., None] * (w / w.sum())
+
+
+def stock_retention(entrants: pd.Series, enrolment: float, year: int, duration: int,
+                    bracket: tuple[float, float] = (0.3, 1.7)) -> float:
+    """Progression ratio s consistent with the stage's stock: Σ_{k<D} entrants(t−k) s^k = E(t).
+
+    Solved with :func:`scipy.optimize.brentq`. Using the stock rather than graduates /
+    entrants keeps repeaters and transfers in, so the base year is reproduced exactly.
+
+    Raises:
+        ValueError: entrants missing for a year t−D+1..t, or no s in ``bracket``.
+    """
+    from scipy.optimize import brentq
+
+    need = [year - k for k in range(duration)]
+    missing = [y for y in need if y not in entrants.index or pd.isna(entrants.get(y))]
+    if missing:
+        raise ValueError(f"flow method: entrants missing for {missing}")
+    e = np.array([float(entrants[y]) for y in need])
+
+    def f(x: float) -> float:
+        return float(np.sum(e * x ** np.arange(duration))) - float(enrolment)
+
+    lo, hi = bracket
+    if f(lo) * f(hi) > 0:
+        raise ValueError(f"flow method: no progression ratio in {bracket} makes entrants "
+                         f"{e.round().tolist()} add up to enrolment {enrolment:,.0f} in {year}; "
+                         "check the entrants and enrolment series")
+    return float(brentq(f, lo, hi, xtol=1e-12))
+
+
+def flow_cohorts(entry_pop: np.ndarray, base_grades: Mapping[str, np.ndarray],
+                 intake: np.ndarray | float, retention: Mapping[str, float],
+                 transition: Mapping[str, float]) -> dict[str, np.ndarray]:
+    """Grade-progression (cohort-flow) projection of primary → junior → senior general.
+
+    For t ≥ 1 (t = 0 is the base):
+        primary grade 1 (t) = intake × entry_pop(t)                (entrants)
+        grade k+1 (t)       = grade k (t − 1) × s_level             (progression)
+        junior grade 1 (t)  = primary final grade (t − 1) × τ_pj   (transition)
+        senior grade 1 (t)  = junior final grade (t − 1) × τ_js
+    (NCES grade-progression method; California DOF cohort progression.)
+
+    Args:
+        entry_pop: population at the entry age, shape (..., T) (persons).
+        base_grades: level → base-year pupils by grade, shape (..., D_level).
+        intake: first-grade entrants per person of entry age (scalar or shape (...)).
+        retention: level → s (pupils in grade k+1 next year per pupil in grade k).
+        transition: "primary_junior_transition", "junior_senior_general_transition" → τ.
+
+    Returns:
+        level → pupils by year and grade, shape (..., T, D_level), for each level in
+        ``base_grades`` (following the chain primary → junior → senior_general).
+    """
+    entry_pop = np.asarray(entry_pop, float)
+    T = entry_pop.shape[-1]
+    out: dict[str, np.ndarray] = {}
+    for level in ("primary", "junior", "senior_general"):
+        if level not in base_grades:
+            continue
+        g0 = np.asarray(base_grades[level], float)
+        arr = np.empty(g0.shape[:-1] + (T, g0.shape[-1]))
+        arr[..., 0, :] = g0
+        s = float(retention[level])
+        for t in range(1, T):
+            if level == "primary":
+                arr[..., t, 0] = np.asarray(intake) * entry_pop[..., t]
+            else:
+                prev, name = FLOW_CHAIN[level]
+                if prev not in out:
+                    raise ValueError(f"flow method: level {level} needs {prev} in base_grades")
+                arr[..., t, 0] = out[prev][..., t - 1, -1] * float(transition[name])
+            arr[..., t, 1:] = arr[..., t - 1, :-1] * s
+        out[level] = arr
+    return out
+
+
+def latest_flow_ratios(ratios_df: pd.DataFrame, years: int = 3) -> dict[str, float]:
+    """Mean of the last ``years`` values of each ratio from :func:`flow_ratios` (a stated rule:
+    recent average, held constant)."""
+    out = {}
+    for ind, g in ratios_df.groupby(S.INDICATOR):
+        out[ind] = float(g.sort_values(S.YEAR)[S.VALUE].tail(years).mean())
+    return out
+
+
+def project_enrolment_flow(pop_df: pd.DataFrame, rates_df: pd.DataFrame,
+                           ratios: Mapping[str, Mapping[str, float]], region: Region,
+                           entry_age: int = 6, intake_obs: Mapping[str, float] | None = None,
+                           entrants_hist: Mapping[str, Mapping[str, pd.Series]] | None = None
+                           ) -> pd.DataFrame:
+    """Flow method by area for primary, junior and senior general (other levels: rate method).
+
+    The base year is the calibration's (so the base still reproduces the plan). Where an
+    area's entrants of the last D years are given (``entrants_hist``: area → level → series),
+    s is the stock-consistent ratio (:func:`stock_retention`) and base grade k+1 =
+    entrants(t0 − k) × s^k; otherwise s comes from ``ratios`` and the base grades are the
+    steady-state split (:func:`geometric_grades`). The intake ratio is the base
+    first grade over the base entry-age population, or a planner's ``primary_entrants`` at the
+    base year over that population (``intake_obs``: area → entrants). Ratios per area come
+    from :func:`flow_ratios` on the area's own series (see :func:`latest_flow_ratios`).
+
+    Args:
+        pop_df: population (area, year, sex, age, population[, draw]).
+        rates_df: :func:`calibrate_base_rates` output (base enrolment by area and level).
+        ratios: area → {``<level>_retention``, ``primary_junior_transition``,
+            ``junior_senior_general_transition``}.
+        region: the region.
+        entry_age: official primary entry age (6).
+
+    Returns:
+        Columns area, year, level, grade[, draw], enrolment (persons), quality ("estimated";
+        base year as calibrated), method ("flow"). County rows only.
+    """
+    dk = _draw_keys(pop_df)
+    t0 = int(rates_df[S.YEAR].iloc[0])
+    frames = []
+    for area, r in ratios.items():
+        need = [f"{lv}_retention" for lv in FLOW_DURATIONS] + [
+            n for _, n in FLOW_CHAIN.values()]
+        missing = [k for k in need if k not in r]
+        if missing:
+            raise ValueError(f"flow method: area {area} lacks ratios {missing}; give its "
+                             "entrants and graduates series or use the rate method")
+        p = pop_df[(pop_df[S.AREA] == area) & (pop_df[S.AGE] == entry_age)]
+        if dk:
+            w = p.groupby([*dk, S.YEAR])[S.POPULATION].sum().unstack(S.YEAR)
+        else:
+            w = p.groupby(S.YEAR)[S.POPULATION].sum().to_frame().T
+        w = w.sort_index(axis=1)
+        years = [int(y) for y in w.columns]
+        if not years or years[0] != t0:
+            raise ValueError(f"flow method: population of area {area} must start in the base "
+                             f"year {t0}")
+        entry = w.to_numpy(float)  # (draws or 1, T)
+        base = rates_df[rates_df[S.AREA] == area].set_index(S.LEVEL)
+        grades, ret = {}, {}
+        for lv, d in FLOW_DURATIONS.items():
+            e0 = float(base.loc[lv, S.ENROLMENT])
+            hist = (entrants_hist or {}).get(area, {}).get(lv)
+            if hist is not None and all(t0 - k in hist.index for k in range(d)):
+                ret[lv] = stock_retention(hist, e0, t0, d)
+                grades[lv] = np.array([float(hist[t0 - k]) * ret[lv] ** k for k in range(d)])
+            else:
+                ret[lv] = float(r[f"{lv}_retention"])
+                grades[lv] = geometric_grades(e0, ret[lv], d)
+        if intake_obs and area in intake_obs:
+            first = float(intake_obs[area])
+        else:
+            first = float(grades["primary"][0])
+        intake = first / entry[:, 0]
+        grades_b = {lv: np.broadcast_to(g, (entry.shape[0], len(g))) for lv, g in grades.items()}
+        res = flow_cohorts(entry, grades_b, intake, ret, r)
+        for lv, arr in res.items():
+            n_d, T, D = arr.shape
+            df = pd.DataFrame({S.AREA: area, S.YEAR: np.tile(np.repeat(years, D), n_d),
+                               S.LEVEL: lv, S.GRADE: np.tile(np.arange(1, D + 1), n_d * T),
+                               S.ENROLMENT: arr.ravel()})
+            if dk:
+                df[S.DRAW] = np.repeat(w.index.to_numpy(), T * D)
+            frames.append(df)
+    out = pd.concat(frames, ignore_index=True)
+    out[S.QUALITY] = "estimated"
+    out[S.METHOD] = "flow"
+    return out
+
+
 # --- the whole stage ------------------------------------------------------------------------
+
+
+def _apply_flow(enrol: pd.DataFrame, pop_df: pd.DataFrame, rates: pd.DataFrame, region: Region,
+                observations: pd.DataFrame | None, base_year: int,
+                ratio_years: int) -> tuple[pd.DataFrame, str]:
+    """Replace primary/junior/senior general by the flow method in areas with flow series."""
+    if observations is None or observations.empty:
+        raise ValueError("[enrolment] method 'flow' needs your own county series (entrants and "
+                         "graduates by level) passed as observations")
+    ratios, intake, hist = {}, {}, {}
+    obs = observations
+    if S.PREFERRED in obs.columns:
+        obs = obs[obs[S.PREFERRED].astype(bool)]
+    for a in region.counties:
+        try:
+            fr = flow_ratios(observations, a.code)
+        except ValueError:
+            continue
+        r = latest_flow_ratios(fr, ratio_years)
+        if all(f"{lv}_retention" in r for lv in FLOW_DURATIONS) and all(
+                n in r for _, n in FLOW_CHAIN.values()):
+            ratios[a.code] = r
+            e = observations[(observations[S.AREA].astype(str) == a.code)
+                             & (observations[S.INDICATOR] == "primary_entrants")
+                             & (observations[S.YEAR] == base_year)]
+            if len(e):
+                intake[a.code] = float(e[S.VALUE].iloc[0])
+            mine = obs[obs[S.AREA].astype(str) == a.code]
+            hist[a.code] = {lv: mine[mine[S.INDICATOR] == f"{lv}_entrants"].set_index(S.YEAR)[
+                S.VALUE].astype(float) for lv in FLOW_DURATIONS}
+    if not ratios:
+        raise ValueError("[enrolment] method 'flow': no area has entrants and graduates for "
+                         "primary, junior and senior general (indicators <level>_entrants, "
+                         "<level>_graduates); use method 'rate'")
+    flow = project_enrolment_flow(pop_df, rates, ratios, region, intake_obs=intake,
+                                  entrants_hist=hist)
+    dk = _draw_keys(enrol)
+    totals = flow.groupby([S.AREA, S.YEAR, S.LEVEL, *_draw_keys(flow)])[S.ENROLMENT].sum()
+    totals = totals.reset_index()
+    if dk and S.DRAW not in totals:
+        totals = totals.merge(pd.DataFrame({S.DRAW: np.sort(enrol[S.DRAW].unique())}),
+                              how="cross")
+    keys = [S.AREA, S.YEAR, S.LEVEL, *dk]
+    counties = enrol[enrol[S.AREA] != region.code].set_index(keys)
+    t = totals.set_index(keys)[S.ENROLMENT]
+    later = t[t.index.get_level_values(S.YEAR) > base_year]
+    counties.loc[later.index, S.ENROLMENT] = later
+    out = aggregate_to_parent(counties.reset_index()[[*keys, S.ENROLMENT]], region,
+                              [S.ENROLMENT])
+    q = enrol.set_index(keys)[[S.QUALITY, S.RATE_PATH]]
+    out = out.join(q, on=keys)
+    rest = sorted(a.code for a in region.counties if a.code not in ratios)
+    note = f"flow for {sorted(ratios)}; rate method for {rest}" if rest else "flow for all areas"
+    return out.sort_values(keys, kind="stable").reset_index(drop=True), note
+
+
 
 
 def run_enrolment_stage(pop_df: pd.DataFrame, cfg_section: Mapping | None, region: Region,
@@ -698,7 +940,7 @@ def run_enrolment_stage(pop_df: pd.DataFrame, cfg_section: Mapping | None, regio
         base_year [first year of pop_df], bands [DEFAULT_BANDS], split_rule ["ger"],
         distribution_rule ["age_structure"], ger_basis ["plan"], population_basis
         ["resident"; the only basis the census gives], rate_path ["hold"; or "target",
-        "trend"], target_year [2025], targets [the plan's GER targets: preschool_ger_3y 92.09,
+        "trend"], target_year [the plan targets' year, 2025], targets [the plan's GER targets: preschool_ger_3y 92.09,
         senior_stage_ger 95 from plan_targets_2025.csv], annual_change, max_ger,
         consolidation_path ["hold" or "target" (97 by 2025 from the plan)].
     ``teachers_cfg`` (``[teachers]``) and ``capacity_cfg`` (``[capacity]``): see
@@ -714,8 +956,10 @@ def run_enrolment_stage(pop_df: pd.DataFrame, cfg_section: Mapping | None, regio
 
     Returns:
         dict with frames ``rates``, ``rate_path``, ``enrolment``, ``indicators``,
-        ``teachers``, ``hiring``, ``capacity``, ``capacity_years`` and ``assumptions``
-        (name, value, quality, note — every named assumption of the run, for logging).
+        ``teachers``, ``hiring`` (per year: area, year, level[, draw], hires_needed, hires),
+        ``hiring_summary`` (cumulative 2021–2025 vs the plan's ≥ 4,000), ``staffing_ratios``,
+        ``capacity``, ``capacity_years`` and ``assumptions`` (name, value, quality, note —
+        every named assumption of the run, for logging).
     """
     from . import capacity as cap_mod
     from . import data as data_mod
@@ -731,6 +975,12 @@ def run_enrolment_stage(pop_df: pd.DataFrame, cfg_section: Mapping | None, regio
                          "population is available; registered (户籍) population by age is not "
                          "in the data")
     plan_obs = plan_obs if plan_obs is not None else data_mod.load_plan_indicators()
+    if not (plan_obs[S.YEAR] == base_year).any() or not (pop_df[S.YEAR] == base_year).any():
+        raise ValueError(f"enrolment stage: base year {base_year} must be in both the population "
+                         f"frame (years {int(pop_df[S.YEAR].min())}–{int(pop_df[S.YEAR].max())}) "
+                         "and the plan baselines (years "
+                         f"{sorted(set(plan_obs[S.YEAR].astype(int)))}); the stage calibrates to "
+                         "the plan's base-year figures, so pass the base-year population too")
     targets = targets if targets is not None else data_mod.load_plan_targets()
     baselines = plan_baselines(plan_obs, pop_df, region, bands, base_year,
                                cfg.get("split_rule", "ger"))
@@ -741,10 +991,19 @@ def run_enrolment_stage(pop_df: pd.DataFrame, cfg_section: Mapping | None, regio
     tgt = targets.set_index(S.INDICATOR)[S.TARGET]
     ger_targets = cfg.get("targets") or {k: float(tgt[k]) for k in BAND_GER.values()
                                          if k in tgt.index and pd.notna(tgt[k])}
-    target_year = int(cfg.get("target_year", 2025))
+    tyears = targets.loc[targets[S.INDICATOR].isin(list(BAND_GER.values())), S.TARGET_YEAR]
+    target_year = int(cfg.get("target_year", int(tyears.max()) if len(tyears) else 2025))
     paths = rate_path(rates, years, region, path, targets=ger_targets, target_year=target_year,
                       annual_change=cfg.get("annual_change"), max_ger=cfg.get("max_ger"))
     enrol = project_enrolment(pop_df, rates, paths, region, bands)
+    method = cfg.get("method", "rate")
+    flow_note = ""
+    if method == "flow":
+        enrol, flow_note = _apply_flow(enrol, pop_df, rates, region, observations, base_year,
+                                       int(cfg.get("flow_ratio_years", 3)))
+    elif method != "rate":
+        raise ValueError(f"[enrolment] method must be 'rate' or 'flow', got {method!r}")
+    enrol[S.METHOD] = method
     c0 = _plan_value(plan_obs, CONSOLIDATION, base_year)
     cpath = cfg.get("consolidation_path", "hold")
     if cpath not in ("hold", "target"):
@@ -765,15 +1024,57 @@ def run_enrolment_stage(pop_df: pd.DataFrame, cfg_section: Mapping | None, regio
         *((f"ger_factor_{b}", float(f[b]), "estimated", "GER denominator / resident population")
           for b in bands),
         ("bands", {b: list(v) for b, v in bands.items()}, "observed", "official ages"),
-        ("split_rule", cfg.get("split_rule", "ger"), "estimated", "primary/junior split of 320,200"),
+        ("split_rule", cfg.get("split_rule", "ger"), "estimated", "primary/junior split of the plan's compulsory count"),
         ("distribution_rule", cfg.get("distribution_rule", "age_structure"), "estimated",
          "county values from the city baseline"),
+        ("enrolment_method", method, "estimated", flow_note),
         ("rate_path", path, "estimated", f"targets {ger_targets} by {target_year}"
          if path == "target" else ""),
         ("consolidation_path", cpath, "estimated", ""),
         *tch["assumptions"], *capf["assumptions"],
     ]
     return {"rates": rates, "rate_path": paths, "enrolment": enrol, "indicators": ind,
-            "teachers": tch["teachers"], "hiring": tch["hiring"], "capacity": capf["capacity"],
+            "teachers": tch["teachers"], "hiring": tch["hiring"],
+            "hiring_summary": tch["hiring_summary"], "staffing_ratios": tch["ratios"],
+            "capacity": capf["capacity"],
             "capacity_years": capf["capacity_years"],
             "assumptions": pd.DataFrame(assumptions, columns=["name", S.VALUE, S.QUALITY, "note"])}
+
+
+def base_year_table(region: Region, observations: pd.DataFrame | None = None,
+                    cfg_section: Mapping | None = None, census_path=None) -> pd.DataFrame:
+    """The calibrated base year (census 2020 → plan box 1) by area and level, for display.
+
+    The census is graduated to single ages with
+    :func:`njforecast.demography.graduate_single_ages`; the base is then calibrated as in
+    :func:`run_enrolment_stage`.
+
+    Returns:
+        Columns area, area_name, level, band, population (band, persons), enrolment (persons),
+        rate (percent of the resident band population), ger (percent, on the run's GER
+        basis), quality.
+    """
+    from . import data as data_mod
+    from .demography import graduate_single_ages
+
+    cfg = dict(cfg_section or {})
+    path = census_path or data_mod.raw_dir() / "census" / "census_county_2020_sichuan.csv"
+    census = data_mod.load_census(path)
+    census = census[census[S.AREA].isin([a.code for a in region.counties])]
+    if census.empty:
+        raise ValueError(f"{path}: no census rows for the areas of region {region.slug}")
+    pop = graduate_single_ages(census).rename(columns={S.CENSUS_YEAR: S.YEAR})
+    base_year = int(pop[S.YEAR].iloc[0])
+    bands = _check_bands({k: tuple(v) for k, v in cfg.get("bands", DEFAULT_BANDS).items()})
+    plan_obs = data_mod.load_plan_indicators()
+    baselines = plan_baselines(plan_obs, pop, region, bands, base_year,
+                               cfg.get("split_rule", "ger"))
+    rates = calibrate_base_rates(pop, baselines, region, bands, base_year,
+                                 cfg.get("distribution_rule", "age_structure"), observations,
+                                 cfg.get("ger_basis", "plan"))
+    out = rates.copy()
+    out["area_name"] = out[S.AREA].map(region.names("en"))
+    out[S.RATE] = out[S.RATE] * 100.0
+    out["ger"] = out[S.RATE] / out[S.GER_FACTOR]
+    return out[[S.AREA, "area_name", S.LEVEL, S.BAND, S.POPULATION, S.ENROLMENT, S.RATE, "ger",
+                S.QUALITY]]

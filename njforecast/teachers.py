@@ -266,7 +266,7 @@ def implied_attrition(plan_obs: pd.DataFrame, ratios: pd.DataFrame,
     r = ratios.set_index(S.LEVEL)[S.RATIO]
 
     def need(year: int) -> float:
-        v = lambda ind: float(plan_obs[(plan_obs[S.INDICATOR] == ind)  # noqa: E731
+        v = lambda ind: float(plan_obs[(plan_obs[S.INDICATOR] == ind)
                                        & (plan_obs[S.YEAR] == year)][S.VALUE].iloc[0])
         comp = v("compulsory_enrolment")
         senior, voc = v("senior_stage_enrolment"), v("secondary_vocational_enrolment")
@@ -287,27 +287,35 @@ def implied_attrition(plan_obs: pd.DataFrame, ratios: pd.DataFrame,
 
 
 def teacher_supply(demand_df: pd.DataFrame, base_supply: pd.DataFrame, attrition: float,
-                   region: Region | None = None) -> pd.DataFrame:
-    """Roll supply forward and compute hires needed and surplus (hire-to-need policy).
+                   region: Region | None = None,
+                   hires_per_year: float | None = None) -> pd.DataFrame:
+    """Roll supply forward and compute hires needed and surplus.
 
     For t = t0: surviving = S0 (base supply). For t > t0: surviving(t) = S(t−1) × (1 − a).
-    hires_needed(t) = max(0, demand(t) − surviving(t)); S(t) = surviving(t) + hires_needed(t);
-    surplus(t) = S(t) − demand(t) = max(0, surviving − demand) — teachers beyond need are
-    kept and reported, never clipped away. Each area and level is rolled separately
-    (teachers do not move between counties); the city is the sum, draw by draw.
+    hires_needed(t) = max(0, demand(t) − surviving(t)). Hiring policy:
+        * hire to need (default): hires(t) = hires_needed(t);
+        * a fixed plan of H teachers a year (``hires_per_year``, all levels and areas, t > t0):
+          hires(t) = H × demand(t) / Σ demand(t) (shared by demand; a stated rule).
+    S(t) = surviving(t) + hires(t); surplus(t) = S(t) − demand(t) (teachers beyond need are
+    kept and reported, never clipped away; negative = shortage under a fixed plan).
+    Each area and level is rolled separately (teachers do not move between counties); the
+    city is the sum, draw by draw.
 
     Args:
         demand_df: :func:`teacher_demand` output (county rows).
         base_supply: :func:`base_teacher_supply` output (area, level, supply).
         attrition: a, the share of teachers leaving each year (fraction).
         region: when given, the city rows are appended (sum of areas).
+        hires_per_year: H for the fixed-plan policy (None = hire to need).
 
     Returns:
         Teachers frame: area, year, level[, draw], enrolment, ratio, demand, supply,
-        hires_needed, surplus, method, quality.
+        hires_needed, hires, surplus, method, quality.
     """
     if not 0 <= attrition < 1:
         raise ValueError(f"[teachers] attrition must be in [0, 1), got {attrition}")
+    if hires_per_year is not None and hires_per_year < 0:
+        raise ValueError(f"[teachers] hires_per_year must be >= 0, got {hires_per_year}")
     dk = _draw_keys(demand_df)
     gkeys = [S.AREA, S.LEVEL, *dk]
     wide = demand_df.pivot_table(index=gkeys, columns=S.YEAR, values=S.DEMAND, aggfunc="sum")
@@ -319,32 +327,44 @@ def teacher_supply(demand_df: pd.DataFrame, base_supply: pd.DataFrame, attrition
     if np.isnan(start).any():
         bad = list(idx[np.isnan(start)][0])
         raise ValueError(f"teacher supply: no base supply for area/level {bad}")
-    sup, hires = np.empty_like(d), np.empty_like(d)
+    sup, need, hires = np.empty_like(d), np.empty_like(d), np.empty_like(d)
+    if hires_per_year is not None:
+        # demand share of each cell within its draw (all areas and levels of that draw)
+        draw_of = (wide.index.get_level_values(S.DRAW).to_numpy() if dk
+                   else np.zeros(len(wide), dtype=int))
+        totals = pd.DataFrame(d).groupby(draw_of).transform("sum").to_numpy()
+        with np.errstate(divide="ignore", invalid="ignore"):
+            share = np.where(totals > 0, d / totals, 0.0)
     prev = start
     for j in range(len(years)):
         surviving = prev if j == 0 else prev * (1 - attrition)
-        hires[:, j] = np.maximum(0.0, d[:, j] - surviving)
+        need[:, j] = np.maximum(0.0, d[:, j] - surviving)
+        if hires_per_year is None:
+            hires[:, j] = need[:, j]
+        else:
+            hires[:, j] = 0.0 if j == 0 else hires_per_year * share[:, j]
         sup[:, j] = surviving + hires[:, j]
         prev = sup[:, j]
 
     def long(arr, name):
         return pd.DataFrame(arr, index=wide.index, columns=years).stack().rename(name)
 
-    roll = pd.concat([long(sup, S.SUPPLY), long(hires, S.HIRES_NEEDED)], axis=1).reset_index()
+    roll = pd.concat([long(sup, S.SUPPLY), long(need, S.HIRES_NEEDED), long(hires, S.HIRES)],
+                     axis=1).reset_index()
     roll = roll.rename(columns={roll.columns[len(gkeys)]: S.YEAR})
     out = demand_df.merge(roll, on=[*gkeys, S.YEAR], how="left")
     out[S.SURPLUS] = out[S.SUPPLY] - out[S.DEMAND]
     out[S.QUALITY] = "estimated"
     if region is not None:
         method = out[S.METHOD].iloc[0] if S.METHOD in out else ""
-        cols = [S.ENROLMENT, S.DEMAND, S.SUPPLY, S.HIRES_NEEDED, S.SURPLUS]
+        cols = [S.ENROLMENT, S.DEMAND, S.SUPPLY, S.HIRES_NEEDED, S.HIRES, S.SURPLUS]
         keys = [S.YEAR, S.LEVEL, *dk]
         out = aggregate_to_parent(out[[S.AREA, *keys, *cols]], region, cols, keys)
         out[S.RATIO] = out[S.ENROLMENT] / out[S.DEMAND]
         out[S.METHOD] = method
         out[S.QUALITY] = "estimated"
     cols = [S.AREA, S.YEAR, S.LEVEL, *dk, S.ENROLMENT, S.RATIO, S.DEMAND, S.SUPPLY,
-            S.HIRES_NEEDED, S.SURPLUS, S.METHOD, S.QUALITY]
+            S.HIRES_NEEDED, S.HIRES, S.SURPLUS, S.METHOD, S.QUALITY]
     return out[cols].sort_values([S.AREA, S.LEVEL, S.YEAR, *dk], kind="stable").reset_index(
         drop=True)
 
@@ -376,14 +396,20 @@ def run_teachers(enrol_df: pd.DataFrame, cfg: Mapping | None, region: Region,
     """Teacher step for the enrolment stage.
 
     Config keys (``[teachers]``, all optional): method ["standard" | "class_size" |
-    "area_ratio"], nonteaching_share [{level: fraction}; default the standard's caps],
+    "area_ratio"; when absent: "class_size" if a class cap is set, else ``standard``
+    "unified_2014" → "standard", "current" → "area_ratio" (each area's base ratio held), else
+    "standard"], class_size_cap_primary / class_size_cap_junior [pupils], hires_per_year
+    [fixed hiring plan, all levels; default hire to need], nonteaching_share [{level: fraction}; default the standard's caps],
     vocational_as ["senior_general"], base_supply ["standard" | "province_ratio"],
     attrition [default: :func:`implied_attrition` from the plan], ratio_change [0.0],
     class_caps [{level: pupils}], teachers_per_class [{level: teachers}],
-    hiring_period [[2021, 2025]].
+    hiring_period [the years of the plan's ``teachers_added_YYYY_YYYY`` target, else
+    [2021, 2025]].
 
     Returns:
-        dict: ``teachers`` (teachers frame incl. city), ``hiring`` (:func:`hiring_need`),
+        dict: ``teachers`` (teachers frame incl. city), ``hiring`` (per year: area, year,
+        level[, draw], hires_needed, hires, quality), ``hiring_summary`` (:func:`hiring_need`:
+        cumulative over the period vs the plan's target), ``ratios`` (:func:`staffing_ratios`),
         ``assumptions`` (list of (name, value, quality, note)).
     """
     from . import data as data_mod
@@ -407,19 +433,41 @@ def run_teachers(enrol_df: pd.DataFrame, cfg: Mapping | None, region: Region,
         attrition, a_q, a_note = float(cfg["attrition"]), "estimated", "set in config"
     else:
         attrition = implied_attrition(plan_obs, ratios)
-        a_q, a_note = "derived", "implied by plan: 5,918 teachers added 2016-2020"
-    method = cfg.get("method", "standard")
-    caps = class_caps(standards, cfg.get("class_caps"))
+        h = plan_obs.loc[plan_obs[S.INDICATOR] == "teachers_added_2016_2020", S.VALUE].iloc[0]
+        a_q, a_note = "derived", f"implied by the plan's {h:,.0f} teachers added 2016-2020"
+    cap_over = dict(cfg.get("class_caps", {}))
+    for lv in ("primary", "junior"):
+        if f"class_size_cap_{lv}" in cfg:
+            cap_over[lv] = float(cfg[f"class_size_cap_{lv}"])
+    if "method" in cfg:
+        method = cfg["method"]
+    elif cap_over:
+        method = "class_size"
+    elif "standard" in cfg:
+        std_map = {"current": "area_ratio", "unified_2014": "standard"}
+        if cfg["standard"] not in std_map:
+            raise ValueError(f"[teachers] standard must be one of {sorted(std_map)}, got "
+                             f"{cfg['standard']!r}")
+        method = std_map[cfg["standard"]]
+    else:
+        method = "standard"
+    caps = class_caps(standards, cap_over)
     demand = teacher_demand(counties, ratios, method, caps, cfg.get("teachers_per_class"),
                             supply0[[S.AREA, S.LEVEL, S.RATIO]], float(cfg.get("ratio_change", 0)),
                             t0)
-    tch = teacher_supply(demand, supply0, attrition, region)
-    period = cfg.get("hiring_period", [2021, 2025])
-    tgt = None
+    hpy = cfg.get("hires_per_year")
+    hpy = float(hpy) if hpy is not None and float(hpy) > 0 else None
+    tch = teacher_supply(demand, supply0, attrition, region, hpy)
+    period, tgt = [2021, 2025], None
     if targets is not None:
-        t = targets[targets[S.INDICATOR] == "teachers_added_2021_2025"]
-        tgt = float(t[S.TARGET].iloc[0]) if len(t) else None
-    hiring = hiring_need(tch, region, int(period[0]), int(period[1]), tgt)
+        t = targets[targets[S.INDICATOR].str.match(r"^teachers_added_\d{4}_\d{4}$")]
+        if len(t):
+            tgt = float(t[S.TARGET].iloc[0])
+            period = [int(x) for x in t[S.INDICATOR].iloc[0].split("_")[-2:]]
+    period = cfg.get("hiring_period", period)
+    hiring_summary = hiring_need(tch, region, int(period[0]), int(period[1]), tgt)
+    hiring = tch[[c for c in (S.AREA, S.YEAR, S.LEVEL, S.DRAW, S.HIRES_NEEDED, S.HIRES,
+                              S.QUALITY) if c in tch.columns]]
     r = ratios.set_index(S.LEVEL)[S.RATIO]
     assumptions = [
         ("teacher_method", method, "estimated", "demand method"),
@@ -427,5 +475,10 @@ def run_teachers(enrol_df: pd.DataFrame, cfg: Mapping | None, region: Region,
            else "estimated", "staffing standard / teacher share") for lv in r.index),
         ("base_supply", rule, "estimated", "county teacher counts are not public"),
         ("attrition", attrition, a_q, a_note),
+        ("hiring_policy", "to need" if hpy is None else f"fixed {hpy:g} a year, shared by "
+         "demand", "estimated", ""),
+        *((f"class_cap_{lv}", float(v), "observed" if lv in ("primary", "junior") else
+           "estimated", "pupils per class") for lv, v in caps.items() if method == "class_size"),
     ]
-    return {"teachers": tch, "hiring": hiring, "ratios": ratios, "assumptions": assumptions}
+    return {"teachers": tch, "hiring": hiring, "hiring_summary": hiring_summary,
+            "ratios": ratios, "assumptions": assumptions}
