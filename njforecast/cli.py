@@ -195,7 +195,7 @@ def scenario_run(name: str = typer.Argument(..., help="Preset name or a scenario
                  config: Path = typer.Option(DEFAULT_CONFIG, "--config",
                                              help="Experiment config the scenario modifies."),
                  lang: str = typer.Option("en", "--lang", help="Report language: en or zh."),
-                 output: Optional[Path] = typer.Option(None, "--output", help="Output folder "
+                 output: Path | None = typer.Option(None, "--output", help="Output folder "
                                                        "(default <output_dir>-<scenario>).")):
     """Run one scenario (a tracked MLflow run) and write its report next to the baseline's."""
     import dataclasses
@@ -260,7 +260,7 @@ def demography_project(
         output: Path = typer.Option(..., help="Output CSV (written atomically)."),
         draws: int = typer.Option(0, help="Monte Carlo draws (0 = one deterministic path)."),
         seed: int = typer.Option(20201101, help="Random seed (same seed → same numbers)."),
-        region: Optional[str] = typer.Option(None, help="Only this region's counties "
+        region: str | None = typer.Option(None, help="Only this region's counties "
                                              "(e.g. neijiang), plus the region total."),
         single_ages: bool = typer.Option(False, help="Single ages 0-25 instead of the school "
                                          "bands 3-5, 6-11, 12-14, 15-17."),
