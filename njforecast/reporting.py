@@ -224,6 +224,7 @@ def fan_chart(summary_df: pd.DataFrame, indicator: str, area: str, lang: str = "
         ax.set_xlabel(label("year", lang))
         ax.legend(frameon=False, fontsize=7, loc="best")
         fig.tight_layout()
+    fig.njforecast_rc = rc  # fonts must also be set when the figure is saved
     return fig
 
 
@@ -253,6 +254,7 @@ def county_multiples(summary_df: pd.DataFrame, indicator: str, areas: list[str],
         if len(areas):
             axes.flat[0].legend(frameon=False, fontsize=6)
         fig.tight_layout()
+    fig.njforecast_rc = rc  # fonts must also be set when the figure is saved
     return fig
 
 
@@ -290,6 +292,7 @@ def capacity_chart(capacity_df: pd.DataFrame, lang: str = "en",
         axes.flat[-1].legend(frameon=False, fontsize=6, loc="best")
         fig.suptitle(label("capacity_title", lang), fontsize=10)
         fig.tight_layout()
+    fig.njforecast_rc = rc  # fonts must also be set when the figure is saved
     return fig
 
 
@@ -323,6 +326,7 @@ def teachers_chart(teachers_df: pd.DataFrame, area: str, lang: str = "en",
         fig.suptitle(f"{_name(area, lang, area_names)} — {label('teachers_title', lang)}",
                      fontsize=10)
         fig.tight_layout()
+    fig.njforecast_rc = rc  # fonts must also be set when the figure is saved
     return fig
 
 
@@ -629,7 +633,8 @@ def save_figure_bytes(fig) -> dict[str, bytes]:
     import matplotlib.pyplot as plt
 
     out = {}
-    with plt.rc_context({"svg.hashsalt": "njforecast"}):  # deterministic SVG ids
+    rc = {**getattr(fig, "njforecast_rc", {}), "svg.hashsalt": "njforecast"}  # stable SVG ids
+    with plt.rc_context(rc):
         for ext, kw in (("png", {"dpi": 150}), ("svg", {"metadata": {"Date": None}})):
             buf = io.BytesIO()
             fig.savefig(buf, format=ext, **kw)
