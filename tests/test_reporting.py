@@ -175,3 +175,17 @@ def test_excel_failure_leaves_no_file(tmp_path):
     with pytest.raises(ValueError, match="31"):
         rp.write_excel({"x" * 32: pd.DataFrame({"a": [1]})}, tmp_path / "r.xlsx")
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.skipif(rp.cjk_font() is None, reason="no CJK font installed (fallback tested above)")
+def test_chinese_figure_saved_with_cjk_font():
+    """With a CJK font, saving a Chinese-labelled figure reports no missing glyphs."""
+    import warnings
+
+    res = synthetic_results()
+    fig = rp.fan_chart(res.target_summary(), "senior_stage_ger", "511000", "zh", 95, 2025,
+                       area_names=res.region.names("zh"))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        rp.save_figure_bytes(fig)
+    assert not [w for w in caught if "missing from font" in str(w.message)]
