@@ -341,6 +341,12 @@ def national_census(census_year: int) -> pd.DataFrame:
     return nat
 
 
+@functools.lru_cache(maxsize=4)
+def _national_groups5(census_year: int) -> np.ndarray:
+    """National groups G5 (2, 18) of a bundled census year (cached)."""
+    return census_groups5(national_census(census_year))[1][0]
+
+
 def province_census(census_year: int, province: str) -> pd.DataFrame:
     """The province row (``pp0000``) of a bundled census year."""
     pop = _bundled_census()
@@ -381,9 +387,8 @@ def national_survival(year_a: int = 2010, year_b: int = 2020, cap: bool = True) 
     (index 100: the open age stays open). Derived from the national 10-year cohort ratios
     A→B (Preston, Heuveline & Guillot 2001, ch. 11); ``cap`` limits ratios to 1.
     """
-    _, ga = census_groups5(national_census(year_a))
-    _, gb = census_groups5(national_census(year_b))
-    s = np.exp(annual_log_rates(cohort_ratios(ga[0], gb[0]), years=year_b - year_a))
+    ga, gb = _national_groups5(year_a), _national_groups5(year_b)
+    s = np.exp(annual_log_rates(cohort_ratios(ga, gb), years=year_b - year_a))
     return np.minimum(s, 1.0) if cap else s
 
 
@@ -395,9 +400,7 @@ def migration_log_rates(groups_a: np.ndarray, groups_b: np.ndarray, year_a: int 
     national ratio of the same cohort is its 10-year net-migration factor; ``log`` of it over the
     interval length is the annual rate, placed on single ages like survival.
     """
-    _, na = census_groups5(national_census(year_a))
-    _, nb = census_groups5(national_census(year_b))
-    nat = cohort_ratios(na[0], nb[0])
+    nat = cohort_ratios(_national_groups5(year_a), _national_groups5(year_b))
     area = cohort_ratios(groups_a, groups_b)
     return annual_log_rates(area / nat, years=year_b - year_a)
 
@@ -411,11 +414,7 @@ def _province_migration(province: str, year_a: int, year_b: int) -> np.ndarray:
 
 def national_births() -> pd.Series:
     """Observed national births by calendar year (persons; the ``preferred`` rows)."""
-    from .data import preferred
-
-    obs = preferred(_observations())
-    b = obs[(obs[S.AREA] == "100000") & (obs[S.INDICATOR] == "births")]
-    return b.set_index(S.YEAR)[S.VALUE].sort_index()
+    return preferred_births()["100000"].copy()
 
 
 @functools.lru_cache(maxsize=1)
@@ -644,7 +643,7 @@ def local_birth_adjustment(area: str, census_year: int, years: list[int]) -> tup
         (factor per year in ``years``, description).
     """
     obs = preferred_births()
-    nat = national_births()
+    nat = obs["100000"]
     for code in (area, area[:4] + "00"):
         b = obs.get(code)
         if b is None or len(b) < 2:
@@ -817,15 +816,14 @@ def project_arrays(pop0: np.ndarray, inputs: DemographicInputs, n_steps: int,
     else:
         kappa = np.full((A, 1), mult)
         shocks = np.zeros((n_steps, 1))
-    # growth factor per age: survival × migration, (area, 2, 101, D)
+    # growth factor per age: survival × migration, (area, 2, 101, D); constant over time
     log_s = np.log(np.clip(inputs.survival, 1e-12, None))[None, :, :, None]
-    mig = inputs.migration[..., None]
+    growth = np.exp(log_s + inputs.migration[..., None] * kappa[:, None, None, :])
     walk = np.zeros(D)
     w = inputs.fertility_weights
     k = inputs.fertility_ratio[:, None]
     for step in range(1, n_steps + 1):
         year = inputs.census_year + step
-        growth = np.exp(log_s + mig * kappa[:, None, None, :])
         nxt = np.empty_like(cur)
         nxt[:, :, 1:] = cur[:, :, :-1] * growth[:, :, :-1]
         nxt[:, :, -1] += cur[:, :, -1] * growth[:, :, -1]
