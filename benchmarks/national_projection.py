@@ -28,9 +28,9 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from njforecast import demography as dm  # noqa: E402
-from njforecast import schema as S  # noqa: E402
-from njforecast.data import load_census  # noqa: E402
+from njforecast import demography as dm
+from njforecast import schema as S
+from njforecast.data import load_census
 
 
 def main() -> None:
@@ -58,7 +58,7 @@ def main() -> None:
     res.mkdir(parents=True, exist_ok=True)
     out.to_csv(res / f"national_projection_{args.draws}.csv.gz", index=False)
     row = pd.DataFrame([{
-        "date": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "machine": f"{platform.machine()} {os.cpu_count()} cpu, {platform.python_version()}",
         "draws": args.draws, "areas": base[S.AREA].nunique(),
         "years": f"{inputs.census_year + 1}-{args.to}", "chunk_size": args.chunk_size,

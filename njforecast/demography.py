@@ -38,10 +38,29 @@ Methods and references
       national level, so the national 10-year cohort ratio measures survival (and relative
       census coverage). The 2010 national table is the sum of the 31 province rows of the
       2010 county table; 2020 is the national row of ``census_province_2020.csv``.
+      The 2010 census under-counted young children, so the national ratios for the youngest
+      cohorts exceed 1 (the cohort aged 0-4 in 2010 was counted larger at 10-14 in 2020).
+      Projecting from 2020 the annual ratios are capped at 1 (pure survival, the default);
+      projecting from 2010 (the back-test) they are kept uncapped, so the projection carries
+      the same coverage correction the 2020 census shows nationally.
     * Migration: census-survival residual method (Siegel & Swanson 2004, ch. 21): the area's
       10-year cohort ratio divided by the national ratio is the net-migration factor by age.
+      Areas whose boundaries changed use their region's comparable unit (rates shared by the
+      members, i.e. the unit's residual allocated in proportion to each member's own
+      population by age — e.g. the Neijiang development zone 511071 takes the urban districts'
+      rates); areas without a usable earlier census use their province's residual plus two
+      county signals from the base census (relative age profile from age 12; net
+      intra-provincial migration stock of the 2010 table).
     * Births: general fertility ratio (age-0 persons per woman aged 15–49 at the census),
-      calibrated per area, times a fertility index path informed by observed births.
+      calibrated per area, times a fertility index path. The medium path divides national
+      births in the 12 months to 1 November (from the calendar-year series, 2/12 of year t−1
+      plus 10/12 of year t) relative to the census year by the number of women 15–49 of the
+      closed national population projected with the same survival, so it measures births per
+      woman; it is held after the last observed year. An area's (or its prefecture's) own
+      observed births change relative to the national change over the same years (Neijiang
+      2019 → 2022, registered basis) multiplies the path from the census on; the level stays
+      calibrated to the resident census because registered (户籍) births include children of
+      out-migrants born elsewhere.
     * Hamilton-Perry: Hamilton & Perry (1962, Social Forces 41:163); Swanson, Schlottmann &
       Schmidt (2010, Popul. Res. Policy Rev. 29:47).
 """
@@ -51,7 +70,6 @@ from __future__ import annotations
 import functools
 import zlib
 from dataclasses import asdict, dataclass, field, replace
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -280,7 +298,7 @@ class DemographicAssumptions:
             raise ValueError(f"fertility_ages {self.fertility_ages} must be 0 <= first <= last")
 
     @classmethod
-    def from_config(cls, section: dict) -> "DemographicAssumptions":
+    def from_config(cls, section: dict) -> DemographicAssumptions:
         """Build from a config table (``cfg.section("demography")``); unknown keys are errors."""
         known = set(cls.__dataclass_fields__)
         unknown = sorted(set(section) - known)
@@ -474,7 +492,7 @@ class DemographicInputs:
     last_observed: int
     fertility_sd: float
 
-    def subset(self, idx) -> "DemographicInputs":
+    def subset(self, idx) -> DemographicInputs:
         """The inputs of the areas at positions ``idx`` (for chunked runs)."""
         idx = np.asarray(idx)
         return DemographicInputs(
@@ -561,7 +579,7 @@ def _structure_log_rates(county: np.ndarray, province: np.ndarray, from_age: int
 
 
 def _migration_for(areas: list[str], base_arr: np.ndarray, census_year: int,
-                   assumptions: "DemographicAssumptions") -> tuple[np.ndarray, list[str]]:
+                   assumptions: DemographicAssumptions) -> tuple[np.ndarray, list[str]]:
     """Annual net-migration log factors per area and their basis (see DemographicAssumptions)."""
     source = assumptions.migration_source
     mig = np.zeros((len(areas), 2, N_AGES))
@@ -890,7 +908,7 @@ def project_population(base_df: pd.DataFrame, assumptions: DemographicAssumption
         raise ValueError("inputs were prepared for other areas than base_df")
     c = inputs.census_year
     start_year = c + 1 if start_year is None else start_year
-    sel = np.arange(N_AGES) if ages is None else np.asarray(sorted(set(int(a) for a in ages)))
+    sel = np.arange(N_AGES) if ages is None else np.asarray(sorted({int(a) for a in ages}))
     if len(sel) and (sel.min() < 0 or sel.max() > S.OPEN_AGE):
         raise ValueError(f"ages must lie in 0..{S.OPEN_AGE}")
     frames = []
@@ -1113,7 +1131,7 @@ def census_backtest(base_path, actual_path, band: tuple[float, float] = TOTAL_RA
         raise ValueError(f"{actual_path}: census B ({yb}) must be 10 years after census A "
                          f"({ya}) for the 5-year cohort shifts")
     names = load_census_areas(actual_path).set_index(S.AREA)["name_zh"]
-    county = lambda df: df[~df[S.AREA].str.endswith("00")]  # noqa: E731
+    county = lambda df: df[~df[S.AREA].str.endswith("00")]
     ca, cb = county(cen_a), county(cen_b)
     codes_a, codes_b = set(ca[S.AREA]), set(cb[S.AREA])
     provinces_b = {c[:2] for c in codes_b}
@@ -1125,8 +1143,9 @@ def census_backtest(base_path, actual_path, band: tuple[float, float] = TOTAL_RA
     tb = cb[cb[S.AREA].isin(common)].groupby(S.AREA)[S.POPULATION].sum()
     ratio = (tb / ta).reindex(common)
     keep = [c for c in common if band[0] <= ratio[c] <= band[1]]
-    excluded += [(c, names.get(c, ""), f"total ratio {yb}/{ya} = {ratio[c]:.2f} outside "
-                  f"[{band[0]}, {band[1]}]") for c in common if c not in keep]
+    excluded += [(c, names.get(c, ""), (f"total ratio {yb}/{ya} = {ratio[c]:.2f} outside "
+                                        f"[{band[0]}, {band[1]}]"))
+                 for c in common if c not in keep]
     if not keep:
         raise ValueError(f"{base_path} and {actual_path} share no comparable county codes")
     areas, ga = census_groups5(ca[ca[S.AREA].isin(keep)])
@@ -1176,14 +1195,14 @@ def census_backtest(base_path, actual_path, band: tuple[float, float] = TOTAL_RA
             e = _ape(g[m], g["actual"])
             summ.append({S.AGE_GROUP: label, "method": m, "n": len(g),
                          "median_ape": float(e.median()), "mean_ape": float(e.mean())})
-    rules = (f"compared: county-level codes present in both censuses ({ya}, {yb}); "
-             f"excluded: total population ratio {yb}/{ya} outside [{band[0]}, {band[1]}] "
-             "(likely boundary change)",
-             f"reference patterns: national survival {ya}->{yb} (province rows summed / national "
-             f"row), province residual migration {ya}->{yb} (province rows), national births; "
-             f"county signals from census {ya} only (age profile from age "
-             f"{a.structure_from_age}, intra-provincial migration stock where the 2010 table "
-             "has it)")
+    rules = ((f"compared: county-level codes present in both censuses ({ya}, {yb}); "
+              f"excluded: total population ratio {yb}/{ya} outside [{band[0]}, {band[1]}] "
+              "(likely boundary change)"),
+             (f"reference patterns: national survival {ya}->{yb} (province rows summed / "
+              f"national row), province residual migration {ya}->{yb} (province rows), national "
+              f"births; county signals from census {ya} only (age profile from age "
+              f"{a.structure_from_age}, intra-provincial migration stock where the 2010 table "
+              "has it)"))
     return BacktestResult(rows=rows, summary=pd.DataFrame(summ),
                           excluded=pd.DataFrame(excluded, columns=["area_code", "area_name",
                                                                    "reason"]),

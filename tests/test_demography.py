@@ -207,7 +207,7 @@ def test_deterministic_run_has_no_draw_column_and_respects_ages():
     """draws=0 returns one path without a draw column, restricted to the requested ages."""
     base = _base(["a"])
     out = dm.project_population(base, dm.DemographicAssumptions(), 2021, 2022,
-                                inputs=_inputs(["a"]), ages=range(0, 26))
+                                inputs=_inputs(["a"]), ages=range(26))
     assert S.DRAW not in out.columns
     assert sorted(out[S.AGE].unique()) == list(range(26))
     assert len(out) == 2 * 2 * 26
