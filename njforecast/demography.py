@@ -13,6 +13,7 @@ Public names:
     hamilton_perry(...)                      cohort-change-ratio projection (data-light benchmark)
     census_backtest(base_path, actual_path)  project census A's counties to census B and score
     school_age_outlook(region, ...)          school-age bands by county with intervals
+    region_base(region, census_year)         a region's counties, graduated (base for projections)
     stable_int(code)                         a stable integer for per-area seeding
 
 Time convention
@@ -1273,6 +1274,25 @@ def project_census(census_df: pd.DataFrame, end_year: int = 2035, draws: int = 0
             part[S.POPULATION] = b.reshape(-1)
         frames.append(pd.DataFrame(part))
     return pd.concat(frames, ignore_index=True)
+
+
+def region_base(region: str = "neijiang", census_year: int = 2020) -> pd.DataFrame:
+    """A region's census counties at single ages: the ``base_df`` for :func:`project_population`.
+
+    Returns:
+        Frame census_year, area, sex, age, population (persons at 1 November) for the codes
+        under which the bundled census of ``census_year`` publishes the region's counties.
+    """
+    from .areas import census_codes, load_region
+
+    codes = census_codes(load_region(region), census_year)
+    pop = _bundled_census()
+    cen = pop[(pop[S.CENSUS_YEAR] == census_year) & pop[S.AREA].isin(codes)]
+    missing = sorted(set(codes) - set(cen[S.AREA]))
+    if missing:
+        raise ValueError(f"region {region}: areas {missing} have no row in the bundled "
+                         f"{census_year} census")
+    return graduate_single_ages(cen.drop_duplicates([S.AREA, S.SEX, S.AGE_GROUP]))
 
 
 def school_age_outlook(region: str = "neijiang", end_year: int = 2035, draws: int = 1000,

@@ -371,3 +371,12 @@ def test_cli_project_writes_region_bands_and_rejects_bad_input(tmp_path, process
                               "--output", str(tmp_path / "x.csv")])
     assert bad.exit_code == 2 and "census file not found" in bad.output
     assert "Traceback" not in bad.output
+
+
+def test_region_base_keeps_census_totals(processed):
+    """Neijiang's graduated 2020 base keeps each county's census total (e.g. Zizhong 845,579)."""
+    base = dm.region_base("neijiang", 2020)
+    tot = base.groupby(S.AREA)[S.POPULATION].sum()
+    assert len(tot) == 6
+    assert tot["511025"] == pytest.approx(845_579, rel=1e-12)
+    assert tot.sum() == pytest.approx(3_140_678, rel=1e-12)
