@@ -380,3 +380,18 @@ def test_region_base_keeps_census_totals(processed):
     assert len(tot) == 6
     assert tot["511025"] == pytest.approx(845_579, rel=1e-12)
     assert tot.sum() == pytest.approx(3_140_678, rel=1e-12)
+
+
+def test_hamilton_perry_region_applies_unit_ratios(processed):
+    """Weiyuan 2030 males 10-14 = 2020 males 0-4 × (2020 males 10-14 / 2010 males 0-4)."""
+    hp = dm.hamilton_perry_region("neijiang")
+    assert set(hp[S.AREA]) == {"urban_districts", "weiyuan", "zizhong", "longchang"}
+    pop = dm._bundled_census()
+
+    def grp(year, labels):
+        p = pop[(pop[S.CENSUS_YEAR] == year) & (pop[S.AREA] == "511024") & (pop[S.SEX] == "male")]
+        return p[p[S.AGE_GROUP].isin(labels)][S.POPULATION].sum()
+
+    want = grp(2020, ["0", "1-4"]) * grp(2020, ["10-14"]) / grp(2010, ["0", "1-4"])
+    got = hp[(hp[S.AREA] == "weiyuan") & (hp[S.SEX] == "male") & (hp[S.AGE_GROUP] == "10-14")]
+    assert got[S.POPULATION].iloc[0] == pytest.approx(want, rel=1e-12)
