@@ -21,7 +21,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from njforecast import demography as dm
+from njforecast import demography as dm  # noqa: E402
 
 
 def main() -> None:

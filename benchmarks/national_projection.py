@@ -28,9 +28,9 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from njforecast import demography as dm
-from njforecast import schema as S
-from njforecast.data import load_census
+from njforecast import demography as dm  # noqa: E402
+from njforecast import schema as S  # noqa: E402
+from njforecast.data import load_census  # noqa: E402
 
 
 def main() -> None:

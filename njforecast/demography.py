@@ -11,7 +11,7 @@ Public names:
     project_arrays(...)                      the core over numpy arrays (area, sex, age[, draw])
     summarise_draws(df, value_col, by)       mean and 80 %/95 % intervals over ``draw``
     hamilton_perry(...)                      cohort-change-ratio projection (data-light benchmark)
-    hamilton_perry_region(region)            Hamilton-Perry for a region's comparable units, B → B+10
+    hamilton_perry_region(region)            Hamilton-Perry for a region's comparable units
     census_backtest(base_path, actual_path)  project census A's counties to census B and score
     school_age_outlook(region, ...)          school-age bands by county with intervals
     region_base(region, census_year)         a region's counties, graduated (base for projections)
@@ -150,7 +150,7 @@ def graduate_matrix(groups: np.ndarray) -> np.ndarray:
         single = np.diff(spline(np.arange(S.OPEN_AGE + 2, dtype=float)), axis=0).T
     single = np.clip(single, 0.0, None)  # PCHIP is monotone; clip only float noise (−1e−12)
     # restore exact group totals after the clip (a no-op unless noise was clipped)
-    for (lo, hi), col in zip(((g[1], g[2]) for g in S.AGE_GROUPS), range(flat.shape[1])):
+    for col, (_, lo, hi) in enumerate(S.AGE_GROUPS):
         part = single[:, lo:hi + 1]
         tot = part.sum(axis=1, keepdims=True)
         scale = np.divide(flat[:, col:col + 1], tot, out=np.ones_like(tot), where=tot > 0)
@@ -820,7 +820,8 @@ def project_arrays(pop0: np.ndarray, inputs: DemographicInputs, n_steps: int,
         (area, 2, 101) without draws, else (area, 2, 101, draws). Persons at 1 November.
 
     Step (1 Nov t−1 → 1 Nov t), for ages a = 0..99 and the open age 100:
-        P(a+1, t) = P(a, t−1) · s(a) · exp(κ · m(a));  P(100, t) += P(100, t−1) · s(100) · exp(κ · m(100))
+        P(a+1, t) = P(a, t−1) · s(a) · exp(κ · m(a))   (the open age 100 also keeps its own
+        survivors: P(100, t) += P(100, t−1) · s(100) · exp(κ · m(100)))
         P(0, t)   = k · I(t) · Σ_a w(a) · F(a, t−1) · {male share, 1 − male share}
     with s the annual survival, m the annual net-migration log factor, κ the migration
     multiplier (per draw), k the area's fertility ratio, I(t) the fertility index (× the
@@ -1099,10 +1100,11 @@ def census_backtest(base_path, actual_path, band: tuple[float, float] = TOTAL_RA
     """Project every county of census A to census B's moment and score against B.
 
     Uses only census A's county rows (age groups, and for 2010 the registered population and
-    in-migrant columns of the bundled 2010 table) plus the bundled reference patterns: national census
-    survival A→B (national rows), the county's province residual migration A→B (province rows
-    of both censuses), national observed births (fertility index). Census B's county rows are
-    used only to score. Counties are compared sexes combined in groups 0-4, 5-9, 10-14, 15-19.
+    in-migrant columns of the bundled 2010 table) plus the bundled reference patterns:
+    national census survival A→B (national rows), the county's province residual migration
+    A→B (province rows of both censuses), national observed births (fertility index).
+    Census B's county rows are used only to score. Counties are compared sexes combined in
+    groups 0-4, 5-9, 10-14, 15-19.
 
     Methods reported side by side:
         projected       cohort-component engine (:func:`project_arrays`), national survival
@@ -1122,7 +1124,8 @@ def census_backtest(base_path, actual_path, band: tuple[float, float] = TOTAL_RA
 
     Returns:
         :class:`BacktestResult` with rows (area_code, area_name, age_group, projected, actual,
-        province_only, hamilton_perry, naive), summary (age_group, method, n, median_ape, mean_ape in %),
+        province_only, hamilton_perry, naive), summary (age_group, method, n, median_ape,
+        mean_ape in %),
         excluded (area_code, area_name, reason) and the rules as text.
     """
     from .data import load_census, load_census_areas
@@ -1133,11 +1136,12 @@ def census_backtest(base_path, actual_path, band: tuple[float, float] = TOTAL_RA
         raise ValueError(f"{actual_path}: census B ({yb}) must be 10 years after census A "
                          f"({ya}) for the 5-year cohort shifts")
     names = load_census_areas(actual_path).set_index(S.AREA)["name_zh"]
-    county = lambda df: df[~df[S.AREA].str.endswith("00")]
-    ca, cb = county(cen_a), county(cen_b)
+    ca = cen_a[~cen_a[S.AREA].str.endswith("00")]
+    cb = cen_b[~cen_b[S.AREA].str.endswith("00")]
     codes_a, codes_b = set(ca[S.AREA]), set(cb[S.AREA])
     provinces_b = {c[:2] for c in codes_b}
-    excluded = [(c, names.get(c, ""), f"code not in census {ya}") for c in sorted(codes_b - codes_a)]
+    excluded = [(c, names.get(c, ""), f"code not in census {ya}")
+                for c in sorted(codes_b - codes_a)]
     excluded += [(c, "", f"code not in census {yb}") for c in sorted(codes_a - codes_b)
                  if c[:2] in provinces_b]
     common = sorted(codes_a & codes_b)
@@ -1185,7 +1189,8 @@ def census_backtest(base_path, actual_path, band: tuple[float, float] = TOTAL_RA
     act = gb.sum(1)
     rows = []
     for j, label in enumerate(BACKTEST_GROUPS):
-        rows.append(pd.DataFrame({"area_code": areas, "area_name": [names.get(c, "") for c in areas],
+        rows.append(pd.DataFrame({"area_code": areas,
+                                  "area_name": [names.get(c, "") for c in areas],
                                   S.AGE_GROUP: label, "projected": cc[:, j], "actual": act[:, j],
                                   "province_only": engine["province_only"][:, j],
                                   "hamilton_perry": hp[:, j], "naive": nv[:, j]}))

@@ -118,7 +118,7 @@ def test_cohorts_never_negative(seed, mig, surv, fert):
 
 
 def test_one_step_by_hand():
-    """One step with survival 0.9, migration factor e^0.1 and fertility ratio 0.05 matches a hand sum."""
+    """One step with survival 0.9, migration e^0.1 and fertility ratio 0.05 matches a hand sum."""
     pop0 = np.zeros((1, 2, N))
     pop0[0, 1, 20] = 1000.0       # 1,000 women aged 20
     pop0[0, 0, 5] = 200.0         # 200 boys aged 5
@@ -268,12 +268,12 @@ def test_hamilton_perry_by_hand():
 
 
 def test_neijiang_inputs_use_comparable_units(processed):
-    """Neijiang's development zone gets the urban-districts unit's migration, Longchang its own unit."""
+    """Neijiang's development zone takes the urban-districts unit's migration, Longchang its own."""
     pop = dm._bundled_census()
     codes = ["511002", "511011", "511024", "511025", "511071", "511083"]
     base = dm.graduate_single_ages(pop[(pop[S.CENSUS_YEAR] == 2020) & pop[S.AREA].isin(codes)])
     inp = dm.prepare_inputs(base, dm.DemographicAssumptions(), 2030)
-    basis = dict(zip(inp.areas, inp.migration_basis))
+    basis = dict(zip(inp.areas, inp.migration_basis, strict=True))
     assert basis["511071"] == basis["511002"] == "unit:urban_districts"
     assert basis["511083"] == "unit:longchang"
     i, j = inp.areas.index("511071"), inp.areas.index("511002")
@@ -281,7 +281,7 @@ def test_neijiang_inputs_use_comparable_units(processed):
 
 
 def test_fertility_paths_order_and_local_adjustment(processed):
-    """low < medium < high after the last observed year, equal before; local factor is 1 at the census."""
+    """low < medium < high after the last observed year, equal before; local factor 1 at census."""
     surv = dm.national_survival()
     w = ((dm.AGES >= 15) & (dm.AGES <= 49)).astype(float)
     paths = {p: dm.fertility_index_path(2020, 2030, dm.DemographicAssumptions(fertility_path=p),
@@ -319,13 +319,13 @@ def _write_census(path, year, rows):
         tot, male, female = arr.sum(), arr[0].sum(), arr[1].sum()
         names = ("合计", "男", "女", "地区") if year == 2010 else ("人口数_合计", "人口数_男",
                                                                 "人口数_女", "区县")
-        rec.update(dict(zip(names, (tot, male, female, f"县{code}"))))
+        rec.update(dict(zip(names, (tot, male, female, f"县{code}"), strict=True)))
         recs.append(rec)
     pd.DataFrame(recs).to_csv(path, index=False)
 
 
 def test_backtest_scores_excludes_and_carries(tmp_path, processed):
-    """The back-test excludes unmatched and boundary-changed codes and its naive carry is A's cohort."""
+    """The back-test excludes unmatched and boundary-changed codes; its naive carries A's cohort."""
     rng = np.random.default_rng(3)
     a = {c: rng.uniform(1000, 5000, size=(2, 19)) for c in ("519901", "519902", "519903")}
     b = {c: rng.uniform(1000, 5000, size=(2, 19)) for c in ("519901", "519902", "519904")}
@@ -333,7 +333,7 @@ def test_backtest_scores_excludes_and_carries(tmp_path, processed):
     _write_census(tmp_path / "a.csv", 2010, a)
     _write_census(tmp_path / "b.csv", 2020, b)
     res = dm.census_backtest(tmp_path / "a.csv", tmp_path / "b.csv")
-    reasons = dict(zip(res.excluded["area_code"], res.excluded["reason"]))
+    reasons = dict(zip(res.excluded["area_code"], res.excluded["reason"], strict=True))
     assert "not in census 2010" in reasons["519904"]
     assert "not in census 2020" in reasons["519903"]
     assert "outside" in reasons["519902"]
@@ -348,7 +348,7 @@ def test_backtest_scores_excludes_and_carries(tmp_path, processed):
 
 
 def test_cli_project_writes_region_bands_and_rejects_bad_input(tmp_path, processed):
-    """`demography project` writes the region's bands with intervals; bad input exits 2, no traceback."""
+    """`demography project` writes region bands with intervals; bad input exits 2, no traceback."""
     from typer.testing import CliRunner
 
     from njforecast.cli import app
