@@ -10,6 +10,7 @@ from __future__ import annotations
 import sys
 from enum import Enum
 from pathlib import Path
+from typing import Optional
 
 import typer
 
@@ -46,7 +47,7 @@ def _root(version: bool = typer.Option(False, "--version", help="Print the versi
 
 
 @data_app.command("build")
-def data_build(out: Path | None = typer.Option(None, help="Output folder (default data/processed).")):
+def data_build(out: Optional[Path] = typer.Option(None, help="Output folder (default data/processed).")):
     """Rebuild data/processed from data/raw (deterministic: byte-identical on rerun)."""
     from .data import build_processed
 
@@ -128,13 +129,11 @@ app.add_typer(enrolment_app, name="enrolment")
 
 @enrolment_app.command("base")
 def enrolment_base(region: str = typer.Option("neijiang", help="Region name or region file."),
-                   observations: Path | None = typer.Option(
-                       None, help="Your own county series (CSV: area, year, indicator, value); "
-                                  "base-year counts replace the estimates."),
-                   out: Path | None = typer.Option(None, help="Also write the table as CSV.")):
+                   observations: Optional[Path] = typer.Option(
+                       None, help="Your own county series (CSV/xlsx: area, year, indicator, "
+                                  "value); base-year counts replace the estimates."),
+                   out: Optional[Path] = typer.Option(None, help="Also write the table as CSV.")):
     """Print the calibrated base year (census 2020 → plan baselines) by area and level."""
-    import pandas as pd
-
     from .areas import load_region
     from .data import write_csv_atomic
     from .enrollment import base_year_table
@@ -142,10 +141,12 @@ def enrolment_base(region: str = typer.Option("neijiang", help="Region name or r
     reg = _guard(load_region, region)
     obs = None
     if observations is not None:
+        from .validation import load_user_observations
+
         if not observations.is_file():
-            _fail(f"{observations}: file not found; give a CSV with columns area, year, "
-                  "indicator, value")
-        obs = _guard(pd.read_csv, observations, dtype={"area": str})
+            _fail(f"{observations}: file not found; give a CSV or xlsx with columns area, year, "
+                  "indicator, value (check it with `njforecast data validate`)")
+        obs = _guard(load_user_observations, observations, region)
     table = _guard(base_year_table, reg, obs)
     typer.echo(table.to_string(index=False, float_format=lambda v: f"{v:,.2f}"))
     if out is not None:
