@@ -20,6 +20,9 @@ HELP = {
     ("data", "show"): ["summary of the bundled data", "--rows"],
     ("data", "validate"): ["observations or population file", "exits 2", "--kind", "--region"],
     ("run",): ["Run the main job for a config", "TOML"],
+    ("demography",): ["Population engine", "project", "backtest"],
+    ("enrolment",): ["Enrolment, indicators, teachers and capacity", "base"],
+    ("enrolment", "base"): ["calibrated base year", "--observations", "--out"],
 }
 
 

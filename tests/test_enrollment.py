@@ -392,3 +392,19 @@ def test_rate_path_external_holds_last_value(tiny):
     sg = p[(p[S.AREA] == "900002") & (p[S.LEVEL] == "senior_general")].set_index(S.YEAR)[S.RATE]
     assert sg[2020] == pytest.approx(2.0)
     assert sg[2021] == pytest.approx(2.0 * 1.1) and sg[2022] == pytest.approx(2.0 * 1.1)
+
+
+def test_cli_enrolment_base_with_planner_file(tmp_path):
+    """`enrolment base --observations` loads a planner's file; its count shows as observed."""
+    from typer.testing import CliRunner
+
+    from njforecast.cli import app
+
+    out = tmp_path / "base.csv"
+    res = CliRunner().invoke(app, ["enrolment", "base", "--observations",
+                                   str(DATA / "enrolment_user_observations.csv"),
+                                   "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    t = pd.read_csv(out, dtype={S.AREA: str}).set_index([S.AREA, S.LEVEL])
+    assert t.loc[("511025", "primary"), S.ENROLMENT] == 50000
+    assert t.loc[("511025", "primary"), S.QUALITY] == "observed"
