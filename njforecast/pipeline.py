@@ -19,7 +19,7 @@ migration_multiplier       demography: net migration scaled
 reach_targets_by           [enrolment] rate_path = "target", target_year, consolidation
 staffing_standard          [teachers] standard
 class_size_cap_*           [teachers] class-size caps
-attrition                  [teachers] attrition
+attrition, hires_per_year  [teachers] attrition, hires_per_year
 end_year, draws, seed      the run's horizon, draws and seed
 =========================  =======================================================
 """
@@ -108,14 +108,16 @@ def target_series(indicators_df: pd.DataFrame, teachers_df: pd.DataFrame | None,
     * Rates and counts the enrolment stage reports under the plan's ids (preschool_ger_3y,
       senior_stage_ger, compulsory_consolidation_rate, secondary_vocational_enrolment, …) are
       taken as they are.
-    * ``teachers_added_2021_2025`` = Σ_{2021 ≤ t ≤ 2025} hires_needed(t) over levels, city
-      (persons): the additions a need-based hiring policy makes in the plan period. It is
-      dated 2025 and also reported for later years as the running five-year sum.
+    * ``teachers_added_2021_2025`` = Σ_{2021 ≤ t ≤ 2025} hires(t) over levels, city (persons):
+      the teachers added in the plan period — ``hires`` when the teachers frame has it (a
+      fixed hiring plan), else ``hires_needed`` (hiring to need). It is dated 2025 and also
+      reported for later years as the running five-year sum.
 
     Args:
         indicators_df: enrolment stage indicators (area, year, indicator, value[, draw],
             [quality]).
-        teachers_df: area, year, level, hires_needed[, draw] (teachers per year) or None.
+        teachers_df: area, year, level, hires_needed[, hires][, draw] (teachers per year) or
+            None.
         target_ids: the plan's target ids (only these are returned).
         city: the region's code (teacher additions are a city target).
     """
@@ -128,7 +130,9 @@ def target_series(indicators_df: pd.DataFrame, teachers_df: pd.DataFrame | None,
         h = teachers_df[teachers_df[S.AREA] == city] if city in set(teachers_df[S.AREA]) else \
             teachers_df.assign(**{S.AREA: city})
         dk = [S.DRAW] if S.DRAW in h.columns else []
-        per_year = h.groupby([S.YEAR, *dk])[S.HIRES_NEEDED].sum().reset_index()
+        col = S.HIRES if S.HIRES in h.columns else S.HIRES_NEEDED  # actual hires when planned
+        per_year = h.groupby([S.YEAR, *dk])[col].sum().reset_index().rename(
+            columns={col: S.HIRES_NEEDED})
         rows = []
         for end in sorted(y for y in per_year[S.YEAR].unique() if y >= y1):
             win = per_year[(per_year[S.YEAR] > end - (y1 - y0 + 1)) & (per_year[S.YEAR] <= end)]
@@ -350,8 +354,9 @@ def _stage_configs(cfg: RunConfig, overrides: Mapping[str, Any]) -> dict[str, di
     if caps:
         tch["method"] = "class_size"
         tch["class_caps"] = {**tch.get("class_caps", {}), **caps}
-    if overrides.get("attrition") is not None:
-        tch["attrition"] = overrides["attrition"]
+    for k in ("attrition", "hires_per_year"):
+        if overrides.get(k) is not None:
+            tch[k] = overrides[k]
     return {"demography": dem, "enrolment": enr, "teachers": tch,
             "capacity": cfg.section("capacity")}
 

@@ -65,6 +65,8 @@ FIELDS: dict[str, tuple[type, Any, Any, str, str]] = {
     "class_size_cap_junior": (float, 20.0, 80.0, "pupils per class",
                               "junior class-size cap used for teacher demand"),
     "attrition": (float, 0.0, 0.3, "share per year", "teacher attrition rate"),
+    "hires_per_year": (float, 0.0, 1e5, "teachers per year",
+                       "fixed hiring plan, all levels (default: hire to need)"),
     "end_year": (int, 2021, MAX_END_YEAR, "year", "last projected year"),
     "draws": (int, 0, MAX_DRAWS, "draws", "Monte Carlo draws (0 = point projection)"),
     "seed": (int, 0, 2**32 - 1, "", "random seed"),
@@ -87,6 +89,7 @@ class Scenario:
     class_size_cap_primary: float | None = None
     class_size_cap_junior: float | None = None
     attrition: float | None = None
+    hires_per_year: float | None = None
     end_year: int | None = None
     draws: int | None = None
     seed: int | None = None

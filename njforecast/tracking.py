@@ -373,7 +373,7 @@ SERVE_MAX_ROWS = 8
 #: Request fields: ``scenario`` (a preset name, required) and the overridable Scenario fields.
 SERVE_FIELDS = ("scenario", "fertility_multiplier", "migration_multiplier", "reach_targets_by",
                 "staffing_standard", "class_size_cap_primary", "class_size_cap_junior",
-                "attrition", "end_year", "draws", "seed")
+                "attrition", "hires_per_year", "end_year", "draws", "seed")
 
 
 def log_pipeline(cfg, body: Callable[[Any], Any], tracking_uri: str | None = None,

@@ -191,3 +191,11 @@ def test_cli_scenario_list_and_show():
     assert r.exit_code == 0 and all(n in r.output for n in presets())
     r = CliRunner().invoke(app, ["scenario", "show", "class_caps_45_50"])
     assert tomllib.loads(r.output)["class_size_cap_junior"] == 50.0
+
+
+def test_fixed_hiring_plan_counts_as_teachers_added(small_cfg):
+    """With hires_per_year = 800 the plan-period additions are 5 × 800 = 4,000 in every draw."""
+    r = pipeline.run(small_cfg, Scenario("hire800", hires_per_year=800.0))
+    ts = r.target_series
+    v = ts[(ts[S.INDICATOR] == "teachers_added_2021_2025") & (ts[S.YEAR] == 2025)][S.VALUE]
+    assert len(v) == 8 and np.allclose(v, 4000.0)
