@@ -31,6 +31,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from . import schema as S
@@ -237,8 +238,9 @@ class Results:
         return summarise(self.indicators, S.VALUE, by)
 
     def target_summary(self) -> pd.DataFrame:
-        """Plan-target indicators over draws: area, year, indicator, mean, lo80 … hi95."""
-        return summarise(self.target_series, S.VALUE, [S.AREA, S.YEAR, S.INDICATOR])
+        """Plan-target indicators over draws: area, year, indicator[, quality], mean … hi95."""
+        return summarise(self.target_series, S.VALUE, _with_quality(
+            self.target_series, [S.AREA, S.YEAR, S.INDICATOR]))
 
     def observed_targets(self) -> pd.DataFrame:
         """Observed values of the plan-target indicators (for overlays on fan charts)."""
@@ -252,10 +254,13 @@ class Results:
         by = [S.AREA, S.YEAR, S.AGE]
         if S.DRAW in pop.columns:
             pop = pop.groupby([*by, S.DRAW], as_index=False)[S.POPULATION].sum()
-        school = pop[pop[S.AGE] <= 22]
-        out = {"population_school_age": summarise(school, S.POPULATION, by),
-               "enrolment": summarise(self.enrolment, S.ENROLMENT,
-                                      [S.AREA, S.YEAR, S.LEVEL]),
+        school = summarise(pop[pop[S.AGE] <= 22], S.POPULATION, by)
+        # base year: census graduated to single ages (derived); later years: projections
+        school[S.QUALITY] = np.where(school[S.YEAR] == self.config.base_year, "derived",
+                                     "estimated")
+        out = {"population_school_age": school,
+               "enrolment": summarise(self.enrolment, S.ENROLMENT, _with_quality(
+                   self.enrolment, [S.AREA, S.YEAR, S.LEVEL])),
                "indicators": self.indicator_summary()}
         if self.teachers is not None and len(self.teachers):
             out["teachers"] = _summarise_wide(self.teachers, [S.AREA, S.YEAR, S.LEVEL])
@@ -265,7 +270,8 @@ class Results:
         return out
 
     def projection_summary(self) -> pd.DataFrame:
-        """The served/compared projection: area, year, indicator, unit, mean, lo80 … hi95.
+        """The served/compared projection: area, year, indicator, unit, mean, lo80 … hi95,
+        quality (observed/derived/estimated: the flag of the values summarised).
 
         Indicators: the plan-target series (their units), ``enrolment_<level>`` (persons),
         ``teacher_demand`` and ``hires_needed`` (teachers, all levels).
@@ -274,7 +280,7 @@ class Results:
             self.indicators[[S.INDICATOR, S.UNIT]].drop_duplicates(S.INDICATOR),
             on=S.INDICATOR, how="left")]
         e = self.enrolment.assign(**{S.INDICATOR: "enrolment_" + self.enrolment[S.LEVEL]})
-        parts.append(summarise(e, S.ENROLMENT, [S.AREA, S.YEAR, S.INDICATOR])
+        parts.append(summarise(e, S.ENROLMENT, _with_quality(e, [S.AREA, S.YEAR, S.INDICATOR]))
                      .assign(**{S.UNIT: "persons"}))
         if self.teachers is not None and len(self.teachers):
             dk = [S.DRAW] if S.DRAW in self.teachers.columns else []
@@ -282,10 +288,12 @@ class Results:
                 [S.DEMAND, S.HIRES_NEEDED]].sum()
             for col, name in ((S.DEMAND, "teacher_demand"), (S.HIRES_NEEDED, "hires_needed")):
                 parts.append(summarise(t.assign(**{S.INDICATOR: name}), col,
-                                       [S.AREA, S.YEAR, S.INDICATOR]).assign(**{S.UNIT: "teachers"}))
+                                       [S.AREA, S.YEAR, S.INDICATOR]).assign(
+                    **{S.UNIT: "teachers", S.QUALITY: "estimated"}))
         out = pd.concat(parts, ignore_index=True)
         out[S.UNIT] = out[S.UNIT].fillna("persons")
-        cols = [S.AREA, S.YEAR, S.INDICATOR, S.UNIT, *S.SUMMARY_COLUMNS]
+        out[S.QUALITY] = out[S.QUALITY].fillna("estimated") if S.QUALITY in out else "estimated"
+        cols = [S.AREA, S.YEAR, S.INDICATOR, S.UNIT, *S.SUMMARY_COLUMNS, S.QUALITY]
         return out[cols].sort_values([S.INDICATOR, S.AREA, S.YEAR], kind="stable").reset_index(
             drop=True)
 
@@ -294,6 +302,11 @@ class Results:
         ts = self.target_summary()
         ts = ts[(ts[S.AREA] == self.region.code) & ts[S.YEAR].isin(list(years))]
         return {f"{r.indicator}.{r.year}": float(r.mean) for r in ts.itertuples()}
+
+
+def _with_quality(df: pd.DataFrame, by: list[str]) -> list[str]:
+    """``by`` plus ``quality`` when the frame flags its values (kept in every output)."""
+    return [*by, S.QUALITY] if S.QUALITY in df.columns else by
 
 
 def _summarise_wide(df: pd.DataFrame, by: list[str]) -> pd.DataFrame:

@@ -268,8 +268,8 @@ def comparison_table(summaries: Mapping[str, pd.DataFrame],
         d = df[df[S.YEAR].isin(years)]
         if indicators is not None:
             d = d[d[S.INDICATOR].isin(list(indicators))]
-        keep = [c for c in (S.INDICATOR, S.AREA, S.YEAR, S.UNIT, S.MEAN, S.LO80, S.HI80)
-                if c in d.columns]
+        keep = [c for c in (S.INDICATOR, S.AREA, S.YEAR, S.UNIT, S.MEAN, S.LO80, S.HI80,
+                            S.QUALITY) if c in d.columns]
         parts.append(d[keep].assign(**{S.SCENARIO: name}))
     if not parts:
         return pd.DataFrame(columns=[S.INDICATOR, S.AREA, S.YEAR, S.SCENARIO, S.MEAN])

@@ -564,7 +564,7 @@ def scenario_signature():
         ColSpec("string", "scenario"), ColSpec("string", "area"), ColSpec("long", "year"),
         ColSpec("string", "indicator"), ColSpec("string", "unit"), ColSpec("double", "mean"),
         ColSpec("double", "lo80"), ColSpec("double", "hi80"), ColSpec("double", "lo95"),
-        ColSpec("double", "hi95")]))
+        ColSpec("double", "hi95"), ColSpec("string", "quality")]))
 
 
 def _field_metadata() -> dict[str, Any]:

@@ -23,6 +23,10 @@ HELP = {
     ("demography",): ["Population engine", "project", "backtest"],
     ("enrolment",): ["Enrolment, indicators, teachers and capacity", "base"],
     ("enrolment", "base"): ["calibrated base year", "--observations", "--out"],
+    ("scenario",): ["Named scenarios", "list", "show", "run"],
+    ("scenario", "run"): ["Run one scenario", "--config", "--lang"],
+    ("serve",): ["Serve the scenario", "--port", "export"],
+    ("serve", "export"): ["Export the scenario engine", "--out"],
 }
 
 
