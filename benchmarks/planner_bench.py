@@ -137,7 +137,8 @@ def main() -> None:
         table.append(f"| {r.what} | {r.value:.1f} | {r.unit} | {rss} |")
     section = "\n".join([
         START, "## Planner: `make run` and the scenario API", "",
-        f"`python benchmarks/planner_bench.py` — {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, "
+        "`python benchmarks/planner_bench.py` — "
+        f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, "
         f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores shared with other "
         f"jobs (1-min load average at the end: {load:.1f}), Python {platform.python_version()}.",
         "", *table, "",

@@ -250,7 +250,8 @@ def serve(ctx: typer.Context,
           config: Path = typer.Option(DEFAULT_CONFIG, "--config",
                                       help="Config used when the model must be exported first.")):
     """Serve the scenario model with `mlflow models serve --env-manager local` (exports it first
-    when the folder is missing). POST /invocations {"dataframe_records": [{"scenario": "baseline"}]}."""
+    when the folder is missing). Request: POST /invocations
+    {"dataframe_records": [{"scenario": "baseline"}]}; fields in models/README.md."""
     import subprocess
 
     if ctx.invoked_subcommand is not None:

@@ -50,7 +50,8 @@ def data_summary(region_name: str = "neijiang") -> str:
     obs = read_processed("observations")
     tgt = read_processed("plan_targets")
     seats = read_processed("seats")
-    lines = [f"Region {region.name_en} ({region.name_zh}, {region.code}) — {len(region.areas)} units"]
+    lines = [f"Region {region.name_en} ({region.name_zh}, {region.code}) — "
+             f"{len(region.areas)} units"]
     totals = pop.groupby([S.CENSUS_YEAR, S.AREA])[S.POPULATION].sum()
     for a in region.areas:
         t20 = totals.get((2020, a.code))
@@ -64,7 +65,8 @@ def data_summary(region_name: str = "neijiang") -> str:
                  + ", ".join(f"{y}: {n:,} county-level rows" for y, n in ncounty.items()))
     lines.append(f"Observed series: {len(obs):,} rows, {obs[S.INDICATOR].nunique()} indicators, "
                  f"{obs[S.AREA].nunique()} areas, years {obs[S.YEAR].min()}–{obs[S.YEAR].max()}, "
-                 f"quality: " + ", ".join(f"{k} {v:,}" for k, v in obs[S.QUALITY].value_counts().items()))
+                 "quality: " + ", ".join(f"{k} {v:,}" for k, v in
+                                         obs[S.QUALITY].value_counts().items()))
     lines.append(f"Plan targets: {len(tgt)} ({tgt[S.TARGET].notna().sum()} quantified); "
                  f"new school places 2021–2025: {seats[S.SEATS].sum():,.0f} in "
                  f"{seats[S.AREA].nunique()} units")

@@ -64,7 +64,8 @@ LABELS: dict[str, dict[str, str]] = {
     "full_capacity": {"en": "100 % (full)", "zh": "100%（满额）"},
     "estimated_note": {"en": "Values marked estimated rest on estimated inputs (see quality "
                              "flags); every projection is a model estimate.",
-                       "zh": "标记为“估计”的数值基于估计的输入（见质量标记）；所有预测值均为模型估计。"},
+                       "zh": "标记为“估计”的数值基于估计的输入（见质量标记）；"
+                             "所有预测值均为模型估计。"},
     "on_track": {"en": "on track", "zh": "有望达成"},
     "at_risk": {"en": "at risk", "zh": "存在风险"},
     "off_track": {"en": "off track", "zh": "难以达成"},
@@ -279,7 +280,7 @@ def capacity_chart(capacity_df: pd.DataFrame, lang: str = "en",
                                  dpi=110, squeeze=False, sharey=True)
         from matplotlib.ticker import MaxNLocator
 
-        for ax, lv in zip(axes.flat, levels):
+        for ax, lv in zip(axes.flat, levels, strict=False):
             ax.xaxis.set_major_locator(MaxNLocator(integer=True, nbins=4))
             d = df[df[S.LEVEL] == lv]
             for a, g in d.groupby(S.AREA, sort=True):
@@ -307,7 +308,7 @@ def teachers_chart(teachers_df: pd.DataFrame, area: str, lang: str = "en",
                                  dpi=110, squeeze=False)
         from matplotlib.ticker import MaxNLocator
 
-        for ax, lv in zip(axes.flat, levels):
+        for ax, lv in zip(axes.flat, levels, strict=False):
             ax.xaxis.set_major_locator(MaxNLocator(integer=True, nbins=4))
             d = df[df[S.LEVEL] == lv]
             for col, color in ((S.DEMAND, "#1f77b4"), (S.SUPPLY, "#ff7f0e")):
@@ -439,11 +440,13 @@ def _img(png: bytes, alt: str, wide: bool = False) -> str:
 
 _CSS = """body{font-family:"Noto Sans CJK SC","Source Han Sans SC","Microsoft YaHei",
 "PingFang SC",Helvetica,Arial,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}
-h1{font-size:1.5em}h2{font-size:1.2em;border-bottom:1px solid #ccc;padding-bottom:.2em;margin-top:1.6em}
+h1{font-size:1.5em}h2{font-size:1.2em;border-bottom:1px solid #ccc;padding-bottom:.2em;
+margin-top:1.6em}
 table.tbl{border-collapse:collapse;font-size:.78em;margin:.5em 0}table.tbl td,table.tbl th
 {border-bottom:1px solid #e3e3e3;padding:2px 6px;text-align:right}table.tbl th{background:#f3f3f3}
 figure{display:inline-block;margin:.5em;vertical-align:top}figure img{max-width:520px;
-border:1px solid #eee}figure.wide{display:block}figure.wide img{max-width:100%}figcaption{font-size:.8em;color:#555}.note{color:#555;font-size:.85em}
+border:1px solid #eee}figure.wide{display:block}figure.wide img{max-width:100%}
+figcaption{font-size:.8em;color:#555}.note{color:#555;font-size:.85em}
 .status-on_track{color:#1a7f37;font-weight:bold}.status-off_track{color:#c62828;font-weight:bold}
 .status-at_risk{color:#b26a00;font-weight:bold}.more{font-size:.8em;color:#777}"""
 
@@ -497,7 +500,7 @@ def write_report(results, gaps_df: pd.DataFrame, out_dir: str | Path, lang: str 
     text_names = region.names(lang)
     ind_names = {}
     if S.INDICATOR_ZH in gaps_df.columns and lang == "zh":
-        ind_names = dict(zip(gaps_df[S.INDICATOR], gaps_df[S.INDICATOR_ZH]))
+        ind_names = dict(zip(gaps_df[S.INDICATOR], gaps_df[S.INDICATOR_ZH], strict=True))
     paths: dict[str, Path] = {}
 
     # tidy tables
@@ -579,7 +582,7 @@ def write_report(results, gaps_df: pd.DataFrame, out_dir: str | Path, lang: str 
     if scenario_targets is not None and len(scenario_targets):
         st = scenario_targets[scenario_targets[S.YEAR] == city_year]
         piv = st.assign(cell=[f"{m:,.1f} (p={p:.2f})" for m, p in
-                              zip(st[S.PROJECTED_MEAN], st[S.P_MEET])])
+                              zip(st[S.PROJECTED_MEAN], st[S.P_MEET], strict=True)])
         piv = piv.pivot_table(index=S.INDICATOR, columns=S.SCENARIO, values="cell",
                               aggfunc="first", sort=False).reset_index()
         body = (f"<p class='note'>{city_year}, city: projected mean (probability of meeting "
@@ -744,7 +747,7 @@ def summary_table(gaps_df: pd.DataFrame, year: int = 2025, lang: str = "en",
     for r in d.itertuples():
         if not r.n_draws > 0 and not verbose:
             continue
-        name = (getattr(r, "indicator_zh") if lang == "zh" else r.indicator) or r.indicator
+        name = (r.indicator_zh if lang == "zh" else r.indicator) or r.indicator
         sign = {"at_least": "≥", "at_most": "≤", "about": "≈"}.get(r.comparison, "")
         tgt = f"{sign}{r.target:,.6g}" if r.target == r.target else "—"
         if r.n_draws and r.n_draws > 0:

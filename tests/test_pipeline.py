@@ -1,4 +1,4 @@
-"""Tests for njforecast.pipeline and the end-to-end run (small draws, short horizon, tmp outputs)."""
+"""Tests for njforecast.pipeline and the end-to-end run (few draws, short horizon, tmp outputs)."""
 
 import dataclasses
 

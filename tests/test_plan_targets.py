@@ -1,4 +1,4 @@
-"""Tests for njforecast.plan_targets on tiny hand-made (synthetic) draws and the real target table."""
+"""Tests for njforecast.plan_targets: tiny hand-made (synthetic) draws, the real target table."""
 
 import numpy as np
 import pandas as pd
@@ -25,7 +25,7 @@ def _series(area, ind, year, values):
 
 
 def test_prob_meet_hand_computed():
-    """Draws 1,2,3,4 against target 2.5: at_least 0.5, at_most 0.5; about ±5 % of 3 hits one draw."""
+    """Draws 1,2,3,4 vs 2.5: at_least 0.5, at_most 0.5; about (±5 % of 3) hits one draw."""
     v = np.array([1.0, 2.0, 3.0, 4.0])
     assert pt.prob_meet(v, 2.5, "at_least") == 0.5
     assert pt.prob_meet(v, 2.5, "at_most") == 0.5
@@ -55,7 +55,7 @@ def test_status_thresholds():
 
 
 def test_compare_known_answer_and_gap():
-    """Ten draws 90..99 against a 92.09 at_least target: mean 94.5, gap 2.41, p_meet 0.7, at risk."""
+    """Ten draws 90..99 vs an at_least 92.09: mean 94.5, gap 2.41, p_meet 0.7, at risk."""
     s = _series("511000", "preschool_ger_3y", 2025, np.arange(90, 100))
     gaps = pt.compare_to_targets(s, _targets([("preschool_ger_3y", 92.09, "at_least", "percent")]))
     r = gaps.iloc[0]
