@@ -199,3 +199,18 @@ def test_fixed_hiring_plan_counts_as_teachers_added(small_cfg):
     ts = r.target_series
     v = ts[(ts[S.INDICATOR] == "teachers_added_2021_2025") & (ts[S.YEAR] == 2025)][S.VALUE]
     assert len(v) == 8 and np.allclose(v, 4000.0)
+
+
+def test_failed_run_is_marked_failed_in_mlflow(tmp_path):
+    """An error inside the pipeline body marks the MLflow parent run FAILED and propagates."""
+    from njforecast import tracking
+
+    uri = f"sqlite:///{tmp_path / 'f.db'}"
+    cfg = RunConfig(name="t-fail", tracking_uri=uri)
+
+    def body(parent):
+        raise ValueError("simulated stage failure")
+
+    with pytest.raises(ValueError, match="simulated"):
+        tracking.log_pipeline(cfg, body)
+    assert list(tracking.list_runs("t-fail", uri)["status"]) == ["FAILED"]
