@@ -358,14 +358,24 @@ COLUMN_UNITS = {S.POPULATION: "persons", S.ENROLMENT: "persons", S.SEATS: "place
                 S.RATIO: "pupils per teacher", S.P_MEET: "probability 0–1"}
 
 
-def _with_units(df: pd.DataFrame, unit_col_note: str = "see unit column") -> pd.DataFrame:
+#: unit of the summary columns (mean, lo80, …) of tables without a ``unit`` column.
+TABLE_UNITS = {"population_school_age": "persons", "enrolment": "persons",
+               "scenario_targets": "target's unit"}
+
+
+def _with_units(df: pd.DataFrame, summary_unit: str | None = None) -> pd.DataFrame:
+    """Column headers with units: ``enrolment [persons]``; summary columns take the row's
+    ``unit`` column ("see unit column") or ``summary_unit``."""
+    note = "see unit column" if S.UNIT in df.columns else summary_unit
     ren = {}
     for c in df.columns:
         if c in COLUMN_UNITS:
             ren[c] = f"{c} [{COLUMN_UNITS[c]}]"
         elif (c in (S.TARGET, S.GAP, S.VALUE, *S.SUMMARY_COLUMNS) or c.startswith("projected_")
-              or c == "diff_vs_baseline") and S.UNIT in df.columns:
-            ren[c] = f"{c} [{unit_col_note}]"
+              or c == "diff_vs_baseline") and note:
+            ren[c] = f"{c} [{note}]"
+        elif c.endswith(("_lo80", "_hi80")) and c.rsplit("_", 1)[0] in COLUMN_UNITS:
+            ren[c] = f"{c} [{COLUMN_UNITS[c.rsplit('_', 1)[0]]}]"
     return df.rename(columns=ren)
 
 
@@ -389,7 +399,8 @@ def write_excel(tables: Mapping[str, pd.DataFrame], path: str | Path,
     try:
         with pd.ExcelWriter(tmp, engine="openpyxl") as xw:
             for name, df in tables.items():
-                _with_units(df).to_excel(xw, sheet_name=name, index=False)
+                _with_units(df, TABLE_UNITS.get(name)).to_excel(xw, sheet_name=name,
+                                                                 index=False)
                 ws = xw.sheets[name]
                 ws.freeze_panes = "A2"
                 for col in ws.columns:

@@ -110,7 +110,7 @@ def test_excel_sheets_and_units(report):
     assert {"target_gaps", "indicators", "teachers", "capacity", "enrolment",
             "assumptions_sources"} <= set(wb.sheetnames)
     header = [c.value for c in next(wb["enrolment"].iter_rows(max_row=1))]
-    assert any(h.startswith("mean") for h in header)
+    assert "mean [persons]" in header and "lo80 [persons]" in header
     header = [c.value for c in next(wb["teachers"].iter_rows(max_row=1))]
     assert "demand [teachers]" in header and "ratio [pupils per teacher]" in header
     header = [c.value for c in next(wb["target_gaps"].iter_rows(max_row=1))]
