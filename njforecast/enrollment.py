@@ -465,11 +465,17 @@ def project_enrolment(pop_df: pd.DataFrame, rates_df: pd.DataFrame, path_df: pd.
     out = e[[*keys, S.ENROLMENT]]
     out = aggregate_to_parent(out, region, [S.ENROLMENT])
     t0 = int(rates_df[S.YEAR].iloc[0])
-    q = rates_df.set_index([S.AREA, S.LEVEL])[S.QUALITY]
+    base = rates_df.set_index([S.AREA, S.LEVEL])
     out[S.QUALITY] = "estimated"
     at_base = out[S.YEAR] == t0
     idx = pd.MultiIndex.from_frame(out.loc[at_base, [S.AREA, S.LEVEL]])
-    out.loc[at_base, S.QUALITY] = q.reindex(idx).fillna("estimated").to_numpy()
+    out.loc[at_base, S.QUALITY] = base[S.QUALITY].reindex(idx).fillna("estimated").to_numpy()
+    # the base year carries the calibrated counts themselves (no rate × population round-off),
+    # so the city equals the published baseline to the digit
+    if S.ENROLMENT in base.columns and len(idx):
+        calib = base[S.ENROLMENT].reindex(idx).to_numpy(float)
+        keep = out.loc[at_base, S.ENROLMENT].to_numpy(float)
+        out.loc[at_base, S.ENROLMENT] = np.where(np.isnan(calib), keep, calib)
     out[S.RATE_PATH] = path_df[S.RATE_PATH].iloc[0] if S.RATE_PATH in path_df else "custom"
     return out.sort_values(keys, kind="stable").reset_index(drop=True)
 

@@ -101,6 +101,8 @@ def test_neijiang_base_reproduces_plan_counts_and_rates(neijiang):
     for ind_id, want in [("preschool_ger_3y", 88.86), ("primary_ger", 102.54),
                          ("junior_ger", 109.33), ("senior_stage_ger", 93.38)]:
         assert abs(city[ind_id] - want) < 0.1
+    cb = enrol[(enrol[S.AREA] == "511000")].set_index(S.LEVEL)[S.ENROLMENT]
+    assert cb["preschool"] == 85600 and cb["primary"] + cb["junior"] == 320200  # to the digit
     sg = enrol[(enrol[S.AREA] == "511000") & (enrol[S.LEVEL] == "senior_general")]
     assert sg[S.ENROLMENT].item() == pytest.approx(61100)
     assert check_coherence(enrol, region, [S.ENROLMENT]).empty
