@@ -49,6 +49,38 @@ def _root(version: bool = typer.Option(False, "--version", help="Print the versi
         raise typer.Exit()
 
 
+enrolment_app = typer.Typer(help="Enrolment, indicators, teachers and capacity.",
+                            no_args_is_help=True)
+app.add_typer(enrolment_app, name="enrolment")
+
+
+@enrolment_app.command("base")
+def enrolment_base(region: str = typer.Option("neijiang", help="Region name or region file."),
+                   observations: Optional[Path] = typer.Option(
+                       None, help="Your own county series (CSV/xlsx: area, year, indicator, "
+                                  "value); base-year counts replace the estimates."),
+                   out: Optional[Path] = typer.Option(None, help="Also write the table as CSV.")):
+    """Print the calibrated base year (census 2020 → plan baselines) by area and level."""
+    from .areas import load_region
+    from .data import write_csv_atomic
+    from .enrollment import base_year_table
+
+    reg = _guard(load_region, region)
+    obs = None
+    if observations is not None:
+        from .validation import load_user_observations
+
+        if not observations.is_file():
+            _fail(f"{observations}: file not found; give a CSV or xlsx with columns area, year, "
+                  "indicator, value (check it with `njforecast data validate`)")
+        obs = _guard(load_user_observations, observations, region)
+    table = _guard(base_year_table, reg, obs)
+    typer.echo(table.to_string(index=False, float_format=lambda v: f"{v:,.2f}"))
+    if out is not None:
+        _guard(write_csv_atomic, table, out)
+        typer.echo(f"written {out}")
+
+
 @data_app.command("build")
 def data_build(out: Optional[Path] = typer.Option(None, help="Output folder (default data/processed).")):
     """Rebuild data/processed from data/raw (deterministic: byte-identical on rerun)."""

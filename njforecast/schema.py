@@ -60,6 +60,18 @@ MEAN = "mean"
 LO80, HI80, LO95, HI95 = "lo80", "hi80", "lo95", "hi95"
 SUMMARY_COLUMNS = (MEAN, LO80, HI80, LO95, HI95)
 
+# enrolment / teachers / capacity stage (enrollment.py, teachers.py, capacity.py)
+BAND = "band"
+RATE = "rate"
+RATE_PATH = "rate_path"
+GER_FACTOR = "ger_factor"
+METHOD = "method"
+STATUS = "status"
+PERIOD = "period"
+ENTRANTS = "entrants"
+GRADUATES = "graduates"
+HIRES = "hires"
+
 # --- vocabularies -------------------------------------------------------------------------
 SEXES = ("male", "female")
 LEVELS = (
@@ -70,6 +82,8 @@ LEVELS = (
     "secondary_vocational",
     "higher",
 )
+#: Levels the enrolment stage projects (school levels below higher education).
+SCHOOL_LEVELS = LEVELS[:5]
 QUALITIES = ("observed", "derived", "estimated")
 #: Units of an observation's ``value``; ``UNIT_ALIASES`` are accepted spellings in input files.
 UNITS = ("persons", "percent", "permille", "schools")

@@ -23,6 +23,8 @@ HELP = {
     ("demography",): ["Population engine", "project", "backtest"],
     ("demography", "project"): ["Project a census by county", "--draws", "--seed", "--region"],
     ("demography", "backtest"): ["Project census A's counties", "naive", "--actual"],
+    ("enrolment",): ["Enrolment, indicators, teachers and capacity", "base"],
+    ("enrolment", "base"): ["calibrated base year", "--observations", "--out"],
 }
 
 
