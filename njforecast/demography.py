@@ -248,9 +248,10 @@ class DemographicAssumptions:
             basis; only the change is used, never the level).
         migration_source: "auto" (area's own census residual over the decade ending at the base
             census where both censuses are bundled, a region's comparable unit where boundaries
-            changed, else the province's residual plus two county signals from the base
-            census: its age profile relative to the province from ``structure_from_age`` up,
-            and its net intra-provincial migration stock spread over ten years), "province"
+            changed, else the province's residual plus county signals from the base census:
+            its age profile relative to the province from ``structure_from_age`` up, and — for
+            a 2010 base, whose table has the columns — its net intra-provincial migration stock
+            spread over ten years), "province"
             (the province's residual for every area), "none" (closed population).
         migration_multiplier: scenario factor on the log net-migration factors (0 = closed).
         migration_sd: log-scale standard deviation of the per-area, per-draw migration
@@ -622,7 +623,7 @@ def _migration_for(areas: list[str], base_arr: np.ndarray, census_year: int,
         years = (earlier, census_year) if have_earlier else (census_year, census_year + 10)
         mig[i] = _province_migration(prov, *years)
         basis[i] = f"province:{prov}"
-        if source == "auto" and not have_earlier and code != prov:
+        if source == "auto" and code != prov:
             mig[i] += _structure_log_rates(base_arr[i], _province_single(census_year, prov),
                                            assumptions.structure_from_age)
             basis[i] += "+structure"

@@ -2,6 +2,7 @@
 
 Public functions:
     band_population(pop_df, bands)                      population of each official age band
+    registered_ratio(obs_df, area, base_year)           registered / resident population
     plan_baselines(plan_obs, pop_base, bands, ...)      the plan's city baselines by level
                                                         (compulsory split by a stated rule)
     calibrate_base_rates(pop_base, baselines, region, ...)
@@ -244,7 +245,8 @@ def calibrate_base_rates(pop_base: pd.DataFrame, baselines: pd.DataFrame, region
                          bands: Mapping[str, tuple[int, int]] = DEFAULT_BANDS,
                          base_year: int = 2020, rule: str = "age_structure",
                          observations: pd.DataFrame | None = None,
-                         ger_basis: str = "plan") -> pd.DataFrame:
+                         ger_basis: str = "plan",
+                         registered_ratio: float | None = None) -> pd.DataFrame:
     """Base enrolment and enrolment rates by area and level, adding up to the city baselines.
 
     County values are not published. Rule ``"age_structure"`` (the only one implemented):
@@ -260,7 +262,10 @@ def calibrate_base_rates(pop_base: pd.DataFrame, baselines: pd.DataFrame, region
     f_band = (Σ_{L in band} E_L(city) / GER_band^plan × 100) / P_band(city), so the base GERs
     equal the plan's (f absorbs the unstated basis — resident vs registered —, age graduation
     error and cross-border pupils; it is held constant and labelled estimated);
-    ``ger_basis="resident"`` uses f = 1.
+    ``ger_basis="resident"`` uses f = 1; ``ger_basis="registered"`` uses f = the area's
+    registered (户籍) / resident population ratio (all ages; ``registered_ratio``, see
+    :func:`registered_ratio`) for every band — registered population by age is not published,
+    so this assumes the ratio is the same at school ages.
 
     Args:
         pop_base: population including the base year (area, [year,] sex, age, population[, draw]).
@@ -270,7 +275,8 @@ def calibrate_base_rates(pop_base: pd.DataFrame, baselines: pd.DataFrame, region
         base_year: base school year.
         rule: distribution rule for county values ("age_structure").
         observations: optional planner's observations (area, year, indicator, value).
-        ger_basis: "plan" (default) or "resident".
+        ger_basis: "plan" (default), "resident" or "registered".
+        registered_ratio: registered / resident population (for ``ger_basis="registered"``).
 
     Returns:
         Rates frame: area (each census area, plus the city), level, band, population (base band
@@ -282,8 +288,12 @@ def calibrate_base_rates(pop_base: pd.DataFrame, baselines: pd.DataFrame, region
     """
     if rule != "age_structure":
         raise ValueError(f"enrolment distribution rule must be 'age_structure', got {rule!r}")
-    if ger_basis not in ("plan", "resident"):
-        raise ValueError(f"ger_basis must be 'plan' or 'resident', got {ger_basis!r}")
+    if ger_basis not in ("plan", "resident", "registered"):
+        raise ValueError(f"ger_basis must be 'plan', 'resident' or 'registered', got "
+                         f"{ger_basis!r}")
+    if ger_basis == "registered" and not (registered_ratio and registered_ratio > 0):
+        raise ValueError("ger_basis 'registered' needs registered_ratio > 0 (registered / "
+                         "resident population)")
     bands = _check_bands(bands)
     bp = _base_band_population(pop_base, bands, base_year)
     areas = [a.code for a in region.counties if a.code in set(bp[S.AREA])]
@@ -327,8 +337,8 @@ def calibrate_base_rates(pop_base: pd.DataFrame, baselines: pd.DataFrame, region
     city = out[out[S.AREA] == region.code]
     factors = {}
     for band in bands:
-        if ger_basis == "resident":
-            factors[band] = 1.0
+        if ger_basis in ("resident", "registered"):
+            factors[band] = 1.0 if ger_basis == "resident" else float(registered_ratio)
             continue
         if band not in ger:
             raise ValueError(f"ger_basis 'plan' needs the plan's base GER for band '{band}' "
@@ -339,6 +349,33 @@ def calibrate_base_rates(pop_base: pd.DataFrame, baselines: pd.DataFrame, region
     out[S.YEAR] = base_year
     return out[[S.AREA, S.YEAR, S.LEVEL, S.BAND, S.POPULATION, S.ENROLMENT, S.RATE,
                 S.GER_FACTOR, S.QUALITY]]
+
+
+def registered_ratio(obs_df: pd.DataFrame, area: str, base_year: int) -> tuple[float, int]:
+    """Registered (户籍) / resident (常住) population of an area, all ages.
+
+    Uses the ``registered_population`` and ``resident_population`` observations of the latest
+    year ≤ ``base_year`` with both (else the earliest year after it); ``preferred`` rows.
+
+    Returns:
+        (ratio, year used).
+
+    Raises:
+        ValueError: no year has both figures for the area.
+    """
+    obs = obs_df[obs_df[S.AREA].astype(str) == str(area)]
+    if S.PREFERRED in obs.columns:
+        obs = obs[obs[S.PREFERRED].astype(bool)]
+    w = obs.pivot_table(index=S.YEAR, columns=S.INDICATOR, values=S.VALUE, aggfunc="first")
+    cols = ["registered_population", "resident_population"]
+    if not set(cols) <= set(w.columns) or w[cols].dropna().empty:
+        raise ValueError(f"population basis 'registered': area {area} has no year with both "
+                         "registered_population and resident_population; add them to your "
+                         "observations or use population_basis = 'resident'")
+    both = w[cols].dropna()
+    before = both[both.index <= base_year]
+    year = int(before.index.max()) if len(before) else int(both.index.min())
+    return float(both.loc[year, cols[0]] / both.loc[year, cols[1]]), year
 
 
 # --- rate paths -----------------------------------------------------------------------------
@@ -465,11 +502,17 @@ def project_enrolment(pop_df: pd.DataFrame, rates_df: pd.DataFrame, path_df: pd.
     out = e[[*keys, S.ENROLMENT]]
     out = aggregate_to_parent(out, region, [S.ENROLMENT])
     t0 = int(rates_df[S.YEAR].iloc[0])
-    q = rates_df.set_index([S.AREA, S.LEVEL])[S.QUALITY]
+    base = rates_df.set_index([S.AREA, S.LEVEL])
     out[S.QUALITY] = "estimated"
     at_base = out[S.YEAR] == t0
     idx = pd.MultiIndex.from_frame(out.loc[at_base, [S.AREA, S.LEVEL]])
-    out.loc[at_base, S.QUALITY] = q.reindex(idx).fillna("estimated").to_numpy()
+    out.loc[at_base, S.QUALITY] = base[S.QUALITY].reindex(idx).fillna("estimated").to_numpy()
+    # the base year carries the calibrated counts themselves (no rate × population round-off),
+    # so the city equals the published baseline to the digit
+    if S.ENROLMENT in base.columns and len(idx):
+        calib = base[S.ENROLMENT].reindex(idx).to_numpy(float)
+        keep = out.loc[at_base, S.ENROLMENT].to_numpy(float)
+        out.loc[at_base, S.ENROLMENT] = np.where(np.isnan(calib), keep, calib)
     out[S.RATE_PATH] = path_df[S.RATE_PATH].iloc[0] if S.RATE_PATH in path_df else "custom"
     return out.sort_values(keys, kind="stable").reset_index(drop=True)
 
@@ -938,8 +981,10 @@ def run_enrolment_stage(pop_df: pd.DataFrame, cfg_section: Mapping | None, regio
 
     Config keys (``[enrolment]``; all optional, defaults in brackets):
         base_year [first year of pop_df], bands [DEFAULT_BANDS], split_rule ["ger"],
-        distribution_rule ["age_structure"], ger_basis ["plan"], population_basis
-        ["resident"; the only basis the census gives], rate_path ["hold"; or "target",
+        distribution_rule ["age_structure"], ger_basis ["plan" | "resident"], population_basis
+        ["resident": the census population, the only one published by age; "registered":
+        resident × the city's registered/resident ratio (:func:`registered_ratio`), which
+        sets ger_basis "registered"], method ["rate" | "flow"], rate_path ["hold"; or "target",
         "trend"], target_year [the plan targets' year, 2025], targets [the plan's GER targets: preschool_ger_3y 92.09,
         senior_stage_ger 95 from plan_targets_2025.csv], annual_change, max_ger,
         consolidation_path ["hold" or "target" (97 by 2025 from the plan)].
@@ -970,10 +1015,20 @@ def run_enrolment_stage(pop_df: pd.DataFrame, cfg_section: Mapping | None, regio
     years = sorted(int(y) for y in pop_df[S.YEAR].unique() if y >= base_year)
     bands = _check_bands({k: tuple(v) for k, v in cfg.get("bands", DEFAULT_BANDS).items()})
     basis = cfg.get("population_basis", "resident")
-    if basis != "resident":
-        raise ValueError(f"[enrolment] population_basis {basis!r}: only 'resident' (census) "
-                         "population is available; registered (户籍) population by age is not "
-                         "in the data")
+    ger_basis = cfg.get("ger_basis", "plan")
+    reg_ratio, basis_note = None, "resident census population"
+    if basis == "registered":
+        obs_all = data_mod.load_observations()
+        if observations is not None and not observations.empty:
+            obs_all = pd.concat([observations, obs_all], ignore_index=True)
+            obs_all = obs_all.drop(columns=[S.PREFERRED], errors="ignore")
+        reg_ratio, ry = registered_ratio(obs_all, region.code, base_year)
+        ger_basis = "registered"
+        basis_note = (f"registered = resident × {reg_ratio:.4f} (city registered/resident, "
+                      f"{ry}, all ages)")
+    elif basis != "resident":
+        raise ValueError(f"[enrolment] population_basis must be 'resident' or 'registered', "
+                         f"got {basis!r}")
     plan_obs = plan_obs if plan_obs is not None else data_mod.load_plan_indicators()
     if not (plan_obs[S.YEAR] == base_year).any() or not (pop_df[S.YEAR] == base_year).any():
         raise ValueError(f"enrolment stage: base year {base_year} must be in both the population "
@@ -986,7 +1041,7 @@ def run_enrolment_stage(pop_df: pd.DataFrame, cfg_section: Mapping | None, regio
                                cfg.get("split_rule", "ger"))
     rates = calibrate_base_rates(pop_df, baselines, region, bands, base_year,
                                  cfg.get("distribution_rule", "age_structure"), observations,
-                                 cfg.get("ger_basis", "plan"))
+                                 ger_basis, reg_ratio)
     path = cfg.get("rate_path", "hold")
     tgt = targets.set_index(S.INDICATOR)[S.TARGET]
     ger_targets = cfg.get("targets") or {k: float(tgt[k]) for k in BAND_GER.values()
@@ -1017,10 +1072,13 @@ def run_enrolment_stage(pop_df: pd.DataFrame, cfg_section: Mapping | None, regio
     capf = cap_mod.run_capacity(enrol, capacity_cfg, region, seats=seats)
     f = rates.drop_duplicates(S.BAND).set_index(S.BAND)[S.GER_FACTOR]
     assumptions = [
-        ("base_year", base_year, "observed", "census 1 Nov 2020 taken as school year 2020"),
-        ("population_basis", basis, "estimated", "GER denominators use resident census population"),
-        ("ger_basis", cfg.get("ger_basis", "plan"), "estimated",
-         "plan: denominators scaled so base GERs equal the plan's"),
+        ("base_year", base_year, "observed",
+         f"census moment (1 Nov {base_year}) taken as the start of school year {base_year}"),
+        ("population_basis", basis, "estimated", f"GER denominators: {basis_note}"),
+        ("ger_basis", ger_basis, "estimated",
+         {"plan": "denominators scaled so the base GERs equal the plan's",
+          "resident": "resident population as is",
+          "registered": "resident population × registered/resident ratio"}[ger_basis]),
         *((f"ger_factor_{b}", float(f[b]), "estimated", "GER denominator / resident population")
           for b in bands),
         ("bands", {b: list(v) for b, v in bands.items()}, "observed", "official ages"),

@@ -354,6 +354,8 @@ def teacher_supply(demand_df: pd.DataFrame, base_supply: pd.DataFrame, attrition
     roll = roll.rename(columns={roll.columns[len(gkeys)]: S.YEAR})
     out = demand_df.merge(roll, on=[*gkeys, S.YEAR], how="left")
     out[S.SURPLUS] = out[S.SUPPLY] - out[S.DEMAND]
+    # supply set to demand by hiring leaves round-off (1e-13): report it as 0
+    out.loc[np.isclose(out[S.SUPPLY], out[S.DEMAND], rtol=1e-12, atol=1e-9), S.SURPLUS] = 0.0
     out[S.QUALITY] = "estimated"
     if region is not None:
         method = out[S.METHOD].iloc[0] if S.METHOD in out else ""

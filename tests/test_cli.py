@@ -21,6 +21,8 @@ HELP = {
     ("data", "validate"): ["observations or population file", "exits 2", "--kind", "--region"],
     ("run",): ["Run the main job for a config", "TOML"],
     ("demography",): ["Population engine", "project", "backtest"],
+    ("demography", "project"): ["Project a census by county", "--draws", "--seed", "--region"],
+    ("demography", "backtest"): ["Project census A's counties", "naive", "--actual"],
     ("enrolment",): ["Enrolment, indicators, teachers and capacity", "base"],
     ("enrolment", "base"): ["calibrated base year", "--observations", "--out"],
     ("scenario",): ["Named scenarios", "list", "show", "run"],
@@ -46,6 +48,7 @@ def test_help_covers_every_registered_command():
     group = typer.main.get_command(app)
     found = {(name,) for name in group.commands}
     found |= {("data", name) for name in group.commands["data"].commands}
+    found |= {("demography", name) for name in group.commands["demography"].commands}
     assert found <= set(HELP)
 
 

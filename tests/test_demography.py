@@ -321,7 +321,11 @@ def _write_census(path, year, rows):
                                                                 "人口数_女", "区县")
         rec.update(dict(zip(names, (tot, male, female, f"县{code}"), strict=True)))
         recs.append(rec)
-    pd.DataFrame(recs).to_csv(path, index=False)
+    frame = pd.DataFrame(recs)
+    if str(path).endswith(".xlsx"):
+        frame.to_excel(path, index=False)
+    else:
+        frame.to_csv(path, index=False)
 
 
 def test_backtest_scores_excludes_and_carries(tmp_path, processed):
@@ -331,8 +335,8 @@ def test_backtest_scores_excludes_and_carries(tmp_path, processed):
     b = {c: rng.uniform(1000, 5000, size=(2, 19)) for c in ("519901", "519902", "519904")}
     b["519902"] = b["519902"] * 40          # total ratio far above the band
     _write_census(tmp_path / "a.csv", 2010, a)
-    _write_census(tmp_path / "b.csv", 2020, b)
-    res = dm.census_backtest(tmp_path / "a.csv", tmp_path / "b.csv")
+    _write_census(tmp_path / "b.xlsx", 2020, b)           # 2020 layout as xlsx
+    res = dm.census_backtest(tmp_path / "a.csv", tmp_path / "b.xlsx")
     reasons = dict(zip(res.excluded["area_code"], res.excluded["reason"], strict=True))
     assert "not in census 2010" in reasons["519904"]
     assert "not in census 2020" in reasons["519903"]

@@ -101,6 +101,8 @@ def test_neijiang_base_reproduces_plan_counts_and_rates(neijiang):
     for ind_id, want in [("preschool_ger_3y", 88.86), ("primary_ger", 102.54),
                          ("junior_ger", 109.33), ("senior_stage_ger", 93.38)]:
         assert abs(city[ind_id] - want) < 0.1
+    cb = enrol[(enrol[S.AREA] == "511000")].set_index(S.LEVEL)[S.ENROLMENT]
+    assert cb["preschool"] == 85600 and cb["primary"] + cb["junior"] == 320200  # to the digit
     sg = enrol[(enrol[S.AREA] == "511000") & (enrol[S.LEVEL] == "senior_general")]
     assert sg[S.ENROLMENT].item() == pytest.approx(61100)
     assert check_coherence(enrol, region, [S.ENROLMENT]).empty
@@ -408,3 +410,20 @@ def test_cli_enrolment_base_with_planner_file(tmp_path):
     t = pd.read_csv(out, dtype={S.AREA: str}).set_index([S.AREA, S.LEVEL])
     assert t.loc[("511025", "primary"), S.ENROLMENT] == 50000
     assert t.loc[("511025", "primary"), S.QUALITY] == "observed"
+
+
+def test_registered_basis_uses_city_ratio(tiny):
+    """Registered basis: f = registered / resident of the latest year ≤ base (Neijiang 2019:
+    4,081,800 / 3,700,000); GER = E / (f × P) × 100."""
+    from njforecast.enrollment import registered_ratio
+
+    r, year = registered_ratio(data.load_observations(), "511000", 2020)
+    assert year == 2019 and r == pytest.approx(4_081_800 / 3_700_000)
+    region, pop, plan = tiny
+    rates = calibrate_base_rates(pop, plan_baselines(plan, pop, region), region,
+                                 ger_basis="registered", registered_ratio=1.5)
+    enrol = project_enrolment(pop, rates, rate_path(rates, [2020], region), region)
+    v = indicators(enrol, pop, rates, region).set_index([S.AREA, S.YEAR, S.INDICATOR])[S.VALUE]
+    assert v[("900001", 2020, "preschool_ger_3y")] == pytest.approx(150.0 / 1.5)
+    with pytest.raises(ValueError, match="no year with both"):
+        registered_ratio(data.load_observations(), "511024", 2020)
