@@ -54,11 +54,18 @@ CUTOFF = "cutoff"
 TARGET = "target"
 TARGET_YEAR = "target_year"
 COMPARISON = "comparison"
+# back-test (cv) and metrics frames (backtest.py, metrics.py)
+H = "h"
+ACTUAL = "actual"
+MODEL = "model"
+FORECAST = "forecast"
 
 # summary columns for distributions over draws
 MEAN = "mean"
 LO80, HI80, LO95, HI95 = "lo80", "hi80", "lo95", "hi95"
 SUMMARY_COLUMNS = (MEAN, LO80, HI80, LO95, HI95)
+#: the back-test frame (backtest.cross_validation, cv.csv)
+CV_COLUMNS = (AREA, INDICATOR, YEAR, CUTOFF, H, ACTUAL, MODEL, FORECAST, LO80, HI80, LO95, HI95)
 
 # --- vocabularies -------------------------------------------------------------------------
 SEXES = ("male", "female")
