@@ -156,6 +156,9 @@ def run(config: Path = typer.Argument(..., help="Experiment config (TOML), e.g. 
     from .config import load_config
 
     cfg = _guard(load_config, config)
+    if cfg.section("backtest"):  # a back-test experiment (experiments/<name>/config.toml)
+        _backtest_experiment(cfg)
+        return
     _pipeline_job(cfg, lang, None, scenarios, export_model=True)
 
 
@@ -342,6 +345,82 @@ def demography_backtest(
     typer.echo(f"counties scored: {res.summary['n'].max()}; absolute percentage error (%):")
     typer.echo(table.to_string())
     typer.echo(f"rows -> {output}")
+
+
+def _backtest_experiment(cfg) -> None:
+    """Run a config's [backtest] inside an MLflow parent run (FAILED if it raises)."""
+    from .backtest import format_mape_tables, run_experiment
+    from .tracking import log_backtest
+
+    result = {}
+
+    def body():
+        result["r"] = run_experiment(cfg)
+        return result["r"]
+
+    _guard(log_backtest, None, experiment=cfg.name, tracking_uri=cfg.tracking_uri,
+           params={"name": cfg.name, "seed": cfg.seed, "backtest": cfg.section("backtest")},
+           body=body)
+    typer.echo(format_mape_tables(result["r"].metrics))
+    typer.echo(f"\noutputs: {cfg.output_dir}/cv.csv, metrics.csv; MLflow: {cfg.tracking_uri} "
+               f"(experiment {cfg.name!r})")
+
+
+@app.command("backtest")
+def backtest(
+    observations: Path = typer.Option(..., "--observations", help="File in the observations "
+                                      "format (area, year, indicator, value; other columns "
+                                      "ignored)."),
+    indicator: list[str] = typer.Option(..., "--indicator", help="Indicator to back-test "
+                                        "(repeatable)."),
+    area: Optional[list[str]] = typer.Option(None, "--area", help="Area code or slug "
+                                             "(repeatable; default all)."),
+    horizon: int = typer.Option(5, "--horizon", help="Leads 1..H (years)."),
+    windows: int = typer.Option(5, "--windows", help="Cutoffs per series (T-H-W+1 .. T-H)."),
+    models: str = typer.Option("all", "--models", help="Comma list of models, or 'all'."),
+    output: Path = typer.Option(..., "--output", help="Folder for cv.csv and metrics.csv."),
+    seed: int = typer.Option(20201101, "--seed", help="Seed for stochastic models."),
+    tracking_uri: Optional[str] = typer.Option(None, "--tracking-uri", help="Log to MLflow at "
+                                               "this URI (e.g. sqlite:///mlflow.db)."),
+    experiment: str = typer.Option("backtest", "--experiment", help="MLflow experiment name."),
+):
+    """Rolling-origin back-test of forecasting models; prints MAPE by lead (NCES layout)."""
+    from .backtest import format_mape_tables, read_observations_file, run_backtest, write_outputs
+
+    obs = _guard(read_observations_file, observations)
+    if area:
+        from .data import _area_slugs
+
+        slugs = _area_slugs()
+        area = [slugs.get(a, a) for a in area]
+
+    def body():
+        res = run_backtest(obs, indicator, models, horizon, windows, area or None, seed,
+                           source=str(observations))
+        write_outputs(res, output)
+        return res
+
+    if tracking_uri:
+        from .tracking import log_backtest
+
+        holder = {}
+
+        def tracked():
+            holder["r"] = body()
+            return holder["r"]
+
+        _guard(log_backtest, None, experiment=experiment, tracking_uri=tracking_uri,
+               params={"observations": str(observations), "indicator": indicator,
+                       "area": area or ["all"], "horizon": horizon, "windows": windows,
+                       "models": models, "seed": seed}, body=tracked)
+        res = holder["r"]
+    else:
+        res = _guard(body)
+    typer.echo(format_mape_tables(res.metrics))
+    if res.fallbacks:
+        typer.echo(f"\nnote: {len(res.fallbacks)} model fit(s) failed and used naive instead; "
+                   f"see {output}/fallbacks.csv")
+    typer.echo(f"\nwrote {output}/cv.csv and {output}/metrics.csv")
 
 
 def main() -> None:

@@ -64,11 +64,18 @@ STATUS = "status"
 PERIOD = "period"
 ENTRANTS = "entrants"
 GRADUATES = "graduates"
+# back-test (cv) and metrics frames (backtest.py, metrics.py)
+H = "h"
+ACTUAL = "actual"
+MODEL = "model"
+FORECAST = "forecast"
 
 # summary columns for distributions over draws
 MEAN = "mean"
 LO80, HI80, LO95, HI95 = "lo80", "hi80", "lo95", "hi95"
 SUMMARY_COLUMNS = (MEAN, LO80, HI80, LO95, HI95)
+#: the back-test frame (backtest.cross_validation, cv.csv)
+CV_COLUMNS = (AREA, INDICATOR, YEAR, CUTOFF, H, ACTUAL, MODEL, FORECAST, LO80, HI80, LO95, HI95)
 
 # enrolment / teachers / capacity stage (enrollment.py, teachers.py, capacity.py)
 BAND = "band"

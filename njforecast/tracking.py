@@ -250,8 +250,8 @@ class Run:
         with warnings.catch_warnings():  # source-kind and integer-schema hints are not actionable
             warnings.simplefilter("ignore", UserWarning)
             ds = mlflow.data.from_pandas(df, source=str(source), name=name, digest=digest)
-        entity = DatasetInput(ds._to_mlflow_entity(),
-                              tags=[InputTag("mlflow.data.context", context)])
+            entity = DatasetInput(ds._to_mlflow_entity(),
+                                  tags=[InputTag("mlflow.data.context", context)])
         _retry(lambda: self.client.log_inputs(self.run_id, datasets=[entity]), "log_inputs")
         self.set_tags({f"dataset.{name}.digest": digest})
         return digest
