@@ -214,3 +214,26 @@ def test_failed_run_is_marked_failed_in_mlflow(tmp_path):
     with pytest.raises(ValueError, match="simulated"):
         tracking.log_pipeline(cfg, body)
     assert list(tracking.list_runs("t-fail", uri)["status"]) == ["FAILED"]
+
+
+def test_cli_scenario_run_user_toml(tmp_path):
+    """`scenario run FILE.toml` runs a user scenario as its own tracked run with a report."""
+    from njforecast import tracking
+
+    cfg_file = tmp_path / "c.toml"
+    cfg_file.write_text(f'name = "t-scen"\nend_year = 2026\ndraws = 4\nseed = 1\n'
+                        f'output_dir = "{tmp_path / "out"}"\n'
+                        f'tracking_uri = "sqlite:///{tmp_path / "m.db"}"\n'
+                        '[report]\nfan_indicators = ["senior_stage_ger"]\n', encoding="utf-8")
+    sc_file = tmp_path / "births_down.toml"
+    sc_file.write_text("fertility_multiplier = 0.7\nattrition = 0.06\n", encoding="utf-8")
+    r = CliRunner().invoke(app, ["scenario", "run", str(sc_file), "--config", str(cfg_file)])
+    assert r.exit_code == 0, r.output
+    out = tmp_path / "out-births_down"
+    assert (out / "report.html").is_file() and (out / "target_gaps.csv").is_file()
+    runs = tracking.list_runs("t-scen", f"sqlite:///{tmp_path / 'm.db'}")
+    assert "scenario:births_down" in set(runs["run_name"]) and set(runs["status"]) == {"FINISHED"}
+    bad = tmp_path / "bad.toml"
+    bad.write_text("fertility_multiplier = 7\n", encoding="utf-8")
+    r = CliRunner().invoke(app, ["scenario", "run", str(bad), "--config", str(cfg_file)])
+    assert r.exit_code == 2 and "out of range" in r.output
