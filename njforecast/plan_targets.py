@@ -4,6 +4,7 @@ Public names:
     compare_to_targets(series_df, targets_df, ...) -> target-gaps frame (DESIGN §4),
     prob_meet(values, target, comparison, tolerance) -> share of draws meeting a target,
     status_of(p_meet, on_track, off_track) -> "on_track" / "at_risk" / "off_track",
+    summary_counts(gaps_df, year) -> rows per status,
     ON_TRACK_P, OFF_TRACK_P, ABOUT_TOLERANCE, COUNTY_TARGETS, GAP_COLUMNS.
 
 Method. The engine's draws (fertility and migration uncertainty, DESIGN §5) give, for every

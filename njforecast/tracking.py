@@ -14,8 +14,13 @@ Public names:
     package_versions()            versions of the packages that determine the numbers
     log_backtest(result, ...)     one parent run per back-test experiment, a nested run per model
 
-Generic by design: a scenario/pipeline logger (``log_results``, pyfunc model) can be added next
-to :func:`log_backtest` using :func:`run` and :class:`Run` only.
+Pipeline runs and the served scenario engine (planner section at the end of the module):
+    log_pipeline(cfg, body)       one parent run around a pipeline job; params, input datasets,
+                                  target metrics, every output file as an artifact
+    log_scenario(parent, res)     a nested run per scenario (overrides, metrics, projection)
+    ScenarioEngine, _load_pyfunc  the pyfunc model (``loader_module`` flavor): request rows →
+                                  projections; bad requests → MlflowException → HTTP 400
+    export_scenario_model(out, config), log_scenario_model(parent, dir), scenario_signature()
 
 SQLite stores can raise "database is locked" when several processes write at once (a known
 MLflow/SQLite limitation); every store call goes through :func:`_retry` (exponential back-off,
