@@ -28,6 +28,7 @@ the plan does not give county targets, so the city target is applied as the coun
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 
 import numpy as np
@@ -56,6 +57,10 @@ NOT_PROJECTABLE_REASONS = {
     "generic": "not projectable from available data: the engine projects population, "
                "enrolment by level, GER, consolidation, teachers and capacity only",
 }
+
+#: Targets about a period (``teachers_added_2021_2025``) are compared in their own year only:
+#: holding them to a later year would compare a different period.
+PERIOD_TARGET = re.compile(r"_(\d{4})_(\d{4})$")
 
 GAP_COLUMNS = [S.AREA, S.INDICATOR, S.INDICATOR_ZH, S.TARGET_YEAR, S.YEAR, S.TARGET, S.COMPARISON,
                S.UNIT, S.PROJECTED_MEAN, S.PROJECTED_LO80, S.PROJECTED_HI80, S.PROJECTED_LO95,
@@ -144,7 +149,8 @@ def compare_to_targets(series_df: pd.DataFrame, targets_df: pd.DataFrame,
             target_year, target, comparison, kind, ...).
         years: years to compare (default: each target's own year). A 2025 target compared in a
             later year (e.g. 2035) is the 2025 target held constant — a reference for the next
-            plan, stated in ``note``.
+            plan, stated in ``note``. Period targets (id ending ``_YYYY_YYYY``) are compared in
+            their target year only.
         county_targets: target ids that also apply to every other area in ``series_df``.
         area_order: optional area order for the output (default: target area first, then
             sorted codes).
@@ -196,8 +202,9 @@ def compare_to_targets(series_df: pd.DataFrame, targets_df: pd.DataFrame,
             rows.append({**base, S.AREA: home, S.YEAR: tyear, S.STATUS: "not_projectable",
                          S.N_DRAWS: 0, S.SCOPE: "plan (city)", S.NOTE: _reason(ind)})
             continue
+        own_year_only = years is None or PERIOD_TARGET.search(ind) is not None
         for area in areas:
-            for year in (years if years is not None else (tyear,)):
+            for year in ((tyear,) if own_year_only else years):
                 g = groups.get((ind, area, int(year)))
                 scope = "plan (city)" if area == home else "county (city target applied)"
                 if g is None:

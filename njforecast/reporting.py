@@ -89,8 +89,8 @@ NAMES: dict[str, dict[str, str]] = {
                                        "zh": "中职在校生（人）"},
     "higher_vocational_enrolment": {"en": "Higher vocational enrolment (persons)",
                                     "zh": "高职在校生（人）"},
-    "teachers_added_2021_2025": {"en": "Teachers needed 2021–2025 (persons)",
-                                 "zh": "2021–2025年需补充教师（人）"},
+    "teachers_added_2021_2025": {"en": "Teachers added in the 5 years to each year (persons)",
+                                 "zh": "截至当年的5年补充教师（人）"},
 }
 
 

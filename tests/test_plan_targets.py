@@ -135,3 +135,14 @@ def test_p_meet_monotone_in_shift(values, shift):
     """Shifting every draw up never lowers the chance of meeting an at_least target."""
     v = np.array(values)
     assert pt.prob_meet(v + shift, 50.0, "at_least") >= pt.prob_meet(v, 50.0, "at_least")
+
+
+def test_period_target_compared_in_its_own_year_only():
+    """teachers_added_2021_2025 is not held to 2035 (a different period); rates are."""
+    s = pd.concat([_series("511000", ind, y, [1.0, 2.0]) for y in (2025, 2035)
+                   for ind in ("teachers_added_2021_2025", "senior_stage_ger")])
+    tg = _targets([("teachers_added_2021_2025", 4000, "at_least", "persons"),
+                   ("senior_stage_ger", 95, "at_least", "percent")])
+    gaps = pt.compare_to_targets(s, tg, years=[2025, 2035])
+    assert list(gaps.loc[gaps[S.INDICATOR] == "teachers_added_2021_2025", S.YEAR]) == [2025]
+    assert list(gaps.loc[gaps[S.INDICATOR] == "senior_stage_ger", S.YEAR]) == [2025, 2035]
