@@ -104,3 +104,37 @@ def test_invalid_requests_get_400_with_message(server, record, words):
     assert code == 400, body
     assert body.get("error_code") == "INVALID_PARAMETER_VALUE"
     assert words in body.get("message", "")
+
+
+@pytest.mark.parametrize("rows,words", [
+    ([{"scenario": "baseline"}] * (tracking.SERVE_MAX_ROWS + 1), "at most"),
+    ([{"draws": 5}], "'scenario' is required"),
+    ([{"scenario": "baseline", "draws": 2.5}], "must be int"),
+    ([{"scenario": "baseline", "staffing_standard": "nordic"}], "not one of"),
+    ([], "no rows"),
+])
+def test_engine_rejects_bad_requests_in_process(tmp_path, rows, words):
+    """The engine itself (no server) answers bad rows with INVALID_PARAMETER_VALUE messages."""
+    import pandas as pd
+    from mlflow.exceptions import MlflowException
+
+    cfg = tmp_path / "c.toml"
+    cfg.write_text("draws = 10\n", encoding="utf-8")
+    engine = tracking.ScenarioEngine(cfg)
+    with pytest.raises(MlflowException, match=words) as exc:
+        engine.scenarios_for(pd.DataFrame(rows))
+    assert exc.value.error_code == "INVALID_PARAMETER_VALUE"
+
+
+def test_engine_applies_overrides_and_default_draws(tmp_path):
+    """Overrides replace the preset's fields; draws default to min(100, config draws)."""
+    import pandas as pd
+
+    cfg = tmp_path / "c.toml"
+    cfg.write_text("draws = 40\n", encoding="utf-8")
+    engine = tracking.ScenarioEngine(cfg)
+    (sc,) = engine.scenarios_for(pd.DataFrame([{"scenario": "class_caps_45_50",
+                                                "class_size_cap_primary": 40.0,
+                                                "end_year": 2030.0}]))
+    assert (sc.class_size_cap_primary, sc.class_size_cap_junior) == (40.0, 50.0)
+    assert (sc.end_year, sc.draws) == (2030, 40)
