@@ -234,6 +234,8 @@ def county_multiples(summary_df: pd.DataFrame, indicator: str, areas: list[str],
                      area_names: Mapping[str, str] | None = None,
                      indicator_names: Mapping[str, str] | None = None, ncols: int = 3):
     """Small multiples: one panel per area with the same indicator, bands and target line."""
+    from matplotlib.ticker import MaxNLocator
+
     plt, rc = _plt(lang)
     n = max(len(areas), 1)
     nrows = int(np.ceil(n / ncols))
@@ -247,6 +249,7 @@ def county_multiples(summary_df: pd.DataFrame, indicator: str, areas: list[str],
             a = areas[i]
             d = summary_df[(summary_df[S.INDICATOR] == indicator) & (summary_df[S.AREA] == a)]
             _bands(ax, d.sort_values(S.YEAR), "#2ca02c", lang, legend=(i == 0))
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True, nbins=4))  # small panels
             if target is not None and not np.isnan(target):
                 ax.axhline(target, color="#d62728", ls="--", lw=1,
                            label=label("target", lang) if i == 0 else None)
