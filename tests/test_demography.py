@@ -452,7 +452,7 @@ def test_base_factor_moves_only_the_corrected_cohort():
 
 
 def test_prefecture_halves_keep_prefectures_together_and_are_seeded():
-    """Counties of one prefecture share a half; halves are ⌊n/2⌋ prefectures; the seed fixes them."""
+    """Counties of a prefecture share a half; half A has ⌊n/2⌋ prefectures; the seed fixes it."""
     codes = [f"51{p:02d}{c:02d}" for p in range(1, 8) for c in range(1, 4)]
     h = dm.prefecture_halves(codes, seed=1)
     by_pref = pd.Series(h, index=[c[:4] for c in codes]).groupby(level=0).nunique()
