@@ -1239,7 +1239,8 @@ def census_backtest(base_path, actual_path, band: tuple[float, float] = TOTAL_RA
                         national births index, census A's children 0-4 corrected for
                         county-relative coverage (:func:`child_coverage_factor`,
                         ε = :data:`BACKTEST_CHILD_COVERAGE`)
-        province_only   the same engine with the provincial migration pattern alone
+        province_only   the same engine with the provincial migration pattern alone and no
+                        county signal (no coverage correction)
         hamilton_perry  county groups × the province's cohort change ratios A→B; children by the
                         county's child-woman ratios × the province's change in them
         naive           cohort carry: survival 1, no migration (children: the same group at A)
@@ -1290,7 +1291,8 @@ def census_backtest(base_path, actual_path, band: tuple[float, float] = TOTAL_RA
     _, pop0 = to_array(base)
     engine = {}
     for name, ass in (("projected", a),
-                      ("province_only", replace(a, migration_source="province"))):
+                      ("province_only", replace(a, migration_source="province",
+                                                child_coverage_elasticity=0.0))):
         inputs = prepare_inputs(base, ass, end_year=yb)
         final = None
         for _, arr in project_arrays(pop0, inputs, yb - ya, ass):
