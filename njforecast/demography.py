@@ -13,6 +13,9 @@ Public names:
     hamilton_perry(...)                      cohort-change-ratio projection (data-light benchmark)
     hamilton_perry_region(region)            Hamilton-Perry for a region's comparable units
     census_backtest(base_path, actual_path)  project census A's counties to census B and score
+    child_coverage_factor(base, province, ε) county-relative coverage correction of ages 0-4
+    prefecture_halves(codes, seed)           held-out split of counties by prefecture
+    backtest_summary(rows, methods, seed)    back-test errors on halves A, B and all counties
     school_age_outlook(region, ...)          school-age bands by county with intervals
     region_base(region, census_year)         a region's counties, graduated (base for projections)
     stable_int(code)                         a stable integer for per-area seeding
@@ -53,6 +56,17 @@ Methods and references
       rates); areas without a usable earlier census use their province's residual plus two
       county signals from the base census (relative age profile from age 12; net
       intra-provincial migration stock of the 2010 table).
+    * Coverage of young children (optional, ``child_coverage_elasticity`` ε, default 0): the
+      base census's persons aged 0-4 of an area are multiplied by (CWR_area / CWR_province)^ε,
+      CWR = persons 0-4 per woman 15-44. The 2010 census under-counted young children, more
+      where fertility was higher (births outside the quota; Goodkind 2011, *Demography*
+      48:291); the uncapped national ratios carry the average under-count, ε spreads it
+      between the counties of a province. The back-test uses ε = 0.15
+      (:data:`BACKTEST_CHILD_COVERAGE`), chosen on half A of a prefecture split
+      (:func:`prefecture_halves`, seed 20201101) and scored on half B: for 2020 ages 10-14,
+      median APE 7.0 % on half B (engine without it 9.1 %, naive carry 9.7 %), 7.2 % on all
+      164 Sichuan counties (8.1 %, 8.4 %); across 30 split seeds the held-out median beat
+      the naive's in 21 (benchmarks/README.md). Forward projections from 2020 leave ε at 0.
     * Births: general fertility ratio (age-0 persons per woman aged 15–49 at the census),
       calibrated per area, times a fertility index path. The medium path divides national
       births in the 12 months to 1 November (from the calendar-year series, 2/12 of year t−1
@@ -1239,7 +1253,8 @@ def census_backtest(base_path, actual_path, band: tuple[float, float] = TOTAL_RA
                         national births index, census A's children 0-4 corrected for
                         county-relative coverage (:func:`child_coverage_factor`,
                         ε = :data:`BACKTEST_CHILD_COVERAGE`)
-        province_only   the same engine with the provincial migration pattern alone
+        province_only   the same engine with the provincial migration pattern alone and no
+                        county signal (no coverage correction)
         hamilton_perry  county groups × the province's cohort change ratios A→B; children by the
                         county's child-woman ratios × the province's change in them
         naive           cohort carry: survival 1, no migration (children: the same group at A)
@@ -1290,7 +1305,8 @@ def census_backtest(base_path, actual_path, band: tuple[float, float] = TOTAL_RA
     _, pop0 = to_array(base)
     engine = {}
     for name, ass in (("projected", a),
-                      ("province_only", replace(a, migration_source="province"))):
+                      ("province_only", replace(a, migration_source="province",
+                                                child_coverage_elasticity=0.0))):
         inputs = prepare_inputs(base, ass, end_year=yb)
         final = None
         for _, arr in project_arrays(pop0, inputs, yb - ya, ass):
