@@ -381,6 +381,193 @@ def registered_ratio(obs_df: pd.DataFrame, area: str, base_year: int) -> tuple[f
 # --- rate paths -----------------------------------------------------------------------------
 
 
+#: Box-1 GER indicators whose 2015→2020 change drives the "trend" path (primary and junior GER
+#: have no 2015 value in box 1, so those bands are held).
+TREND_GER = {"preschool": "preschool_ger_3y", "senior": "senior_stage_ger"}
+#: Key of the secondary vocational share of the senior stage in trend parameters and draws.
+VOC_SHARE = "secondary_vocational_share"
+#: National rate series (observations, area 100000) from which damping and drift spread are
+#: estimated: the only multi-decade rate histories bundled.
+DRIFT_SERIES = ("preschool_ger_pct", "senior_stage_ger_pct", "compulsory_consolidation_pct")
+NATIONAL_AREA, PROVINCE_AREA = "100000", "510000"
+#: Years per drift window (box 1 spans 2015→2020, five years).
+TREND_WINDOW = 5
+#: Upper bounds (percent) of the trend paths; the preschool ceiling is read from data
+#: (:func:`trend_ceilings`), these are definitional / stated.
+FIXED_CEILINGS = {"senior": 100.0, CONSOLIDATION: 100.0}
+
+
+def drift_ratios(obs_df: pd.DataFrame, area: str = NATIONAL_AREA,
+                 indicators_: tuple[str, ...] = DRIFT_SERIES,
+                 window: int = TREND_WINDOW) -> pd.DataFrame:
+    """How the annual change of a rate carries over from one window to the next.
+
+    For each series and each year t with values at t − w, t and t + w:
+    b_past = (v_t − v_{t−w}) / w, b_next = (v_{t+w} − v_t) / w (points a year) and
+    ratio = b_next / b_past (windows with b_past = 0 are skipped). Uses ``preferred`` rows.
+
+    Returns:
+        Columns indicator, year (t), past, next (points a year), ratio.
+    """
+    obs = obs_df[obs_df[S.AREA].astype(str) == str(area)]
+    if S.PREFERRED in obs.columns:
+        obs = obs[obs[S.PREFERRED].astype(bool)]
+    rows = []
+    for ind in indicators_:
+        s = obs[obs[S.INDICATOR] == ind].groupby(S.YEAR)[S.VALUE].first().astype(float)
+        for t in s.index:
+            t = int(t)
+            if t - window in s.index and t + window in s.index:
+                past = (s[t] - s[t - window]) / window
+                nxt = (s[t + window] - s[t]) / window
+                if past != 0:
+                    rows.append({S.INDICATOR: ind, S.YEAR: t, "past": past, "next": nxt,
+                                 "ratio": nxt / past})
+    return pd.DataFrame(rows, columns=[S.INDICATOR, S.YEAR, "past", "next", "ratio"])
+
+
+def damping_from_ratio(ratio: float, window: int = TREND_WINDOW) -> float:
+    """The damping φ whose next-window mean annual change is ``ratio`` × the current one.
+
+    Solves (1/w) Σ_{h=1..w} φ^h = ratio for φ in [0, 1] (Gardner & McKenzie 1985 damped
+    trend: the h-th future increment is φ^h × the current slope); ratio ≥ 1 gives φ = 1
+    (no damping), ratio ≤ 0 gives φ = 0 (level held).
+    """
+    from scipy.optimize import brentq
+
+    if not np.isfinite(ratio):
+        raise ValueError(f"damping: ratio must be finite, got {ratio}")
+    if ratio >= 1:
+        return 1.0
+    if ratio <= 0:
+        return 0.0
+    f = lambda phi: sum(phi ** h for h in range(1, window + 1)) / window - ratio
+    return float(brentq(f, 0.0, 1.0, xtol=1e-12))
+
+
+def trend_parameters(obs_df: pd.DataFrame, area: str = NATIONAL_AREA,
+                     window: int = TREND_WINDOW) -> dict[str, float]:
+    """Damping and drift spread of the trend paths, estimated from national rate histories.
+
+    From :func:`drift_ratios` over :data:`DRIFT_SERIES` (pooled): R̄ = mean ratio, s_R = its
+    sample standard deviation. Damping φ = :func:`damping_from_ratio` (R̄) — on average, the
+    next five years' annual change was R̄ × the last five years'. Drift spread (relative)
+    σ = s_R / R̄: each draw's annual change is b × u, u ~ Normal(1, σ), i.e. the next window's
+    change is as uncertain, relative to its expectation, as it was in the national record.
+
+    Returns:
+        dict damping (φ), drift_sd (σ), ratio_mean, ratio_sd, n_windows.
+
+    Raises:
+        ValueError: fewer than two windows (no spread can be estimated).
+    """
+    r = drift_ratios(obs_df, area, DRIFT_SERIES, window)
+    if len(r) < 2:
+        raise ValueError(f"trend parameters: need at least two {window}-year windows of "
+                         f"{list(DRIFT_SERIES)} for area {area} in the observations; found "
+                         f"{len(r)}. Give [enrolment] damping and drift_sd explicitly")
+    mean, sd = float(r["ratio"].mean()), float(r["ratio"].std(ddof=1))
+    return {"damping": damping_from_ratio(mean, window), "drift_sd": sd / mean,
+            "ratio_mean": mean, "ratio_sd": sd, "n_windows": int(len(r))}
+
+
+def trend_ceilings(obs_df: pd.DataFrame, province: str = PROVINCE_AREA) -> dict[str, float]:
+    """Upper bounds of the trend paths (percent).
+
+    Preschool GER: the highest preschool GER the province has reached in the observations
+    (Sichuan 93.59 in 2025): a city that trailed the province in 2020 is not projected past the
+    province's own latest level. Senior-stage GER: 100 (the stage universalised; a gross ratio
+    above 100 would need net in-flows of pupils, and Neijiang exports pupils). Consolidation
+    rate: 100 (definitional).
+    """
+    obs = obs_df[(obs_df[S.AREA].astype(str) == str(province))
+                 & (obs_df[S.INDICATOR] == "preschool_ger_pct")]
+    if obs.empty:
+        raise ValueError(f"trend ceilings: no preschool_ger_pct for area {province} in the "
+                         "observations; give [enrolment] ceilings = {preschool = …} explicitly")
+    return {"preschool": float(obs[S.VALUE].max()), **FIXED_CEILINGS}
+
+
+def damped_trend(level0: float, slope, horizons, damping: float, lower: float = 0.0,
+                 upper: float = np.inf) -> np.ndarray:
+    """Damped-trend levels (Gardner & McKenzie 1985), bounded.
+
+    L(h) = clip(L0 + b × Σ_{i=1..h} φ^i, lower, upper), with Σ φ^i = φ(1 − φ^h)/(1 − φ)
+    (= h when φ = 1). The limit as h → ∞ is L0 + b φ/(1 − φ).
+
+    Args:
+        level0: level in the base year (percent or fraction).
+        slope: annual change b (same unit per year); scalar or array of draws (n,).
+        horizons: years after the base year (h ≥ 0), array (T,).
+        damping: φ in [0, 1].
+        lower, upper: bounds.
+
+    Returns:
+        Array (n, T) (n = 1 for a scalar slope).
+    """
+    if not 0 <= damping <= 1:
+        raise ValueError(f"damping must be in [0, 1], got {damping}")
+    if lower > upper:
+        raise ValueError(f"trend bounds: lower {lower} > upper {upper}")
+    h = np.asarray(horizons, dtype=float)
+    if damping == 1:
+        cum = h
+    else:
+        cum = damping * (1 - damping ** h) / (1 - damping)
+    b = np.atleast_1d(np.asarray(slope, dtype=float))[:, None]
+    return np.clip(level0 + b * cum[None, :], lower, upper)
+
+
+def drift_multipliers(draw_ids, drift_sd: float, seed: int, key: str) -> np.ndarray:
+    """Per-draw multipliers u ~ Normal(1, drift_sd) of an indicator's annual change.
+
+    Seeded by (seed, crc32(key)) and indexed by draw id, so a draw's value depends only on the
+    seed, the indicator and the draw id — not on area order, on the other indicators or on
+    which draws are requested.
+    """
+    import zlib
+
+    ids = np.asarray(draw_ids, dtype=int)
+    if ids.size == 0:
+        return np.ones(0)
+    if ids.min() < 0:
+        raise ValueError("draw ids must be >= 0")
+    if drift_sd < 0:
+        raise ValueError(f"drift_sd must be >= 0, got {drift_sd}")
+    rng = np.random.default_rng(np.random.SeedSequence([int(seed), zlib.crc32(key.encode())]))
+    z = rng.standard_normal(int(ids.max()) + 1)
+    return 1.0 + drift_sd * z[ids]
+
+
+def plan_slope(plan_obs: pd.DataFrame, indicator: str, base_year: int,
+               window: int = TREND_WINDOW) -> float | None:
+    """Box-1 annual change (v_base − v_{base−w}) / w of an indicator; None when a year is
+    missing."""
+    try:
+        v1 = _plan_value(plan_obs, indicator, base_year)
+        v0 = _plan_value(plan_obs, indicator, base_year - window)
+    except ValueError:
+        return None
+    if not (np.isfinite(v0) and np.isfinite(v1)):
+        return None
+    return (v1 - v0) / window
+
+
+def plan_voc_share_slope(plan_obs: pd.DataFrame, base_year: int,
+                         window: int = TREND_WINDOW) -> float | None:
+    """Annual change of the secondary vocational share of the senior stage (fraction a year),
+    from box 1 (2015: 36,000 of 92,900; 2020: 35,000 of 96,100)."""
+    try:
+        s = [_plan_value(plan_obs, "secondary_vocational_enrolment", y)
+             / _plan_value(plan_obs, "senior_stage_enrolment", y)
+             for y in (base_year - window, base_year)]
+    except (ValueError, ZeroDivisionError):
+        return None
+    if not all(np.isfinite(s)):
+        return None
+    return (s[1] - s[0]) / window
+
+
 def _base_ger(rates_df: pd.DataFrame, region_code: str) -> dict[str, float]:
     city = rates_df[rates_df[S.AREA] == region_code]
     g = city.groupby(S.BAND).agg(e=(S.ENROLMENT, "sum"), p=(S.POPULATION, "first"),
@@ -391,33 +578,51 @@ def _base_ger(rates_df: pd.DataFrame, region_code: str) -> dict[str, float]:
 def rate_path(rates_df: pd.DataFrame, years, region: Region, path: str = "hold",
               targets: Mapping[str, float] | None = None, target_year: int | None = None,
               annual_change: Mapping[str, float] | None = None,
-              ger_path: pd.DataFrame | None = None, max_ger: float | None = None) -> pd.DataFrame:
+              ger_path: pd.DataFrame | None = None, max_ger: float | None = None, *,
+              damping: float = 1.0, drift_sd: float = 0.0,
+              ceilings: Mapping[str, float] | None = None,
+              voc_share_change: float | None = None, draws=None,
+              seed: int = 0) -> pd.DataFrame:
     """Enrolment-rate paths from the base year to the horizon (a named assumption).
 
     Paths (every level in a band moves by the same multiplier m_band(t); rate(t) = rate_base × m):
-        * ``"hold"``: m = 1.
+        * ``"hold"``: m = 1 (status quo).
         * ``"target"``: the city GER of a band reaches ``targets[GER indicator]`` (percent) in
           ``target_year`` linearly and is held after: m(t) = 1 + (G*/G0 − 1) × min(1, (t − t0) /
           (target_year − t0)); bands without a target are held.
-        * ``"trend"``: the band GER changes by ``annual_change[band]`` points a year:
-          m(t) = 1 + Δ × (t − t0) / G0 (optionally capped at ``max_ger``).
+        * ``"trend"``: damped trend (Gardner & McKenzie 1985) of each band's city GER from its
+          annual change b = ``annual_change[band]`` (points a year; the run derives it from
+          plan box 1, 2015→2020):
+          G(t) = clip(G0 + b·u_d·Σ_{i=1..t−t0} φ^i, 0, ceiling_band), m(t) = G(t)/G0, with
+          φ = ``damping`` and, per draw d, u_d ~ Normal(1, ``drift_sd``)
+          (:func:`drift_multipliers`; u = 1 without draws). ``max_ger`` caps every band.
+          With ``voc_share_change`` (fraction a year) the secondary vocational share of the
+          senior stage follows the same damped trend, bounded to [0, 1], and splits the senior
+          stage: m_voc = m_senior × s(t)/s0, m_general = m_senior × (1 − s(t))/(1 − s0)
+          (the stage total is unchanged by the split). Bands without a change are held.
         * ``"external"``: ``ger_path`` (year, indicator, value = city GER in percent, e.g. a
           models/ forecast) gives m(t) = G(t)/G0; years not given hold the last value.
+
+    Counties follow the city multipliers (their base rates are estimated from the city).
 
     Args:
         rates_df: :func:`calibrate_base_rates` output.
         years: the school years to cover (base year first).
         region: the region.
         path: "hold", "target", "trend" or "external".
+        damping, drift_sd, ceilings, voc_share_change, draws, seed: trend path only; ``draws``
+            is the draw ids (e.g. the population frame's) — given, the output has a draw column.
 
     Returns:
-        Columns area, year, level, rate (fraction), rate_path (the path name).
+        Columns area, year, level[, draw], rate (fraction), rate_path (the path name).
     """
     years = sorted(int(y) for y in years)
     t0 = int(rates_df[S.YEAR].iloc[0])
     g0 = _base_ger(rates_df, region.code)
     yrs = np.array(years, dtype=float)
-    mult: dict[str, np.ndarray] = {b: np.ones(len(years)) for b in g0}
+    mult: dict[str, np.ndarray] = {b: np.ones((1, len(years))) for b in g0}
+    level_extra: dict[str, np.ndarray] = {}
+    draw_ids = None
     if path == "hold":
         pass
     elif path == "target":
@@ -434,17 +639,36 @@ def rate_path(rates_df: pd.DataFrame, years, region: Region, path: str = "hold",
                                  f"of {sorted(ind_band)}")
             b = ind_band[ind]
             frac = np.clip((yrs - t0) / (target_year - t0), 0, 1)
-            mult[b] = 1 + (float(value) / g0[b] - 1) * frac
+            mult[b] = (1 + (float(value) / g0[b] - 1) * frac)[None, :]
     elif path == "trend":
-        if not annual_change:
+        if not annual_change and voc_share_change is None:
             raise ValueError("rate path 'trend' needs annual_change {band: GER points per year}")
-        for b, d in annual_change.items():
+        if draws is not None:
+            draw_ids = np.sort(np.unique(np.asarray(draws, dtype=int)))
+        h = np.clip(yrs - t0, 0, None)
+        ceilings = dict(ceilings or {})
+
+        def u(key: str) -> np.ndarray:
+            if draw_ids is None:
+                return np.ones(1)
+            return drift_multipliers(draw_ids, drift_sd, seed, key)
+
+        for b, d in (annual_change or {}).items():
             if b not in g0:
                 raise ValueError(f"rate path 'trend': unknown band {b!r}; use one of {sorted(g0)}")
-            g = g0[b] + float(d) * (yrs - t0)
-            if max_ger is not None:
-                g = np.minimum(g, max_ger)
-            mult[b] = np.maximum(g, 0) / g0[b]
+            top = min(float(ceilings.get(b, np.inf)), np.inf if max_ger is None else max_ger)
+            g = damped_trend(g0[b], float(d) * u(BAND_GER[b]), h, damping, 0.0, top)
+            mult[b] = g / g0[b]
+        if voc_share_change is not None:
+            city = rates_df[rates_df[S.AREA] == region.code].set_index(S.LEVEL)[S.ENROLMENT]
+            s0 = float(city["secondary_vocational"]
+                       / (city["secondary_vocational"] + city["senior_general"]))
+            if not 0 < s0 < 1:
+                raise ValueError(f"rate path 'trend': base secondary vocational share {s0} must "
+                                 "be strictly between 0 and 1")
+            sh = damped_trend(s0, float(voc_share_change) * u(VOC_SHARE), h, damping, 0.0, 1.0)
+            level_extra["secondary_vocational"] = sh / s0
+            level_extra["senior_general"] = (1 - sh) / (1 - s0)
     elif path == "external":
         if ger_path is None or ger_path.empty:
             raise ValueError("rate path 'external' needs ger_path (year, indicator, value)")
@@ -453,16 +677,26 @@ def rate_path(rates_df: pd.DataFrame, years, region: Region, path: str = "hold",
             if s.empty:
                 continue
             s = s.reindex(years).ffill().fillna(g0[b])
-            mult[b] = s.to_numpy(float) / g0[b]
+            mult[b] = (s.to_numpy(float) / g0[b])[None, :]
     else:
         raise ValueError(f"rate path must be 'hold', 'target', 'trend' or 'external', got {path!r}")
-    m = pd.DataFrame([{S.BAND: b, S.YEAR: y, "_m": mult[b][i]} for b in mult
-                      for i, y in enumerate(years)])
-    out = rates_df[[S.AREA, S.LEVEL, S.BAND, S.RATE]].merge(m, on=S.BAND)
+    n = 1 if draw_ids is None else len(draw_ids)
+    frames = []
+    for level, band in LEVEL_BAND.items():
+        if band not in mult:
+            continue
+        m = np.broadcast_to(mult[band] * level_extra.get(level, 1.0), (n, len(years)))
+        part = {S.LEVEL: level, S.YEAR: np.tile(years, n), "_m": m.ravel()}
+        if draw_ids is not None:
+            part[S.DRAW] = np.repeat(draw_ids, len(years))
+        frames.append(pd.DataFrame(part))
+    m = pd.concat(frames, ignore_index=True)
+    out = rates_df[[S.AREA, S.LEVEL, S.RATE]].merge(m, on=S.LEVEL)
     out[S.RATE] = out[S.RATE] * out["_m"]
     out[S.RATE_PATH] = path
-    return out[[S.AREA, S.YEAR, S.LEVEL, S.RATE, S.RATE_PATH]].sort_values(
-        [S.AREA, S.LEVEL, S.YEAR], kind="stable").reset_index(drop=True)
+    dk = [S.DRAW] if draw_ids is not None else []
+    return out[[S.AREA, S.YEAR, S.LEVEL, *dk, S.RATE, S.RATE_PATH]].sort_values(
+        [S.AREA, S.LEVEL, S.YEAR, *dk], kind="stable").reset_index(drop=True)
 
 
 # --- projection -----------------------------------------------------------------------------
@@ -492,8 +726,11 @@ def project_enrolment(pop_df: pd.DataFrame, rates_df: pd.DataFrame, path_df: pd.
     pop_df = pop_df[pop_df[S.AREA].isin(areas)]
     bp = band_population(pop_df, bands)
     lb = pd.DataFrame({S.LEVEL: list(LEVEL_BAND), S.BAND: list(LEVEL_BAND.values())})
-    e = bp.merge(lb, on=S.BAND).merge(path_df[path_df[S.AREA].isin(areas)],
-                                      on=[S.AREA, S.YEAR, S.LEVEL], how="inner")
+    on = [S.AREA, S.YEAR, S.LEVEL]
+    if S.DRAW in path_df.columns and S.DRAW in bp.columns:
+        on.append(S.DRAW)  # rate draws paired with population draws, draw by draw
+    e = bp.merge(lb, on=S.BAND).merge(path_df[path_df[S.AREA].isin(areas)], on=on,
+                                      how="inner")
     if e.empty:
         raise ValueError("project_enrolment: population and rate path share no (area, year); "
                          "check the years and area codes")
@@ -597,8 +834,9 @@ def indicators(enrol_df: pd.DataFrame, pop_df: pd.DataFrame, rates_df: pd.DataFr
                                 S.UNIT: "percent", S.QUALITY: "estimated"}))
     if consolidation is not None and not consolidation.empty:
         base = eb[keys].drop_duplicates()
-        cols = [S.YEAR, S.VALUE] + ([S.QUALITY] if S.QUALITY in consolidation else [])
-        c = base.merge(consolidation[cols], on=S.YEAR)
+        on = [S.YEAR] + ([S.DRAW] if S.DRAW in consolidation and S.DRAW in base else [])
+        cols = [*on, S.VALUE] + ([S.QUALITY] if S.QUALITY in consolidation else [])
+        c = base.merge(consolidation[cols], on=on)
         c[S.INDICATOR] = CONSOLIDATION
         c[S.UNIT] = "percent"
         if S.QUALITY not in c:
@@ -619,13 +857,34 @@ def indicators(enrol_df: pd.DataFrame, pop_df: pd.DataFrame, rates_df: pd.DataFr
 
 
 def consolidation_path(base_value: float, years, target: float | None = None,
-                       target_year: int | None = None) -> pd.DataFrame:
-    """Consolidation-rate path: held at the base value or moved linearly to a target.
+                       target_year: int | None = None, *, slope: float | None = None,
+                       damping: float = 1.0, ceiling: float = 100.0,
+                       multipliers: np.ndarray | None = None, draw_ids=None) -> pd.DataFrame:
+    """Consolidation-rate path: held, moved linearly to a target, or a damped trend.
 
-    Returns columns year, value (percent), quality ("estimated"; the base year "observed").
+    * held: C(t) = C0; target: C0 + (C* − C0) × min(1, (t − t0)/(target_year − t0));
+    * trend (``slope`` given, points a year): C(t) = clip(C0 + b·u_d·Σ_{i=1..t−t0} φ^i, 0,
+      ``ceiling``) (:func:`damped_trend`), one row per draw when ``draw_ids`` (with
+      ``multipliers`` u_d, same order) are given.
+
+    Returns columns year[, draw], value (percent), quality ("estimated"; the base year
+    "observed").
     """
     years = sorted(int(y) for y in years)
     t0 = years[0]
+    if slope is not None:
+        h = np.array(years, dtype=float) - t0
+        if draw_ids is None:
+            v = damped_trend(base_value, slope, h, damping, 0.0, ceiling)
+            out = pd.DataFrame({S.YEAR: years, S.VALUE: v[0]})
+        else:
+            ids = np.asarray(draw_ids, dtype=int)
+            u = np.ones(len(ids)) if multipliers is None else np.asarray(multipliers, float)
+            v = damped_trend(base_value, slope * u, h, damping, 0.0, ceiling)
+            out = pd.DataFrame({S.YEAR: np.tile(years, len(ids)),
+                                S.DRAW: np.repeat(ids, len(years)), S.VALUE: v.ravel()})
+        out[S.QUALITY] = np.where(out[S.YEAR] == t0, "observed", "estimated")
+        return out
     vals = []
     for y in years:
         if target is None or target_year is None or target_year <= t0:
@@ -969,6 +1228,71 @@ def _apply_flow(enrol: pd.DataFrame, pop_df: pd.DataFrame, rates: pd.DataFrame, 
 
 
 
+def trend_setup(cfg: Mapping, plan_obs: pd.DataFrame, base_year: int,
+                observations: pd.DataFrame | None = None) -> dict:
+    """The trend paths' inputs for a run: box-1 slopes, damping, drift spread and ceilings.
+
+    Config keys (``[enrolment]``, all optional): ``annual_change`` {band: GER points a year}
+    (default: box 1, (G_2020 − G_2015)/5 for :data:`TREND_GER`), ``voc_share_change``
+    (fraction a year; default box 1), ``consolidation_change`` (points a year; default box 1),
+    ``damping`` and ``drift_sd`` (default :func:`trend_parameters` on the national series),
+    ``ceilings`` {band or compulsory_consolidation_rate: percent} (default
+    :func:`trend_ceilings`).
+
+    Returns:
+        dict annual_change, voc_share_change, consolidation_change, damping, drift_sd,
+        ceilings, source (how damping and spread were set).
+    """
+    need_obs = ("damping" not in cfg or "drift_sd" not in cfg
+                or not set(TREND_GER) | {CONSOLIDATION} <= set(cfg.get("ceilings", {})))
+    if need_obs and observations is None:
+        from . import data as data_mod
+
+        observations = data_mod.load_observations()
+    if "damping" in cfg and "drift_sd" in cfg:
+        params = {"damping": float(cfg["damping"]), "drift_sd": float(cfg["drift_sd"])}
+        source = "[enrolment] damping and drift_sd (config)"
+    else:
+        params = trend_parameters(observations)
+        source = (f"national rate series {list(DRIFT_SERIES)}: {params['n_windows']} "
+                  f"{TREND_WINDOW}-year windows, next/past annual change ratio mean "
+                  f"{params['ratio_mean']:.3f}, sd {params['ratio_sd']:.3f}")
+        params = {k: float(cfg.get(k, params[k])) for k in ("damping", "drift_sd")}
+    ceilings = dict(cfg.get("ceilings", {}))
+    if need_obs and not set(TREND_GER) | {CONSOLIDATION} <= set(ceilings):
+        ceilings = {**trend_ceilings(observations), **ceilings}
+    change = cfg.get("annual_change")
+    if not change:
+        change = {b: v for b, ind in TREND_GER.items()
+                  if (v := plan_slope(plan_obs, ind, base_year)) is not None}
+    voc = cfg.get("voc_share_change", plan_voc_share_slope(plan_obs, base_year))
+    cons = cfg.get("consolidation_change", plan_slope(plan_obs, CONSOLIDATION, base_year))
+    return {"annual_change": {b: float(v) for b, v in change.items()},
+            "voc_share_change": None if voc is None else float(voc),
+            "consolidation_change": None if cons is None else float(cons),
+            **params, "ceilings": {k: float(v) for k, v in ceilings.items()},
+            "source": source}
+
+
+def _trend_assumptions(trend: Mapping) -> list[tuple]:
+    """The trend paths' named assumptions (name, value, quality, note) for logging."""
+    return [
+        ("trend_annual_change", trend["annual_change"], "estimated",
+         "GER points a year, plan box 1 (2020 − 2015)/5 unless set in config"),
+        ("trend_voc_share_change", trend["voc_share_change"], "estimated",
+         "secondary vocational share of the senior stage, fraction a year, box 1"),
+        ("trend_consolidation_change", trend["consolidation_change"], "estimated",
+         "consolidation rate points a year, box 1"),
+        ("trend_damping", trend["damping"], "estimated",
+         "Gardner & McKenzie (1985) damped trend φ; " + trend["source"]),
+        ("trend_drift_sd", trend["drift_sd"], "estimated",
+         "relative sd of each draw's annual change, u ~ Normal(1, sd); " + trend["source"]),
+        ("trend_ceilings", trend["ceilings"], "estimated",
+         "upper bounds (percent): preschool = highest Sichuan preschool GER observed; "
+         "senior stage and consolidation 100"),
+    ]
+
+
 def run_enrolment_stage(pop_df: pd.DataFrame, cfg_section: Mapping | None, region: Region,
                         observations: pd.DataFrame | None = None,
                         teachers_cfg: Mapping | None = None,
@@ -976,7 +1300,8 @@ def run_enrolment_stage(pop_df: pd.DataFrame, cfg_section: Mapping | None, regio
                         plan_obs: pd.DataFrame | None = None,
                         standards: pd.DataFrame | None = None,
                         seats: pd.DataFrame | None = None,
-                        targets: pd.DataFrame | None = None) -> dict[str, pd.DataFrame]:
+                        targets: pd.DataFrame | None = None,
+                        seed: int | None = None) -> dict[str, pd.DataFrame]:
     """Enrolment, indicators, teachers and capacity from a population frame, in one call.
 
     Config keys (``[enrolment]``; all optional, defaults in brackets):
@@ -985,9 +1310,12 @@ def run_enrolment_stage(pop_df: pd.DataFrame, cfg_section: Mapping | None, regio
         ["resident": the census population, the only one published by age; "registered":
         resident × the city's registered/resident ratio (:func:`registered_ratio`), which
         sets ger_basis "registered"], method ["rate" | "flow"], rate_path ["hold"; or "target",
-        "trend"], target_year [the plan targets' year, 2025], targets [the plan's GER targets: preschool_ger_3y 92.09,
-        senior_stage_ger 95 from plan_targets_2025.csv], annual_change, max_ger,
-        consolidation_path ["hold" or "target" (97 by 2025 from the plan)].
+        "trend", the baseline's: damped box-1 trend with drift draws, see :func:`rate_path`
+        and :func:`trend_setup` for its keys annual_change, voc_share_change, damping,
+        drift_sd, ceilings], target_year [the plan targets' year, 2025], targets [the plan's
+        GER targets: preschool_ger_3y 92.09, senior_stage_ger 95 from plan_targets_2025.csv],
+        max_ger, consolidation_path ["hold", "target" (97 by 2025 from the plan) or "trend"
+        (damped box-1 trend, key consolidation_change)], seed [the run's seed; drift draws].
     ``teachers_cfg`` (``[teachers]``) and ``capacity_cfg`` (``[capacity]``): see
     :func:`njforecast.teachers.run_teachers` and :func:`njforecast.capacity.run_capacity`.
 
@@ -1048,8 +1376,23 @@ def run_enrolment_stage(pop_df: pd.DataFrame, cfg_section: Mapping | None, regio
                                          if k in tgt.index and pd.notna(tgt[k])}
     tyears = targets.loc[targets[S.INDICATOR].isin(list(BAND_GER.values())), S.TARGET_YEAR]
     target_year = int(cfg.get("target_year", int(tyears.max()) if len(tyears) else 2025))
-    paths = rate_path(rates, years, region, path, targets=ger_targets, target_year=target_year,
-                      annual_change=cfg.get("annual_change"), max_ger=cfg.get("max_ger"))
+    cpath = cfg.get("consolidation_path", "hold")
+    if cpath not in ("hold", "target", "trend"):
+        raise ValueError(f"[enrolment] consolidation_path must be 'hold', 'target' or 'trend', "
+                         f"got {cpath!r}")
+    seed = int(seed if seed is not None else cfg.get("seed", 0))
+    draw_ids = np.sort(pop_df[S.DRAW].unique()) if S.DRAW in pop_df.columns else None
+    trend = trend_setup(cfg, plan_obs, base_year) if "trend" in (path, cpath) else None
+    if path == "trend":
+        paths = rate_path(rates, years, region, path, annual_change=trend["annual_change"],
+                          max_ger=cfg.get("max_ger"), damping=trend["damping"],
+                          drift_sd=trend["drift_sd"], ceilings=trend["ceilings"],
+                          voc_share_change=trend["voc_share_change"], draws=draw_ids,
+                          seed=seed)
+    else:
+        paths = rate_path(rates, years, region, path, targets=ger_targets,
+                          target_year=target_year, annual_change=cfg.get("annual_change"),
+                          max_ger=cfg.get("max_ger"))
     enrol = project_enrolment(pop_df, rates, paths, region, bands)
     method = cfg.get("method", "rate")
     flow_note = ""
@@ -1060,11 +1403,19 @@ def run_enrolment_stage(pop_df: pd.DataFrame, cfg_section: Mapping | None, regio
         raise ValueError(f"[enrolment] method must be 'rate' or 'flow', got {method!r}")
     enrol[S.METHOD] = method
     c0 = _plan_value(plan_obs, CONSOLIDATION, base_year)
-    cpath = cfg.get("consolidation_path", "hold")
-    if cpath not in ("hold", "target"):
-        raise ValueError(f"[enrolment] consolidation_path must be 'hold' or 'target', got {cpath!r}")
-    cons = consolidation_path(c0, years, float(tgt[CONSOLIDATION]) if cpath == "target" else None,
-                              target_year)
+    if cpath == "trend":
+        if trend["consolidation_change"] is None:
+            raise ValueError("[enrolment] consolidation_path 'trend' needs the consolidation "
+                             f"rate for {base_year - TREND_WINDOW} and {base_year} in the plan "
+                             "indicators, or consolidation_change (points a year)")
+        cons = consolidation_path(
+            c0, years, slope=trend["consolidation_change"], damping=trend["damping"],
+            ceiling=trend["ceilings"].get(CONSOLIDATION, 100.0), draw_ids=draw_ids,
+            multipliers=None if draw_ids is None else drift_multipliers(
+                draw_ids, trend["drift_sd"], seed, CONSOLIDATION))
+    else:
+        cons = consolidation_path(c0, years, float(tgt[CONSOLIDATION]) if cpath == "target"
+                                  else None, target_year)
     ind = indicators(enrol, pop_df, rates, region, bands, cons, plan_obs)
     ind[S.RATE_PATH] = path
     tch = tch_mod.run_teachers(enrol, teachers_cfg, region, observations=observations,
@@ -1087,8 +1438,10 @@ def run_enrolment_stage(pop_df: pd.DataFrame, cfg_section: Mapping | None, regio
          "county values from the city baseline"),
         ("enrolment_method", method, "estimated", flow_note),
         ("rate_path", path, "estimated", f"targets {ger_targets} by {target_year}"
-         if path == "target" else ""),
+         if path == "target" else ("damped trend of plan box 1 2015→2020 with drift draws"
+                                   if path == "trend" else "")),
         ("consolidation_path", cpath, "estimated", ""),
+        *(_trend_assumptions(trend) if trend is not None else []),
         *tch["assumptions"], *capf["assumptions"],
     ]
     return {"rates": rates, "rate_path": paths, "enrolment": enrol, "indicators": ind,

@@ -16,6 +16,7 @@ scenario field             stage assumption
 =========================  =======================================================
 fertility_multiplier       demography: fertility scaled (births)
 migration_multiplier       demography: net migration scaled
+rate_path                  [enrolment] rate_path and consolidation_path ("hold", "trend")
 reach_targets_by           [enrolment] rate_path = "target", target_year, consolidation
 staffing_standard          [teachers] standard
 class_size_cap_*           [teachers] class-size caps
@@ -355,6 +356,9 @@ def _stage_configs(cfg: RunConfig, overrides: Mapping[str, Any]) -> dict[str, di
     for k in ("fertility_multiplier", "migration_multiplier"):
         if overrides.get(k, 1.0) != 1.0:
             dem[k] = float(dem.get(k, 1.0)) * overrides[k]
+    if overrides.get("rate_path") is not None:  # status quo ("hold") or the trend
+        enr["rate_path"] = overrides["rate_path"]
+        enr["consolidation_path"] = overrides["rate_path"]
     if overrides.get("reach_targets_by") is not None:
         enr["rate_path"] = "target"
         enr["target_year"] = overrides["reach_targets_by"]
@@ -439,7 +443,8 @@ def run(cfg: RunConfig, scenario=None, progress=None) -> Results:
     say("enrolment, teachers, capacity")
     st = enr_mod.run_enrolment_stage(pop, stages["enrolment"], region,
                                      teachers_cfg=stages["teachers"],
-                                     capacity_cfg=stages["capacity"], targets=targets)
+                                     capacity_cfg=stages["capacity"], targets=targets,
+                                     seed=cfg.seed)
     series = target_series(st["indicators"], st.get("teachers"), targets[S.INDICATOR],
                            region.code)
     scen = pd.DataFrame([(f"scenario.{k}", v, "estimated", "scenario override")

@@ -41,6 +41,8 @@ MAX_END_YEAR = 2050
 MAX_DRAWS = 1000
 #: Staffing standards a scenario may choose.
 STAFFING_STANDARDS = ("config", "unified_2014", "area_ratio")
+#: Rate paths a scenario may choose (``reach_targets_by`` selects the target path).
+RATE_PATHS = ("hold", "trend")
 
 
 class ScenarioError(ValueError):
@@ -56,6 +58,9 @@ FIELDS: dict[str, tuple[type, Any, Any, str, str]] = {
                              "multiplies net migration by age (Neijiang: net out-migration)"),
     "reach_targets_by": (int, 2021, MAX_END_YEAR, "year",
                          "enrolment rates move linearly to the plan targets by this year"),
+    "rate_path": (str, None, None, "",
+                  ("enrolment rates, vocational share and consolidation: 'hold' (2020 values, "
+                   "status quo) or 'trend' (damped 2015→2020 trend); default as in the config")),
     "staffing_standard": (str, None, None, "",
                           ("'config' (as in the experiment's [teachers] table), 'unified_2014' "
                            "(中央编办发〔2014〕72号 staff ratios) or 'area_ratio' (each area's "
@@ -85,6 +90,7 @@ class Scenario:
     fertility_multiplier: float = 1.0
     migration_multiplier: float = 1.0
     reach_targets_by: int | None = None
+    rate_path: str | None = None
     staffing_standard: str = "config"
     class_size_cap_primary: float | None = None
     class_size_cap_junior: float | None = None
@@ -146,6 +152,8 @@ def _validate(sc: Scenario, source: str) -> None:
         if (lo is not None and v < lo) or (hi is not None and v > hi):
             raise ScenarioError(f"{source}: field '{f.name}' = {v!r} is out of range "
                                 f"[{lo}, {hi}] ({unit})")
+    if sc.rate_path is not None and sc.rate_path not in RATE_PATHS:
+        raise ScenarioError(f"{source}: rate_path {sc.rate_path!r} is not one of {RATE_PATHS}")
     if sc.staffing_standard not in STAFFING_STANDARDS:
         raise ScenarioError(f"{source}: staffing_standard {sc.staffing_standard!r} is not one of "
                             f"{STAFFING_STANDARDS}")
@@ -192,7 +200,7 @@ def presets() -> dict[str, Scenario]:
     """The standard scenarios (plan and standards figures read from data/raw).
 
     baseline; low_fertility / high_fertility (×0.8 / ×1.2 fertility); high_out_migration
-    (×1.5 net migration); plan_targets_2025 (rates reach the plan targets by their target
+    (×1.5 net migration); status_quo_rates (2020 rates held); plan_targets_2025 (rates reach the plan targets by their target
     year); national_staffing (2014 unified standard); class_caps_45_50 (plan box 9 caps).
     """
     from .data import load_plan_targets, load_standards
@@ -209,6 +217,8 @@ def presets() -> dict[str, Scenario]:
                  fertility_multiplier=1.2),
         Scenario("high_out_migration", "Net migration 1.5 × the 2010–2020 census residual.",
                  migration_multiplier=1.5),
+        Scenario("status_quo_rates", "Enrolment rates, vocational share and consolidation "
+                 "held at their 2020 values (status quo, no trend).", rate_path="hold"),
         Scenario("plan_targets_2025", f"Enrolment rates reach the plan targets by {tyear}, then "
                  "stay.", reach_targets_by=tyear),
         Scenario("national_staffing", "Teacher demand at the 2014 unified staffing standard "

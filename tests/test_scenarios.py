@@ -11,10 +11,12 @@ from njforecast.config import RunConfig
 
 
 def test_presets_cover_the_issue_list_and_read_caps_from_standards():
-    """All seven presets exist; the class caps are the standards table's 45 and 50."""
+    """All eight presets exist; the class caps are the standards table's 45 and 50."""
     p = sc.presets()
     assert set(p) == {"baseline", "low_fertility", "high_fertility", "high_out_migration",
-                      "plan_targets_2025", "national_staffing", "class_caps_45_50"}
+                      "status_quo_rates", "plan_targets_2025", "national_staffing",
+                      "class_caps_45_50"}
+    assert p["status_quo_rates"].overrides() == {"rate_path": "hold"}
     assert p["class_caps_45_50"].class_size_cap_primary == 45.0
     assert p["class_caps_45_50"].class_size_cap_junior == 50.0
     assert p["plan_targets_2025"].reach_targets_by == 2025
