@@ -153,8 +153,15 @@ def target_series(indicators_df: pd.DataFrame, teachers_df: pd.DataFrame | None,
             parts.append(t[[c for c in keep if c in t.columns]])
     out = pd.concat([p for p in parts if len(p)] or parts[:1], ignore_index=True)
     out[S.YEAR] = out[S.YEAR].astype(int)
-    return out.sort_values([S.INDICATOR, S.AREA, S.YEAR, *([S.DRAW] if S.DRAW in out else [])],
-                           kind="stable").reset_index(drop=True)
+    out = out.sort_values([S.INDICATOR, S.AREA, S.YEAR, *([S.DRAW] if S.DRAW in out else [])],
+                          kind="stable").reset_index(drop=True)
+    # hiring to need (hires == hires_needed) → the value is a need (plan_targets.NEED_TARGETS)
+    if teachers_df is not None and len(teachers_df) and name in ids:
+        fixed = S.HIRES in teachers_df and not np.allclose(
+            teachers_df[S.HIRES].to_numpy(float), teachers_df[S.HIRES_NEEDED].to_numpy(float),
+            equal_nan=True)
+        out.attrs["projected_as"] = {name: "hires" if fixed else "need"}
+    return out
 
 
 def data_hash(paths: Iterable | None = None) -> str:

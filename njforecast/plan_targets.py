@@ -19,6 +19,10 @@ area, year and target indicator, a sample of projected values ``v_1 … v_n``. F
 * status = on track when p_meet ≥ ``ON_TRACK_P`` (0.8), off track when p_meet < ``OFF_TRACK_P``
   (0.2), at risk in between. The thresholds are stated in every output (``note``) and can be
   changed per call.
+* Targets projected as a need (``NEED_TARGETS``: teachers added 2021–2025 — the engine projects
+  hires *needed*, the plan sets a hiring commitment): p_meet = share of draws where the plan's
+  number covers the need, status ``target_above_need`` ("the plan's 4,000 exceeds projected
+  need", surplus in the note) / ``at_risk`` / ``target_below_need`` (shortfall in the note).
 
 Every target in the plan table gets a row: quantified targets the engine cannot project get
 status ``not_projectable`` with the reason, qualitative ones (``基本消除``) ``not_quantified``.
@@ -58,6 +62,17 @@ NOT_PROJECTABLE_REASONS = {
                "enrolment by level, GER, consolidation, teachers and capacity only",
 }
 
+#: Targets the engine projects as a *need*, not as an outcome: ``teachers_added_2021_2025`` is
+#: projected as the hires needed to keep staffing ratios, while the plan's "≥ 4,000" is a
+#: hiring commitment. For these the question is whether the plan's number covers the need:
+#: p_meet = share of draws with need ≤ target; status ``target_above_need`` (p_meet ≥ on-track
+#: threshold: the plan's number exceeds projected need, the note gives the surplus),
+#: ``target_below_need`` (p_meet < off-track threshold: need exceeds the plan's number, the note
+#: gives the shortfall), ``at_risk`` in between. When the series says the value is actual hires
+#: (a fixed hiring plan: ``series_df.attrs["projected_as"][id] == "hires"``) the ordinary
+#: reading applies.
+NEED_TARGETS = ("teachers_added_2021_2025",)
+
 #: Targets about a period (``teachers_added_2021_2025``) are compared in their own year only:
 #: holding them to a later year would compare a different period.
 PERIOD_TARGET = re.compile(r"_(\d{4})_(\d{4})$")
@@ -95,6 +110,28 @@ def prob_meet(values: np.ndarray, target: float, comparison: str,
     else:
         raise ValueError(f"comparison {comparison!r} is not one of {S.COMPARISONS}")
     return float(met.mean())
+
+
+def need_status(p_cover: float, on_track: float = ON_TRACK_P,
+                off_track: float = OFF_TRACK_P) -> str:
+    """Status of a need target from p_cover = share of draws with need ≤ the plan's number."""
+    st = status_of(p_cover, on_track, off_track)
+    return {"on_track": "target_above_need", "off_track": "target_below_need"}.get(st, st)
+
+
+def need_note(values: np.ndarray, target: float, unit: str = "") -> str:
+    """Plain reading of a plan number against projected need (surplus or shortfall, 80 %)."""
+    lo, hi = np.quantile(values, [0.1, 0.9])
+    mean = float(np.mean(values))
+    unit = f" {unit}" if unit and unit != "persons" else ""
+    head = ("projection = hires needed to keep staffing ratios (not an outcome); ")
+    if mean <= target:
+        return (head + f"the plan's {target:,.0f}{unit} exceeds projected need "
+                f"(surplus of {target - mean:,.0f}; 80 %: {target - hi:,.0f} to "
+                f"{target - lo:,.0f})")
+    return (head + f"projected need exceeds the plan's {target:,.0f}{unit} "
+            f"(shortfall of {mean - target:,.0f}; 80 %: {lo - target:,.0f} to "
+            f"{hi - target:,.0f})")
 
 
 def status_of(p_meet: float, on_track: float = ON_TRACK_P, off_track: float = OFF_TRACK_P) -> str:
@@ -137,7 +174,8 @@ def compare_to_targets(series_df: pd.DataFrame, targets_df: pd.DataFrame,
                        county_targets: Iterable[str] = COUNTY_TARGETS,
                        area_order: list[str] | None = None,
                        on_track: float = ON_TRACK_P, off_track: float = OFF_TRACK_P,
-                       tolerance: float = ABOUT_TOLERANCE) -> pd.DataFrame:
+                       tolerance: float = ABOUT_TOLERANCE,
+                       need_targets: Iterable[str] = NEED_TARGETS) -> pd.DataFrame:
     """Compare projected target indicators with the plan targets, draw by draw.
 
     Args:
@@ -156,6 +194,11 @@ def compare_to_targets(series_df: pd.DataFrame, targets_df: pd.DataFrame,
             sorted codes).
         on_track, off_track: p_meet thresholds for the status.
         tolerance: relative tolerance for ``about`` targets.
+        need_targets: ``at_least`` targets projected as a need (see :data:`NEED_TARGETS`):
+            p_meet = share of draws where the plan's number covers the need, status
+            ``target_above_need`` / ``at_risk`` / ``target_below_need``, the note gives the
+            surplus or shortfall. Ignored for an id that ``series_df.attrs["projected_as"]``
+            marks as ``"hires"``.
 
     Returns:
         Target gaps (``GAP_COLUMNS``): one row per target × area × year for projectable
@@ -178,6 +221,11 @@ def compare_to_targets(series_df: pd.DataFrame, targets_df: pd.DataFrame,
     status_note = (f"status: on track if p_meet >= {on_track:g}, off track if p_meet < "
                    f"{off_track:g}, else at risk; p_meet = share of draws meeting the target")
     county_targets = set(county_targets)
+    projected_as = dict(series_df.attrs.get("projected_as", {}))
+    need_targets = {i for i in need_targets if projected_as.get(i, "need") == "need"}
+    need_status_note = (f"p_meet = share of draws where the plan's number covers projected "
+                        f"need; target above need if p_meet >= {on_track:g}, below need if "
+                        f"p_meet < {off_track:g}, else at risk")
     groups = {k: g for k, g in series_df.groupby([S.INDICATOR, S.AREA, S.YEAR], sort=False)}
     areas_by_ind: dict[str, list[str]] = {}
     for ind, area, _ in groups:
@@ -219,13 +267,21 @@ def compare_to_targets(series_df: pd.DataFrame, targets_df: pd.DataFrame,
                                  S.STATUS: "not_projectable", S.N_DRAWS: 0, S.SCOPE: scope,
                                  S.NOTE: f"projection for {year} is missing (NaN)"})
                     continue
-                p = prob_meet(v, float(t[S.TARGET]), t[S.COMPARISON], tolerance)
-                note = status_note
+                is_need = ind in need_targets and t[S.COMPARISON] == "at_least"
+                if is_need:
+                    p = prob_meet(v, float(t[S.TARGET]), "at_most", tolerance)
+                    status = need_status(p, on_track, off_track)
+                    note = (need_note(v, float(t[S.TARGET]), str(t.get(S.UNIT, "")))
+                            + "; " + need_status_note)
+                else:
+                    p = prob_meet(v, float(t[S.TARGET]), t[S.COMPARISON], tolerance)
+                    status = status_of(p, on_track, off_track)
+                    note = status_note
                 if int(year) != tyear:
                     note = f"{tyear} target held constant to {year} (reference only); " + note
                 rows.append({**base, S.AREA: area, S.YEAR: int(year), **_summarise(v),
                              S.GAP: float(v.mean()) - float(t[S.TARGET]), S.P_MEET: p,
-                             S.STATUS: status_of(p, on_track, off_track), S.N_DRAWS: int(v.size),
+                             S.STATUS: status, S.N_DRAWS: int(v.size),
                              S.SCOPE: scope,
                              S.QUALITY: _worst_quality(g[S.QUALITY]) if S.QUALITY in g
                              else "estimated",

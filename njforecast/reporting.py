@@ -69,6 +69,8 @@ LABELS: dict[str, dict[str, str]] = {
     "on_track": {"en": "on track", "zh": "有望达成"},
     "at_risk": {"en": "at risk", "zh": "存在风险"},
     "off_track": {"en": "off track", "zh": "难以达成"},
+    "target_above_need": {"en": "target above projected need", "zh": "目标高于预测需求"},
+    "target_below_need": {"en": "target below projected need", "zh": "目标低于预测需求"},
     "not_projectable": {"en": "not projectable from available data", "zh": "现有数据无法预测"},
     "not_quantified": {"en": "qualitative target", "zh": "定性目标"},
 }

@@ -186,4 +186,5 @@ SCOPE = "scope"
 NOTE = "note"
 SCENARIO = "scenario"
 INDICATOR_ZH = "indicator_zh"
-STATUSES = ("on_track", "at_risk", "off_track", "not_projectable", "not_quantified")
+STATUSES = ("on_track", "at_risk", "off_track", "target_above_need", "target_below_need",
+            "not_projectable", "not_quantified")
