@@ -7,7 +7,12 @@ Public functions:
                                                         (compulsory split by a stated rule)
     calibrate_base_rates(pop_base, baselines, region, ...)
                                                         base enrolment and rates by area and level
-    rate_path(rates_df, years, path, ...)               rate paths to the horizon (named assumption)
+    rate_path(rates_df, years, path, ...)               rate paths to the horizon (named
+                                                        assumption): hold / target / trend
+                                                        (damped, drift draws) / external
+    damped_trend(...), drift_ratios(...), trend_parameters(...), trend_ceilings(...),
+    drift_shocks(...), trend_setup(cfg, plan_obs, base_year)
+                                                        the trend path's pieces and inputs
     project_enrolment(pop_df, rates_df, path_df, region)
                                                         enrolment-rate method, city = Σ areas
     indicators(enrol_df, pop_df, rates_df, region, ...) GERs, plan counts, consolidation, transition
@@ -34,6 +39,8 @@ Conventions (DESIGN §4, §5):
 
 References:
     UNESCO Institute for Statistics, *Gross enrolment ratio* (indicator definition), for GER.
+    Gardner, E. S. & McKenzie, E. (1985), Forecasting trends in time series, *Management
+    Science* 31(10):1237–1246, for the damped trend of the "trend" rate path.
     NCES *Projections of Education Statistics* (grade-progression / enrolment-rate methods) and
     California Department of Finance, *K-12 enrollment projections methodology* (cohort
     progression), for the flow method. Plan baselines: Neijiang 14th Five-Year education plan,
@@ -441,34 +448,48 @@ def damping_from_ratio(ratio: float, window: int = TREND_WINDOW) -> float:
         return 1.0
     if ratio <= 0:
         return 0.0
-    f = lambda phi: sum(phi ** h for h in range(1, window + 1)) / window - ratio
-    return float(brentq(f, 0.0, 1.0, xtol=1e-12))
+    def gap(phi: float) -> float:
+        return sum(phi ** h for h in range(1, window + 1)) / window - ratio
+
+    return float(brentq(gap, 0.0, 1.0, xtol=1e-12))
 
 
 def trend_parameters(obs_df: pd.DataFrame, area: str = NATIONAL_AREA,
                      window: int = TREND_WINDOW) -> dict[str, float]:
     """Damping and drift spread of the trend paths, estimated from national rate histories.
 
-    From :func:`drift_ratios` over :data:`DRIFT_SERIES` (pooled): R̄ = mean ratio, s_R = its
-    sample standard deviation. Damping φ = :func:`damping_from_ratio` (R̄) — on average, the
-    next five years' annual change was R̄ × the last five years'. Drift spread (relative)
-    σ = s_R / R̄: each draw's annual change is b × u, u ~ Normal(1, σ), i.e. the next window's
-    change is as uncertain, relative to its expectation, as it was in the national record.
+    From :func:`drift_ratios` over :data:`DRIFT_SERIES` (pooled, all in percentage points), the
+    least-squares regression through the origin of the next window's annual change on the
+    past window's, next = β·past + e:  β = Σ past·next / Σ past², s_e = √(Σe² / (n − 1)).
+    Damping φ = :func:`damping_from_ratio` (β) — on average the next five years' annual change
+    was β × the last five years'. Drift spread σ = s_e / β (points a year): each draw's annual
+    change is b + ε, ε ~ Normal(0, σ), so that the next window's mean change, β(b + ε), is as
+    uncertain as the national record's residual e. The spread is additive (not proportional
+    to b) so an indicator whose last five years barely moved still gets an uncertain path.
 
     Returns:
-        dict damping (φ), drift_sd (σ), ratio_mean, ratio_sd, n_windows.
+        dict damping (φ), drift_sd (σ, points a year), beta, residual_sd (s_e), ratio_mean
+        (mean of next/past, for the record), n_windows.
 
     Raises:
-        ValueError: fewer than two windows (no spread can be estimated).
+        ValueError: fewer than two windows, or β ≤ 0 (the past trend does not carry over).
     """
     r = drift_ratios(obs_df, area, DRIFT_SERIES, window)
     if len(r) < 2:
         raise ValueError(f"trend parameters: need at least two {window}-year windows of "
                          f"{list(DRIFT_SERIES)} for area {area} in the observations; found "
                          f"{len(r)}. Give [enrolment] damping and drift_sd explicitly")
-    mean, sd = float(r["ratio"].mean()), float(r["ratio"].std(ddof=1))
-    return {"damping": damping_from_ratio(mean, window), "drift_sd": sd / mean,
-            "ratio_mean": mean, "ratio_sd": sd, "n_windows": int(len(r))}
+    past, nxt = r["past"].to_numpy(float), r["next"].to_numpy(float)
+    beta = float(past @ nxt / (past @ past))
+    if beta <= 0:
+        raise ValueError(f"trend parameters: the {window}-year changes of {list(DRIFT_SERIES)} "
+                         f"do not carry over (β = {beta:.3f}); give [enrolment] damping and "
+                         "drift_sd explicitly or use rate_path 'hold'")
+    resid = nxt - beta * past
+    s_e = float(np.sqrt(resid @ resid / (len(r) - 1)))
+    return {"damping": damping_from_ratio(beta, window), "drift_sd": s_e / beta,
+            "beta": beta, "residual_sd": s_e, "ratio_mean": float(r["ratio"].mean()),
+            "n_windows": int(len(r))}
 
 
 def trend_ceilings(obs_df: pd.DataFrame, province: str = PROVINCE_AREA) -> dict[str, float]:
@@ -518,8 +539,8 @@ def damped_trend(level0: float, slope, horizons, damping: float, lower: float = 
     return np.clip(level0 + b * cum[None, :], lower, upper)
 
 
-def drift_multipliers(draw_ids, drift_sd: float, seed: int, key: str) -> np.ndarray:
-    """Per-draw multipliers u ~ Normal(1, drift_sd) of an indicator's annual change.
+def drift_shocks(draw_ids, drift_sd: float, seed: int, key: str) -> np.ndarray:
+    """Per-draw shocks ε ~ Normal(0, drift_sd) to an indicator's annual change.
 
     Seeded by (seed, crc32(key)) and indexed by draw id, so a draw's value depends only on the
     seed, the indicator and the draw id — not on area order, on the other indicators or on
@@ -529,14 +550,14 @@ def drift_multipliers(draw_ids, drift_sd: float, seed: int, key: str) -> np.ndar
 
     ids = np.asarray(draw_ids, dtype=int)
     if ids.size == 0:
-        return np.ones(0)
+        return np.zeros(0)
     if ids.min() < 0:
         raise ValueError("draw ids must be >= 0")
-    if drift_sd < 0:
+    if not drift_sd >= 0:
         raise ValueError(f"drift_sd must be >= 0, got {drift_sd}")
     rng = np.random.default_rng(np.random.SeedSequence([int(seed), zlib.crc32(key.encode())]))
     z = rng.standard_normal(int(ids.max()) + 1)
-    return 1.0 + drift_sd * z[ids]
+    return drift_sd * z[ids]
 
 
 def plan_slope(plan_obs: pd.DataFrame, indicator: str, base_year: int,
@@ -593,11 +614,12 @@ def rate_path(rates_df: pd.DataFrame, years, region: Region, path: str = "hold",
         * ``"trend"``: damped trend (Gardner & McKenzie 1985) of each band's city GER from its
           annual change b = ``annual_change[band]`` (points a year; the run derives it from
           plan box 1, 2015→2020):
-          G(t) = clip(G0 + b·u_d·Σ_{i=1..t−t0} φ^i, 0, ceiling_band), m(t) = G(t)/G0, with
-          φ = ``damping`` and, per draw d, u_d ~ Normal(1, ``drift_sd``)
-          (:func:`drift_multipliers`; u = 1 without draws). ``max_ger`` caps every band.
+          G(t) = clip(G0 + (b + ε_d)·Σ_{i=1..t−t0} φ^i, 0, ceiling_band), m(t) = G(t)/G0,
+          with φ = ``damping`` and, per draw d, ε_d ~ Normal(0, ``drift_sd``) points a year
+          (:func:`drift_shocks`; ε = 0 without draws). ``max_ger`` caps every band.
           With ``voc_share_change`` (fraction a year) the secondary vocational share of the
-          senior stage follows the same damped trend, bounded to [0, 1], and splits the senior
+          senior stage follows the same damped trend (its shock ε_d / 100: the same spread in
+          percentage points of the share), bounded to [0, 1], and splits the senior
           stage: m_voc = m_senior × s(t)/s0, m_general = m_senior × (1 − s(t))/(1 − s0)
           (the stage total is unchanged by the split). Bands without a change are held.
         * ``"external"``: ``ger_path`` (year, indicator, value = city GER in percent, e.g. a
@@ -648,16 +670,19 @@ def rate_path(rates_df: pd.DataFrame, years, region: Region, path: str = "hold",
         h = np.clip(yrs - t0, 0, None)
         ceilings = dict(ceilings or {})
 
-        def u(key: str) -> np.ndarray:
+        def eps(key: str) -> np.ndarray:
             if draw_ids is None:
-                return np.ones(1)
-            return drift_multipliers(draw_ids, drift_sd, seed, key)
+                return np.zeros(1)
+            return drift_shocks(draw_ids, drift_sd, seed, key)
 
         for b, d in (annual_change or {}).items():
             if b not in g0:
                 raise ValueError(f"rate path 'trend': unknown band {b!r}; use one of {sorted(g0)}")
             top = min(float(ceilings.get(b, np.inf)), np.inf if max_ger is None else max_ger)
-            g = damped_trend(g0[b], float(d) * u(BAND_GER[b]), h, damping, 0.0, top)
+            if top < g0[b]:
+                raise ValueError(f"rate path 'trend': ceiling {top:g} for band {b!r} is below "
+                                 f"its base GER {g0[b]:.2f}; raise [enrolment] ceilings/max_ger")
+            g = damped_trend(g0[b], float(d) + eps(BAND_GER[b]), h, damping, 0.0, top)
             mult[b] = g / g0[b]
         if voc_share_change is not None:
             city = rates_df[rates_df[S.AREA] == region.code].set_index(S.LEVEL)[S.ENROLMENT]
@@ -666,7 +691,9 @@ def rate_path(rates_df: pd.DataFrame, years, region: Region, path: str = "hold",
             if not 0 < s0 < 1:
                 raise ValueError(f"rate path 'trend': base secondary vocational share {s0} must "
                                  "be strictly between 0 and 1")
-            sh = damped_trend(s0, float(voc_share_change) * u(VOC_SHARE), h, damping, 0.0, 1.0)
+            # the share in fractions, drift_sd in points: ε / 100
+            sh = damped_trend(s0, float(voc_share_change) + eps(VOC_SHARE) / 100.0, h, damping,
+                              0.0, 1.0)
             level_extra["secondary_vocational"] = sh / s0
             level_extra["senior_general"] = (1 - sh) / (1 - s0)
     elif path == "external":
@@ -859,13 +886,13 @@ def indicators(enrol_df: pd.DataFrame, pop_df: pd.DataFrame, rates_df: pd.DataFr
 def consolidation_path(base_value: float, years, target: float | None = None,
                        target_year: int | None = None, *, slope: float | None = None,
                        damping: float = 1.0, ceiling: float = 100.0,
-                       multipliers: np.ndarray | None = None, draw_ids=None) -> pd.DataFrame:
+                       shocks: np.ndarray | None = None, draw_ids=None) -> pd.DataFrame:
     """Consolidation-rate path: held, moved linearly to a target, or a damped trend.
 
     * held: C(t) = C0; target: C0 + (C* − C0) × min(1, (t − t0)/(target_year − t0));
-    * trend (``slope`` given, points a year): C(t) = clip(C0 + b·u_d·Σ_{i=1..t−t0} φ^i, 0,
-      ``ceiling``) (:func:`damped_trend`), one row per draw when ``draw_ids`` (with
-      ``multipliers`` u_d, same order) are given.
+    * trend (``slope`` given, points a year): C(t) = clip(C0 + (b + ε_d)·Σ_{i=1..t−t0} φ^i,
+      0, ``ceiling``) (:func:`damped_trend`), one row per draw when ``draw_ids`` (with
+      ``shocks`` ε_d, same order) are given.
 
     Returns columns year[, draw], value (percent), quality ("estimated"; the base year
     "observed").
@@ -873,14 +900,17 @@ def consolidation_path(base_value: float, years, target: float | None = None,
     years = sorted(int(y) for y in years)
     t0 = years[0]
     if slope is not None:
+        if ceiling < base_value:
+            raise ValueError(f"consolidation trend: ceiling {ceiling:g} is below the base value "
+                             f"{base_value:g}")
         h = np.array(years, dtype=float) - t0
         if draw_ids is None:
             v = damped_trend(base_value, slope, h, damping, 0.0, ceiling)
             out = pd.DataFrame({S.YEAR: years, S.VALUE: v[0]})
         else:
             ids = np.asarray(draw_ids, dtype=int)
-            u = np.ones(len(ids)) if multipliers is None else np.asarray(multipliers, float)
-            v = damped_trend(base_value, slope * u, h, damping, 0.0, ceiling)
+            e = np.zeros(len(ids)) if shocks is None else np.asarray(shocks, float)
+            v = damped_trend(base_value, slope + e, h, damping, 0.0, ceiling)
             out = pd.DataFrame({S.YEAR: np.tile(years, len(ids)),
                                 S.DRAW: np.repeat(ids, len(years)), S.VALUE: v.ravel()})
         out[S.QUALITY] = np.where(out[S.YEAR] == t0, "observed", "estimated")
@@ -1255,8 +1285,8 @@ def trend_setup(cfg: Mapping, plan_obs: pd.DataFrame, base_year: int,
     else:
         params = trend_parameters(observations)
         source = (f"national rate series {list(DRIFT_SERIES)}: {params['n_windows']} "
-                  f"{TREND_WINDOW}-year windows, next/past annual change ratio mean "
-                  f"{params['ratio_mean']:.3f}, sd {params['ratio_sd']:.3f}")
+                  f"{TREND_WINDOW}-year windows, next = β·past + e with β "
+                  f"{params['beta']:.3f}, residual sd {params['residual_sd']:.3f} points a year")
         params = {k: float(cfg.get(k, params[k])) for k in ("damping", "drift_sd")}
     ceilings = dict(cfg.get("ceilings", {}))
     if need_obs and not set(TREND_GER) | {CONSOLIDATION} <= set(ceilings):
@@ -1286,7 +1316,8 @@ def _trend_assumptions(trend: Mapping) -> list[tuple]:
         ("trend_damping", trend["damping"], "estimated",
          "Gardner & McKenzie (1985) damped trend φ; " + trend["source"]),
         ("trend_drift_sd", trend["drift_sd"], "estimated",
-         "relative sd of each draw's annual change, u ~ Normal(1, sd); " + trend["source"]),
+         "sd of each draw's annual change (points a year; the vocational share in points of "
+         "the senior stage), b + ε, ε ~ Normal(0, sd); " + trend["source"]),
         ("trend_ceilings", trend["ceilings"], "estimated",
          "upper bounds (percent): preschool = highest Sichuan preschool GER observed; "
          "senior stage and consolidation 100"),
@@ -1411,7 +1442,7 @@ def run_enrolment_stage(pop_df: pd.DataFrame, cfg_section: Mapping | None, regio
         cons = consolidation_path(
             c0, years, slope=trend["consolidation_change"], damping=trend["damping"],
             ceiling=trend["ceilings"].get(CONSOLIDATION, 100.0), draw_ids=draw_ids,
-            multipliers=None if draw_ids is None else drift_multipliers(
+            shocks=None if draw_ids is None else drift_shocks(
                 draw_ids, trend["drift_sd"], seed, CONSOLIDATION))
     else:
         cons = consolidation_path(c0, years, float(tgt[CONSOLIDATION]) if cpath == "target"

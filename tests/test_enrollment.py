@@ -427,3 +427,161 @@ def test_registered_basis_uses_city_ratio(tiny):
     assert v[("900001", 2020, "preschool_ger_3y")] == pytest.approx(150.0 / 1.5)
     with pytest.raises(ValueError, match="no year with both"):
         registered_ratio(data.load_observations(), "511024", 2020)
+
+
+# --- damped-trend rate paths with drift draws ------------------------------------------------
+
+
+def _tiny_rates(tiny):
+    region, pop, plan = tiny
+    return region, pop, calibrate_base_rates(pop, plan_baselines(plan, pop, region), region)
+
+
+def test_damped_trend_hand_computed_and_bounded():
+    """φ = 0.5, b = 2 from 90: 90, 91, 91.5, 91.75 (Σφ^i = 0, .5, .75, .875); a 91.2 ceiling
+    stops it there; φ = 1 is the straight line."""
+    from njforecast.enrollment import damped_trend
+
+    h = [0, 1, 2, 3]
+    assert np.allclose(damped_trend(90, 2.0, h, 0.5), [[90, 91, 91.5, 91.75]])
+    assert np.allclose(damped_trend(90, 2.0, h, 0.5, upper=91.2), [[90, 91, 91.2, 91.2]])
+    assert np.allclose(damped_trend(90, 2.0, h, 1.0), [[90, 92, 94, 96]])
+    assert np.allclose(damped_trend(1.0, -1.0, h, 1.0, lower=0.0), [[1, 0, 0, 0]])
+    with pytest.raises(ValueError, match="damping"):
+        damped_trend(90, 1.0, h, 1.5)
+
+
+def test_damping_from_ratio_inverts_the_window_mean():
+    """φ = 0.5 over a 2-year window averages (0.5 + 0.25)/2 = 0.375 of the slope, so a ratio of
+    0.375 gives back φ = 0.5; ratios ≥ 1 mean no damping, ≤ 0 a held level."""
+    from njforecast.enrollment import damping_from_ratio
+
+    assert damping_from_ratio(0.375, 2) == pytest.approx(0.5)
+    assert damping_from_ratio(1.2, 5) == 1.0 and damping_from_ratio(-0.1, 5) == 0.0
+
+
+def test_trend_parameters_hand_computed():
+    """Synthetic national series 80→90→95 and 50→60→67 (past 2, next 1 and 1.4): β = 4.8/8 =
+    0.6, residuals ∓0.2 so s_e = 0.2828 and the drift sd is s_e/β = 0.4714 points a year; one
+    window is not enough for a spread, and a reversing trend (β ≤ 0) is refused."""
+    from njforecast.enrollment import damping_from_ratio, drift_ratios, trend_parameters
+
+    obs = pd.DataFrame({S.AREA: "100000", S.YEAR: [2010, 2015, 2020] * 2,
+                        S.INDICATOR: ["preschool_ger_pct"] * 3 + ["senior_stage_ger_pct"] * 3,
+                        S.VALUE: [80, 90, 95, 50, 60, 67]})
+    r = drift_ratios(obs).set_index(S.INDICATOR)["ratio"]
+    assert r["preschool_ger_pct"] == pytest.approx(0.5)
+    p = trend_parameters(obs)
+    assert p["beta"] == pytest.approx(0.6) and p["n_windows"] == 2
+    assert p["residual_sd"] == pytest.approx(np.sqrt(0.08))
+    assert p["drift_sd"] == pytest.approx(np.sqrt(0.08) / 0.6)
+    assert p["damping"] == pytest.approx(damping_from_ratio(0.6))
+    with pytest.raises(ValueError, match="at least two 5-year windows"):
+        trend_parameters(obs[obs[S.INDICATOR] == "preschool_ger_pct"])
+    rev = obs.assign(**{S.VALUE: [80, 90, 85, 50, 60, 55]})
+    with pytest.raises(ValueError, match="do not carry over"):
+        trend_parameters(rev)
+
+
+def test_trend_path_tiny_hand_computed_with_vocational_share(tiny):
+    """No draws, φ = 1: preschool GER 90 + 2 → rate 1.5 × 92/90; vocational share 1/3 − 0.03
+    moves vocational and general rates apart while the senior-stage total is held."""
+    region, _, rates = _tiny_rates(tiny)
+    p = rate_path(rates, [2020, 2021], region, "trend", annual_change={"preschool": 2.0},
+                  voc_share_change=-0.03)
+    c = p[(p[S.AREA] == "900000") & (p[S.YEAR] == 2021)].set_index(S.LEVEL)[S.RATE]
+    base = rates[rates[S.AREA] == "900000"].set_index(S.LEVEL)[S.RATE]
+    assert c["preschool"] == pytest.approx(base["preschool"] * 92 / 90)
+    s0 = 1 / 3  # 180 of 540 (tiny plan)
+    assert c["secondary_vocational"] == pytest.approx(base["secondary_vocational"]
+                                                      * (s0 - 0.03) / s0)
+    assert c["secondary_vocational"] + c["senior_general"] == pytest.approx(
+        base["secondary_vocational"] + base["senior_general"])
+    assert c["primary"] == pytest.approx(base["primary"])
+    assert S.DRAW not in p.columns
+
+
+@settings(max_examples=40, deadline=None)
+@given(slope=st.floats(-20, 20), damping=st.floats(0, 1), sd=st.floats(0, 3),
+       ceiling=st.floats(90, 130), voc=st.floats(-0.2, 0.2), seed=st.integers(0, 2**32 - 1))
+def test_trend_draws_stay_within_bounds(tiny, slope, damping, sd, ceiling, voc, seed):
+    """Every draw of a trend path keeps the GER in [0, ceiling] and the vocational share in
+    [0, 1], whatever the slope, damping and drift spread."""
+    region, _, rates = _tiny_rates(tiny)
+    p = rate_path(rates, [2020, 2021, 2025, 2035], region, "trend",
+                  annual_change={"preschool": slope}, damping=damping, drift_sd=sd,
+                  ceilings={"preschool": ceiling}, voc_share_change=voc, draws=range(30),
+                  seed=seed)
+    c = p[p[S.AREA] == "900000"]
+    ger = c[c[S.LEVEL] == "preschool"][S.RATE] / 1.5 * 90  # base rate 1.5 ↔ GER 90
+    assert ger.min() >= 0 and ger.max() <= ceiling + 1e-9
+    w = c.pivot_table(index=[S.YEAR, S.DRAW], columns=S.LEVEL, values=S.RATE)
+    share = w["secondary_vocational"] / (w["secondary_vocational"] + w["senior_general"])
+    assert share.between(-1e-12, 1 + 1e-12).all()
+    assert p[S.RATE].ge(0).all()
+
+
+def test_trend_draws_deterministic_and_independent_of_area_and_draw_order(tiny):
+    """Same seed → identical draws; shuffling the rates' areas or asking for a subset of draw
+    ids changes nothing; a different seed changes the draws."""
+    region, _, rates = _tiny_rates(tiny)
+    kw = dict(annual_change={"preschool": 1.0}, damping=0.9, drift_sd=0.5,
+              voc_share_change=-0.01)
+    a = rate_path(rates, [2020, 2025], region, "trend", draws=range(10), seed=3, **kw)
+    b = rate_path(rates.iloc[::-1].reset_index(drop=True), [2020, 2025], region, "trend",
+                  draws=[9, 8, 7, 6, 5, 4, 3, 2, 1, 0], seed=3, **kw)
+    pd.testing.assert_frame_equal(a, b)
+    sub = rate_path(rates, [2020, 2025], region, "trend", draws=[7, 8], seed=3, **kw)
+    pd.testing.assert_frame_equal(
+        sub, a[a[S.DRAW].isin([7, 8])].reset_index(drop=True))
+    other = rate_path(rates, [2020, 2025], region, "trend", draws=range(10), seed=4, **kw)
+    assert not np.allclose(other[S.RATE], a[S.RATE])
+    # counties follow the city multiplier, draw by draw
+    m = a.set_index([S.AREA, S.LEVEL, S.YEAR, S.DRAW])[S.RATE]
+    ratio = (m.xs("900001") / m.xs("900001").xs(2020, level=S.YEAR).reindex(
+        m.xs("900001").index.droplevel(S.YEAR)).to_numpy())
+    city = (m.xs("900000") / m.xs("900000").xs(2020, level=S.YEAR).reindex(
+        m.xs("900000").index.droplevel(S.YEAR)).to_numpy())
+    assert np.allclose(ratio.to_numpy(), city.to_numpy())
+
+
+def test_trend_ceiling_below_base_is_an_error(tiny):
+    """A ceiling under the base GER would move the base year; it is rejected with the fix."""
+    region, _, rates = _tiny_rates(tiny)
+    with pytest.raises(ValueError, match="below its base GER 90.00"):
+        rate_path(rates, [2020, 2021], region, "trend", annual_change={"preschool": 1.0},
+                  ceilings={"preschool": 85.0})
+
+
+def test_stage_trend_draws_give_informative_p_meet(neijiang):
+    """Neijiang stage on a held population with 40 draws (synthetic: 2020 repeated to 2025):
+    the box-1 trend gives 2025 preschool GERs that differ by draw and stay under the ceiling,
+    consolidation ≤ 100, the base year is the plan's in every draw, the run is reproducible,
+    and a target at the central path has p_meet strictly between 0 and 1."""
+    from njforecast.enrollment import damped_trend, trend_setup
+    from njforecast.plan_targets import compare_to_targets
+
+    region, pop20, plan = neijiang
+    frames = [pop20.assign(**{S.YEAR: y, S.DRAW: d}) for y in range(2020, 2026)
+              for d in range(40)]
+    pop = pd.concat(frames, ignore_index=True)
+    cfg = {"rate_path": "trend", "consolidation_path": "trend"}
+    out = run_enrolment_stage(pop, cfg, region, seed=11)
+    ind = out["indicators"]
+    city = ind[ind[S.AREA] == "511000"].set_index([S.INDICATOR, S.YEAR, S.DRAW])[S.VALUE]
+    tr = trend_setup(cfg, plan, 2020)
+    pre = city.xs(("preschool_ger_3y", 2025))
+    assert pre.nunique() == 40 and pre.max() <= tr["ceilings"]["preschool"] + 1e-9
+    assert np.allclose(city.xs(("preschool_ger_3y", 2020)), 88.86)
+    cons = city.xs("compulsory_consolidation_rate")
+    assert cons.max() <= 100 and np.allclose(cons.xs(2020, level=S.YEAR), 96.86)
+    again = run_enrolment_stage(pop, cfg, region, seed=11)["indicators"]
+    pd.testing.assert_frame_equal(ind, again)
+    central = damped_trend(88.86, tr["annual_change"]["preschool"], [5], tr["damping"])[0, 0]
+    targets = pd.DataFrame([{S.AREA: "511000", S.INDICATOR: "preschool_ger_3y",
+                             S.TARGET_YEAR: 2025, S.TARGET: central, S.COMPARISON: "at_least"}])
+    series = ind[(ind[S.INDICATOR] == "preschool_ger_3y") & (ind[S.AREA] == "511000")]
+    p = compare_to_targets(series, targets).set_index(S.YEAR).loc[2025, S.P_MEET]
+    assert 0 < p < 1
+    names = set(out["assumptions"]["name"])
+    assert {"trend_damping", "trend_drift_sd", "trend_ceilings"} <= names

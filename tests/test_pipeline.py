@@ -237,3 +237,26 @@ def test_cli_scenario_run_user_toml(tmp_path):
     bad.write_text("fertility_multiplier = 7\n", encoding="utf-8")
     r = CliRunner().invoke(app, ["scenario", "run", str(bad), "--config", str(cfg_file)])
     assert r.exit_code == 2 and "out of range" in r.output
+
+
+def test_status_quo_rates_scenario_holds_rates_and_consolidation():
+    """The status_quo_rates preset sets both the rate path and the consolidation path to hold."""
+    from njforecast.scenarios import presets
+
+    cfg = RunConfig(sections={"enrolment": {"rate_path": "trend", "consolidation_path": "trend"}})
+    st = pipeline._stage_configs(cfg, presets()["status_quo_rates"].overrides())
+    assert st["enrolment"] == {"rate_path": "hold", "consolidation_path": "hold"}
+    assert pipeline._stage_configs(cfg, {})["enrolment"]["rate_path"] == "trend"
+
+
+def test_target_series_marks_teachers_added_as_need_or_hires():
+    """Hiring to need (hires == hires_needed) marks teachers added as a need; a fixed plan
+    (hires differ) marks it as hires (synthetic two-year teachers frame)."""
+    t = pd.DataFrame({S.AREA: "1", S.YEAR: range(2021, 2026), S.LEVEL: "primary",
+                      S.HIRES_NEEDED: [10.0] * 5, S.HIRES: [10.0] * 5})
+    ind = pd.DataFrame(columns=[S.AREA, S.YEAR, S.INDICATOR, S.VALUE])
+    name = "teachers_added_2021_2025"
+    s = pipeline.target_series(ind, t, [name], "1")
+    assert s.attrs["projected_as"] == {name: "need"} and s[S.VALUE].iloc[0] == 50
+    s2 = pipeline.target_series(ind, t.assign(**{S.HIRES: 20.0}), [name], "1")
+    assert s2.attrs["projected_as"] == {name: "hires"} and s2[S.VALUE].iloc[0] == 100

@@ -146,3 +146,32 @@ def test_period_target_compared_in_its_own_year_only():
     gaps = pt.compare_to_targets(s, tg, years=[2025, 2035])
     assert list(gaps.loc[gaps[S.INDICATOR] == "teachers_added_2021_2025", S.YEAR]) == [2025]
     assert list(gaps.loc[gaps[S.INDICATOR] == "senior_stage_ger", S.YEAR]) == [2025, 2035]
+
+
+def test_teachers_added_read_against_projected_need():
+    """Synthetic need draws 3,000 and 3,500 vs the plan's ≥ 4,000: the plan exceeds need by 750
+    on average (status target above projected need, p_meet 1 = the plan covers need in every
+    draw); need of 4,500 and 5,000 is a shortfall of 750 (target below projected need)."""
+    tg = _targets([("teachers_added_2021_2025", 4000, "at_least", "persons")])
+    low = pt.compare_to_targets(_series("511000", "teachers_added_2021_2025", 2025,
+                                        [3000, 3500]), tg).iloc[0]
+    assert low[S.STATUS] == "target_above_need" and low[S.P_MEET] == 1.0
+    assert "the plan's 4,000 exceeds projected need (surplus of 750" in low[S.NOTE]
+    assert low[S.GAP] == pytest.approx(-750)
+    high = pt.compare_to_targets(_series("511000", "teachers_added_2021_2025", 2025,
+                                         [4500, 5000]), tg).iloc[0]
+    assert high[S.STATUS] == "target_below_need" and high[S.P_MEET] == 0.0
+    assert "shortfall of 750" in high[S.NOTE]
+    mixed = pt.compare_to_targets(_series("511000", "teachers_added_2021_2025", 2025,
+                                          [3000, 5000]), tg).iloc[0]
+    assert mixed[S.STATUS] == "at_risk" and mixed[S.P_MEET] == 0.5
+
+
+def test_fixed_hiring_plan_keeps_the_ordinary_reading():
+    """When the series says the value is actual hires (a fixed plan), 3,000 hired vs ≥ 4,000 is
+    simply off track."""
+    s = _series("511000", "teachers_added_2021_2025", 2025, [3000, 3500])
+    s.attrs["projected_as"] = {"teachers_added_2021_2025": "hires"}
+    tg = _targets([("teachers_added_2021_2025", 4000, "at_least", "persons")])
+    row = pt.compare_to_targets(s, tg).iloc[0]
+    assert row[S.STATUS] == "off_track" and row[S.P_MEET] == 0.0
