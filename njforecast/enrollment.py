@@ -399,6 +399,9 @@ DRIFT_SERIES = ("preschool_ger_pct", "senior_stage_ger_pct", "compulsory_consoli
 NATIONAL_AREA, PROVINCE_AREA = "100000", "510000"
 #: Years per drift window (box 1 spans 2015→2020, five years).
 TREND_WINDOW = 5
+#: A planner's own GER series (observations indicators, percent) that give an area its own
+#: trend slope instead of the city's.
+AREA_TREND_INDICATORS = {"preschool": "preschool_ger_pct", "senior": "senior_stage_ger_pct"}
 #: Upper bounds (percent) of the trend paths; the preschool ceiling is read from data
 #: (:func:`trend_ceilings`), these are definitional / stated.
 FIXED_CEILINGS = {"senior": 100.0, CONSOLIDATION: 100.0}
@@ -589,6 +592,37 @@ def plan_voc_share_slope(plan_obs: pd.DataFrame, base_year: int,
     return (s[1] - s[0]) / window
 
 
+def area_slopes(observations: pd.DataFrame | None, areas, base_year: int,
+                window: int = TREND_WINDOW) -> dict[str, dict[str, float]]:
+    """A planner's own trend slopes by area: (G_base − G_{base−w}) / w points a year from the
+    area's :data:`AREA_TREND_INDICATORS` observations (``preferred`` rows); areas or bands
+    without both years are left out (they follow the city path)."""
+    if observations is None or observations.empty:
+        return {}
+    obs = observations
+    if S.PREFERRED in obs.columns:
+        obs = obs[obs[S.PREFERRED].astype(bool)]
+    obs = obs[obs[S.AREA].astype(str).isin([str(a) for a in areas])
+              & obs[S.INDICATOR].isin(list(AREA_TREND_INDICATORS.values()))
+              & obs[S.YEAR].isin([base_year - window, base_year])]
+    out: dict[str, dict[str, float]] = {}
+    for band, ind in AREA_TREND_INDICATORS.items():
+        for area, g in obs[obs[S.INDICATOR] == ind].groupby(S.AREA):
+            v = g.groupby(S.YEAR)[S.VALUE].first().astype(float)
+            if base_year - window in v.index and base_year in v.index:
+                out.setdefault(str(area), {})[band] = float(
+                    (v[base_year] - v[base_year - window]) / window)
+    return out
+
+
+def _area_ger(rates_df: pd.DataFrame, area: str, band: str) -> float:
+    r = rates_df[(rates_df[S.AREA] == area) & (rates_df[S.BAND] == band)]
+    if r.empty:
+        raise ValueError(f"rate path 'trend': area {area} has no base rates for band {band!r}")
+    return float(r[S.ENROLMENT].sum() / (r[S.POPULATION].iloc[0] * r[S.GER_FACTOR].iloc[0])
+                 * 100.0)
+
+
 def _base_ger(rates_df: pd.DataFrame, region_code: str) -> dict[str, float]:
     city = rates_df[rates_df[S.AREA] == region_code]
     g = city.groupby(S.BAND).agg(e=(S.ENROLMENT, "sum"), p=(S.POPULATION, "first"),
@@ -603,7 +637,8 @@ def rate_path(rates_df: pd.DataFrame, years, region: Region, path: str = "hold",
               damping: float = 1.0, drift_sd: float = 0.0,
               ceilings: Mapping[str, float] | None = None,
               voc_share_change: float | None = None, draws=None,
-              seed: int = 0) -> pd.DataFrame:
+              seed: int = 0,
+              area_change: Mapping[str, Mapping[str, float]] | None = None) -> pd.DataFrame:
     """Enrolment-rate paths from the base year to the horizon (a named assumption).
 
     Paths (every level in a band moves by the same multiplier m_band(t); rate(t) = rate_base × m):
@@ -625,15 +660,19 @@ def rate_path(rates_df: pd.DataFrame, years, region: Region, path: str = "hold",
         * ``"external"``: ``ger_path`` (year, indicator, value = city GER in percent, e.g. a
           models/ forecast) gives m(t) = G(t)/G0; years not given hold the last value.
 
-    Counties follow the city multipliers (their base rates are estimated from the city).
+    Counties follow the city multipliers (their base rates are estimated from the city), unless
+    ``area_change`` {area: {band: points a year}} gives an area its own slope (a planner's own
+    series, :func:`area_slopes`): that area's GER G_a follows the same damped trend from its
+    own base GER with its own slope (same φ, bounds and per-draw shock ε_d as the city).
 
     Args:
         rates_df: :func:`calibrate_base_rates` output.
         years: the school years to cover (base year first).
         region: the region.
         path: "hold", "target", "trend" or "external".
-        damping, drift_sd, ceilings, voc_share_change, draws, seed: trend path only; ``draws``
-            is the draw ids (e.g. the population frame's) — given, the output has a draw column.
+        damping, drift_sd, ceilings, voc_share_change, draws, seed, area_change: trend path
+            only; ``draws`` is the draw ids (e.g. the population frame's) — given, the output
+            has a draw column.
 
     Returns:
         Columns area, year, level[, draw], rate (fraction), rate_path (the path name).
@@ -644,6 +683,7 @@ def rate_path(rates_df: pd.DataFrame, years, region: Region, path: str = "hold",
     yrs = np.array(years, dtype=float)
     mult: dict[str, np.ndarray] = {b: np.ones((1, len(years))) for b in g0}
     level_extra: dict[str, np.ndarray] = {}
+    area_mult: dict[tuple[str, str], np.ndarray] = {}
     draw_ids = None
     if path == "hold":
         pass
@@ -684,6 +724,17 @@ def rate_path(rates_df: pd.DataFrame, years, region: Region, path: str = "hold",
                                  f"its base GER {g0[b]:.2f}; raise [enrolment] ceilings/max_ger")
             g = damped_trend(g0[b], float(d) + eps(BAND_GER[b]), h, damping, 0.0, top)
             mult[b] = g / g0[b]
+        for area, changes in (area_change or {}).items():
+            for b, d in changes.items():
+                if b not in g0:
+                    raise ValueError(f"rate path 'trend': unknown band {b!r} for area {area}; "
+                                     f"use one of {sorted(g0)}")
+                top = min(float(ceilings.get(b, np.inf)),
+                          np.inf if max_ger is None else max_ger)
+                ga0 = _area_ger(rates_df, str(area), b)
+                top = max(top, ga0)  # an area already above the ceiling is held, not cut
+                g = damped_trend(ga0, float(d) + eps(BAND_GER[b]), h, damping, 0.0, top)
+                area_mult[(str(area), b)] = g / ga0
         if voc_share_change is not None:
             city = rates_df[rates_df[S.AREA] == region.code].set_index(S.LEVEL)[S.ENROLMENT]
             s0 = float(city["secondary_vocational"]
@@ -719,6 +770,20 @@ def rate_path(rates_df: pd.DataFrame, years, region: Region, path: str = "hold",
         frames.append(pd.DataFrame(part))
     m = pd.concat(frames, ignore_index=True)
     out = rates_df[[S.AREA, S.LEVEL, S.RATE]].merge(m, on=S.LEVEL)
+    if area_mult:
+        dk = [S.DRAW] if draw_ids is not None else []
+        own = []
+        for (area, band), am in area_mult.items():
+            for level in (lv for lv, bd in LEVEL_BAND.items() if bd == band):
+                mm = np.broadcast_to(am * level_extra.get(level, 1.0), (n, len(years)))
+                part = {S.AREA: area, S.LEVEL: level, S.YEAR: np.tile(years, n),
+                        "_own": mm.ravel()}
+                if dk:
+                    part[S.DRAW] = np.repeat(draw_ids, len(years))
+                own.append(pd.DataFrame(part))
+        out = out.merge(pd.concat(own, ignore_index=True), on=[S.AREA, S.LEVEL, S.YEAR, *dk],
+                        how="left")
+        out["_m"] = out["_own"].fillna(out["_m"])
     out[S.RATE] = out[S.RATE] * out["_m"]
     out[S.RATE_PATH] = path
     dk = [S.DRAW] if draw_ids is not None else []
@@ -1259,7 +1324,8 @@ def _apply_flow(enrol: pd.DataFrame, pop_df: pd.DataFrame, rates: pd.DataFrame, 
 
 
 def trend_setup(cfg: Mapping, plan_obs: pd.DataFrame, base_year: int,
-                observations: pd.DataFrame | None = None) -> dict:
+                observations: pd.DataFrame | None = None,
+                planner_obs: pd.DataFrame | None = None, areas=None) -> dict:
     """The trend paths' inputs for a run: box-1 slopes, damping, drift spread and ceilings.
 
     Config keys (``[enrolment]``, all optional): ``annual_change`` {band: GER points a year}
@@ -1269,9 +1335,13 @@ def trend_setup(cfg: Mapping, plan_obs: pd.DataFrame, base_year: int,
     ``ceilings`` {band or compulsory_consolidation_rate: percent} (default
     :func:`trend_ceilings`).
 
+    ``planner_obs`` (a planner's own series) with ``preschool_ger_pct`` / ``senior_stage_ger_pct``
+    for an area of ``areas`` in base − 5 and base gives that area its own slope
+    (:func:`area_slopes`).
+
     Returns:
-        dict annual_change, voc_share_change, consolidation_change, damping, drift_sd,
-        ceilings, source (how damping and spread were set).
+        dict annual_change, area_change, voc_share_change, consolidation_change, damping,
+        drift_sd, ceilings, source (how damping and spread were set).
     """
     need_obs = ("damping" not in cfg or "drift_sd" not in cfg
                 or not set(TREND_GER) | {CONSOLIDATION} <= set(cfg.get("ceilings", {})))
@@ -1298,6 +1368,7 @@ def trend_setup(cfg: Mapping, plan_obs: pd.DataFrame, base_year: int,
     voc = cfg.get("voc_share_change", plan_voc_share_slope(plan_obs, base_year))
     cons = cfg.get("consolidation_change", plan_slope(plan_obs, CONSOLIDATION, base_year))
     return {"annual_change": {b: float(v) for b, v in change.items()},
+            "area_change": area_slopes(planner_obs, areas or [], base_year),
             "voc_share_change": None if voc is None else float(voc),
             "consolidation_change": None if cons is None else float(cons),
             **params, "ceilings": {k: float(v) for k, v in ceilings.items()},
@@ -1309,6 +1380,8 @@ def _trend_assumptions(trend: Mapping) -> list[tuple]:
     return [
         ("trend_annual_change", trend["annual_change"], "estimated",
          "GER points a year, plan box 1 (2020 − 2015)/5 unless set in config"),
+        ("trend_area_change", trend["area_change"], "observed",
+         "areas with their own GER series (points a year); the rest follow the city path"),
         ("trend_voc_share_change", trend["voc_share_change"], "estimated",
          "secondary vocational share of the senior stage, fraction a year, box 1"),
         ("trend_consolidation_change", trend["consolidation_change"], "estimated",
@@ -1413,13 +1486,15 @@ def run_enrolment_stage(pop_df: pd.DataFrame, cfg_section: Mapping | None, regio
                          f"got {cpath!r}")
     seed = int(seed if seed is not None else cfg.get("seed", 0))
     draw_ids = np.sort(pop_df[S.DRAW].unique()) if S.DRAW in pop_df.columns else None
-    trend = trend_setup(cfg, plan_obs, base_year) if "trend" in (path, cpath) else None
+    trend = (trend_setup(cfg, plan_obs, base_year, planner_obs=observations,
+                         areas=[a.code for a in region.counties])
+             if "trend" in (path, cpath) else None)
     if path == "trend":
         paths = rate_path(rates, years, region, path, annual_change=trend["annual_change"],
                           max_ger=cfg.get("max_ger"), damping=trend["damping"],
                           drift_sd=trend["drift_sd"], ceilings=trend["ceilings"],
                           voc_share_change=trend["voc_share_change"], draws=draw_ids,
-                          seed=seed)
+                          seed=seed, area_change=trend["area_change"])
     else:
         paths = rate_path(rates, years, region, path, targets=ger_targets,
                           target_year=target_year, annual_change=cfg.get("annual_change"),

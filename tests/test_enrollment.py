@@ -585,3 +585,22 @@ def test_stage_trend_draws_give_informative_p_meet(neijiang):
     assert 0 < p < 1
     names = set(out["assumptions"]["name"])
     assert {"trend_damping", "trend_drift_sd", "trend_ceilings"} <= names
+
+
+def test_trend_area_with_own_series_follows_its_own_slope(tiny):
+    """A planner's own preschool GER series for area A (synthetic: 80 in 2015, 90 in 2020, so
+    +2 a year) moves A by its own slope (90 → 92 in 2021) while area B follows the city's +1
+    (90 → 91); without draws and with φ = 1 the numbers are exact."""
+    from njforecast.enrollment import area_slopes
+
+    region, _, rates = _tiny_rates(tiny)
+    obs = pd.DataFrame({S.AREA: ["900001", "900001", "900002"], S.YEAR: [2015, 2020, 2020],
+                        S.INDICATOR: "preschool_ger_pct", S.VALUE: [80.0, 90.0, 95.0]})
+    own = area_slopes(obs, ["900001", "900002"], 2020)
+    assert own == {"900001": {"preschool": 2.0}}  # B has no 2015 value: city path
+    p = rate_path(rates, [2020, 2021], region, "trend", annual_change={"preschool": 1.0},
+                  area_change=own)
+    r = p[(p[S.LEVEL] == "preschool") & (p[S.YEAR] == 2021)].set_index(S.AREA)[S.RATE]
+    base = rates[rates[S.LEVEL] == "preschool"].set_index(S.AREA)[S.RATE]
+    assert r["900001"] == pytest.approx(base["900001"] * 92 / 90)
+    assert r["900002"] == pytest.approx(base["900002"] * 91 / 90)
