@@ -8,6 +8,7 @@ exits with status 2, without a Python traceback.
 from __future__ import annotations
 
 import sys
+from enum import Enum
 from pathlib import Path
 from typing import Optional
 
@@ -20,6 +21,9 @@ app = typer.Typer(help="Forecast school-age population, enrolment, GER and teach
                   no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
 data_app = typer.Typer(help="Build, validate and inspect the bundled data.", no_args_is_help=True)
 app.add_typer(data_app, name="data")
+demography_app = typer.Typer(help="Population engine: project census populations, back-test.",
+                             no_args_is_help=True)
+app.add_typer(demography_app, name="demography")
 
 
 def _fail(message: str) -> None:
@@ -43,6 +47,38 @@ def _root(version: bool = typer.Option(False, "--version", help="Print the versi
     if version:
         typer.echo(__version__)
         raise typer.Exit()
+
+
+enrolment_app = typer.Typer(help="Enrolment, indicators, teachers and capacity.",
+                            no_args_is_help=True)
+app.add_typer(enrolment_app, name="enrolment")
+
+
+@enrolment_app.command("base")
+def enrolment_base(region: str = typer.Option("neijiang", help="Region name or region file."),
+                   observations: Optional[Path] = typer.Option(
+                       None, help="Your own county series (CSV/xlsx: area, year, indicator, "
+                                  "value); base-year counts replace the estimates."),
+                   out: Optional[Path] = typer.Option(None, help="Also write the table as CSV.")):
+    """Print the calibrated base year (census 2020 → plan baselines) by area and level."""
+    from .areas import load_region
+    from .data import write_csv_atomic
+    from .enrollment import base_year_table
+
+    reg = _guard(load_region, region)
+    obs = None
+    if observations is not None:
+        from .validation import load_user_observations
+
+        if not observations.is_file():
+            _fail(f"{observations}: file not found; give a CSV or xlsx with columns area, year, "
+                  "indicator, value (check it with `njforecast data validate`)")
+        obs = _guard(load_user_observations, observations, region)
+    table = _guard(base_year_table, reg, obs)
+    typer.echo(table.to_string(index=False, float_format=lambda v: f"{v:,.2f}"))
+    if out is not None:
+        _guard(write_csv_atomic, table, out)
+        typer.echo(f"written {out}")
 
 
 @data_app.command("build")
@@ -70,6 +106,44 @@ def data_show(name: str = typer.Argument("summary", help="summary, or a processe
         return
     frame = _guard(read_processed, name)
     typer.echo(frame.head(rows).to_string(index=False))
+
+
+class _Kind(str, Enum):
+    auto = "auto"
+    observations = "observations"
+    population = "population"
+
+
+@data_app.command("validate", short_help="Check your own observations or population file "
+                  "(CSV or xlsx): every problem with row, column and fix.", help=(
+    "Check your own observations or population file (CSV or xlsx) before using it. Every "
+    "problem is listed as FILE:ROW:COLUMN: message — fix, and the command exits 2; a valid file "
+    "prints one line 'ok: FILE — kind, rows, areas, years, …' and exits 0. Formats: README, "
+    "'Bringing your own county series'."))
+def data_validate(
+        paths: list[Path] = typer.Argument(..., help="CSV (UTF-8, UTF-8 with BOM, GBK) or xlsx "
+                                           "file(s); a folder means every .csv/.xlsx in it."),
+        kind: _Kind = typer.Option(_Kind.auto, "--kind", help="observations, population, or "
+                                   "auto (decided from the column names)."),
+        region: str = typer.Option("neijiang", "--region", help="Region whose codes and plan "
+                                   "ids are accepted (every census code is accepted too)."),
+        max_problems: int = typer.Option(50, "--max-problems", help="Problems printed per "
+                                         "file (the rest are counted).")):
+    """Validate user files (njforecast.validation); print problems; exit 2 on errors."""
+    from .validation import format_problems, input_files, validate_file
+
+    files = _guard(input_files, paths)
+    failed = 0
+    for path in files:
+        report = _guard(validate_file, path, kind.value, region)
+        for line in format_problems(report.problems, max_problems):
+            typer.echo(line)
+        if report.ok:
+            typer.echo(report.summary())
+        else:
+            failed += 1
+    if failed:
+        _fail(f"{failed} of {len(files)} file(s) have errors; fix them and validate again")
 
 
 @app.command("run")
@@ -112,14 +186,14 @@ def backtest(
                                       "ignored)."),
     indicator: list[str] = typer.Option(..., "--indicator", help="Indicator to back-test "
                                         "(repeatable)."),
-    area: Optional[list[str]] = typer.Option(None, "--area", help="Area code or slug "
+    area: list[str] | None = typer.Option(None, "--area", help="Area code or slug "
                                              "(repeatable; default all)."),
     horizon: int = typer.Option(5, "--horizon", help="Leads 1..H (years)."),
     windows: int = typer.Option(5, "--windows", help="Cutoffs per series (T-H-W+1 .. T-H)."),
     models: str = typer.Option("all", "--models", help="Comma list of models, or 'all'."),
     output: Path = typer.Option(..., "--output", help="Folder for cv.csv and metrics.csv."),
     seed: int = typer.Option(20201101, "--seed", help="Seed for stochastic models."),
-    tracking_uri: Optional[str] = typer.Option(None, "--tracking-uri", help="Log to MLflow at "
+    tracking_uri: str | None = typer.Option(None, "--tracking-uri", help="Log to MLflow at "
                                                "this URI (e.g. sqlite:///mlflow.db)."),
     experiment: str = typer.Option("backtest", "--experiment", help="MLflow experiment name."),
 ):
@@ -160,6 +234,64 @@ def backtest(
         typer.echo(f"\nnote: {len(res.fallbacks)} model fit(s) failed and used naive instead; "
                    f"see {output}/fallbacks.csv")
     typer.echo(f"\nwrote {output}/cv.csv and {output}/metrics.csv")
+
+
+@demography_app.command("project")
+def demography_project(
+        base: Path = typer.Option(..., help="Census table (2010 xlsx layout or 2020 layout, "
+                                  "xlsx or csv); its county-level rows are projected."),
+        to: int = typer.Option(2035, "--to", help="Last year (1 September of each year)."),
+        output: Path = typer.Option(..., help="Output CSV (written atomically)."),
+        draws: int = typer.Option(0, help="Monte Carlo draws (0 = one deterministic path)."),
+        seed: int = typer.Option(20201101, help="Random seed (same seed → same numbers)."),
+        region: str | None = typer.Option(None, help="Only this region's counties "
+                                             "(e.g. neijiang), plus the region total."),
+        single_ages: bool = typer.Option(False, help="Single ages 0-25 instead of the school "
+                                         "bands 3-5, 6-11, 12-14, 15-17."),
+        fertility_path: str = typer.Option("medium", help="constant, medium, trend, low, high."),
+        migration_multiplier: float = typer.Option(1.0, help="Scenario factor on net migration."),
+        fertility_multiplier: float = typer.Option(1.0, help="Scenario factor on births."),
+):
+    """Project a census by county to YEAR: school-age bands (or single ages) with intervals."""
+    from .data import write_csv_atomic
+    from .demography import DemographicAssumptions, project_census_file
+
+    ass = _guard(DemographicAssumptions, fertility_path=fertility_path,
+                 migration_multiplier=migration_multiplier,
+                 fertility_multiplier=fertility_multiplier)
+    out = _guard(project_census_file, base, to, draws, seed, ass, region, single_ages)
+    write_csv_atomic(out, output)
+    typer.echo(f"{out['area'].nunique()} areas, {out['year'].min()}-{out['year'].max()}, "
+               f"{'draws ' + str(draws) if draws else 'deterministic'} -> {output}")
+
+
+@demography_app.command("backtest")
+def demography_backtest(
+        base: Path = typer.Option(..., help="Census A (launch), e.g. the 2010 county table."),
+        actual: Path = typer.Option(..., help="Census B (10 years later), used only to score."),
+        output: Path = typer.Option(..., help="Output CSV: one row per county × age group."),
+        min_ratio: float = typer.Option(0.5, help="Exclude counties whose total B/A is below."),
+        max_ratio: float = typer.Option(2.0, help="Exclude counties whose total B/A is above."),
+):
+    """Project census A's counties to census B's moment and print errors beside the naive."""
+    from .data import write_csv_atomic
+    from .demography import census_backtest
+
+    res = _guard(census_backtest, base, actual, (min_ratio, max_ratio))
+    write_csv_atomic(res.rows, output)
+    for rule in res.rules:
+        typer.echo(f"rule: {rule}")
+    typer.echo(f"excluded {len(res.excluded)} counties:")
+    for r in res.excluded.itertuples(index=False):
+        typer.echo(f"  {r.area_code} {r.area_name} — {r.reason}")
+    table = res.summary.pivot(index="age_group", columns="method",
+                              values=["median_ape", "mean_ape"]).round(1)
+    methods = list(dict.fromkeys(res.summary["method"]))
+    table = table.reindex(columns=[(v, m) for v in ("median_ape", "mean_ape") for m in methods])
+    table = table.reindex(list(dict.fromkeys(res.summary["age_group"])))
+    typer.echo(f"counties scored: {res.summary['n'].max()}; absolute percentage error (%):")
+    typer.echo(table.to_string())
+    typer.echo(f"rows -> {output}")
 
 
 def main() -> None:

@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import json
 import logging
 import random
 import tempfile
@@ -277,6 +276,7 @@ def run(experiment: str, run_name: str, tracking_uri: str = DEFAULT_TRACKING_URI
     created = _retry(lambda: client.create_run(exp_id, run_name=run_name, tags=all_tags),
                      f"create_run {run_name}")
     handle = Run(created.info.run_id, exp_id, tracking_uri)
+    restore = _exit_on_sigterm()
     try:
         yield handle
     except BaseException as exc:
@@ -284,7 +284,25 @@ def run(experiment: str, run_name: str, tracking_uri: str = DEFAULT_TRACKING_URI
             handle.set_tags({"error": f"{type(exc).__name__}: {exc}"[:5000]})
         _retry(lambda: client.set_terminated(handle.run_id, status="FAILED"), "set FAILED")
         raise
+    finally:
+        restore()
     _retry(lambda: client.set_terminated(handle.run_id, status="FINISHED"), "set FINISHED")
+
+
+def _exit_on_sigterm() -> Callable[[], None]:
+    """While a run is open, turn SIGTERM into SystemExit so the run is marked FAILED (main
+    thread only; returns a function restoring the previous handler)."""
+    import signal
+    import sys
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        return lambda: None
+    previous = signal.getsignal(signal.SIGTERM)
+    if previous not in (signal.SIG_DFL, None):
+        return lambda: None  # someone else handles it (e.g. a nested run); leave it
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
+    return lambda: signal.signal(signal.SIGTERM, previous)
 
 
 def list_runs(experiment: str, tracking_uri: str = DEFAULT_TRACKING_URI) -> pd.DataFrame:

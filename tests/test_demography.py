@@ -1,0 +1,401 @@
+"""Tests for njforecast.demography: graduation, projection identities, draws, summaries.
+
+Synthetic populations here are labelled test inputs, not data.
+"""
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from njforecast import demography as dm
+from njforecast import schema as S
+
+N = dm.N_AGES
+
+
+def _census_frame(counts: dict[str, np.ndarray], year: int = 2020) -> pd.DataFrame:
+    """Synthetic census long frame: area → (2, 19) group counts (test input)."""
+    rows = []
+    for area, arr in counts.items():
+        for si, sex in enumerate(S.SEXES):
+            for gi, (label, lo, hi) in enumerate(S.AGE_GROUPS):
+                rows.append((year, area, sex, label, lo, hi, float(arr[si, gi])))
+    return pd.DataFrame(rows, columns=[S.CENSUS_YEAR, S.AREA, S.SEX, S.AGE_GROUP, S.AGE_START,
+                                       S.AGE_END, S.POPULATION])
+
+
+def _inputs(areas, survival=1.0, migration=0.0, fert=0.0, index=1.0, years=30,
+            last_observed=None, census_year=2020):
+    """Hand-set DemographicInputs (test input): constant rates."""
+    A = len(areas)
+    return dm.DemographicInputs(
+        census_year=census_year, areas=tuple(areas),
+        survival=np.full((2, N), survival, dtype=float),
+        migration=np.broadcast_to(np.asarray(migration, dtype=float), (A, 2, N)).copy(),
+        migration_basis=("test",) * A,
+        fertility_ratio=np.broadcast_to(np.asarray(fert, dtype=float), (A,)).copy(),
+        fertility_weights=((dm.AGES >= 15) & (dm.AGES <= 49)).astype(float),
+        male_share=0.5,
+        fertility_index={census_year + i: np.full(A, index, dtype=float)
+                         for i in range(1, years + 1)},
+        last_observed=census_year if last_observed is None else last_observed,
+        fertility_sd=0.05)
+
+
+def _base(areas, rng_seed=0, year=2020):
+    rng = np.random.default_rng(rng_seed)
+    rows = []
+    for a in areas:
+        arr = rng.uniform(0, 1000, size=(2, N))
+        for si, sex in enumerate(S.SEXES):
+            rows.append(pd.DataFrame({S.CENSUS_YEAR: year, S.AREA: a, S.SEX: sex,
+                                      S.AGE: dm.AGES, S.POPULATION: arr[si]}))
+    return pd.concat(rows, ignore_index=True)
+
+
+group_counts = st.lists(st.floats(0, 1e6, allow_nan=False), min_size=19, max_size=19)
+
+
+@settings(max_examples=60, deadline=None)
+@given(male=group_counts, female=group_counts)
+def test_graduated_single_ages_sum_to_each_group(male, female):
+    """Single ages of every census group add up to the group's count and are never negative."""
+    df = _census_frame({"1": np.array([male, female])})
+    out = dm.graduate_single_ages(df)
+    assert (out[S.POPULATION] >= 0).all()
+    for si, sex in enumerate(S.SEXES):
+        s = out[out[S.SEX] == sex].set_index(S.AGE)[S.POPULATION]
+        for gi, (_, lo, hi) in enumerate(S.AGE_GROUPS):
+            want = (male, female)[si][gi]
+            assert s.loc[lo:hi].sum() == pytest.approx(want, rel=1e-9, abs=1e-6)
+
+
+def test_graduation_of_uniform_population_is_flat():
+    """Groups proportional to their width (7 persons per year of age) graduate to 7 at every age."""
+    widths = np.array([hi - lo + 1 for _, lo, hi in S.AGE_GROUPS], dtype=float)
+    out = dm.graduate_single_ages(_census_frame({"1": np.array([7 * widths, 7 * widths])}))
+    np.testing.assert_allclose(out[S.POPULATION], 7.0, rtol=1e-12)
+
+
+def test_graduation_rejects_missing_groups():
+    """A census frame missing an age group is rejected with a message naming the groups."""
+    df = _census_frame({"1": np.ones((2, 19))})
+    with pytest.raises(ValueError, match="lacks age groups"):
+        dm.graduate_single_ages(df[df[S.AGE_GROUP] != "85+"])
+
+
+@settings(max_examples=30, deadline=None)
+@given(seed=st.integers(0, 2**31 - 1), steps=st.integers(1, 12))
+def test_closed_population_without_deaths_keeps_cohorts(seed, steps):
+    """No births, deaths or migration: every cohort keeps its size as it ages, year by year."""
+    rng = np.random.default_rng(seed)
+    pop0 = rng.uniform(0, 500, size=(2, 2, N))
+    inputs = _inputs(["a", "b"])
+    a = dm.DemographicAssumptions(migration_sd=0.3)
+    for year, arr in dm.project_arrays(pop0, inputs, steps, a, draws=3, seed=seed):
+        k = year - 2020
+        np.testing.assert_allclose(arr[:, :, k:N - 1], pop0[:, :, :N - 1 - k, None]
+                                   .repeat(3, -1), rtol=1e-12)
+        np.testing.assert_array_equal(arr[:, :, :k], 0.0)
+        # the open age collects everyone who reached it
+        np.testing.assert_allclose(arr[:, :, N - 1], pop0[:, :, N - 1 - k:].sum(-1)[..., None]
+                                   .repeat(3, -1), rtol=1e-12)
+
+
+@settings(max_examples=30, deadline=None)
+@given(seed=st.integers(0, 2**31 - 1),
+       mig=st.floats(-0.5, 0.5), surv=st.floats(0.0, 1.0), fert=st.floats(0, 0.2))
+def test_cohorts_never_negative(seed, mig, surv, fert):
+    """Whatever the survival, migration and fertility, no projected cohort is negative."""
+    rng = np.random.default_rng(seed)
+    pop0 = rng.uniform(0, 500, size=(3, 2, N))
+    inputs = _inputs(["a", "b", "c"], survival=surv, migration=mig, fert=fert)
+    a = dm.DemographicAssumptions(migration_sd=1.0)
+    for _, arr in dm.project_arrays(pop0, inputs, 10, a, draws=5, seed=seed):
+        assert np.isfinite(arr).all() and (arr >= 0).all()
+
+
+def test_one_step_by_hand():
+    """One step with survival 0.9, migration e^0.1 and fertility ratio 0.05 matches a hand sum."""
+    pop0 = np.zeros((1, 2, N))
+    pop0[0, 1, 20] = 1000.0       # 1,000 women aged 20
+    pop0[0, 0, 5] = 200.0         # 200 boys aged 5
+    inputs = _inputs(["x"], survival=0.9, migration=0.1, fert=0.05, index=2.0)
+    a = dm.DemographicAssumptions()
+    (year, arr), = list(dm.project_arrays(pop0, inputs, 1, a))
+    f = 0.9 * np.exp(0.1)
+    assert year == 2021
+    assert arr[0, 1, 21] == pytest.approx(1000 * f)
+    assert arr[0, 0, 6] == pytest.approx(200 * f)
+    # births = k · index · women(15-49 at the start) = 0.05 · 2 · 1000, split half/half
+    assert arr[0, 0, 0] == pytest.approx(50.0) and arr[0, 1, 0] == pytest.approx(50.0)
+    assert arr.sum() == pytest.approx(1200 * f + 100)
+
+
+def test_school_year_is_interpolated_between_census_moments():
+    """Population at 1 September t = 10/12 of 1 Nov t plus 2/12 of 1 Nov t−1, at each age."""
+    base = _base(["a"])
+    inputs = _inputs(["a"], survival=0.5)
+    a = dm.DemographicAssumptions()
+    out = dm.project_population(base, a, 2021, 2021, inputs=inputs)
+    _, pop0 = dm.to_array(base)
+    (_, nov), = list(dm.project_arrays(pop0, inputs, 1, a))
+    want = 10 / 12 * nov + 2 / 12 * pop0
+    got = out[out[S.SEX] == "female"].sort_values(S.AGE)[S.POPULATION].to_numpy()
+    np.testing.assert_allclose(got, want[0, 1])
+
+
+def test_same_seed_same_numbers_other_seed_differs():
+    """Draws are identical for the same seed and differ for another seed."""
+    base = _base(["a", "b"])
+    inputs = _inputs(["a", "b"], migration=-0.02, fert=0.05, last_observed=2020)
+    a = dm.DemographicAssumptions(migration_sd=0.4)
+    r1 = dm.project_population(base, a, 2021, 2025, draws=7, seed=5, inputs=inputs)
+    r2 = dm.project_population(base, a, 2021, 2025, draws=7, seed=5, inputs=inputs)
+    r3 = dm.project_population(base, a, 2021, 2025, draws=7, seed=6, inputs=inputs)
+    pd.testing.assert_frame_equal(r1, r2)
+    assert not np.allclose(r1[S.POPULATION], r3[S.POPULATION])
+    assert sorted(r1[S.DRAW].unique()) == list(range(7))
+
+
+def test_chunking_and_order_do_not_change_draws():
+    """Projecting areas alone, in another order or in chunks gives the same numbers per area."""
+    areas = ["510101", "510102", "510103"]
+    base = _base(areas)
+    inputs = _inputs(areas, migration=-0.03, fert=0.04, last_observed=2020)
+    a = dm.DemographicAssumptions(migration_sd=0.5)
+    full = dm.project_population(base, a, 2021, 2024, draws=5, seed=9, inputs=inputs)
+    one = dm.project_population(base[base[S.AREA] == "510102"], a, 2021, 2024, draws=5, seed=9,
+                                inputs=inputs.subset([1]))
+    pd.testing.assert_frame_equal(full[full[S.AREA] == "510102"].reset_index(drop=True), one)
+    s1 = dm.project_population_summary(base, a, 2021, 2024, draws=5, seed=9, chunk_size=1,
+                                       groups=dm.SCHOOL_BANDS, inputs=inputs)
+    s3 = dm.project_population_summary(base, a, 2021, 2024, draws=5, seed=9, chunk_size=3,
+                                       groups=dm.SCHOOL_BANDS, inputs=inputs)
+    pd.testing.assert_frame_equal(s1, s3)
+
+
+def test_summary_matches_summarise_draws():
+    """The streamed summary equals summarise_draws over the full long frame of draws."""
+    areas = ["a", "b"]
+    base = _base(areas)
+    inputs = _inputs(areas, migration=0.01, fert=0.05, last_observed=2020)
+    a = dm.DemographicAssumptions()
+    full = dm.project_population(base, a, 2021, 2023, draws=9, seed=1, inputs=inputs,
+                                 ages=[6, 7])
+    tot = full.groupby([S.AREA, S.YEAR, S.DRAW], as_index=False)[S.POPULATION].sum()
+    want = dm.summarise_draws(tot, S.POPULATION, [S.AREA, S.YEAR])
+    got = dm.project_population_summary(base, a, 2021, 2023, draws=9, seed=1, inputs=inputs,
+                                        groups={"6-7": (6, 7)})
+    np.testing.assert_allclose(got[list(S.SUMMARY_COLUMNS)].to_numpy(),
+                               want[list(S.SUMMARY_COLUMNS)].to_numpy(), rtol=1e-12)
+
+
+def test_summarise_draws_by_hand():
+    """Values 1..5 over draws: mean 3, 10 % quantile 1.4, 97.5 % quantile 4.9 (linear rule)."""
+    df = pd.DataFrame({"k": ["x"] * 5, S.DRAW: range(5), "v": [5.0, 1, 3, 2, 4]})
+    out = dm.summarise_draws(df, "v", ["k"]).iloc[0]
+    assert out[S.MEAN] == 3.0
+    assert out[S.LO80] == pytest.approx(1.4) and out[S.HI80] == pytest.approx(4.6)
+    assert out[S.LO95] == pytest.approx(1.1) and out[S.HI95] == pytest.approx(4.9)
+    assert list(dm.summarise_draws(df, "v", ["k"]).columns) == ["k", *S.SUMMARY_COLUMNS]
+
+
+def test_deterministic_run_has_no_draw_column_and_respects_ages():
+    """draws=0 returns one path without a draw column, restricted to the requested ages."""
+    base = _base(["a"])
+    out = dm.project_population(base, dm.DemographicAssumptions(), 2021, 2022,
+                                inputs=_inputs(["a"]), ages=range(26))
+    assert S.DRAW not in out.columns
+    assert sorted(out[S.AGE].unique()) == list(range(26))
+    assert len(out) == 2 * 2 * 26
+
+
+def test_assumptions_validate_and_log():
+    """Unknown paths are rejected by name; to_params gives flat, prefixed keys."""
+    with pytest.raises(ValueError, match="fertility_path"):
+        dm.DemographicAssumptions(fertility_path="wishful")
+    with pytest.raises(ValueError, match="unknown keys"):
+        dm.DemographicAssumptions.from_config({"fertilty_path": "low"})
+    p = dm.DemographicAssumptions(fertility_path="low").to_params()
+    assert p["demography.fertility_path"] == "low"
+    assert p["demography.fertility_ages"] == "15-49"
+
+
+def test_stable_int_is_stable():
+    """The per-area seed integer is the CRC-32 of the code (same on every platform and run)."""
+    assert dm.stable_int("511025") == dm.stable_int("511025")
+    assert dm.stable_int("511025") != dm.stable_int("511024")
+    assert dm.stable_int("abc") == 891568578  # CRC-32("abc"), a published check value
+
+
+# --- reference tables derived from the bundled data -------------------------------------------
+
+
+def test_national_2010_is_sum_of_province_rows(processed):
+    """The 2010 national table sums the 31 province rows: 1,332,810,869 persons (census README)."""
+    nat = dm.national_census(2010)
+    assert nat[S.POPULATION].sum() == 1_332_810_869
+
+
+def test_capped_survival_never_exceeds_one(processed):
+    """Capped national survival ratios lie in (0, 1]; uncapped ones exceed 1 at young ages."""
+    capped = dm.national_survival(cap=True)
+    raw = dm.national_survival(cap=False)
+    assert (capped > 0).all() and (capped <= 1).all()
+    assert (raw[:, :5] > 1).any()  # the 2010 under-count of young children shows up here
+
+
+def test_area_changing_like_the_nation_has_no_net_migration(processed):
+    """An area whose cohorts change exactly like the nation's gets zero net migration."""
+    _, ga = dm.census_groups5(dm.national_census(2010))
+    _, gb = dm.census_groups5(dm.national_census(2020))
+    m = dm.migration_log_rates(ga[0] * 0.001, gb[0] * 0.001)
+    np.testing.assert_allclose(m, 0.0, atol=1e-12)
+
+
+def test_hamilton_perry_by_hand():
+    """With all cohort change ratios 2, cohorts double two groups older; children follow CWRs."""
+    g = np.ones((2, 18)) * 10.0
+    g[1, 3:9] = 20.0                     # women 15-44: 6 groups × 20 = 120
+    out = dm.hamilton_perry(g, np.full((2, 16), 2.0))
+    np.testing.assert_allclose(out[0, 2:17], 20.0)        # 10 × 2
+    assert out[0, 17] == pytest.approx(3 * 10 * 2)        # 75+ (3 groups) → 85+
+    # women 15-44 at B are the doubled 5-34 groups: 10·2·2 + 20·2·4 = 200; CWR = 10/120
+    assert out[0, 0] == pytest.approx(10 / 120 * 200)
+
+
+def test_neijiang_inputs_use_comparable_units(processed):
+    """Neijiang's development zone takes the urban-districts unit's migration, Longchang its own."""
+    pop = dm._bundled_census()
+    codes = ["511002", "511011", "511024", "511025", "511071", "511083"]
+    base = dm.graduate_single_ages(pop[(pop[S.CENSUS_YEAR] == 2020) & pop[S.AREA].isin(codes)])
+    inp = dm.prepare_inputs(base, dm.DemographicAssumptions(), 2030)
+    basis = dict(zip(inp.areas, inp.migration_basis, strict=True))
+    assert basis["511071"] == basis["511002"] == "unit:urban_districts"
+    assert basis["511083"] == "unit:longchang"
+    i, j = inp.areas.index("511071"), inp.areas.index("511002")
+    np.testing.assert_array_equal(inp.migration[i], inp.migration[j])
+
+
+def test_fertility_paths_order_and_local_adjustment(processed):
+    """low < medium < high after the last observed year, equal before; local factor 1 at census."""
+    surv = dm.national_survival()
+    w = ((dm.AGES >= 15) & (dm.AGES <= 49)).astype(float)
+    paths = {p: dm.fertility_index_path(2020, 2030, dm.DemographicAssumptions(fertility_path=p),
+                                        surv, w) for p in ("low", "medium", "high", "constant")}
+    idx, last = paths["medium"]
+    assert paths["low"][0][last] == idx[last] == paths["high"][0][last]
+    assert paths["low"][0][last + 1] < idx[last + 1] < paths["high"][0][last + 1]
+    assert set(paths["constant"][0].values()) == {1.0}
+    births = dm.preferred_births()["511000"]
+    nat = dm.national_births()
+    y1, y2 = births.index.min(), births.index.max()
+    a = (births[y2] / births[y1]) / (nat[y2] / nat[y1])
+    adj, _ = dm.local_birth_adjustment("511025", 2020, [2020, y2, y2 + 3])
+    frac0 = (2020 - y1) / (y2 - y1)
+    np.testing.assert_allclose(adj, [1.0, a ** (1 - frac0), a ** (1 - frac0)])
+
+
+# --- back-test on small synthetic census files (test inputs) --------------------------------
+
+
+def _write_census(path, year, rows):
+    """Write a synthetic census table in the 2010 or 2020 layout: code → (2, 19) counts."""
+    recs = []
+    for code, arr in rows.items():
+        rec = {"区划代码": code}
+        for si, sx in enumerate(("男", "女")):
+            for gi, (label, lo, hi) in enumerate(S.AGE_GROUPS):
+                if year == 2010:
+                    name = (f"{lo}岁（{sx}）" if lo == hi else f"{lo}岁及以上（{sx}）"
+                            if label.endswith("+") else f"{lo}-{hi}岁（{sx}）")
+                else:
+                    name = (f"{sx}_{lo}岁" if lo == hi else f"{sx}_{lo}岁以上"
+                            if label.endswith("+") else f"{sx}_{lo}到{hi}岁")
+                rec[name] = arr[si, gi]
+        tot, male, female = arr.sum(), arr[0].sum(), arr[1].sum()
+        names = ("合计", "男", "女", "地区") if year == 2010 else ("人口数_合计", "人口数_男",
+                                                                "人口数_女", "区县")
+        rec.update(dict(zip(names, (tot, male, female, f"县{code}"), strict=True)))
+        recs.append(rec)
+    frame = pd.DataFrame(recs)
+    if str(path).endswith(".xlsx"):
+        frame.to_excel(path, index=False)
+    else:
+        frame.to_csv(path, index=False)
+
+
+def test_backtest_scores_excludes_and_carries(tmp_path, processed):
+    """The back-test excludes unmatched and boundary-changed codes; its naive carries A's cohort."""
+    rng = np.random.default_rng(3)
+    a = {c: rng.uniform(1000, 5000, size=(2, 19)) for c in ("519901", "519902", "519903")}
+    b = {c: rng.uniform(1000, 5000, size=(2, 19)) for c in ("519901", "519902", "519904")}
+    b["519902"] = b["519902"] * 40          # total ratio far above the band
+    _write_census(tmp_path / "a.csv", 2010, a)
+    _write_census(tmp_path / "b.xlsx", 2020, b)           # 2020 layout as xlsx
+    res = dm.census_backtest(tmp_path / "a.csv", tmp_path / "b.xlsx")
+    reasons = dict(zip(res.excluded["area_code"], res.excluded["reason"], strict=True))
+    assert "not in census 2010" in reasons["519904"]
+    assert "not in census 2020" in reasons["519903"]
+    assert "outside" in reasons["519902"]
+    assert set(res.rows["area_code"]) == {"519901"}
+    r = res.rows.set_index(S.AGE_GROUP)
+    assert list(res.rows.columns[:5]) == ["area_code", "area_name", S.AGE_GROUP, "projected",
+                                          "actual"]
+    assert r.loc["10-14", "naive"] == pytest.approx(a["519901"][:, :2].sum())   # A's 0-4
+    assert r.loc["15-19", "actual"] == pytest.approx(b["519901"][:, 4].sum())
+    assert (res.rows[["projected", "hamilton_perry"]] > 0).all().all()
+    assert set(res.summary["method"]) == {"projected", "province_only", "hamilton_perry", "naive"}
+
+
+def test_cli_project_writes_region_bands_and_rejects_bad_input(tmp_path, processed):
+    """`demography project` writes region bands with intervals; bad input exits 2, no traceback."""
+    from typer.testing import CliRunner
+
+    from njforecast.cli import app
+    from njforecast.config import raw_dir
+
+    runner = CliRunner()
+    out = tmp_path / "nj.csv"
+    census = raw_dir() / "census" / "census_county_2020_sichuan.csv"
+    r = runner.invoke(app, ["demography", "project", "--base", str(census), "--region",
+                            "neijiang", "--to", "2023", "--draws", "20", "--output", str(out)])
+    assert r.exit_code == 0, r.output
+    df = pd.read_csv(out, dtype={S.AREA: str})
+    assert set(df[S.AGE_GROUP]) == set(dm.SCHOOL_BANDS)
+    assert sorted(df[S.YEAR].unique()) == [2021, 2022, 2023]
+    assert (df[S.LO95] <= df[S.MEAN]).all() and (df[S.MEAN] <= df[S.HI95]).all()
+    city = df[df[S.AREA] == "511000"].set_index([S.YEAR, S.AGE_GROUP])[S.MEAN]
+    parts = df[df[S.AREA] != "511000"].groupby([S.YEAR, S.AGE_GROUP])[S.MEAN].sum()
+    pd.testing.assert_series_equal(city.sort_index(), parts.sort_index(), check_names=False)
+    bad = runner.invoke(app, ["demography", "project", "--base", str(tmp_path / "none.csv"),
+                              "--output", str(tmp_path / "x.csv")])
+    assert bad.exit_code == 2 and "census file not found" in bad.output
+    assert "Traceback" not in bad.output
+
+
+def test_region_base_keeps_census_totals(processed):
+    """Neijiang's graduated 2020 base keeps each county's census total (e.g. Zizhong 845,579)."""
+    base = dm.region_base("neijiang", 2020)
+    tot = base.groupby(S.AREA)[S.POPULATION].sum()
+    assert len(tot) == 6
+    assert tot["511025"] == pytest.approx(845_579, rel=1e-12)
+    assert tot.sum() == pytest.approx(3_140_678, rel=1e-12)
+
+
+def test_hamilton_perry_region_applies_unit_ratios(processed):
+    """Weiyuan 2030 males 10-14 = 2020 males 0-4 × (2020 males 10-14 / 2010 males 0-4)."""
+    hp = dm.hamilton_perry_region("neijiang")
+    assert set(hp[S.AREA]) == {"urban_districts", "weiyuan", "zizhong", "longchang"}
+    pop = dm._bundled_census()
+
+    def grp(year, labels):
+        p = pop[(pop[S.CENSUS_YEAR] == year) & (pop[S.AREA] == "511024") & (pop[S.SEX] == "male")]
+        return p[p[S.AGE_GROUP].isin(labels)][S.POPULATION].sum()
+
+    want = grp(2020, ["0", "1-4"]) * grp(2020, ["10-14"]) / grp(2010, ["0", "1-4"])
+    got = hp[(hp[S.AREA] == "weiyuan") & (hp[S.SEX] == "male") & (hp[S.AGE_GROUP] == "10-14")]
+    assert got[S.POPULATION].iloc[0] == pytest.approx(want, rel=1e-12)
