@@ -50,6 +50,12 @@ def synthetic_obs(areas=("510000", "420000", "430000"), last=2019) -> pd.DataFra
     return df
 
 
+@pytest.fixture(scope="module", autouse=True)
+def _processed_data(processed):
+    """Reading a user file validates its areas against data/processed (built once per session)."""
+    return processed
+
+
 @pytest.fixture(scope="module")
 def store(tmp_path_factory):
     """One SQLite MLflow store for this module's tracking tests (distinct experiment names)."""
