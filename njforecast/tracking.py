@@ -352,11 +352,15 @@ def log_backtest(result, experiment: str, tracking_uri: str = DEFAULT_TRACKING_U
         if body is not None:
             result = body()
         parent.log_params(dict(params or {}))
+        parent.log_params({"run": {k: v for k, v in (result.params or {}).items()
+                                   if k != "config"}})
         parent.log_environment()
         parent.log_dataset(result.observations, name="observations",
                            source=str(result.source), context="training")
         parent.log_frame(result.cv, "cv.csv")
         parent.log_frame(result.metrics, "metrics.csv")
+        if result.fallbacks:
+            parent.log_frame(pd.DataFrame(result.fallbacks), "fallbacks.csv")
         for fig_name, fig in (result.figures or {}).items():
             parent.log_figure(fig, fig_name)
         m = result.metrics
