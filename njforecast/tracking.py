@@ -14,8 +14,13 @@ Public names:
     package_versions()            versions of the packages that determine the numbers
     log_backtest(result, ...)     one parent run per back-test experiment, a nested run per model
 
-Generic by design: a scenario/pipeline logger (``log_results``, pyfunc model) can be added next
-to :func:`log_backtest` using :func:`run` and :class:`Run` only.
+Pipeline runs and the served scenario engine (planner section at the end of the module):
+    log_pipeline(cfg, body)       one parent run around a pipeline job; params, input datasets,
+                                  target metrics, every output file as an artifact
+    log_scenario(parent, res)     a nested run per scenario (overrides, metrics, projection)
+    ScenarioEngine, _load_pyfunc  the pyfunc model (``loader_module`` flavor): request rows →
+                                  projections; bad requests → MlflowException → HTTP 400
+    export_scenario_model(out, config), log_scenario_model(parent, dir), scenario_signature()
 
 SQLite stores can raise "database is locked" when several processes write at once (a known
 MLflow/SQLite limitation); every store call goes through :func:`_retry` (exponential back-off,
@@ -378,3 +383,275 @@ def log_backtest(result, experiment: str, tracking_uri: str = DEFAULT_TRACKING_U
                         metrics[f"{r.indicator}.{col}_h{r.h}"] = getattr(r, col)
                 child.log_metrics(metrics)
         return parent.run_id
+
+
+# ==========================================================================================
+# Pipeline runs and the served scenario engine (planner, issue 6). Uses only run() / Run
+# from above; everything planner-specific lives below this line.
+# ==========================================================================================
+
+#: Draws a served request uses when it does not say (fewer than a full run: latency).
+SERVE_DEFAULT_DRAWS = 100
+#: Largest ``draws`` a served request may ask for (HTTP latency and memory cap; the scenario
+#: files' own cap is ``scenarios.MAX_DRAWS``).
+SERVE_MAX_DRAWS = 500
+#: Largest number of scenario rows in one request.
+SERVE_MAX_ROWS = 8
+#: Request fields: ``scenario`` (a preset name, required) and the overridable Scenario fields.
+SERVE_FIELDS = ("scenario", "fertility_multiplier", "migration_multiplier", "reach_targets_by",
+                "staffing_standard", "class_size_cap_primary", "class_size_cap_junior",
+                "attrition", "hires_per_year", "end_year", "draws", "seed")
+
+
+def log_pipeline(cfg, body: Callable[[Any], Any], tracking_uri: str | None = None,
+                 run_name: str | None = None) -> tuple[str, Any]:
+    """One parent run for a pipeline run; ``body(parent)`` computes and returns the outputs.
+
+    ``body`` gets the parent :class:`Run` (to open nested scenario runs with
+    :func:`log_scenario`) and returns a mapping with ``results`` (pipeline.Results), ``gaps``
+    (target gaps), ``paths`` (name → file written) and optionally ``scenario_table``. If it
+    raises, the run is marked FAILED and the error propagates.
+
+    Logged: params (config, scenario, ``env.*``), the inputs as ``mlflow.data`` datasets with
+    digests (census base, observations, plan targets), metrics (city projections of every
+    target indicator for 2025/2030/2035, p_meet per target for 2025, status counts), artifacts
+    (every output file), tag ``data_hash``.
+
+    Returns:
+        (parent run id, the value ``body`` returned).
+    """
+    uri = tracking_uri or cfg.tracking_uri or DEFAULT_TRACKING_URI
+    with run(cfg.name, run_name or cfg.name, uri, tags={"njforecast.kind": "pipeline"}) as parent:
+        out = body(parent)
+        res, gaps = out["results"], out["gaps"]
+        parent.set_tags({"data_hash": res.data_hash, "scenario": res.scenario})
+        parent.log_params({"config": {k: getattr(cfg, k) for k in
+                                      ("name", "region", "base_year", "end_year", "draws",
+                                       "seed")},
+                           **{f"section.{k}": v for k, v in cfg.sections.items()}})
+        parent.log_environment()
+        from .data import read_processed
+
+        for name in ("census_population", "observations", "plan_targets"):
+            with warnings.catch_warnings():  # MLflow's integer-schema hint is not actionable
+                warnings.simplefilter("ignore", UserWarning)
+                parent.log_dataset(read_processed(name), name=name,
+                                   source=f"data/processed/{name}.csv", context="input")
+        parent.log_metrics(_gap_metrics(gaps) | res.key_metrics())
+        for name, path in out["paths"].items():
+            if Path(path).is_file():
+                art = str(Path(name).parent) if "/" in name else None
+                parent.log_file(path, art)
+        return parent.run_id, out
+
+
+def _gap_metrics(gaps: pd.DataFrame) -> dict[str, float]:
+    from . import schema as S
+
+    city = gaps[gaps[S.SCOPE] == "plan (city)"]
+    m = {f"p_meet.{r.indicator}.{r.year}": r.p_meet for r in city.itertuples()
+         if r.p_meet == r.p_meet}
+    for status, n in city[city[S.YEAR] == city[S.TARGET_YEAR]][S.STATUS].value_counts().items():
+        m[f"targets.{status}"] = float(n)
+    return m
+
+
+def log_scenario(parent: Run, res, gaps: pd.DataFrame | None = None) -> str:
+    """A nested run for one scenario: its overrides as params, key metrics, its projection."""
+    with run(res.config.name, f"scenario:{res.scenario}", parent.tracking_uri, parent=parent,
+             tags={"njforecast.kind": "scenario", "scenario": res.scenario}) as child:
+        child.log_params({"scenario": res.config.section("scenario") or {"name": res.scenario},
+                          "draws": res.config.draws, "end_year": res.config.end_year})
+        metrics = res.key_metrics()
+        if gaps is not None:
+            metrics |= _gap_metrics(gaps)
+        child.log_metrics(metrics)
+        child.log_frame(res.projection_summary(), f"projection_{res.scenario}.csv")
+        return child.run_id
+
+
+# --- the pyfunc scenario model -----------------------------------------------------------
+
+
+def _bad_request(message: str):
+    """An MlflowException that MLflow's scoring server answers with HTTP 400."""
+    from mlflow.exceptions import MlflowException
+    from mlflow.protos.databricks_pb2 import INVALID_PARAMETER_VALUE
+
+    return MlflowException(message, error_code=INVALID_PARAMETER_VALUE)
+
+
+class ScenarioEngine:
+    """The scenario engine behind the served model: request rows → projection summaries.
+
+    Each request row names a preset ``scenario`` and may override fields (``SERVE_FIELDS``);
+    the answer has, per row, columns scenario, area, year, indicator, unit, mean, lo80, hi80,
+    lo95, hi95 (see ``pipeline.Results.projection_summary``).
+
+    Bad requests raise ``MlflowException(INVALID_PARAMETER_VALUE)`` (HTTP 400) with a message
+    naming the row and field: unknown scenario, unknown field, wrong type, out-of-range value,
+    ``end_year`` past ``scenarios.MAX_END_YEAR``, ``draws`` above ``SERVE_MAX_DRAWS``, more
+    than ``SERVE_MAX_ROWS`` rows.
+    """
+
+    def __init__(self, config_path: str | Path, data_dir: str | Path | None = None):
+        import os
+
+        if data_dir is not None:
+            os.environ["NJFORECAST_DATA"] = str(data_dir)
+        from .config import load_config
+
+        self.cfg = load_config(config_path)
+
+    def scenarios_for(self, df: pd.DataFrame) -> list:
+        """Validate request rows and build their Scenarios (raises the 400 exception)."""
+        import dataclasses
+
+        from .scenarios import ScenarioError, presets
+
+        if not isinstance(df, pd.DataFrame):
+            try:
+                df = pd.DataFrame(df)
+            except (TypeError, ValueError) as exc:
+                raise _bad_request(f"request is not a table of records: {exc}") from None
+        if len(df) == 0:
+            raise _bad_request("request has no rows; send {\"dataframe_records\": "
+                               "[{\"scenario\": \"baseline\"}]}")
+        if len(df) > SERVE_MAX_ROWS:
+            raise _bad_request(f"request has {len(df)} rows; at most {SERVE_MAX_ROWS} scenarios "
+                               "per request")
+        unknown = [c for c in df.columns if c not in SERVE_FIELDS]
+        if unknown:
+            raise _bad_request(f"unknown field(s) {unknown}; allowed: {', '.join(SERVE_FIELDS)}")
+        if "scenario" not in df.columns:
+            raise _bad_request("field 'scenario' is required (a preset name)")
+        known = presets()
+        out = []
+        for i, row in enumerate(df.to_dict("records")):
+            name = row.get("scenario")
+            if not isinstance(name, str) or name not in known:
+                raise _bad_request(f"row {i}: unknown scenario {name!r}; presets: "
+                                   f"{', '.join(known)}")
+            over = {}
+            for k, v in row.items():
+                if k == "scenario" or v is None or (isinstance(v, float) and v != v):
+                    continue
+                if isinstance(v, float) and v.is_integer() and k in ("reach_targets_by",
+                                                                     "end_year", "draws", "seed"):
+                    v = int(v)
+                if hasattr(v, "item"):
+                    v = v.item()  # numpy scalar → Python
+                over[k] = v
+            over.setdefault("draws", min(SERVE_DEFAULT_DRAWS, self.cfg.draws or
+                                         SERVE_DEFAULT_DRAWS))
+            if isinstance(over["draws"], int) and over["draws"] > SERVE_MAX_DRAWS:
+                raise _bad_request(f"row {i}: draws = {over['draws']} is above the cap of "
+                                   f"{SERVE_MAX_DRAWS} for served requests")
+            try:
+                out.append(dataclasses.replace(known[name], **over))
+            except ScenarioError as exc:
+                raise _bad_request(f"row {i}: {exc}") from None
+            except TypeError as exc:
+                raise _bad_request(f"row {i}: {exc}") from None
+        return out
+
+    def predict(self, model_input, params=None) -> pd.DataFrame:
+        """Projection summaries for every request row (see the class docstring)."""
+        from . import pipeline
+
+        frames = []
+        for sc in self.scenarios_for(model_input):
+            try:
+                res = pipeline.run(self.cfg, sc)
+            except ValueError as exc:
+                raise _bad_request(f"scenario {sc.name!r}: {exc}") from None
+            frames.append(res.projection_summary().assign(scenario=sc.name))
+        out = pd.concat(frames, ignore_index=True)
+        return out[["scenario", *[c for c in out.columns if c != "scenario"]]]
+
+
+def _load_pyfunc(data_path: str) -> ScenarioEngine:
+    """MLflow loader (``loader_module`` flavor): the engine over the model's bundled data."""
+    p = Path(data_path)
+    return ScenarioEngine(p / "config.toml", p / "data")
+
+
+def scenario_signature():
+    """Signature of the served model: output columns (input fields: ``SERVE_FIELDS``, README).
+
+    The input schema is deliberately left out of the signature: with one, MLflow drops
+    unknown request columns with only a log warning (``mlflow.models.utils._enforce_schema``),
+    whereas the engine must answer them with HTTP 400. The input fields and their ranges are
+    in the model's metadata (``serve_fields``) and ``models/README.md``.
+    """
+    from mlflow.models import ModelSignature
+    from mlflow.types import ColSpec, Schema
+
+    return ModelSignature(outputs=Schema([
+        ColSpec("string", "scenario"), ColSpec("string", "area"), ColSpec("long", "year"),
+        ColSpec("string", "indicator"), ColSpec("string", "unit"), ColSpec("double", "mean"),
+        ColSpec("double", "lo80"), ColSpec("double", "hi80"), ColSpec("double", "lo95"),
+        ColSpec("double", "hi95"), ColSpec("string", "quality")]))
+
+
+def _field_metadata() -> dict[str, Any]:
+    from .scenarios import FIELDS
+
+    meta = {"scenario": {"type": "string", "required": True, "meaning": "preset name"}}
+    for k in SERVE_FIELDS[1:]:
+        typ, lo, hi, unit, meaning = FIELDS[k]
+        hi = SERVE_MAX_DRAWS if k == "draws" else hi
+        meta[k] = {"type": typ.__name__, "min": lo, "max": hi, "unit": unit, "meaning": meaning}
+    return meta
+
+
+def export_scenario_model(out_dir: str | Path, config_path: str | Path) -> Path:
+    """Save the scenario engine as an MLflow pyfunc model folder (atomic: temp + rename).
+
+    The folder holds the package code (``code_paths``), the bundled data (raw, external and
+    processed) and the config, so ``mlflow models serve -m <folder> --env-manager local``
+    needs nothing else from the repository.
+    """
+    import shutil
+
+    mlflow = _mlflow()
+    from .config import data_dir
+    from .data import read_processed
+
+    out_dir = Path(out_dir)
+    for name in ("census_population", "census_areas", "observations", "plan_targets", "seats",
+                 "standards"):
+        read_processed(name)  # builds data/processed when missing
+    pkg = Path(__file__).resolve().parent
+    with tempfile.TemporaryDirectory() as tmp:
+        stage = Path(tmp) / "engine"
+        (stage / "data").mkdir(parents=True)
+        for sub in ("raw", "external", "processed"):
+            shutil.copytree(data_dir() / sub, stage / "data" / sub,
+                            ignore=shutil.ignore_patterns(".*", "*.tmp"))
+        shutil.copy(config_path, stage / "config.toml")
+        target = out_dir.parent / f".{out_dir.name}.tmp"
+        shutil.rmtree(target, ignore_errors=True)
+        example = pd.DataFrame([{"scenario": "baseline", "draws": 20, "end_year": 2030}])
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            mlflow.pyfunc.save_model(
+                str(target), loader_module="njforecast.tracking", data_path=str(stage),
+                code_paths=[str(pkg)], signature=scenario_signature(), input_example=example,
+                metadata={"serve_fields": _field_metadata(), "max_draws": SERVE_MAX_DRAWS,
+                          "max_rows": SERVE_MAX_ROWS},
+                pip_requirements=[f"{p}=={v}" for p, v in package_versions().items()
+                                  if v != "absent" and p != "njforecast"])
+    old = out_dir.parent / f".{out_dir.name}.old"
+    shutil.rmtree(old, ignore_errors=True)
+    if out_dir.exists():
+        out_dir.rename(old)
+    target.rename(out_dir)
+    shutil.rmtree(old, ignore_errors=True)
+    return out_dir
+
+
+def log_scenario_model(parent: Run, model_dir: str | Path) -> None:
+    """Attach an exported scenario model folder to a run (artifact path ``scenario_engine``)."""
+    _retry(lambda: parent.client.log_artifacts(parent.run_id, str(model_dir), "scenario_engine"),
+           "log scenario model")
