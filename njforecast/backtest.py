@@ -20,7 +20,6 @@ h, actual, model, forecast, lo80, hi80, lo95, hi95 (units of the series).
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,85 +38,45 @@ from .models.ensemble import cached_forecast
 log = logging.getLogger(__name__)
 
 LEVELS = (80, 95)
-_CODE = re.compile(r"^\d{6}(-[A-Za-z0-9]+)?$")
 
 
 # ------------------------------------------------------------------------------------------
 # input
 
 
-def read_observations_file(path: str | Path) -> pd.DataFrame:
+def read_observations_file(path: str | Path, region: str = "neijiang") -> pd.DataFrame:
     """Read any file in the observations format (CSV or Excel; extra columns ignored).
 
-    Accepts the package format (area as a division code) and the raw bundled format (area as a
-    slug such as ``sichuan``; ``source_url``/``source_note`` columns). Where one (area, year,
-    indicator) has several rows, a ``preferred`` column picks one; the raw format is ranked by
-    :func:`njforecast.data.load_observations` (source tier, precision, file order).
+    The raw bundled format (area as a slug such as ``sichuan``, ``source_url``/``source_note``
+    columns, several sources per figure) is read by :func:`njforecast.data.load_observations`,
+    which ranks duplicate sources (tier, precision, file order). Any other file — a planner's
+    series with division codes — goes through :func:`njforecast.validation.load_user_observations`
+    (every problem reported with its row, column and fix); where one (area, year, indicator)
+    has several rows, the ``preferred`` one is used.
 
     Returns:
         Columns area, year, indicator, value, unit, quality — one row per key.
 
     Raises:
-        DataError: missing file or column, non-numeric value or year (row named), an area that
-            is neither a code nor a known slug, duplicated keys without a rule to choose.
+        DataError: missing or invalid file (ValidationError lists every problem).
     """
     from .data import _area_slugs, load_observations, preferred
+    from .validation import load_user_observations
 
     path = Path(path)
     if not path.is_file():
         raise DataError(f"{path}: observations file not found")
-    if path.suffix.lower() in (".xlsx", ".xls"):
-        raw = pd.read_excel(path, dtype={S.AREA: str})
-    else:
-        try:
-            raw = pd.read_csv(path, dtype={S.AREA: str}, encoding="utf-8-sig")
-        except UnicodeDecodeError:
-            raw = pd.read_csv(path, dtype={S.AREA: str}, encoding="gbk")
-    raw.columns = [str(c).strip() for c in raw.columns]
-    missing = [c for c in (S.AREA, S.YEAR, S.INDICATOR, S.VALUE) if c not in raw.columns]
-    if missing:
-        raise DataError(f"{path}: column(s) {missing} missing; the observations format needs "
-                        "area, year, indicator, value (unit, source, quality optional)")
-    slugs = _area_slugs()
-    area = raw[S.AREA].astype(str).str.strip()
-    if {"source_url", "source_note", "unit"} <= set(raw.columns) and area.isin(slugs).all():
-        obs = preferred(load_observations([path]))
-        return obs[[S.AREA, S.YEAR, S.INDICATOR, S.VALUE, S.UNIT, S.QUALITY]].reset_index(
-            drop=True)
-    codes = area.map(lambda a: slugs.get(a, a))
-    bad = ~codes.map(lambda a: bool(_CODE.match(a)))
-    if bad.any():
-        i = int(np.flatnonzero(bad)[0])
-        raise DataError(f"{path}: row {i + 2}, column area: {area.iloc[i]!r} is neither a "
-                        "division code (e.g. 511025) nor a known area slug; use the code")
-    value = pd.to_numeric(raw[S.VALUE], errors="coerce")
-    year = pd.to_numeric(raw[S.YEAR], errors="coerce")
-    for col, v in ((S.VALUE, value), (S.YEAR, year)):
-        if v.isna().any():
-            i = int(np.flatnonzero(v.isna())[0])
-            raise DataError(f"{path}: row {i + 2}, column {col}: {raw[col].iloc[i]!r} is not a "
-                            "number; fix or delete the row")
-    if (year != year.round()).any():
-        i = int(np.flatnonzero(year != year.round())[0])
-        raise DataError(f"{path}: row {i + 2}, column year: {raw[S.YEAR].iloc[i]!r} is not a "
-                        "whole year")
-    obs = pd.DataFrame({
-        S.AREA: codes, S.YEAR: year.astype(int),
-        S.INDICATOR: raw[S.INDICATOR].astype(str).str.strip(), S.VALUE: value.astype(float),
-        S.UNIT: raw[S.UNIT].astype(str) if S.UNIT in raw.columns else "",
-        S.QUALITY: raw[S.QUALITY].astype(str) if S.QUALITY in raw.columns else "observed",
-    })
-    if S.PREFERRED in raw.columns:
-        obs = obs[raw[S.PREFERRED].astype(str).str.lower().isin(("true", "1", "yes"))]
-    keys = [S.AREA, S.YEAR, S.INDICATOR]
-    dup = obs.duplicated(keys, keep=False)
-    if dup.any():
-        i = int(np.flatnonzero(dup.to_numpy())[0])
-        r = obs.iloc[i]
-        raise DataError(f"{path}: row {obs.index[i] + 2}: area {r[S.AREA]}, year {r[S.YEAR]}, "
-                        f"indicator {r[S.INDICATOR]} appears more than once; keep one row or "
-                        "add a 'preferred' column (true on the row to use)")
-    return obs.sort_values(keys, kind="stable").reset_index(drop=True)
+    cols = [S.AREA, S.YEAR, S.INDICATOR, S.VALUE, S.UNIT, S.QUALITY]
+    if path.suffix.lower() == ".csv":
+        head = pd.read_csv(path, dtype=str, nrows=100000, encoding="utf-8-sig",
+                           encoding_errors="replace")
+        slugs = _area_slugs()
+        if ({"source_url", "source_note", "unit", S.AREA} <= set(head.columns)
+                and head[S.AREA].isin(slugs).all()):
+            obs = preferred(load_observations([path]))
+            return obs[cols].reset_index(drop=True)
+    obs = preferred(load_user_observations(path, region))
+    return obs[cols].reset_index(drop=True)
 
 
 def is_rate(indicator: str, unit: str | None = None) -> bool:

@@ -66,16 +66,16 @@ def mase(actual, forecast, scale) -> float:
 
 def coverage(actual, lo, hi) -> float:
     """Share of actuals with lo ≤ a ≤ hi, in percent."""
-    a, l, u = _arr(actual), _arr(lo), _arr(hi)
-    return float(np.mean((a >= l) & (a <= u)) * 100.0)
+    a, lower, upper = _arr(actual), _arr(lo), _arr(hi)
+    return float(np.mean((a >= lower) & (a <= upper)) * 100.0)
 
 
 def winkler(actual, lo, hi, level: float) -> np.ndarray:
     """Winkler (interval) score of central ``level`` % intervals, per forecast (series unit)."""
-    a, l, u = _arr(actual), _arr(lo), _arr(hi)
+    a, lower, upper = _arr(actual), _arr(lo), _arr(hi)
     alpha = 1.0 - level / 100.0
-    return (u - l) + (2.0 / alpha) * np.clip(l - a, 0, None) + (2.0 / alpha) * np.clip(a - u, 0,
-                                                                                        None)
+    return ((upper - lower) + (2.0 / alpha) * np.clip(lower - a, 0, None)
+            + (2.0 / alpha) * np.clip(a - upper, 0, None))
 
 
 def add_scale(cv_df: pd.DataFrame, history_df: pd.DataFrame) -> pd.Series:

@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import json
 import logging
 import random
 import tempfile
@@ -282,6 +281,7 @@ def run(experiment: str, run_name: str, tracking_uri: str = DEFAULT_TRACKING_URI
     created = _retry(lambda: client.create_run(exp_id, run_name=run_name, tags=all_tags),
                      f"create_run {run_name}")
     handle = Run(created.info.run_id, exp_id, tracking_uri)
+    restore = _exit_on_sigterm()
     try:
         yield handle
     except BaseException as exc:
@@ -289,7 +289,25 @@ def run(experiment: str, run_name: str, tracking_uri: str = DEFAULT_TRACKING_URI
             handle.set_tags({"error": f"{type(exc).__name__}: {exc}"[:5000]})
         _retry(lambda: client.set_terminated(handle.run_id, status="FAILED"), "set FAILED")
         raise
+    finally:
+        restore()
     _retry(lambda: client.set_terminated(handle.run_id, status="FINISHED"), "set FINISHED")
+
+
+def _exit_on_sigterm() -> Callable[[], None]:
+    """While a run is open, turn SIGTERM into SystemExit so the run is marked FAILED (main
+    thread only; returns a function restoring the previous handler)."""
+    import signal
+    import sys
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        return lambda: None
+    previous = signal.getsignal(signal.SIGTERM)
+    if previous not in (signal.SIG_DFL, None):
+        return lambda: None  # someone else handles it (e.g. a nested run); leave it
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
+    return lambda: signal.signal(signal.SIGTERM, previous)
 
 
 def list_runs(experiment: str, tracking_uri: str = DEFAULT_TRACKING_URI) -> pd.DataFrame:
@@ -339,11 +357,15 @@ def log_backtest(result, experiment: str, tracking_uri: str = DEFAULT_TRACKING_U
         if body is not None:
             result = body()
         parent.log_params(dict(params or {}))
+        parent.log_params({"run": {k: v for k, v in (result.params or {}).items()
+                                   if k != "config"}})
         parent.log_environment()
         parent.log_dataset(result.observations, name="observations",
                            source=str(result.source), context="training")
         parent.log_frame(result.cv, "cv.csv")
         parent.log_frame(result.metrics, "metrics.csv")
+        if result.fallbacks:
+            parent.log_frame(pd.DataFrame(result.fallbacks), "fallbacks.csv")
         for fig_name, fig in (result.figures or {}).items():
             parent.log_figure(fig, fig_name)
         m = result.metrics

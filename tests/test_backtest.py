@@ -37,14 +37,23 @@ def synthetic_obs(areas=("510000", "420000", "430000"), last=2019) -> pd.DataFra
             rows.append((area, yr, "births", float(v), "persons"))
         for yr in range(2000, last + 1):
             ent = 0.95 * b[yr - 6] * (1 + 0.01 * rng.standard_normal())
-            enr = 0.97 * sum(b[yr - l] for l in range(6, 12))
+            enr = 0.97 * sum(b[yr - lag] for lag in range(6, 12))
             rows.append((area, yr, "primary_entrants", ent, "persons"))
             rows.append((area, yr, "primary_enrolment", enr, "persons"))
             rows.append((area, yr, "primary_teachers", enr / (18 + 0.1 * (yr - 2000)), "persons"))
             rows.append((area, yr, "primary_net_enrolment_pct",
                          min(99.9, 90 + 0.5 * (yr - 2000) + rng.standard_normal() * 0.2),
                          "percent"))
-    return pd.DataFrame(rows, columns=[S.AREA, S.YEAR, S.INDICATOR, S.VALUE, S.UNIT])
+    df = pd.DataFrame(rows, columns=[S.AREA, S.YEAR, S.INDICATOR, S.VALUE, S.UNIT])
+    counts = df[S.UNIT] == "persons"
+    df.loc[counts, S.VALUE] = df.loc[counts, S.VALUE].round()  # counts are whole persons
+    return df
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _processed_data(processed):
+    """Reading a user file validates its areas against data/processed (built once per session)."""
+    return processed
 
 
 @pytest.fixture(scope="module")
@@ -188,7 +197,8 @@ def test_cli_bad_input_exits_2_without_traceback(tmp_path, args, msg):
 
 
 def test_cli_reads_raw_slug_format_and_other_columns(tmp_path):
-    """The raw bundled format (slug areas, source columns, duplicates) is read; area codes out."""
+    """The raw bundled format (slug areas, source columns, duplicates) is read with codes out;
+    a codes file with an extra column and a non-number names file, row 5 and the column."""
     raw = REPO / "data" / "raw" / "observed" / "china_provinces_education.csv"
     obs = B.read_observations_file(raw)
     assert not obs.duplicated([S.AREA, S.YEAR, S.INDICATOR]).any()
@@ -200,7 +210,7 @@ def test_cli_reads_raw_slug_format_and_other_columns(tmp_path):
     f = _write(df, tmp_path / "bad.csv")
     r = runner.invoke(app, ["backtest", "--observations", str(f), "--indicator",
                             "primary_enrolment", "--output", str(tmp_path / "o")])
-    assert r.exit_code == 2 and "row 5, column value" in r.output
+    assert r.exit_code == 2 and "bad.csv:5:value" in r.output and "n/a" in r.output
 
 
 def test_run_experiment_config_tracks_parent_and_nested_runs(tmp_path, store):

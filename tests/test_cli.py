@@ -20,6 +20,8 @@ HELP = {
     ("data", "show"): ["summary of the bundled data", "--rows"],
     ("data", "validate"): ["observations or population file", "exits 2", "--kind", "--region"],
     ("run",): ["Run the main job for a config", "TOML"],
+    ("backtest",): ["Rolling-origin back-test", "--observations", "--indicator", "--horizon",
+                    "--windows", "--models", "--output", "--tracking-uri"],
     ("demography",): ["Population engine", "project", "backtest"],
     ("demography", "project"): ["Project a census by county", "--draws", "--seed", "--region"],
     ("demography", "backtest"): ["Project census A's counties", "naive", "--actual"],

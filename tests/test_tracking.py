@@ -99,3 +99,30 @@ def test_retry_retries_lock_errors_only():
     with pytest.raises(RuntimeError):
         tracking._retry(broken, "test", base=0.001)
     assert len(calls) == n + 1
+
+
+def test_sigterm_during_run_marks_it_failed(store, tmp_path):
+    """A back-test process terminated (SIGTERM) while its run is open leaves the run FAILED."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    tracking_uri = store[1]
+    tracking.ensure_experiment("exp-term", tracking_uri)
+    flag = tmp_path / "started"
+    code = ("import sys, time, pathlib; from njforecast import tracking\n"
+            f"with tracking.run('exp-term', 'slow', {tracking_uri!r}):\n"
+            f"    pathlib.Path({str(flag)!r}).write_text('x'); time.sleep(60)\n")
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
+    p = subprocess.Popen([sys.executable, "-c", code], env=env)
+    for _ in range(600):
+        if flag.exists():
+            break
+        time.sleep(0.1)
+    p.send_signal(signal.SIGTERM)
+    assert p.wait(timeout=60) != 0
+    runs = tracking.list_runs("exp-term", tracking_uri)
+    assert list(runs["status"]) == ["FAILED"]

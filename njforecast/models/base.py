@@ -65,7 +65,8 @@ def check_series(y: pd.Series, what: str = "series") -> pd.Series:
             non-finite values — the message names the series and the years.
     """
     if not isinstance(y, pd.Series):
-        raise ValueError(f"{what}: expected a pandas Series indexed by year, got {type(y).__name__}")
+        raise ValueError(f"{what}: expected a pandas Series indexed by year, got "
+                         f"{type(y).__name__}")
     name = y.name if y.name is not None else what
     if len(y) == 0:
         raise ValueError(f"{name}: the series is empty")
@@ -147,7 +148,7 @@ def forecast_frame(alias: str, years: Sequence[int], mean: np.ndarray,
                    intervals: dict[int, tuple[np.ndarray, np.ndarray]],
                    level: Sequence[int] = LEVELS, lower: float | None = 0.0,
                    upper: float | None = None) -> pd.DataFrame:
-    """Assemble ``year, <alias>, <alias>-lo-<l>, <alias>-hi-<l>`` (bounds clipped to [lower, upper]).
+    """Assemble ``year, <alias>, <alias>-lo-<l>, <alias>-hi-<l>`` (clipped to [lower, upper]).
 
     Counts cannot be negative and rates are capped (e.g. 0–200 %); clipping is applied to the
     mean and to the bounds, and the bounds are made to contain the mean.

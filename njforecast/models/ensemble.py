@@ -10,8 +10,9 @@ Public classes: Combination, Auto.
   inner rolling-origin validation *inside* the training window — cutoffs T−1, …, T−k, leads up
   to ``inner_h`` but never past T, on the series and (``pool``) the other areas' series of the
   same indicator up to T — scores each member by its MAPE at each lead, and combines the
-  ``top_k`` best per lead (mean); intervals are split-conformal from the same inner errors. Nothing after T is ever
-  read, so the outer back-test stays honest (the no-look-ahead test proves it).
+  ``top_k`` best per lead (mean); intervals are split-conformal from the same inner errors.
+  Nothing after T is ever read, so the outer back-test stays honest (the no-look-ahead test
+  proves it).
   Member fits at inner cutoffs are memoised by (model, series values up to that cutoff, X up
   to that cutoff), so a rolling back-test re-uses them across outer cutoffs.
 """
@@ -25,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from .. import schema as S
-from .base import LEVELS, Forecaster, empirical_intervals, log, series_id, split_series_id
+from .base import LEVELS, Forecaster, log, series_id, split_series_id
 
 #: Members of ``auto`` by default (Prophet is left out for speed; add it in config if wanted).
 AUTO_MEMBERS = ("naive", "drift", "theta", "ets", "arima", "global", "structural")

@@ -154,7 +154,7 @@ class Structural(Forecaster):
                     quality = "derived" if len(d) == len(dv) else "observed+derived"
             if d.empty:
                 continue
-            D = pd.Series({t: sum(d.get(t - l, np.nan) for l in range(a, b + 1))
+            D = pd.Series({t: sum(d.get(t - lag, np.nan) for lag in range(a, b + 1))
                            for t in y.index}, dtype=float)
             ratio = (y / D).dropna()
             ratio = ratio[np.isfinite(ratio) & (ratio > 0)]
@@ -214,8 +214,8 @@ class Structural(Forecaster):
         for i in range(h):
             t = T + i + 1
             vals, var = [], 0.0
-            for l in range(a, b + 1):
-                yr = t - l
+            for lag in range(a, b + 1):
+                yr = t - lag
                 if yr <= T:
                     vals.append(d.get(yr, np.nan))
                 else:

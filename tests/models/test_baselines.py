@@ -80,7 +80,7 @@ def test_counts_are_clipped_at_zero():
 
 
 def test_empirical_intervals_by_hand():
-    """Relative errors −10 % … +10 % (uniform grid) give 80 % bounds at the 10th/90th percentiles."""
+    """Relative errors −10 % … +10 % give 80 % bounds at their 10th and 90th percentiles."""
     errs = [np.linspace(-0.1, 0.1, 11)]
     out = empirical_intervals(np.array([100.0]), errs, (80,))
     lo, hi = out[80]
