@@ -54,6 +54,7 @@ CUTOFF = "cutoff"
 TARGET = "target"
 TARGET_YEAR = "target_year"
 COMPARISON = "comparison"
+SCENARIO = "scenario"
 
 # summary columns for distributions over draws
 MEAN = "mean"

@@ -1,0 +1,415 @@
+"""Executor choice for large runs: a local process pool by default, Dask distributed for clusters.
+
+Public names:
+    EXECUTORS                       the executor names: "serial", "local", "dask"
+    ChunkError                      a task failed in a worker; the message names the task
+    Task                            one unit of work: a scenario name, a chunk of area codes, payload
+    chunked(items, size)            consecutive chunks of a sequence
+    make_tasks(areas, chunk_size, scenarios)   split work by scenario × area chunk
+    run_tasks(func, tasks, ...)     ``func(task, **shared)`` for every task, results in task order
+    map_chunks(func, items, chunk_size, ...)   ``func(chunk, **shared)`` for every chunk of items
+    default_chunk_size(...)         areas per chunk so one chunk's draws fit a memory budget
+    summarise_draws(df, value, by)  reduce draws to mean and 80 %/95 % quantile intervals
+    project_in_chunks(base_df, ...) a (national) population projection split by area chunk and
+                                    scenario, each chunk reduced to summaries inside the worker
+
+Executors (DESIGN §3 ``parallel.py``, issue 7):
+    * ``serial`` — every task in the calling process, in order (debugging, tiny runs);
+    * ``local`` (default) — :class:`concurrent.futures.ProcessPoolExecutor` with the ``spawn``
+      start method (safe with threads, identical on Linux/macOS/Windows), ``workers`` processes
+      (default ``os.cpu_count()``);
+    * ``dask`` — Dask distributed (https://distributed.dask.org): ``Client(address)`` for an
+      existing cluster (``tcp://host:8786``), otherwise a ``LocalCluster`` of ``workers``
+      single-threaded worker processes that is shut down when the run ends. Large shared inputs
+      are sent once per worker with ``Client.scatter(..., broadcast=True)``; tasks go through
+      ``Client.submit`` and results come back in task order.
+
+Determinism: each task's result depends only on its own inputs (the projection seeds its draws
+per area, see ``demography``), results are returned in task order whatever order workers finish
+in, and summaries are computed per cell, so serial, local and Dask runs — and any chunk size —
+give identical numbers.
+
+No MLflow here: workers compute and return frames; logging stays in the driver (single writer,
+DESIGN §6). Functions and task payloads must be picklable (defined at module level).
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+import uuid
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from . import schema as S
+
+EXECUTORS = ("serial", "local", "dask")
+
+#: Quantiles of the summary columns (DESIGN §4 "summaries: mean, lo80, hi80, lo95, hi95").
+SUMMARY_QUANTILES = {S.LO80: 0.10, S.HI80: 0.90, S.LO95: 0.025, S.HI95: 0.975}
+
+#: Default memory budget for the draws of one chunk inside one worker (bytes of float64 values).
+CHUNK_BUDGET_BYTES = 256 * 2**20
+
+
+class ChunkError(RuntimeError):
+    """A task raised in a worker; the message names the task (scenario, areas) and the error."""
+
+
+@dataclass(frozen=True)
+class Task:
+    """One unit of parallel work.
+
+    Attributes:
+        index: position in the task list (results come back in this order).
+        scenario: scenario name ("" when the run has a single scenario).
+        areas: area codes of this chunk.
+        payload: task-specific inputs (e.g. the chunk's rows of the base population).
+    """
+
+    index: int
+    scenario: str
+    areas: tuple[str, ...]
+    payload: Any = field(default=None, compare=False, repr=False)
+
+    def describe(self) -> str:
+        """Short label for messages: 'task 3 (scenario 'low', 20 areas 110101…110229)'."""
+        where = f"{len(self.areas)} areas {self.areas[0]}…{self.areas[-1]}" if self.areas \
+            else "no areas"
+        scen = f"scenario '{self.scenario}', " if self.scenario else ""
+        return f"task {self.index} ({scen}{where})"
+
+
+def _describe(index: int, task: Any) -> str:
+    if isinstance(task, Task):
+        return task.describe()
+    if isinstance(task, (list, tuple)) and task:
+        return f"chunk {index} ({len(task)} items {task[0]!r}…{task[-1]!r})"
+    return f"chunk {index} ({task!r:.60})"
+
+
+# ------------------------------------------------------------------------------------------
+# splitting
+
+
+def chunked(items: Sequence, size: int) -> list[list]:
+    """Consecutive chunks of ``items`` of at most ``size`` elements (order kept).
+
+    Raises:
+        ValueError: ``size`` < 1.
+    """
+    if int(size) < 1:
+        raise ValueError(f"chunk size must be >= 1, got {size}")
+    items = list(items)
+    return [items[i:i + size] for i in range(0, len(items), size)]
+
+
+def make_tasks(areas: Sequence[str], chunk_size: int,
+               scenarios: Sequence[str] | None = None) -> list[Task]:
+    """Split work by scenario × area chunk (scenario-major, areas in the given order).
+
+    Args:
+        areas: area codes.
+        chunk_size: areas per task.
+        scenarios: scenario names (default one unnamed scenario "").
+
+    Returns:
+        Tasks numbered 0…n-1; ``len(scenarios) * ceil(len(areas) / chunk_size)`` of them.
+    """
+    codes = [str(a) for a in areas]
+    if len(set(codes)) != len(codes):
+        dup = pd.Series(codes)[pd.Series(codes).duplicated()].iloc[0]
+        raise ValueError(f"area {dup} appears twice in the area list; each area must be listed once")
+    scens = [""] if scenarios is None else [str(s) for s in scenarios]
+    if not scens:
+        raise ValueError("no scenarios given; pass at least one scenario name")
+    tasks: list[Task] = []
+    for scen in scens:
+        for chunk in chunked(codes, chunk_size):
+            tasks.append(Task(len(tasks), scen, tuple(chunk)))
+    return tasks
+
+
+def default_chunk_size(n_areas: int, n_years: int, n_ages: int, draws: int,
+                       workers: int = 1, budget_bytes: int = CHUNK_BUDGET_BYTES) -> int:
+    """Areas per chunk so that one chunk's draws stay within ``budget_bytes``.
+
+    One chunk holds ``areas × years × 2 sexes × ages × max(draws, 1)`` float64 values (8 bytes);
+    the chunk size is the largest number of areas within the budget, but small enough to give
+    every worker at least four chunks (load balance), and at least 1.
+    """
+    cell = 8 * max(n_years, 1) * len(S.SEXES) * max(n_ages, 1) * max(draws, 1)
+    by_memory = max(1, budget_bytes // cell)
+    by_balance = max(1, -(-n_areas // (4 * max(workers, 1))))
+    return int(max(1, min(by_memory, by_balance, n_areas)))
+
+
+# ------------------------------------------------------------------------------------------
+# executors
+
+_SHARED: dict[str, Any] = {}
+
+
+def _init_worker(shared: Mapping[str, Any]) -> None:
+    """Process-pool initializer: keep the shared inputs once per worker process."""
+    _SHARED.clear()
+    _SHARED.update(shared)
+
+
+def _call_shared(func: Callable, task: Any) -> Any:
+    return func(task, **_SHARED)
+
+
+def _call(func: Callable, task: Any, **shared: Any) -> Any:
+    return func(task, **shared)
+
+
+def _check_options(executor: str, workers: int | None, address: str | None) -> None:
+    if executor not in EXECUTORS:
+        raise ValueError(f"executor must be one of {', '.join(EXECUTORS)}; got '{executor}'")
+    if workers is not None and int(workers) < 1:
+        raise ValueError(f"workers must be >= 1, got {workers}")
+    if address is not None and executor != "dask":
+        raise ValueError(f"--address {address} needs --executor dask (got '{executor}')")
+
+
+def _fail(index: int, task: Any, exc: BaseException) -> ChunkError:
+    return ChunkError(f"{_describe(index, task)} failed: {type(exc).__name__}: {exc}")
+
+
+def _run_serial(func, tasks, shared):
+    out = []
+    for i, task in enumerate(tasks):
+        try:
+            out.append(func(task, **shared))
+        except Exception as exc:
+            raise _fail(i, task, exc) from exc
+    return out
+
+
+def _run_local(func, tasks, shared, workers):
+    ctx = multiprocessing.get_context("spawn")
+    n = min(workers or os.cpu_count() or 1, max(len(tasks), 1))
+    pool = ProcessPoolExecutor(max_workers=n, mp_context=ctx, initializer=_init_worker,
+                               initargs=(dict(shared),))
+    try:
+        futures = [pool.submit(_call_shared, func, task) for task in tasks]
+        out = []
+        for i, (task, fut) in enumerate(zip(tasks, futures)):
+            try:
+                out.append(fut.result())
+            except Exception as exc:
+                raise _fail(i, task, exc) from exc
+        return out
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _run_dask(func, tasks, shared, workers, address):
+    from dask.distributed import Client, LocalCluster
+
+    cluster = None
+    if address:
+        client = Client(address)
+    else:
+        cluster = LocalCluster(n_workers=workers or os.cpu_count() or 1, threads_per_worker=1,
+                               processes=True, dashboard_address=None,
+                               silence_logs=logging.ERROR)
+        client = Client(cluster)
+    try:
+        # scatter([v]) sends v as one object even when it is a list or dict
+        remote = {k: client.scatter([v], broadcast=True)[0] for k, v in shared.items()}
+        run = uuid.uuid4().hex[:8]
+        futures = [client.submit(_call, func, task, key=f"njforecast-{run}-{i}", pure=False,
+                                 **remote) for i, task in enumerate(tasks)]
+        out = []
+        try:
+            for i, (task, fut) in enumerate(zip(tasks, futures)):
+                try:
+                    out.append(fut.result())
+                except Exception as exc:
+                    raise _fail(i, task, exc) from exc
+                fut.release()
+        finally:
+            client.cancel(futures)
+        return out
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+
+
+def run_tasks(func: Callable[..., Any], tasks: Sequence[Any], *, executor: str = "local",
+              workers: int | None = None, address: str | None = None,
+              shared: Mapping[str, Any] | None = None) -> list:
+    """Run ``func(task, **shared)`` for every task; return the results in task order.
+
+    Args:
+        func: a module-level (picklable) function of one task and the shared keyword inputs.
+        tasks: picklable task descriptions (e.g. :class:`Task` or lists of items).
+        executor: "serial", "local" (process pool, default) or "dask".
+        workers: processes (local) or worker processes of the Dask ``LocalCluster``; default
+            ``os.cpu_count()``. Ignored when ``address`` names an existing cluster.
+        address: scheduler address of an existing Dask cluster (``tcp://host:8786``); only with
+            ``executor="dask"``.
+        shared: large inputs every task needs (sent once per worker, not once per task).
+
+    Returns:
+        ``[func(tasks[0], **shared), func(tasks[1], **shared), ...]``.
+
+    Raises:
+        ValueError: unknown executor, workers < 1, or an address without ``executor="dask"``.
+        ChunkError: a task raised; the message names the task and the original error (chained).
+    """
+    _check_options(executor, workers, address)
+    tasks = list(tasks)
+    shared = dict(shared or {})
+    if not tasks:
+        return []
+    if executor == "serial":
+        return _run_serial(func, tasks, shared)
+    if executor == "local":
+        return _run_local(func, tasks, shared, workers)
+    return _run_dask(func, tasks, shared, workers, address)
+
+
+def map_chunks(func: Callable[..., Any], items: Sequence, chunk_size: int, *,
+               executor: str = "local", workers: int | None = None, address: str | None = None,
+               shared: Mapping[str, Any] | None = None) -> list:
+    """Split ``items`` into chunks of ``chunk_size`` and run ``func(chunk, **shared)`` on each.
+
+    Returns the per-chunk results in input order; see :func:`run_tasks` for the options.
+    """
+    return run_tasks(func, chunked(items, chunk_size), executor=executor, workers=workers,
+                     address=address, shared=shared)
+
+
+# ------------------------------------------------------------------------------------------
+# reduction
+
+
+def summarise_draws(df: pd.DataFrame, value: str = S.POPULATION,
+                    by: Sequence[str] | None = None) -> pd.DataFrame:
+    """Reduce draws to their mean and 80 % / 95 % intervals, cell by cell.
+
+    Args:
+        df: long frame with the ``by`` columns, ``draw`` and ``value``; every cell must have
+            the same set of draws.
+        value: column to summarise (e.g. population, persons).
+        by: cell columns (default every column except ``draw`` and ``value``).
+
+    Returns:
+        One row per cell: the ``by`` columns (sorted), ``mean``, ``lo80``, ``hi80``, ``lo95``,
+        ``hi95`` (same unit as ``value``). Quantiles are the empirical quantiles over draws
+        (``numpy.quantile``, linear interpolation, Hyndman & Fan 1996 type 7): lo80/hi80 = 10 %
+        and 90 %, lo95/hi95 = 2.5 % and 97.5 %.
+
+    Raises:
+        ValueError: missing columns, or cells with different numbers of draws.
+    """
+    by = [c for c in df.columns if c not in (S.DRAW, value)] if by is None else list(by)
+    missing = [c for c in (*by, S.DRAW, value) if c not in df.columns]
+    if missing:
+        raise ValueError(f"summarise_draws: columns {missing} missing; frame has {list(df.columns)}")
+    if df.empty:
+        return pd.DataFrame(columns=[*by, *S.SUMMARY_COLUMNS])
+    d = df.sort_values([*by, S.DRAW], kind="stable")
+    n_draws = d[S.DRAW].nunique()
+    sizes = d.groupby(by, sort=False, observed=True).size()
+    if (sizes != n_draws).any():
+        cell = sizes[sizes != n_draws].index[0]
+        raise ValueError(f"summarise_draws: cell {cell} has {sizes[cell]} draws, expected "
+                         f"{n_draws}; every cell needs the same draws")
+    vals = d[value].to_numpy(dtype=float).reshape(-1, n_draws)
+    out = d[by].iloc[::n_draws].reset_index(drop=True)
+    out[S.MEAN] = vals.mean(axis=1)
+    qs = np.quantile(vals, list(SUMMARY_QUANTILES.values()), axis=1)
+    for name, q in zip(SUMMARY_QUANTILES, qs):
+        out[name] = q
+    return out
+
+
+# ------------------------------------------------------------------------------------------
+# chunked projection
+
+
+def _project_task(task: Task, *, project: Callable, assumptions: Mapping[str, Any],
+                  start_year: int, end_year: int, draws: int, seed: int,
+                  ages: Sequence[int] | None, summarise: bool) -> pd.DataFrame:
+    """Worker side: project one chunk of areas under one scenario, reduce draws to summaries."""
+    pop = project(task.payload, assumptions[task.scenario], start_year, end_year, draws, seed,
+                  ages)
+    if summarise and S.DRAW in pop.columns:
+        keys = [S.AREA, S.YEAR, S.SEX, S.AGE]
+        pop = summarise_draws(pop[[*keys, S.DRAW, S.POPULATION]], S.POPULATION, keys)
+    pop.insert(0, S.SCENARIO, task.scenario)
+    return pop
+
+
+def project_in_chunks(base_df: pd.DataFrame, assumptions: Any | Mapping[str, Any],
+                      start_year: int, end_year: int, draws: int, seed: int,
+                      ages: Sequence[int] | None = None, *, project: Callable,
+                      chunk_size: int | None = None, scenarios: Sequence[str] | None = None,
+                      summarise: bool = True, executor: str = "local",
+                      workers: int | None = None, address: str | None = None) -> pd.DataFrame:
+    """Project many areas (e.g. every county of China) split by area chunk × scenario.
+
+    Each task gets only its own areas' base rows; the scenario assumptions are shared (sent
+    once per worker). Workers call ``project(base_chunk, assumptions[scenario], start_year,
+    end_year, draws, seed, ages)`` — the signature of ``demography.project_population`` — and,
+    with ``summarise``, reduce the draws to :func:`summarise_draws` summaries before returning,
+    so the driver never holds all draws of all areas (memory grows with areas × years × ages,
+    not × draws).
+
+    Args:
+        base_df: base population with an ``area`` column (any further columns the projection
+            reads, e.g. sex and age or age group, population in persons).
+        assumptions: one assumptions object, or a mapping scenario name → assumptions.
+        start_year, end_year: first and last projected year (inclusive).
+        draws: Monte Carlo draws (0 = point projection); ``seed`` seeds them (per area inside
+            the projection, so chunking does not change the numbers).
+        ages: ages to return (default: the projection's default).
+        project: the projection function (e.g. ``demography.project_population``), picklable.
+        chunk_size: areas per task (default :func:`default_chunk_size`).
+        scenarios: names to run (default every key of ``assumptions``, or one unnamed scenario).
+        summarise: reduce draws to mean/lo80/hi80/lo95/hi95 in the worker (default True).
+        executor, workers, address: see :func:`run_tasks`.
+
+    Returns:
+        Frame with ``scenario`` first, then the projection's columns (summarised: area, year,
+        sex, age, mean, lo80, hi80, lo95, hi95 in persons), rows in scenario, area, year, sex,
+        age order.
+    """
+    if S.AREA not in base_df.columns:
+        raise ValueError(f"base population has no '{S.AREA}' column; columns are "
+                         f"{list(base_df.columns)}")
+    if isinstance(assumptions, Mapping) and scenarios is None:
+        scenarios = list(assumptions)
+    if not isinstance(assumptions, Mapping):
+        assumptions = {s: assumptions for s in (scenarios or [""])}
+    unknown = [s for s in (scenarios or [""]) if s not in assumptions]
+    if unknown:
+        raise ValueError(f"scenario(s) {unknown} have no assumptions; known: {sorted(assumptions)}")
+    base = base_df.assign(**{S.AREA: base_df[S.AREA].astype(str)})
+    areas = list(pd.unique(base[S.AREA]))
+    if chunk_size is None:
+        n_ages = len(ages) if ages is not None else S.OPEN_AGE + 1
+        n_workers = 1 if executor == "serial" else (workers or os.cpu_count() or 1)
+        chunk_size = default_chunk_size(len(areas), end_year - start_year + 1, n_ages, draws,
+                                        n_workers)
+    groups = dict(tuple(base.groupby(S.AREA, sort=False)))
+    tasks = [Task(t.index, t.scenario, t.areas,
+                  pd.concat([groups[a] for a in t.areas], ignore_index=True))
+             for t in make_tasks(areas, chunk_size, scenarios)]
+    shared = {"project": project, "assumptions": dict(assumptions), "start_year": start_year,
+              "end_year": end_year, "draws": draws, "seed": seed,
+              "ages": None if ages is None else list(ages), "summarise": summarise}
+    parts = run_tasks(_project_task, tasks, executor=executor, workers=workers,
+                      address=address, shared=shared)
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
