@@ -89,8 +89,8 @@ def base20():
 
 
 def _run(base, **kw):
-    opts = dict(start_year=2011, end_year=2025, draws=16, seed=7, ages=range(0, 19),
-                project=toy_project)
+    opts = {"start_year": 2011, "end_year": 2025, "draws": 16, "seed": 7, "ages": range(19),
+            "project": toy_project}
     opts.update(kw)
     return P.project_in_chunks(base, ASSUMPTIONS, opts.pop("start_year"), opts.pop("end_year"),
                                opts.pop("draws"), opts.pop("seed"), opts.pop("ages"), **opts)
