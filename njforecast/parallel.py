@@ -352,10 +352,10 @@ def _project_task(task: Task, *, project: Callable, assumptions: Mapping[str, An
     return pop
 
 
-def project_in_chunks(base_df: pd.DataFrame, assumptions: Any | Mapping[str, Any],
+def project_in_chunks(base_df: pd.DataFrame, assumptions: Any,
                       start_year: int, end_year: int, draws: int, seed: int,
                       ages: Sequence[int] | None = None, *, project: Callable,
-                      chunk_size: int | None = None, scenarios: Sequence[str] | None = None,
+                      chunk_size: int | None = None, scenarios: Mapping[str, Any] | None = None,
                       summarise: bool = True, executor: str = "local",
                       workers: int | None = None, address: str | None = None) -> pd.DataFrame:
     """Project many areas (e.g. every county of China) split by area chunk × scenario.
@@ -370,14 +370,16 @@ def project_in_chunks(base_df: pd.DataFrame, assumptions: Any | Mapping[str, Any
     Args:
         base_df: base population with an ``area`` column (any further columns the projection
             reads, e.g. sex and age or age group, population in persons).
-        assumptions: one assumptions object, or a mapping scenario name → assumptions.
+        assumptions: the assumptions object of a single-scenario run (None when
+            ``scenarios`` is given).
         start_year, end_year: first and last projected year (inclusive).
         draws: Monte Carlo draws (0 = point projection); ``seed`` seeds them (per area inside
             the projection, so chunking does not change the numbers).
         ages: ages to return (default: the projection's default).
         project: the projection function (e.g. ``demography.project_population``), picklable.
         chunk_size: areas per task (default :func:`default_chunk_size`).
-        scenarios: names to run (default every key of ``assumptions``, or one unnamed scenario).
+        scenarios: scenario name → assumptions, for a run over several scenarios (each
+            scenario × area chunk is one task).
         summarise: reduce draws to mean/lo80/hi80/lo95/hi95 in the worker (default True).
         executor, workers, address: see :func:`run_tasks`.
 
@@ -389,13 +391,12 @@ def project_in_chunks(base_df: pd.DataFrame, assumptions: Any | Mapping[str, Any
     if S.AREA not in base_df.columns:
         raise ValueError(f"base population has no '{S.AREA}' column; columns are "
                          f"{list(base_df.columns)}")
-    if isinstance(assumptions, Mapping) and scenarios is None:
-        scenarios = list(assumptions)
-    if not isinstance(assumptions, Mapping):
-        assumptions = {s: assumptions for s in (scenarios or [""])}
-    unknown = [s for s in (scenarios or [""]) if s not in assumptions]
-    if unknown:
-        raise ValueError(f"scenario(s) {unknown} have no assumptions; known: {sorted(assumptions)}")
+    if scenarios is not None and assumptions is not None:
+        raise ValueError("pass either one assumptions object or a scenarios mapping "
+                         "(name → assumptions), not both")
+    by_scenario = dict(scenarios) if scenarios is not None else {"": assumptions}
+    if not by_scenario:
+        raise ValueError("the scenarios mapping is empty; give at least one scenario")
     base = base_df.assign(**{S.AREA: base_df[S.AREA].astype(str)})
     areas = list(pd.unique(base[S.AREA]))
     if chunk_size is None:
@@ -406,8 +407,8 @@ def project_in_chunks(base_df: pd.DataFrame, assumptions: Any | Mapping[str, Any
     groups = dict(tuple(base.groupby(S.AREA, sort=False)))
     tasks = [Task(t.index, t.scenario, t.areas,
                   pd.concat([groups[a] for a in t.areas], ignore_index=True))
-             for t in make_tasks(areas, chunk_size, scenarios)]
-    shared = {"project": project, "assumptions": dict(assumptions), "start_year": start_year,
+             for t in make_tasks(areas, chunk_size, list(by_scenario))]
+    shared = {"project": project, "assumptions": by_scenario, "start_year": start_year,
               "end_year": end_year, "draws": draws, "seed": seed,
               "ages": None if ages is None else list(ages), "summarise": summarise}
     parts = run_tasks(_project_task, tasks, executor=executor, workers=workers,

@@ -92,8 +92,9 @@ def _run(base, **kw):
     opts = {"start_year": 2011, "end_year": 2025, "draws": 16, "seed": 7, "ages": range(19),
             "project": toy_project}
     opts.update(kw)
-    return P.project_in_chunks(base, ASSUMPTIONS, opts.pop("start_year"), opts.pop("end_year"),
-                               opts.pop("draws"), opts.pop("seed"), opts.pop("ages"), **opts)
+    return P.project_in_chunks(base, None, opts.pop("start_year"), opts.pop("end_year"),
+                               opts.pop("draws"), opts.pop("seed"), opts.pop("ages"),
+                               scenarios=ASSUMPTIONS, **opts)
 
 
 # ------------------------------------------------------------------------------------------
@@ -162,15 +163,15 @@ def test_worker_error_names_the_task(base20, executor):
     codes = sorted(base20[S.AREA].unique())
     bad = dict(ASSUMPTIONS, low={**ASSUMPTIONS["low"], "fail_area": codes[12]})
     with pytest.raises(P.ChunkError) as err:
-        P.project_in_chunks(base20, bad, 2011, 2013, 2, 1, project=toy_project, chunk_size=5,
-                            executor=executor, workers=2)
+        P.project_in_chunks(base20, None, 2011, 2013, 2, 1, project=toy_project, chunk_size=5,
+                            scenarios=bad, executor=executor, workers=2)
     msg = str(err.value)
     assert "task 6 (scenario 'low', 5 areas" in msg and codes[10] in msg
     assert f"stand-in failure for area {codes[12]}" in msg
 
 
 def test_bad_options_are_rejected():
-    """Unknown executor, workers < 1 and an address without Dask are clear ValueErrors."""
+    """Unknown executor, workers < 1, an address without Dask, assumptions twice: ValueErrors."""
     with pytest.raises(ValueError, match="executor must be one of serial, local, dask"):
         P.map_chunks(sum, [1, 2], 1, executor="threads")
     with pytest.raises(ValueError, match="workers must be >= 1"):
@@ -181,6 +182,9 @@ def test_bad_options_are_rejected():
         P.chunked([1], 0)
     with pytest.raises(ValueError, match="area 2 appears twice"):
         P.make_tasks(["1", "2", "2"], 2)
+    base = pd.DataFrame({S.AREA: ["1"], S.POPULATION: [1.0]})
+    with pytest.raises(ValueError, match="not both"):
+        P.project_in_chunks(base, {}, 2011, 2012, 0, 1, project=toy_project, scenarios=ASSUMPTIONS)
 
 
 # ------------------------------------------------------------------------------------------
