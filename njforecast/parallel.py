@@ -54,8 +54,12 @@ EXECUTORS = ("serial", "local", "dask")
 #: Quantiles of the summary columns (DESIGN §4 "summaries: mean, lo80, hi80, lo95, hi95").
 SUMMARY_QUANTILES = {S.LO80: 0.10, S.HI80: 0.90, S.LO95: 0.025, S.HI95: 0.975}
 
-#: Default memory budget for the draws of one chunk inside one worker (bytes of float64 values).
-CHUNK_BUDGET_BYTES = 256 * 2**20
+#: Memory budget for one chunk's draws inside one worker (bytes), and the bytes one row of a
+#: long population frame with draws takes in pandas (area and sex as object references to
+#: shared strings, year, age, draw, population: 48 B/row measured with pandas 2.x, plus the
+#: sorted copy summarise_draws makes; 64 used).
+CHUNK_BUDGET_BYTES = 512 * 2**20
+LONG_ROW_BYTES = 64
 
 
 class ChunkError(RuntimeError):
@@ -140,12 +144,14 @@ def default_chunk_size(n_areas: int, n_years: int, n_ages: int, draws: int,
                        workers: int = 1, budget_bytes: int = CHUNK_BUDGET_BYTES) -> int:
     """Areas per chunk so that one chunk's draws stay within ``budget_bytes``.
 
-    One chunk holds ``areas × years × 2 sexes × ages × max(draws, 1)`` float64 values (8 bytes);
-    the chunk size is the largest number of areas within the budget, but small enough to give
-    every worker at least four chunks (load balance), and at least 1.
+    One area of a chunk yields ``years × 2 sexes × ages × max(draws, 1)`` rows of a long
+    population frame of ``LONG_ROW_BYTES`` each; the chunk size is the largest number of areas
+    within the budget, but small enough to give every worker at least four chunks (load
+    balance), and at least 1. Peak memory of a run is then about ``workers × budget`` plus the
+    summaries collected in the driver (``areas × years × 2 × ages`` rows), whatever the draws.
     """
-    cell = 8 * max(n_years, 1) * len(S.SEXES) * max(n_ages, 1) * max(draws, 1)
-    by_memory = max(1, budget_bytes // cell)
+    per_area = LONG_ROW_BYTES * max(n_years, 1) * len(S.SEXES) * max(n_ages, 1) * max(draws, 1)
+    by_memory = max(1, budget_bytes // per_area)
     by_balance = max(1, -(-n_areas // (4 * max(workers, 1))))
     return int(max(1, min(by_memory, by_balance, n_areas)))
 

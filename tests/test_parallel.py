@@ -62,12 +62,11 @@ def toy_project(base_df, assumptions, start_year, end_year, draws, seed, ages=No
         new[:, 1, 0] = births * 0.5
         pop = new
         out.append(pop.copy())
-    cube = np.stack(out, axis=1)  # area, year, sex, age, draw
-    idx = pd.MultiIndex.from_product([areas, years, list(S.SEXES), range(n_age), range(n_draw)],
+    keep = list(range(n_age)) if ages is None else sorted(set(ages))
+    cube = np.stack(out, axis=1)[:, :, :, keep, :]  # area, year, sex, age, draw
+    idx = pd.MultiIndex.from_product([areas, years, list(S.SEXES), keep, range(n_draw)],
                                      names=[S.AREA, S.YEAR, S.SEX, S.AGE, S.DRAW])
     df = pd.DataFrame({S.POPULATION: cube.ravel()}, index=idx).reset_index()
-    if ages is not None:
-        df = df[df[S.AGE].isin(list(ages))]
     if not draws:
         df = df.drop(columns=S.DRAW)
     return df.reset_index(drop=True)
@@ -203,9 +202,10 @@ def test_summarise_draws_hand_computed():
 
 
 def test_default_chunk_size_hand_computed():
-    """16 years × 2 sexes × 19 ages × 1000 draws × 8 B = 4,864,000 B/area → 55 areas in 256 MiB."""
-    assert P.default_chunk_size(2857, 16, 19, 1000, workers=2) == 268_435_456 // 4_864_000
-    assert P.default_chunk_size(40, 16, 19, 1000, workers=2) == 5  # 4 chunks per worker
+    """25 years × 2 sexes × 25 ages × 1000 draws × 64 B = 80,000,000 B/area → 6 areas in 512 MiB."""
+    assert P.default_chunk_size(2857, 25, 25, 1000, workers=2) == 536_870_912 // 80_000_000
+    assert P.default_chunk_size(2857, 25, 25, 100, workers=2) == 67  # by memory (balance alone would allow 358)
+    assert P.default_chunk_size(40, 25, 25, 10, workers=2) == 5  # 4 chunks per worker
     assert P.default_chunk_size(3, 16, 101, 10**6, workers=1) == 1
 
 
