@@ -1,0 +1,941 @@
+"""Population engine: single ages, survival, births, migration, projection, draws, back-test.
+
+Public names:
+    graduate_single_ages(census_df)          5-year census groups → single ages 0..100
+    DemographicAssumptions                   frozen, named assumptions (``to_params()`` for logging)
+    DemographicInputs, prepare_inputs(...)   the rates derived from the bundled data for one base
+    project_population(base_df, assumptions, start_year, end_year, draws, seed, ages)
+                                             cohort-component projection (long population frame)
+    project_population_summary(...)          the same, streamed by area chunk, returning only
+                                             draw summaries (mean, lo80, hi80, lo95, hi95)
+    project_arrays(...)                      the core over numpy arrays (area, sex, age[, draw])
+    summarise_draws(df, value_col, by)       mean and 80 %/95 % intervals over ``draw``
+    hamilton_perry(...)                      cohort-change-ratio projection (data-light benchmark)
+    census_backtest(base_path, actual_path)  project census A's counties to census B and score
+    school_age_outlook(region, ...)          school-age bands by county with intervals
+    stable_int(code)                         a stable integer for per-area seeding
+
+Time convention
+    Census counts refer to 1 November (00:00) of the census year, ages in completed years.
+    The engine steps from 1 November to 1 November. Output ``year`` t is the population at the
+    school-year start, 1 September of t, taken as the linear interpolation between the two
+    surrounding census-moment populations at the same single age:
+    ``P(1 Sep t, a) = (10/12)·P(1 Nov t, a) + (2/12)·P(1 Nov t−1, a)`` (10 of the 12 months
+    from 1 Nov t−1 to 1 Nov t have passed). Age a at 1 September is the completed age on the
+    day the school year starts, which is the age used by the Chinese entry rule (six full years
+    by 31 August for primary). For ``year`` equal to the census year itself the census count
+    (1 November) is returned unchanged, since no earlier census-moment population exists.
+
+Methods and references
+    * Graduation: monotone piecewise-cubic (PCHIP; Fritsch & Carlson 1980, SIAM J. Numer.
+      Anal. 17:238) interpolation of the cumulative count at group boundaries, differenced at
+      integer ages — the "spline on cumulative counts" approach of McNeil, Trussell & Turner
+      (1977, Demography 14:245). Group totals are preserved (the curve passes through every
+      cumulative knot) and single ages are never negative (monotone interpolant).
+    * Survival: national census survival ratios 2010→2020 by sex and 5-year group (Preston,
+      Heuveline & Guillot, *Demography*, 2001, ch. 11; Siegel & Swanson, *Methods and
+      Materials of Demography*, 2004, ch. 12). International migration is negligible at the
+      national level, so the national 10-year cohort ratio measures survival (and relative
+      census coverage). The 2010 national table is the sum of the 31 province rows of the
+      2010 county table; 2020 is the national row of ``census_province_2020.csv``.
+    * Migration: census-survival residual method (Siegel & Swanson 2004, ch. 21): the area's
+      10-year cohort ratio divided by the national ratio is the net-migration factor by age.
+    * Births: general fertility ratio (age-0 persons per woman aged 15–49 at the census),
+      calibrated per area, times a fertility index path informed by observed births.
+    * Hamilton-Perry: Hamilton & Perry (1962, Social Forces 41:163); Swanson, Schlottmann &
+      Schmidt (2010, Popul. Res. Policy Rev. 29:47).
+"""
+
+from __future__ import annotations
+
+import functools
+import zlib
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from scipy.interpolate import PchipInterpolator
+
+from . import schema as S
+
+# ------------------------------------------------------------------------------------------
+# constants derived from the conventions above (no data figures)
+
+AGES = np.arange(S.OPEN_AGE + 1)                  # 0..100, 100 is the open age 100+
+N_AGES = len(AGES)
+#: months from 1 Nov (t−1) to 1 Sep (t), over 12: weight of the later census moment
+SEPT_WEIGHT = 10 / 12
+#: group boundaries of the census table (0, 1-4, 5-9, ..., 85+), cumulative knots for PCHIP
+_KNOTS = np.array([g[1] for g in S.AGE_GROUPS] + [S.OPEN_AGE + 1], dtype=float)
+#: 5-year groups used for cohort ratios: 0-4, 5-9, ..., 80-84, 85+ (age 0 merged into 0-4)
+G5 = tuple((a, a + 4) for a in range(0, 85, 5)) + ((85, S.OPEN_AGE),)
+G5_LABELS = tuple(f"{a}-{b}" if b < S.OPEN_AGE else f"{a}+" for a, b in G5)
+#: 10-year cohort ratios: start groups 0-4..70-74 → +10 years, and 75+ → 85+ (open)
+_N_START = 15
+#: single age at which a 10-year ratio's annual rate is placed: the cohort's mid-age over the
+#: decade (start-group mid-age + 5); the open 75+ → 85+ ratio is placed at 85
+_RATE_KNOTS = np.array([a + 2 + 5 for a in range(0, 75, 5)] + [85], dtype=float)
+QUANTILES = {S.LO80: 0.10, S.HI80: 0.90, S.LO95: 0.025, S.HI95: 0.975}
+FERTILITY_PATHS = ("constant", "medium", "trend", "low", "high")
+MIGRATION_SOURCES = ("auto", "province", "none")
+#: school-age bands of the GER definitions (DESIGN §5): label → (first age, last age)
+SCHOOL_BANDS = {"3-5": (3, 5), "6-11": (6, 11), "12-14": (12, 14), "15-17": (15, 17)}
+
+
+def stable_int(code: str) -> int:
+    """A platform-independent 32-bit integer for an area code (CRC-32 of its UTF-8 bytes)."""
+    return zlib.crc32(str(code).encode("utf-8"))
+
+
+# ------------------------------------------------------------------------------------------
+# graduation
+
+
+def _group_matrix(census_df: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
+    """Rows (census_year, area, sex) × the 19 census groups, in schema order."""
+    missing = {S.CENSUS_YEAR, S.AREA, S.SEX, S.AGE_GROUP, S.POPULATION} - set(census_df.columns)
+    if missing:
+        raise ValueError(f"census frame lacks columns {sorted(missing)}; pass the output of "
+                         "data.load_census()")
+    wide = census_df.pivot_table(index=[S.CENSUS_YEAR, S.AREA, S.SEX], columns=S.AGE_GROUP,
+                                 values=S.POPULATION, aggfunc="sum")
+    absent = [g for g in S.AGE_GROUP_LABELS if g not in wide.columns]
+    if absent:
+        raise ValueError(f"census frame lacks age groups {absent}")
+    wide = wide[list(S.AGE_GROUP_LABELS)]
+    if wide.isna().any().any():
+        bad = wide[wide.isna().any(axis=1)].index[0]
+        raise ValueError(f"census frame: area {bad[1]} sex {bad[2]} (year {bad[0]}) lacks some "
+                         "age groups; every area needs all 19 groups for both sexes")
+    vals = wide.to_numpy(dtype=float)
+    if (vals < 0).any():
+        bad = wide[(wide < 0).any(axis=1)].index[0]
+        raise ValueError(f"census frame: negative population for area {bad[1]} sex {bad[2]}")
+    return wide.index.to_frame(index=False), vals
+
+
+def graduate_matrix(groups: np.ndarray) -> np.ndarray:
+    """Graduate rows of the 19 census groups (…, 19) to single ages 0..100 (…, 101).
+
+    Monotone cubic (PCHIP) interpolation of the cumulative count at the boundaries
+    0, 1, 5, 10, …, 85, 101, differenced at integer ages; each group's total is preserved up to
+    floating-point rounding and no single age is negative (see module docstring for references).
+    """
+    groups = np.asarray(groups, dtype=float)
+    flat = groups.reshape(-1, groups.shape[-1])
+    cum = np.concatenate([np.zeros((flat.shape[0], 1)), np.cumsum(flat, axis=1)], axis=1)
+    with np.errstate(divide="ignore", over="ignore", invalid="ignore"):  # flat (empty) groups
+        spline = PchipInterpolator(_KNOTS, cum.T, axis=0)
+        single = np.diff(spline(np.arange(S.OPEN_AGE + 2, dtype=float)), axis=0).T
+    single = np.clip(single, 0.0, None)  # PCHIP is monotone; clip only float noise (−1e−12)
+    # restore exact group totals after the clip (a no-op unless noise was clipped)
+    for (lo, hi), col in zip(((g[1], g[2]) for g in S.AGE_GROUPS), range(flat.shape[1])):
+        part = single[:, lo:hi + 1]
+        tot = part.sum(axis=1, keepdims=True)
+        scale = np.divide(flat[:, col:col + 1], tot, out=np.ones_like(tot), where=tot > 0)
+        single[:, lo:hi + 1] = part * scale
+    return single.reshape(*groups.shape[:-1], N_AGES)
+
+
+def graduate_single_ages(census_df: pd.DataFrame) -> pd.DataFrame:
+    """Census 5-year age groups → single years of age 0..100, every group's total preserved.
+
+    Args:
+        census_df: long census frame as from :func:`njforecast.data.load_census` (columns
+            census_year, area, sex, age_group, population; persons at 1 November).
+
+    Returns:
+        Frame census_year, area, sex, age (0..100, 100 = the open age 100+ closing the 85+
+        group), population (persons at the census moment). Method: monotone cubic (PCHIP)
+        spline on cumulative counts (Fritsch & Carlson 1980; McNeil, Trussell & Turner 1977):
+        the sum over the single ages of each census group equals the group's count.
+    """
+    keys, vals = _group_matrix(census_df)
+    single = graduate_matrix(vals)
+    n = len(keys)
+    out = pd.DataFrame({
+        S.CENSUS_YEAR: np.repeat(keys[S.CENSUS_YEAR].to_numpy(), N_AGES).astype(int),
+        S.AREA: np.repeat(keys[S.AREA].astype(str).to_numpy(), N_AGES),
+        S.SEX: np.repeat(keys[S.SEX].to_numpy(), N_AGES),
+        S.AGE: np.tile(AGES, n),
+        S.POPULATION: single.ravel(),
+    })
+    return out
+
+
+# ------------------------------------------------------------------------------------------
+# arrays ↔ frames
+
+
+def to_array(pop_df: pd.DataFrame, value_col: str = S.POPULATION) -> tuple[list[str], np.ndarray]:
+    """Single-age frame (area, sex, age, value) → (area codes, array (area, 2, 101)).
+
+    Sex order is ``schema.SEXES`` (male, female); missing cells are 0.
+    """
+    areas = sorted(pop_df[S.AREA].astype(str).unique())
+    a_idx = pd.Index(areas).get_indexer(pop_df[S.AREA].astype(str))
+    s_idx = pd.Index(S.SEXES).get_indexer(pop_df[S.SEX])
+    if (s_idx < 0).any():
+        raise ValueError(f"sex must be one of {S.SEXES}; got {sorted(set(pop_df[S.SEX]))}")
+    age = pop_df[S.AGE].to_numpy(dtype=int)
+    if age.min() < 0 or age.max() > S.OPEN_AGE:
+        raise ValueError(f"age must lie in 0..{S.OPEN_AGE}")
+    arr = np.zeros((len(areas), len(S.SEXES), N_AGES))
+    np.add.at(arr, (a_idx, s_idx, age), pop_df[value_col].to_numpy(dtype=float))
+    return areas, arr
+
+
+def _groups5(arr: np.ndarray) -> np.ndarray:
+    """Single ages (…, 101) → the 18 five-year groups G5 (…, 18)."""
+    return np.stack([arr[..., lo:hi + 1].sum(axis=-1) for lo, hi in G5], axis=-1)
+
+
+def census_groups5(census_df: pd.DataFrame) -> tuple[list[str], np.ndarray]:
+    """Census frame (one year) → (areas, array (area, 2, 18) of groups G5), exact sums."""
+    keys, vals = _group_matrix(census_df)
+    if keys[S.CENSUS_YEAR].nunique() != 1:
+        raise ValueError("census frame holds several census years; pass one")
+    areas = sorted(keys[S.AREA].astype(str).unique())
+    out = np.zeros((len(areas), 2, len(G5)))
+    a_idx = pd.Index(areas).get_indexer(keys[S.AREA].astype(str))
+    s_idx = pd.Index(S.SEXES).get_indexer(keys[S.SEX])
+    g5 = np.concatenate([vals[:, :1] + vals[:, 1:2], vals[:, 2:]], axis=1)  # 0 + 1-4 → 0-4
+    out[a_idx, s_idx] = g5
+    return areas, out
+
+
+# ------------------------------------------------------------------------------------------
+# assumptions
+
+
+@dataclass(frozen=True)
+class DemographicAssumptions:
+    """Named assumptions of a cohort-component projection (all logged via :meth:`to_params`).
+
+    Attributes:
+        fertility_path: "constant" (the census-year fertility ratio held), "medium" (observed
+            national births per woman to the last observed year, then held), "trend" (the
+            log-linear trend of the last ten observed years continued), "low"/"high"
+            (medium × (1 ∓ fertility_variant) after the last observed year).
+        fertility_multiplier: scenario factor on every projected year's births (1 = none).
+        fertility_variant: relative distance of the low/high paths from medium.
+        fertility_ages: first and last age of the women counted in the general fertility ratio.
+        fertility_sd: annual standard deviation of log births in the draws' random walk after
+            the last observed year; None derives it from the national births series (sd of
+            year-on-year log changes).
+        local_births: adjust the path by the region's own observed births change (registered
+            basis; only the change is used, never the level).
+        migration_source: "auto" (area's own census residual over the decade ending at the base
+            census where both censuses are bundled, a region's comparable unit where boundaries
+            changed, else the province's residual), "province" (the province's residual for
+            every area), "none" (closed population).
+        migration_multiplier: scenario factor on the log net-migration factors (0 = closed).
+        migration_sd: log-scale standard deviation of the per-area, per-draw migration
+            multiplier (lognormal around ``migration_multiplier``).
+        survival_source: "census_2010_2020" (national census survival ratios) or "none"
+            (survival 1: no deaths).
+        survival_cap: cap annual survival ratios at 1 (pure survival; right for a base census
+            with good child coverage). False keeps the census ratios above 1 at young ages,
+            which carry the 2010 census's under-count of young children forward into the
+            cohort's later, better-counted ages (used when projecting from 2010).
+    """
+
+    fertility_path: str = "medium"
+    fertility_multiplier: float = 1.0
+    fertility_variant: float = 0.2
+    fertility_ages: tuple[int, int] = (15, 49)
+    fertility_sd: float | None = None
+    local_births: bool = True
+    migration_source: str = "auto"
+    migration_multiplier: float = 1.0
+    migration_sd: float = 0.5
+    survival_source: str = "census_2010_2020"
+    survival_cap: bool = True
+
+    def __post_init__(self):
+        if self.fertility_path not in FERTILITY_PATHS:
+            raise ValueError(f"fertility_path {self.fertility_path!r} unknown; "
+                             f"use one of {FERTILITY_PATHS}")
+        if self.migration_source not in MIGRATION_SOURCES:
+            raise ValueError(f"migration_source {self.migration_source!r} unknown; "
+                             f"use one of {MIGRATION_SOURCES}")
+        if self.survival_source not in ("census_2010_2020", "none"):
+            raise ValueError(f"survival_source {self.survival_source!r} unknown; use "
+                             "'census_2010_2020' or 'none'")
+        if self.fertility_multiplier < 0:
+            raise ValueError("fertility_multiplier must be >= 0")
+        if self.migration_sd < 0 or (self.fertility_sd is not None and self.fertility_sd < 0):
+            raise ValueError("migration_sd and fertility_sd must be >= 0")
+        lo, hi = self.fertility_ages
+        if not 0 <= lo <= hi <= S.OPEN_AGE:
+            raise ValueError(f"fertility_ages {self.fertility_ages} must be 0 <= first <= last")
+
+    @classmethod
+    def from_config(cls, section: dict) -> "DemographicAssumptions":
+        """Build from a config table (``cfg.section("demography")``); unknown keys are errors."""
+        known = set(cls.__dataclass_fields__)
+        unknown = sorted(set(section) - known)
+        if unknown:
+            raise ValueError(f"[demography] unknown keys {unknown}; known: {sorted(known)}")
+        kw = dict(section)
+        if "fertility_ages" in kw:
+            kw["fertility_ages"] = tuple(int(x) for x in kw["fertility_ages"])
+        return cls(**kw)
+
+    def to_params(self) -> dict[str, str | float | int | bool]:
+        """Flat dict of the assumptions for MLflow params (keys prefixed ``demography.``)."""
+        out = {}
+        for k, v in asdict(self).items():
+            out[f"demography.{k}"] = "-".join(map(str, v)) if isinstance(v, tuple) else (
+                "derived" if v is None else v)
+        return out
+
+
+# ------------------------------------------------------------------------------------------
+# reference tables derived from the bundled data (never hand-typed)
+
+
+@functools.lru_cache(maxsize=1)
+def _bundled_census() -> pd.DataFrame:
+    """All bundled census rows (both years), from data/processed (rebuilt from raw if absent)."""
+    from .data import read_processed
+
+    pop = read_processed("census_population")
+    pop[S.AREA] = pop[S.AREA].astype(str)
+    return pop
+
+
+@functools.lru_cache(maxsize=1)
+def _bundled_census_areas() -> pd.DataFrame:
+    from .data import read_processed
+
+    return read_processed("census_areas")
+
+
+def national_census(census_year: int) -> pd.DataFrame:
+    """National population by sex and census group for a bundled census year.
+
+    2010: sum of the 31 province rows of the 2010 county table (the table has no national
+    row); 2020: the national row (100000) of census_province_2020.csv.
+    """
+    pop = _bundled_census()
+    p = pop[pop[S.CENSUS_YEAR] == census_year]
+    if p.empty:
+        raise ValueError(f"no bundled census for {census_year}; bundled years: "
+                         f"{sorted(pop[S.CENSUS_YEAR].unique())}")
+    nat = p[p[S.AREA] == "100000"]
+    if nat.empty:
+        prov = p[p[S.AREA].str.fullmatch(r"\d\d0000")]
+        nat = prov.groupby([S.CENSUS_YEAR, S.SEX, S.AGE_GROUP, S.AGE_START, S.AGE_END],
+                           as_index=False)[S.POPULATION].sum()
+        nat[S.AREA] = "100000"
+    return nat
+
+
+def province_census(census_year: int, province: str) -> pd.DataFrame:
+    """The province row (``pp0000``) of a bundled census year."""
+    pop = _bundled_census()
+    p = pop[(pop[S.CENSUS_YEAR] == census_year) & (pop[S.AREA] == province)]
+    if p.empty:
+        raise ValueError(f"province {province} has no row in the bundled {census_year} census")
+    return p.drop_duplicates([S.SEX, S.AGE_GROUP])
+
+
+def cohort_ratios(groups_a: np.ndarray, groups_b: np.ndarray) -> np.ndarray:
+    """10-year cohort change ratios (…, 2, 18) at A and B → (…, 2, 16).
+
+    Start groups 0-4 … 70-74 go to the group two steps older (10-14 … 80-84); the open
+    75+ goes to 85+. Empty start groups give ratio 1.
+    """
+    a = np.concatenate([groups_a[..., :_N_START], groups_a[..., _N_START:].sum(-1, keepdims=True)],
+                       axis=-1)
+    b = np.concatenate([groups_b[..., 2:2 + _N_START], groups_b[..., -1:]], axis=-1)
+    return np.divide(b, a, out=np.ones_like(b), where=a > 0)
+
+
+def annual_log_rates(ratios: np.ndarray, years: int = 10) -> np.ndarray:
+    """10-year cohort ratios (…, 16) → annual log rates at single ages (…, 101).
+
+    The annual log rate log(R)/years is placed at the cohort's mid-age over the interval
+    (start-group mid-age + 5) and interpolated linearly between those ages, held flat outside.
+    """
+    logr = np.log(np.clip(ratios, 1e-6, None)) / years
+    flat = logr.reshape(-1, logr.shape[-1])
+    out = np.stack([np.interp(AGES, _RATE_KNOTS, row) for row in flat])
+    return out.reshape(*logr.shape[:-1], N_AGES)
+
+
+def national_survival(year_a: int = 2010, year_b: int = 2020, cap: bool = True) -> np.ndarray:
+    """Annual survival ratio by sex and single age (2, 101) from national census cohorts.
+
+    ``s[sex, a]`` carries a person aged a at one census moment to age a+1 a year later
+    (index 100: the open age stays open). Derived from the national 10-year cohort ratios
+    A→B (Preston, Heuveline & Guillot 2001, ch. 11); ``cap`` limits ratios to 1.
+    """
+    _, ga = census_groups5(national_census(year_a))
+    _, gb = census_groups5(national_census(year_b))
+    s = np.exp(annual_log_rates(cohort_ratios(ga[0], gb[0]), years=year_b - year_a))
+    return np.minimum(s, 1.0) if cap else s
+
+
+def migration_log_rates(groups_a: np.ndarray, groups_b: np.ndarray, year_a: int = 2010,
+                        year_b: int = 2020) -> np.ndarray:
+    """Annual net-migration log factors (…, 2, 101) from two censuses of the same territory.
+
+    Census-survival residual method in ratio form: the area's cohort ratio divided by the
+    national ratio of the same cohort is its 10-year net-migration factor; ``log`` of it over the
+    interval length is the annual rate, placed on single ages like survival.
+    """
+    _, na = census_groups5(national_census(year_a))
+    _, nb = census_groups5(national_census(year_b))
+    nat = cohort_ratios(na[0], nb[0])
+    area = cohort_ratios(groups_a, groups_b)
+    return annual_log_rates(area / nat, years=year_b - year_a)
+
+
+@functools.lru_cache(maxsize=8)
+def _province_migration(province: str, year_a: int, year_b: int) -> np.ndarray:
+    _, ga = census_groups5(province_census(year_a, province))
+    _, gb = census_groups5(province_census(year_b, province))
+    return migration_log_rates(ga[0], gb[0], year_a, year_b)
+
+
+def national_births() -> pd.Series:
+    """Observed national births by calendar year (persons; the ``preferred`` rows)."""
+    from .data import preferred
+
+    obs = preferred(_observations())
+    b = obs[(obs[S.AREA] == "100000") & (obs[S.INDICATOR] == "births")]
+    return b.set_index(S.YEAR)[S.VALUE].sort_index()
+
+
+@functools.lru_cache(maxsize=1)
+def _observations() -> pd.DataFrame:
+    from .data import load_observations
+
+    return load_observations()
+
+
+def _census_moment_births(births: pd.Series) -> pd.Series:
+    """Births in the 12 months to 1 November of t: (2·B(t−1) + 10·B(t)) / 12 (persons)."""
+    prev = births.reindex(births.index - 1).to_numpy()
+    w = (2 * prev + 10 * births.to_numpy()) / 12
+    return pd.Series(w, index=births.index).dropna()
+
+
+def derived_fertility_sd() -> float:
+    """Standard deviation of year-on-year changes in log national births (all observed years)."""
+    b = national_births()
+    b = b[np.diff(b.index, prepend=b.index[0] - 1) == 1]
+    return float(np.std(np.diff(np.log(b.to_numpy())), ddof=1))
+
+
+# ------------------------------------------------------------------------------------------
+# inputs for one base census
+
+
+@dataclass(frozen=True)
+class DemographicInputs:
+    """Rates for one base census, derived in code from the bundled data.
+
+    Attributes:
+        census_year: base census year (population at 1 November).
+        areas: area codes, in array order.
+        survival: annual survival ratios (2, 101).
+        migration: annual net-migration log factors (area, 2, 101).
+        migration_basis: per area, where its migration came from ("own", "unit:<id>",
+            "province:<code>", "none").
+        fertility_ratio: age-0 persons per woman in ``fertility_ages`` at the census (area,).
+        fertility_weights: 1 for the ages of the women counted, else 0 (101,).
+        male_share: male share of births (national age-0 count of the base census).
+        fertility_index: year → (area,) index of births per woman relative to the census year
+            (census-moment years ``census_year+1 ..``), including the local adjustment.
+        last_observed: last census-moment year whose national births are observed.
+        fertility_sd: annual sd of the log births random walk after ``last_observed``.
+    """
+
+    census_year: int
+    areas: tuple[str, ...]
+    survival: np.ndarray
+    migration: np.ndarray
+    migration_basis: tuple[str, ...]
+    fertility_ratio: np.ndarray
+    fertility_weights: np.ndarray
+    male_share: float
+    fertility_index: dict[int, np.ndarray] = field(repr=False)
+    last_observed: int
+    fertility_sd: float
+
+    def subset(self, idx) -> "DemographicInputs":
+        """The inputs of the areas at positions ``idx`` (for chunked runs)."""
+        idx = np.asarray(idx)
+        return DemographicInputs(
+            census_year=self.census_year, areas=tuple(np.asarray(self.areas)[idx]),
+            survival=self.survival, migration=self.migration[idx],
+            migration_basis=tuple(np.asarray(self.migration_basis)[idx]),
+            fertility_ratio=self.fertility_ratio[idx], fertility_weights=self.fertility_weights,
+            male_share=self.male_share,
+            fertility_index={y: v[idx] for y, v in self.fertility_index.items()},
+            last_observed=self.last_observed, fertility_sd=self.fertility_sd)
+
+
+def _region_units(census_year: int) -> list[tuple[str, list[str], list[str]]]:
+    """(unit id, codes at the earlier census, codes at ``census_year``) from every region file."""
+    from .areas import load_region
+    from .config import external_dir
+
+    out = []
+    for p in sorted((external_dir() / "regions").glob("*.toml")):
+        reg = load_region(p)
+        for u in reg.comparable_units:
+            later = [str(c) for c in u.get(f"codes_{census_year}", ())]
+            earlier = [str(c) for c in u.get(f"codes_{census_year - 10}", ())]
+            if later and earlier:
+                out.append((str(u["id"]), earlier, later))
+    return out
+
+
+#: a county is compared with its own earlier census only if its total changed by a factor
+#: inside this band (outside it, boundary changes are the likelier cause)
+TOTAL_RATIO_BAND = (0.5, 2.0)
+
+
+def _migration_for(areas: list[str], base_groups: np.ndarray, census_year: int,
+                   source: str) -> tuple[np.ndarray, list[str]]:
+    """Annual net-migration log factors per area and their basis (see DemographicAssumptions)."""
+    mig = np.zeros((len(areas), 2, N_AGES))
+    basis = ["none"] * len(areas)
+    if source == "none":
+        return mig, basis
+    earlier = census_year - 10
+    pop = _bundled_census()
+    have_earlier = source == "auto" and (pop[S.CENSUS_YEAR] == earlier).any()
+    if have_earlier:
+        old = pop[pop[S.CENSUS_YEAR] == earlier]
+        old_areas, old_g = census_groups5(old)
+        old_pos = {a: i for i, a in enumerate(old_areas)}
+        new_all = pop[pop[S.CENSUS_YEAR] == census_year]
+        new_areas, new_g = census_groups5(new_all)
+        new_pos = {a: i for i, a in enumerate(new_areas)}
+        units = _region_units(census_year)
+    for i, code in enumerate(areas):
+        if have_earlier:
+            unit = next((u for u in units if code in u[2]), None)
+            if unit and all(c in old_pos for c in unit[1]) and all(c in new_pos for c in unit[2]):
+                ga = sum(old_g[old_pos[c]] for c in unit[1])
+                gb = sum(new_g[new_pos[c]] for c in unit[2])
+                mig[i] = migration_log_rates(ga, gb, earlier, census_year)
+                basis[i] = f"unit:{unit[0]}"
+                continue
+            if code in old_pos and code in new_pos:
+                ga, gb = old_g[old_pos[code]], new_g[new_pos[code]]
+                ratio = gb.sum() / max(ga.sum(), 1.0)
+                if TOTAL_RATIO_BAND[0] <= ratio <= TOTAL_RATIO_BAND[1]:
+                    mig[i] = migration_log_rates(ga, gb, earlier, census_year)
+                    basis[i] = "own"
+                    continue
+        prov = code[:2] + "0000"
+        years = (earlier, census_year) if have_earlier else (census_year, census_year + 10)
+        mig[i] = _province_migration(prov, *years)
+        basis[i] = f"province:{prov}"
+    return mig, basis
+
+
+def _national_women_index(census_year: int, survival: np.ndarray, weights: np.ndarray,
+                          years: list[int]) -> dict[int, float]:
+    """Effective women (Σ weights × women) of the closed national population, relative to C."""
+    nat = graduate_single_ages(national_census(census_year))
+    _, arr = to_array(nat)
+    f = arr[0, 1].copy()
+    base = float((weights * f).sum())
+    out, cur = {}, f
+    for y in range(census_year + 1, max(years) + 1):
+        nxt = np.zeros_like(cur)
+        nxt[1:] = cur[:-1] * survival[1, :-1]
+        nxt[-1] += cur[-1] * survival[1, -1]
+        cur = nxt  # age 0 does not matter for women 15-49 within the horizon used here
+        out[y] = float((weights * cur).sum()) / base
+    return out
+
+
+def local_birth_adjustment(area: str, census_year: int, years: list[int]) -> tuple[np.ndarray, str]:
+    """Factor on the national fertility index from an area's (or its prefecture's) births.
+
+    Uses the first and last observed years y1 < y2 of ``births`` for the area itself, else
+    for its prefecture (``pppp00``), when both exist and y2 ≥ census year: the local change
+    B(y2)/B(y1) divided by the national change over the same years gives a relative factor a;
+    it is phased in log-linearly between y1 and y2 and normalised to 1 at the census year.
+    Registered-basis (户籍) births differ in level from resident births, so only the change
+    is used; the level stays calibrated to the resident census.
+
+    Returns:
+        (factor per year in ``years``, description).
+    """
+    obs = preferred_births()
+    nat = national_births()
+    for code in (area, area[:4] + "00"):
+        b = obs.get(code)
+        if b is None or len(b) < 2:
+            continue
+        y1, y2 = int(b.index.min()), int(b.index.max())
+        if y2 < census_year or y1 not in nat.index or y2 not in nat.index:
+            continue
+        a = (b[y2] / b[y1]) / (nat[y2] / nat[y1])
+        yrs = np.asarray(years, dtype=float)
+        frac = np.clip((yrs - y1) / (y2 - y1), 0, 1)
+        frac0 = np.clip((census_year - y1) / (y2 - y1), 0, 1)
+        return a ** (frac - frac0), f"{code} births {y1}→{y2} vs national: ×{a:.3f}"
+    return np.ones(len(years)), "none"
+
+
+@functools.lru_cache(maxsize=1)
+def _preferred_births_cached() -> dict[str, pd.Series]:
+    from .data import preferred
+
+    obs = preferred(_observations())
+    b = obs[obs[S.INDICATOR] == "births"]
+    return {a: g.set_index(S.YEAR)[S.VALUE].sort_index() for a, g in b.groupby(S.AREA)}
+
+
+def preferred_births() -> dict[str, pd.Series]:
+    """Observed births (preferred rows) by area code → Series indexed by year (persons)."""
+    return _preferred_births_cached()
+
+
+def fertility_index_path(census_year: int, end_year: int, assumptions: DemographicAssumptions,
+                         survival: np.ndarray, weights: np.ndarray) -> tuple[dict[int, float], int]:
+    """National index of births per effective woman relative to the census year (medium etc.).
+
+    Observed part: census-moment births (:func:`_census_moment_births`) relative to the census
+    year, divided by the effective-women index of the closed national population projected
+    with the same survival. After the last observed year the named path applies.
+    """
+    years = list(range(census_year + 1, end_year + 1))
+    if not years:
+        return {}, census_year
+    if assumptions.fertility_path == "constant":
+        return {y: assumptions.fertility_multiplier for y in years}, census_year
+    births = _census_moment_births(national_births())
+    if census_year not in births.index:
+        raise ValueError(f"national births for {census_year - 1} and {census_year} are needed "
+                         "to index fertility to the census year")
+    last = int(births.index.max())
+    w_idx = _national_women_index(census_year, survival, weights, years + [last])
+    obs_idx = {y: float(births[y] / births[census_year]) / w_idx[y]
+               for y in range(census_year + 1, last + 1) if y in births.index}
+    out = {}
+    held = obs_idx.get(last, 1.0)
+    if assumptions.fertility_path == "trend":
+        ys = [y for y in range(last - 9, last + 1) if y in obs_idx]
+        slope = np.polyfit(ys, np.log([obs_idx[y] for y in ys]), 1)[0] if len(ys) >= 2 else 0.0
+    for y in years:
+        if y in obs_idx:
+            v = obs_idx[y]
+        elif assumptions.fertility_path == "trend":
+            v = held * np.exp(slope * (y - last))
+        elif assumptions.fertility_path == "low":
+            v = held * (1 - assumptions.fertility_variant)
+        elif assumptions.fertility_path == "high":
+            v = held * (1 + assumptions.fertility_variant)
+        else:
+            v = held
+        out[y] = v * assumptions.fertility_multiplier
+    return out, last
+
+
+def prepare_inputs(base_df: pd.DataFrame, assumptions: DemographicAssumptions,
+                   end_year: int = 2035, census_groups: pd.DataFrame | None = None
+                   ) -> DemographicInputs:
+    """Derive every rate for a base census from the bundled data (see module docstring).
+
+    Args:
+        base_df: single-age base (census_year, area, sex, age, population), one census year.
+        assumptions: the named assumptions.
+        end_year: last census-moment year for which a fertility index is needed.
+        census_groups: the census group frame the base was graduated from (optional; only
+            used to check that the fertility ratio's women are counted exactly).
+    """
+    years = sorted(base_df[S.CENSUS_YEAR].unique()) if S.CENSUS_YEAR in base_df else []
+    if len(years) != 1:
+        raise ValueError("base_df must hold exactly one census year (column census_year); "
+                         f"found {years}")
+    c = int(years[0])
+    areas, arr = to_array(base_df)
+    if assumptions.survival_source == "none":
+        surv = np.ones((2, N_AGES))
+    else:
+        surv = national_survival(2010, 2020, cap=assumptions.survival_cap)
+    lo, hi = assumptions.fertility_ages
+    weights = ((AGES >= lo) & (AGES <= hi)).astype(float)
+    women = (arr[:, 1] * weights).sum(axis=1)
+    k = np.divide(arr[:, :, 0].sum(axis=1), women, out=np.zeros(len(areas)), where=women > 0)
+    nat0 = national_census(c)
+    age0 = nat0[nat0[S.AGE_GROUP] == "0"].set_index(S.SEX)[S.POPULATION]
+    male_share = float(age0["male"] / age0.sum())
+    g5 = _groups5(arr)
+    mig, basis = _migration_for(areas, g5, c, assumptions.migration_source)
+    nat_path, last = fertility_index_path(c, max(end_year, c + 1), assumptions, surv, weights)
+    ys = list(nat_path)
+    idx = {y: np.full(len(areas), v) for y, v in nat_path.items()}
+    if assumptions.local_births and assumptions.fertility_path != "constant" and ys:
+        for i, code in enumerate(areas):
+            adj, _ = local_birth_adjustment(code, c, ys)
+            for j, y in enumerate(ys):
+                idx[y][i] *= adj[j]
+    sd = assumptions.fertility_sd if assumptions.fertility_sd is not None else \
+        derived_fertility_sd()
+    return DemographicInputs(census_year=c, areas=tuple(areas), survival=surv, migration=mig,
+                             migration_basis=tuple(basis), fertility_ratio=k,
+                             fertility_weights=weights, male_share=male_share,
+                             fertility_index=idx, last_observed=last, fertility_sd=sd)
+
+
+# ------------------------------------------------------------------------------------------
+# the core over arrays
+
+
+def _area_draws(areas, seed: int, n_steps: int, draws: int, migration_sd: float,
+                migration_multiplier: float) -> np.ndarray:
+    """Per-area migration multipliers (area, draws), each area from its own seed stream."""
+    out = np.empty((len(areas), draws))
+    for i, code in enumerate(areas):
+        rng = np.random.default_rng(np.random.SeedSequence([seed, stable_int(code)]))
+        z = rng.standard_normal(draws)
+        out[i] = migration_multiplier * np.exp(migration_sd * z - migration_sd ** 2 / 2)
+    return out
+
+
+def _common_fertility_shocks(seed: int, n_steps: int, draws: int) -> np.ndarray:
+    """Fertility shocks shared by all areas (steps, draws): seeded by ``seed`` alone."""
+    rng = np.random.default_rng(np.random.SeedSequence([seed, 0x46455254]))  # "FERT"
+    return rng.standard_normal((n_steps, draws))
+
+
+def project_arrays(pop0: np.ndarray, inputs: DemographicInputs, n_steps: int,
+                   assumptions: DemographicAssumptions, draws: int = 0, seed: int = 20201101):
+    """Cohort-component projection over arrays, one census-moment year at a time.
+
+    Args:
+        pop0: base population (area, 2, 101), persons at the census moment.
+        inputs: rates for these areas (same order).
+        n_steps: number of annual steps.
+        assumptions: named assumptions (multipliers and draw spreads).
+        draws: 0 for one deterministic path, else the number of draws.
+        seed: random seed; areas draw from ``SeedSequence([seed, stable_int(area)])`` and the
+            shared fertility shocks from ``SeedSequence([seed, "FERT"])``, so chunking or
+            reordering areas gives identical numbers.
+
+    Yields:
+        (year, population) for year = census_year+1 … census_year+n_steps; population is
+        (area, 2, 101) without draws, else (area, 2, 101, draws). Persons at 1 November.
+
+    Step (1 Nov t−1 → 1 Nov t), for ages a = 0..99 and the open age 100:
+        P(a+1, t) = P(a, t−1) · s(a) · exp(κ · m(a));  P(100, t) += P(100, t−1) · s(100) · exp(κ · m(100))
+        P(0, t)   = k · I(t) · Σ_a w(a) · F(a, t−1) · {male share, 1 − male share}
+    with s the annual survival, m the annual net-migration log factor, κ the migration
+    multiplier (per draw), k the area's fertility ratio, I(t) the fertility index (× the
+    shared log-normal random walk after the last observed year, per draw), w the women's ages.
+    """
+    A = pop0.shape[0]
+    D = max(draws, 1)
+    cur = np.repeat(pop0[..., None], D, axis=-1) if draws else pop0[..., None].copy()
+    mult = assumptions.migration_multiplier
+    if draws:
+        kappa = _area_draws(inputs.areas, seed, n_steps, draws, assumptions.migration_sd, mult)
+        shocks = _common_fertility_shocks(seed, n_steps, draws)
+    else:
+        kappa = np.full((A, 1), mult)
+        shocks = np.zeros((n_steps, 1))
+    # growth factor per age: survival × migration, (area, 2, 101, D)
+    log_s = np.log(np.clip(inputs.survival, 1e-12, None))[None, :, :, None]
+    mig = inputs.migration[..., None]
+    walk = np.zeros(D)
+    w = inputs.fertility_weights
+    k = inputs.fertility_ratio[:, None]
+    for step in range(1, n_steps + 1):
+        year = inputs.census_year + step
+        growth = np.exp(log_s + mig * kappa[:, None, None, :])
+        nxt = np.empty_like(cur)
+        nxt[:, :, 1:] = cur[:, :, :-1] * growth[:, :, :-1]
+        nxt[:, :, -1] += cur[:, :, -1] * growth[:, :, -1]
+        idx = inputs.fertility_index.get(year)
+        if idx is None:
+            raise ValueError(f"no fertility index for {year}; prepare inputs with "
+                             f"end_year >= {year}")
+        if draws and year > inputs.last_observed:
+            walk = walk + inputs.fertility_sd * shocks[step - 1]
+        women = np.einsum("a,nad->nd", w, cur[:, 1])
+        births = k * idx[:, None] * women * np.exp(walk)[None, :]
+        nxt[:, 0, 0] = births * inputs.male_share
+        nxt[:, 1, 0] = births * (1 - inputs.male_share)
+        cur = nxt
+        yield year, (cur if draws else cur[..., 0])
+
+
+def _school_year(prev: np.ndarray, cur: np.ndarray) -> np.ndarray:
+    """Population at 1 September from the census-moment populations before and after it."""
+    return SEPT_WEIGHT * cur + (1 - SEPT_WEIGHT) * prev
+
+
+def _iter_school_years(pop0, inputs, start_year, end_year, assumptions, draws, seed):
+    """Yield (year, array) at 1 September for start_year..end_year (census year: census)."""
+    c = inputs.census_year
+    if start_year < c:
+        raise ValueError(f"start_year {start_year} is before the base census {c}")
+    if end_year < start_year:
+        raise ValueError(f"end_year {end_year} is before start_year {start_year}")
+    prev = np.repeat(pop0[..., None], draws, axis=-1) if draws else pop0
+    if start_year == c:
+        yield c, prev
+    for year, cur in project_arrays(pop0, inputs, end_year - c, assumptions, draws, seed):
+        if year >= start_year:
+            yield year, _school_year(prev, cur)
+        prev = cur
+
+
+def project_population(base_df: pd.DataFrame, assumptions: DemographicAssumptions | None = None,
+                       start_year: int | None = None, end_year: int = 2035, draws: int = 0,
+                       seed: int = 20201101, ages=None,
+                       inputs: DemographicInputs | None = None) -> pd.DataFrame:
+    """Project a base census by area, sex and single age, year by year (cohort-component).
+
+    Args:
+        base_df: single-age base as from :func:`graduate_single_ages` (one census year).
+        assumptions: named assumptions (default :class:`DemographicAssumptions`()).
+        start_year: first output year (default the year after the census).
+        end_year: last output year (inclusive).
+        draws: 0 → one deterministic path (no ``draw`` column); N → draws 0..N−1.
+        seed: random seed (same inputs + seed → identical numbers; per-area streams).
+        ages: iterable of ages to return (default all 0..100).
+        inputs: precomputed :class:`DemographicInputs` (default derived by
+            :func:`prepare_inputs`).
+
+    Returns:
+        Frame area, year, sex, age, population [, draw]; persons at 1 September of ``year``
+        (school-year start; see the module docstring for the mapping from 1 November).
+    """
+    assumptions = assumptions or DemographicAssumptions()
+    inputs = inputs or prepare_inputs(base_df, assumptions, end_year)
+    areas, pop0 = to_array(base_df)
+    if tuple(areas) != inputs.areas:
+        raise ValueError("inputs were prepared for other areas than base_df")
+    c = inputs.census_year
+    start_year = c + 1 if start_year is None else start_year
+    sel = np.arange(N_AGES) if ages is None else np.asarray(sorted(set(int(a) for a in ages)))
+    if len(sel) and (sel.min() < 0 or sel.max() > S.OPEN_AGE):
+        raise ValueError(f"ages must lie in 0..{S.OPEN_AGE}")
+    frames = []
+    for year, arr in _iter_school_years(pop0, inputs, start_year, end_year, assumptions,
+                                        draws, seed):
+        frames.append(_long(areas, year, arr[:, :, sel], sel, draws))
+    return pd.concat(frames, ignore_index=True)
+
+
+def _long(areas, year, arr, ages, draws) -> pd.DataFrame:
+    """(area, 2, ages[, draws]) → long frame."""
+    A, nS, nA = arr.shape[:3]
+    D = arr.shape[3] if draws else 1
+    out = {
+        S.AREA: np.repeat(np.asarray(areas, dtype=object), nS * nA * D),
+        S.YEAR: np.full(A * nS * nA * D, year, dtype=int),
+        S.SEX: np.tile(np.repeat(np.asarray(S.SEXES, dtype=object), nA * D), A),
+        S.AGE: np.tile(np.repeat(ages, D), A * nS),
+    }
+    if draws:
+        out[S.DRAW] = np.tile(np.arange(D), A * nS * nA)
+    out[S.POPULATION] = arr.reshape(-1)
+    return pd.DataFrame(out)
+
+
+# ------------------------------------------------------------------------------------------
+# summaries
+
+
+def _quantile_block(x: np.ndarray) -> dict[str, np.ndarray]:
+    """Mean and interval bounds over the last axis."""
+    q = np.quantile(x, list(QUANTILES.values()), axis=-1)
+    out = {S.MEAN: x.mean(axis=-1)}
+    out.update({name: q[i] for i, name in enumerate(QUANTILES)})
+    return out
+
+
+def summarise_draws(df: pd.DataFrame, value_col: str, by: list[str]) -> pd.DataFrame:
+    """Mean and central 80 %/95 % intervals of ``value_col`` over draws, for each ``by`` group.
+
+    Args:
+        df: long frame with a ``draw`` column (or any replicate column not in ``by``).
+        value_col: column to summarise (e.g. population, enrolment).
+        by: grouping columns (e.g. [area, year, age]).
+
+    Returns:
+        Frame ``by`` + mean, lo80, hi80, lo95, hi95 (``schema.SUMMARY_COLUMNS``); quantiles
+        by linear interpolation (numpy default), 10/90 % and 2.5/97.5 %.
+    """
+    missing = [c for c in [*by, value_col] if c not in df.columns]
+    if missing:
+        raise ValueError(f"summarise_draws: columns {missing} not in frame "
+                         f"(columns: {list(df.columns)})")
+    g = df.groupby(by, sort=True, observed=True)[value_col]
+    out = g.mean().rename(S.MEAN).to_frame()
+    q = g.quantile(list(QUANTILES.values())).unstack(-1)
+    q.columns = list(QUANTILES)
+    out = out.join(q).reset_index()
+    return out[[*by, *S.SUMMARY_COLUMNS]]
+
+
+def project_population_summary(base_df: pd.DataFrame,
+                               assumptions: DemographicAssumptions | None = None,
+                               start_year: int | None = None, end_year: int = 2035,
+                               draws: int = 100, seed: int = 20201101,
+                               groups: dict[str, tuple[int, int]] | None = None,
+                               by_sex: bool = False, chunk_size: int = 100,
+                               inputs: DemographicInputs | None = None) -> pd.DataFrame:
+    """Draw summaries of a projection, streamed by area chunk and year (bounded memory).
+
+    Args:
+        base_df, assumptions, start_year, end_year, seed, inputs: as :func:`project_population`.
+        draws: number of draws (≥ 1).
+        groups: label → (first age, last age); default each single age 0..100 ("0", "1", …).
+        by_sex: keep sexes apart (else both sexes summed before summarising).
+        chunk_size: areas per chunk; results do not depend on it (per-area seeds).
+
+    Returns:
+        Frame area, year[, sex], age_group, mean, lo80, hi80, lo95, hi95 (persons at
+        1 September). Only one chunk's draws for two years are in memory at a time.
+    """
+    if draws < 1:
+        raise ValueError("project_population_summary needs draws >= 1")
+    assumptions = assumptions or DemographicAssumptions()
+    inputs = inputs or prepare_inputs(base_df, assumptions, end_year)
+    areas, pop0 = to_array(base_df)
+    c = inputs.census_year
+    start_year = c + 1 if start_year is None else start_year
+    groups = groups or {str(a): (a, a) for a in AGES}
+    labels = list(groups)
+    frames = []
+    for lo in range(0, len(areas), chunk_size):
+        idx = np.arange(lo, min(lo + chunk_size, len(areas)))
+        sub = inputs.subset(idx)
+        for year, arr in _iter_school_years(pop0[idx], sub, start_year, end_year, assumptions,
+                                            draws, seed):
+            g = np.stack([arr[:, :, a:b + 1].sum(axis=2) for a, b in groups.values()], axis=2)
+            if not by_sex:
+                g = g.sum(axis=1, keepdims=True)           # (area, 1, groups, D)
+            stats = _quantile_block(g)
+            nA, nS, nG = g.shape[:3]
+            part = {
+                S.AREA: np.repeat(np.asarray(sub.areas, dtype=object), nS * nG),
+                S.YEAR: year,
+            }
+            if by_sex:
+                part[S.SEX] = np.tile(np.repeat(np.asarray(S.SEXES, dtype=object), nG), nA)
+            part[S.AGE_GROUP] = np.tile(np.asarray(labels, dtype=object), nA * nS)
+            part.update({k: v.reshape(-1) for k, v in stats.items()})
+            frames.append(pd.DataFrame(part))
+    out = pd.concat(frames, ignore_index=True)
+    keys = [S.AREA, S.YEAR] + ([S.SEX] if by_sex else []) + [S.AGE_GROUP]
+    order = {lab: i for i, lab in enumerate(labels)}
+    out = out.sort_values(keys[:-1] + [S.AGE_GROUP], key=lambda s: s.map(order)
+                          if s.name == S.AGE_GROUP else s, kind="stable")
+    return out.reset_index(drop=True)

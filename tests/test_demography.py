@@ -1,0 +1,231 @@
+"""Tests for njforecast.demography: graduation, projection identities, draws, summaries.
+
+Synthetic populations here are labelled test inputs, not data.
+"""
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from njforecast import demography as dm
+from njforecast import schema as S
+
+N = dm.N_AGES
+
+
+def _census_frame(counts: dict[str, np.ndarray], year: int = 2020) -> pd.DataFrame:
+    """Synthetic census long frame: area → (2, 19) group counts (test input)."""
+    rows = []
+    for area, arr in counts.items():
+        for si, sex in enumerate(S.SEXES):
+            for gi, (label, lo, hi) in enumerate(S.AGE_GROUPS):
+                rows.append((year, area, sex, label, lo, hi, float(arr[si, gi])))
+    return pd.DataFrame(rows, columns=[S.CENSUS_YEAR, S.AREA, S.SEX, S.AGE_GROUP, S.AGE_START,
+                                       S.AGE_END, S.POPULATION])
+
+
+def _inputs(areas, survival=1.0, migration=0.0, fert=0.0, index=1.0, years=30,
+            last_observed=None, census_year=2020):
+    """Hand-set DemographicInputs (test input): constant rates."""
+    A = len(areas)
+    return dm.DemographicInputs(
+        census_year=census_year, areas=tuple(areas),
+        survival=np.full((2, N), survival, dtype=float),
+        migration=np.broadcast_to(np.asarray(migration, dtype=float), (A, 2, N)).copy(),
+        migration_basis=("test",) * A,
+        fertility_ratio=np.broadcast_to(np.asarray(fert, dtype=float), (A,)).copy(),
+        fertility_weights=((dm.AGES >= 15) & (dm.AGES <= 49)).astype(float),
+        male_share=0.5,
+        fertility_index={census_year + i: np.full(A, index, dtype=float)
+                         for i in range(1, years + 1)},
+        last_observed=census_year if last_observed is None else last_observed,
+        fertility_sd=0.05)
+
+
+def _base(areas, rng_seed=0, year=2020):
+    rng = np.random.default_rng(rng_seed)
+    rows = []
+    for a in areas:
+        arr = rng.uniform(0, 1000, size=(2, N))
+        for si, sex in enumerate(S.SEXES):
+            rows.append(pd.DataFrame({S.CENSUS_YEAR: year, S.AREA: a, S.SEX: sex,
+                                      S.AGE: dm.AGES, S.POPULATION: arr[si]}))
+    return pd.concat(rows, ignore_index=True)
+
+
+group_counts = st.lists(st.floats(0, 1e6, allow_nan=False), min_size=19, max_size=19)
+
+
+@settings(max_examples=60, deadline=None)
+@given(male=group_counts, female=group_counts)
+def test_graduated_single_ages_sum_to_each_group(male, female):
+    """Single ages of every census group add up to the group's count and are never negative."""
+    df = _census_frame({"1": np.array([male, female])})
+    out = dm.graduate_single_ages(df)
+    assert (out[S.POPULATION] >= 0).all()
+    for si, sex in enumerate(S.SEXES):
+        s = out[out[S.SEX] == sex].set_index(S.AGE)[S.POPULATION]
+        for gi, (_, lo, hi) in enumerate(S.AGE_GROUPS):
+            want = (male, female)[si][gi]
+            assert s.loc[lo:hi].sum() == pytest.approx(want, rel=1e-9, abs=1e-6)
+
+
+def test_graduation_of_uniform_population_is_flat():
+    """Groups proportional to their width (7 persons per year of age) graduate to 7 at every age."""
+    widths = np.array([hi - lo + 1 for _, lo, hi in S.AGE_GROUPS], dtype=float)
+    out = dm.graduate_single_ages(_census_frame({"1": np.array([7 * widths, 7 * widths])}))
+    np.testing.assert_allclose(out[S.POPULATION], 7.0, rtol=1e-12)
+
+
+def test_graduation_rejects_missing_groups():
+    """A census frame missing an age group is rejected with a message naming the groups."""
+    df = _census_frame({"1": np.ones((2, 19))})
+    with pytest.raises(ValueError, match="lacks age groups"):
+        dm.graduate_single_ages(df[df[S.AGE_GROUP] != "85+"])
+
+
+@settings(max_examples=30, deadline=None)
+@given(seed=st.integers(0, 2**31 - 1), steps=st.integers(1, 12))
+def test_closed_population_without_deaths_keeps_cohorts(seed, steps):
+    """No births, deaths or migration: every cohort keeps its size as it ages, year by year."""
+    rng = np.random.default_rng(seed)
+    pop0 = rng.uniform(0, 500, size=(2, 2, N))
+    inputs = _inputs(["a", "b"])
+    a = dm.DemographicAssumptions(migration_sd=0.3)
+    for year, arr in dm.project_arrays(pop0, inputs, steps, a, draws=3, seed=seed):
+        k = year - 2020
+        np.testing.assert_allclose(arr[:, :, k:N - 1], pop0[:, :, :N - 1 - k, None]
+                                   .repeat(3, -1), rtol=1e-12)
+        np.testing.assert_array_equal(arr[:, :, :k], 0.0)
+        # the open age collects everyone who reached it
+        np.testing.assert_allclose(arr[:, :, N - 1], pop0[:, :, N - 1 - k:].sum(-1)[..., None]
+                                   .repeat(3, -1), rtol=1e-12)
+
+
+@settings(max_examples=30, deadline=None)
+@given(seed=st.integers(0, 2**31 - 1),
+       mig=st.floats(-0.5, 0.5), surv=st.floats(0.0, 1.0), fert=st.floats(0, 0.2))
+def test_cohorts_never_negative(seed, mig, surv, fert):
+    """Whatever the survival, migration and fertility, no projected cohort is negative."""
+    rng = np.random.default_rng(seed)
+    pop0 = rng.uniform(0, 500, size=(3, 2, N))
+    inputs = _inputs(["a", "b", "c"], survival=surv, migration=mig, fert=fert)
+    a = dm.DemographicAssumptions(migration_sd=1.0)
+    for _, arr in dm.project_arrays(pop0, inputs, 10, a, draws=5, seed=seed):
+        assert np.isfinite(arr).all() and (arr >= 0).all()
+
+
+def test_one_step_by_hand():
+    """One step with survival 0.9, migration factor e^0.1 and fertility ratio 0.05 matches a hand sum."""
+    pop0 = np.zeros((1, 2, N))
+    pop0[0, 1, 20] = 1000.0       # 1,000 women aged 20
+    pop0[0, 0, 5] = 200.0         # 200 boys aged 5
+    inputs = _inputs(["x"], survival=0.9, migration=0.1, fert=0.05, index=2.0)
+    a = dm.DemographicAssumptions()
+    (year, arr), = list(dm.project_arrays(pop0, inputs, 1, a))
+    f = 0.9 * np.exp(0.1)
+    assert year == 2021
+    assert arr[0, 1, 21] == pytest.approx(1000 * f)
+    assert arr[0, 0, 6] == pytest.approx(200 * f)
+    # births = k · index · women(15-49 at the start) = 0.05 · 2 · 1000, split half/half
+    assert arr[0, 0, 0] == pytest.approx(50.0) and arr[0, 1, 0] == pytest.approx(50.0)
+    assert arr.sum() == pytest.approx(1200 * f + 100)
+
+
+def test_school_year_is_interpolated_between_census_moments():
+    """Population at 1 September t = 10/12 of 1 Nov t plus 2/12 of 1 Nov t−1, at each age."""
+    base = _base(["a"])
+    inputs = _inputs(["a"], survival=0.5)
+    a = dm.DemographicAssumptions()
+    out = dm.project_population(base, a, 2021, 2021, inputs=inputs)
+    _, pop0 = dm.to_array(base)
+    (_, nov), = list(dm.project_arrays(pop0, inputs, 1, a))
+    want = 10 / 12 * nov + 2 / 12 * pop0
+    got = out[out[S.SEX] == "female"].sort_values(S.AGE)[S.POPULATION].to_numpy()
+    np.testing.assert_allclose(got, want[0, 1])
+
+
+def test_same_seed_same_numbers_other_seed_differs():
+    """Draws are identical for the same seed and differ for another seed."""
+    base = _base(["a", "b"])
+    inputs = _inputs(["a", "b"], migration=-0.02, fert=0.05, last_observed=2020)
+    a = dm.DemographicAssumptions(migration_sd=0.4)
+    r1 = dm.project_population(base, a, 2021, 2025, draws=7, seed=5, inputs=inputs)
+    r2 = dm.project_population(base, a, 2021, 2025, draws=7, seed=5, inputs=inputs)
+    r3 = dm.project_population(base, a, 2021, 2025, draws=7, seed=6, inputs=inputs)
+    pd.testing.assert_frame_equal(r1, r2)
+    assert not np.allclose(r1[S.POPULATION], r3[S.POPULATION])
+    assert sorted(r1[S.DRAW].unique()) == list(range(7))
+
+
+def test_chunking_and_order_do_not_change_draws():
+    """Projecting areas alone, in another order or in chunks gives the same numbers per area."""
+    areas = ["510101", "510102", "510103"]
+    base = _base(areas)
+    inputs = _inputs(areas, migration=-0.03, fert=0.04, last_observed=2020)
+    a = dm.DemographicAssumptions(migration_sd=0.5)
+    full = dm.project_population(base, a, 2021, 2024, draws=5, seed=9, inputs=inputs)
+    one = dm.project_population(base[base[S.AREA] == "510102"], a, 2021, 2024, draws=5, seed=9,
+                                inputs=inputs.subset([1]))
+    pd.testing.assert_frame_equal(full[full[S.AREA] == "510102"].reset_index(drop=True), one)
+    s1 = dm.project_population_summary(base, a, 2021, 2024, draws=5, seed=9, chunk_size=1,
+                                       groups=dm.SCHOOL_BANDS, inputs=inputs)
+    s3 = dm.project_population_summary(base, a, 2021, 2024, draws=5, seed=9, chunk_size=3,
+                                       groups=dm.SCHOOL_BANDS, inputs=inputs)
+    pd.testing.assert_frame_equal(s1, s3)
+
+
+def test_summary_matches_summarise_draws():
+    """The streamed summary equals summarise_draws over the full long frame of draws."""
+    areas = ["a", "b"]
+    base = _base(areas)
+    inputs = _inputs(areas, migration=0.01, fert=0.05, last_observed=2020)
+    a = dm.DemographicAssumptions()
+    full = dm.project_population(base, a, 2021, 2023, draws=9, seed=1, inputs=inputs,
+                                 ages=[6, 7])
+    tot = full.groupby([S.AREA, S.YEAR, S.DRAW], as_index=False)[S.POPULATION].sum()
+    want = dm.summarise_draws(tot, S.POPULATION, [S.AREA, S.YEAR])
+    got = dm.project_population_summary(base, a, 2021, 2023, draws=9, seed=1, inputs=inputs,
+                                        groups={"6-7": (6, 7)})
+    np.testing.assert_allclose(got[list(S.SUMMARY_COLUMNS)].to_numpy(),
+                               want[list(S.SUMMARY_COLUMNS)].to_numpy(), rtol=1e-12)
+
+
+def test_summarise_draws_by_hand():
+    """Values 1..5 over draws: mean 3, 10 % quantile 1.4, 97.5 % quantile 4.9 (linear rule)."""
+    df = pd.DataFrame({"k": ["x"] * 5, S.DRAW: range(5), "v": [5.0, 1, 3, 2, 4]})
+    out = dm.summarise_draws(df, "v", ["k"]).iloc[0]
+    assert out[S.MEAN] == 3.0
+    assert out[S.LO80] == pytest.approx(1.4) and out[S.HI80] == pytest.approx(4.6)
+    assert out[S.LO95] == pytest.approx(1.1) and out[S.HI95] == pytest.approx(4.9)
+    assert list(dm.summarise_draws(df, "v", ["k"]).columns) == ["k", *S.SUMMARY_COLUMNS]
+
+
+def test_deterministic_run_has_no_draw_column_and_respects_ages():
+    """draws=0 returns one path without a draw column, restricted to the requested ages."""
+    base = _base(["a"])
+    out = dm.project_population(base, dm.DemographicAssumptions(), 2021, 2022,
+                                inputs=_inputs(["a"]), ages=range(0, 26))
+    assert S.DRAW not in out.columns
+    assert sorted(out[S.AGE].unique()) == list(range(26))
+    assert len(out) == 2 * 2 * 26
+
+
+def test_assumptions_validate_and_log():
+    """Unknown paths are rejected by name; to_params gives flat, prefixed keys."""
+    with pytest.raises(ValueError, match="fertility_path"):
+        dm.DemographicAssumptions(fertility_path="wishful")
+    with pytest.raises(ValueError, match="unknown keys"):
+        dm.DemographicAssumptions.from_config({"fertilty_path": "low"})
+    p = dm.DemographicAssumptions(fertility_path="low").to_params()
+    assert p["demography.fertility_path"] == "low"
+    assert p["demography.fertility_ages"] == "15-49"
+
+
+def test_stable_int_is_stable():
+    """The per-area seed integer is the CRC-32 of the code (same on every platform and run)."""
+    assert dm.stable_int("511025") == dm.stable_int("511025")
+    assert dm.stable_int("511025") != dm.stable_int("511024")
+    assert dm.stable_int("abc") == 891568578  # CRC-32("abc"), a published check value
