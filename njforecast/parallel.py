@@ -9,9 +9,8 @@ Public names:
     run_tasks(func, tasks, ...)     ``func(task, **shared)`` for every task, results in task order
     map_chunks(func, items, chunk_size, ...)   ``func(chunk, **shared)`` for every chunk of items
     default_chunk_size(...)         areas per chunk so one chunk's draws fit a memory budget
-    summarise_draws(df, value, by)  reduce draws to mean and 80 %/95 % quantile intervals
     project_in_chunks(base_df, ...) a (national) population projection split by area chunk and
-                                    scenario, each chunk reduced to summaries inside the worker
+                                    scenario, each chunk reduced inside its worker
 
 Executors (DESIGN §3 ``parallel.py``, issue 7):
     * ``serial`` — every task in the calling process, in order (debugging, tiny runs);
@@ -44,20 +43,16 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from . import schema as S
 
 EXECUTORS = ("serial", "local", "dask")
 
-#: Quantiles of the summary columns (DESIGN §4 "summaries: mean, lo80, hi80, lo95, hi95").
-SUMMARY_QUANTILES = {S.LO80: 0.10, S.HI80: 0.90, S.LO95: 0.025, S.HI95: 0.975}
-
 #: Memory budget for one chunk's draws inside one worker (bytes), and the bytes one row of a
 #: long population frame with draws takes in pandas (area and sex as object references to
-#: shared strings, year, age, draw, population: 48 B/row measured with pandas 2.x, plus the
-#: sorted copy summarise_draws makes; 64 used).
+#: shared strings, year, age, draw, population: 48 B/row measured with pandas 2.x, plus
+#: copies made while reducing; 64 used).
 CHUNK_BUDGET_BYTES = 512 * 2**20
 LONG_ROW_BYTES = 64
 
@@ -297,102 +292,60 @@ def map_chunks(func: Callable[..., Any], items: Sequence, chunk_size: int, *,
 
 
 # ------------------------------------------------------------------------------------------
-# reduction
-
-
-def summarise_draws(df: pd.DataFrame, value: str = S.POPULATION,
-                    by: Sequence[str] | None = None) -> pd.DataFrame:
-    """Reduce draws to their mean and 80 % / 95 % intervals, cell by cell.
-
-    Args:
-        df: long frame with the ``by`` columns, ``draw`` and ``value``; every cell must have
-            the same set of draws.
-        value: column to summarise (e.g. population, persons).
-        by: cell columns (default every column except ``draw`` and ``value``).
-
-    Returns:
-        One row per cell: the ``by`` columns (sorted), ``mean``, ``lo80``, ``hi80``, ``lo95``,
-        ``hi95`` (same unit as ``value``). Quantiles are the empirical quantiles over draws
-        (``numpy.quantile``, linear interpolation, Hyndman & Fan 1996 type 7): lo80/hi80 = 10 %
-        and 90 %, lo95/hi95 = 2.5 % and 97.5 %.
-
-    Raises:
-        ValueError: missing columns, or cells with different numbers of draws.
-    """
-    by = [c for c in df.columns if c not in (S.DRAW, value)] if by is None else list(by)
-    missing = [c for c in (*by, S.DRAW, value) if c not in df.columns]
-    if missing:
-        raise ValueError(f"summarise_draws: columns {missing} missing; frame has {list(df.columns)}")
-    if df.empty:
-        return pd.DataFrame(columns=[*by, *S.SUMMARY_COLUMNS])
-    d = df.sort_values([*by, S.DRAW], kind="stable")
-    n_draws = d[S.DRAW].nunique()
-    sizes = d.groupby(by, sort=False, observed=True).size()
-    if (sizes != n_draws).any():
-        cell = sizes[sizes != n_draws].index[0]
-        raise ValueError(f"summarise_draws: cell {cell} has {sizes[cell]} draws, expected "
-                         f"{n_draws}; every cell needs the same draws")
-    vals = d[value].to_numpy(dtype=float).reshape(-1, n_draws)
-    out = d[by].iloc[::n_draws].reset_index(drop=True)
-    out[S.MEAN] = vals.mean(axis=1)
-    qs = np.quantile(vals, list(SUMMARY_QUANTILES.values()), axis=1)
-    for name, q in zip(SUMMARY_QUANTILES, qs):
-        out[name] = q
-    return out
-
-
-# ------------------------------------------------------------------------------------------
 # chunked projection
 
 
 def _project_task(task: Task, *, project: Callable, assumptions: Mapping[str, Any],
                   start_year: int, end_year: int, draws: int, seed: int,
-                  ages: Sequence[int] | None, summarise: bool) -> pd.DataFrame:
-    """Worker side: project one chunk of areas under one scenario, reduce draws to summaries."""
-    pop = project(task.payload, assumptions[task.scenario], start_year, end_year, draws, seed,
-                  ages)
-    if summarise and S.DRAW in pop.columns:
-        keys = [S.AREA, S.YEAR, S.SEX, S.AGE]
-        pop = summarise_draws(pop[[*keys, S.DRAW, S.POPULATION]], S.POPULATION, keys)
-    pop.insert(0, S.SCENARIO, task.scenario)
-    return pop
+                  project_kwargs: Mapping[str, Any], reduce: Callable | None) -> pd.DataFrame:
+    """Worker side: project one chunk of areas under one scenario, then reduce it."""
+    out = project(task.payload, assumptions[task.scenario], start_year=start_year,
+                  end_year=end_year, draws=draws, seed=seed, **project_kwargs)
+    if reduce is not None:
+        out = reduce(out)
+    out.insert(0, S.SCENARIO, task.scenario)
+    return out
 
 
-def project_in_chunks(base_df: pd.DataFrame, assumptions: Any,
-                      start_year: int, end_year: int, draws: int, seed: int,
-                      ages: Sequence[int] | None = None, *, project: Callable,
-                      chunk_size: int | None = None, scenarios: Mapping[str, Any] | None = None,
-                      summarise: bool = True, executor: str = "local",
+def project_in_chunks(base_df: pd.DataFrame, assumptions: Any, start_year: int | None,
+                      end_year: int, draws: int, seed: int, *, project: Callable,
+                      project_kwargs: Mapping[str, Any] | None = None,
+                      reduce: Callable[[pd.DataFrame], pd.DataFrame] | None = None,
+                      scenarios: Mapping[str, Any] | None = None, chunk_size: int | None = None,
+                      n_ages: int = S.OPEN_AGE + 1, executor: str = "local",
                       workers: int | None = None, address: str | None = None) -> pd.DataFrame:
     """Project many areas (e.g. every county of China) split by area chunk × scenario.
 
-    Each task gets only its own areas' base rows; the scenario assumptions are shared (sent
-    once per worker). Workers call ``project(base_chunk, assumptions[scenario], start_year,
-    end_year, draws, seed, ages)`` — the signature of ``demography.project_population`` — and,
-    with ``summarise``, reduce the draws to :func:`summarise_draws` summaries before returning,
-    so the driver never holds all draws of all areas (memory grows with areas × years × ages,
-    not × draws).
+    Each task gets only its own areas' base rows; the scenario assumptions, the projection
+    function and its options are shared (sent once per worker). A worker calls
+    ``project(base_chunk, assumptions[scenario], start_year=…, end_year=…, draws=…, seed=…,
+    **project_kwargs)`` and then ``reduce(result)`` if given, so only reduced frames travel back
+    to the driver. With ``project=demography.project_population_summary`` the draws are
+    streamed year by year and reduced to mean/lo80/hi80/lo95/hi95 inside the worker, so memory
+    grows with areas × years × ages, never × draws; with ``demography.project_population`` pass
+    ``reduce=partial(demography.summarise_draws, …)``.
 
     Args:
-        base_df: base population with an ``area`` column (any further columns the projection
-            reads, e.g. sex and age or age group, population in persons).
-        assumptions: the assumptions object of a single-scenario run (None when
-            ``scenarios`` is given).
-        start_year, end_year: first and last projected year (inclusive).
-        draws: Monte Carlo draws (0 = point projection); ``seed`` seeds them (per area inside
-            the projection, so chunking does not change the numbers).
-        ages: ages to return (default: the projection's default).
-        project: the projection function (e.g. ``demography.project_population``), picklable.
-        chunk_size: areas per task (default :func:`default_chunk_size`).
+        base_df: base population with an ``area`` column (e.g. single ages from
+            ``demography.graduate_single_ages``; persons).
+        assumptions: the assumptions of a single-scenario run (None when ``scenarios`` given).
+        start_year, end_year: first and last projected year (inclusive; None = projection's
+            default first year).
+        draws: Monte Carlo draws (0 = point projection); ``seed`` seeds them. The projection
+            must seed per area (demography does: ``SeedSequence([seed, area])``) for results
+            not to depend on the chunking.
+        project: the projection function, picklable (module level, or a ``functools.partial``).
+        project_kwargs: further keyword arguments of ``project`` (e.g. ``ages``, ``groups``).
+        reduce: function applied to each chunk's result in the worker (picklable).
         scenarios: scenario name → assumptions, for a run over several scenarios (each
             scenario × area chunk is one task).
-        summarise: reduce draws to mean/lo80/hi80/lo95/hi95 in the worker (default True).
+        chunk_size: areas per task (default :func:`default_chunk_size` with ``n_ages``).
+        n_ages: ages per area and sex in one chunk's output, for the default chunk size.
         executor, workers, address: see :func:`run_tasks`.
 
     Returns:
-        Frame with ``scenario`` first, then the projection's columns (summarised: area, year,
-        sex, age, mean, lo80, hi80, lo95, hi95 in persons), rows in scenario, area, year, sex,
-        age order.
+        ``scenario`` followed by the (reduced) projection's columns; rows in task order
+        (scenario, then area chunks in the order areas first appear in ``base_df``).
     """
     if S.AREA not in base_df.columns:
         raise ValueError(f"base population has no '{S.AREA}' column; columns are "
@@ -406,9 +359,9 @@ def project_in_chunks(base_df: pd.DataFrame, assumptions: Any,
     base = base_df.assign(**{S.AREA: base_df[S.AREA].astype(str)})
     areas = list(pd.unique(base[S.AREA]))
     if chunk_size is None:
-        n_ages = len(ages) if ages is not None else S.OPEN_AGE + 1
         n_workers = 1 if executor == "serial" else (workers or os.cpu_count() or 1)
-        chunk_size = default_chunk_size(len(areas), end_year - start_year + 1, n_ages, draws,
+        first = start_year if start_year is not None else end_year
+        chunk_size = default_chunk_size(len(areas), end_year - first + 1, n_ages, draws,
                                         n_workers)
     groups = dict(tuple(base.groupby(S.AREA, sort=False)))
     tasks = [Task(t.index, t.scenario, t.areas,
@@ -416,7 +369,7 @@ def project_in_chunks(base_df: pd.DataFrame, assumptions: Any,
              for t in make_tasks(areas, chunk_size, list(by_scenario))]
     shared = {"project": project, "assumptions": by_scenario, "start_year": start_year,
               "end_year": end_year, "draws": draws, "seed": seed,
-              "ages": None if ages is None else list(ages), "summarise": summarise}
+              "project_kwargs": dict(project_kwargs or {}), "reduce": reduce}
     parts = run_tasks(_project_task, tasks, executor=executor, workers=workers,
                       address=address, shared=shared)
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
