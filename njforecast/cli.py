@@ -20,6 +20,9 @@ app = typer.Typer(help="Forecast school-age population, enrolment, GER and teach
                   no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
 data_app = typer.Typer(help="Build, validate and inspect the bundled data.", no_args_is_help=True)
 app.add_typer(data_app, name="data")
+demography_app = typer.Typer(help="Population engine: project census populations, back-test.",
+                             no_args_is_help=True)
+app.add_typer(demography_app, name="demography")
 
 
 def _fail(message: str) -> None:
@@ -81,6 +84,64 @@ def run(config: Path = typer.Argument(..., help="Experiment config (TOML), e.g. 
 
     cfg = _guard(load_config, config)
     _guard(run_config, cfg)
+
+
+@demography_app.command("project")
+def demography_project(
+        base: Path = typer.Option(..., help="Census table (2010 xlsx layout or 2020 layout, "
+                                  "xlsx or csv); its county-level rows are projected."),
+        to: int = typer.Option(2035, "--to", help="Last year (1 September of each year)."),
+        output: Path = typer.Option(..., help="Output CSV (written atomically)."),
+        draws: int = typer.Option(0, help="Monte Carlo draws (0 = one deterministic path)."),
+        seed: int = typer.Option(20201101, help="Random seed (same seed → same numbers)."),
+        region: Optional[str] = typer.Option(None, help="Only this region's counties "
+                                             "(e.g. neijiang), plus the region total."),
+        single_ages: bool = typer.Option(False, help="Single ages 0-25 instead of the school "
+                                         "bands 3-5, 6-11, 12-14, 15-17."),
+        fertility_path: str = typer.Option("medium", help="constant, medium, trend, low, high."),
+        migration_multiplier: float = typer.Option(1.0, help="Scenario factor on net migration."),
+        fertility_multiplier: float = typer.Option(1.0, help="Scenario factor on births."),
+):
+    """Project a census by county to YEAR: school-age bands (or single ages) with intervals."""
+    from .data import write_csv_atomic
+    from .demography import DemographicAssumptions, project_census_file
+
+    ass = _guard(DemographicAssumptions, fertility_path=fertility_path,
+                 migration_multiplier=migration_multiplier,
+                 fertility_multiplier=fertility_multiplier)
+    out = _guard(project_census_file, base, to, draws, seed, ass, region, single_ages)
+    write_csv_atomic(out, output)
+    typer.echo(f"{out['area'].nunique()} areas, {out['year'].min()}-{out['year'].max()}, "
+               f"{'draws ' + str(draws) if draws else 'deterministic'} -> {output}")
+
+
+@demography_app.command("backtest")
+def demography_backtest(
+        base: Path = typer.Option(..., help="Census A (launch), e.g. the 2010 county table."),
+        actual: Path = typer.Option(..., help="Census B (10 years later), used only to score."),
+        output: Path = typer.Option(..., help="Output CSV: one row per county × age group."),
+        min_ratio: float = typer.Option(0.5, help="Exclude counties whose total B/A is below."),
+        max_ratio: float = typer.Option(2.0, help="Exclude counties whose total B/A is above."),
+):
+    """Project census A's counties to census B's moment and print errors beside the naive."""
+    from .data import write_csv_atomic
+    from .demography import census_backtest
+
+    res = _guard(census_backtest, base, actual, (min_ratio, max_ratio))
+    write_csv_atomic(res.rows, output)
+    for rule in res.rules:
+        typer.echo(f"rule: {rule}")
+    typer.echo(f"excluded {len(res.excluded)} counties:")
+    for r in res.excluded.itertuples(index=False):
+        typer.echo(f"  {r.area_code} {r.area_name} — {r.reason}")
+    table = res.summary.pivot(index="age_group", columns="method",
+                              values=["median_ape", "mean_ape"]).round(1)
+    methods = list(dict.fromkeys(res.summary["method"]))
+    table = table.reindex(columns=[(v, m) for v in ("median_ape", "mean_ape") for m in methods])
+    table = table.reindex(list(dict.fromkeys(res.summary["age_group"])))
+    typer.echo(f"counties scored: {res.summary['n'].max()}; absolute percentage error (%):")
+    typer.echo(table.to_string())
+    typer.echo(f"rows -> {output}")
 
 
 def main() -> None:

@@ -50,7 +50,7 @@ from __future__ import annotations
 
 import functools
 import zlib
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -228,11 +228,18 @@ class DemographicAssumptions:
             basis; only the change is used, never the level).
         migration_source: "auto" (area's own census residual over the decade ending at the base
             census where both censuses are bundled, a region's comparable unit where boundaries
-            changed, else the province's residual), "province" (the province's residual for
-            every area), "none" (closed population).
+            changed, else the province's residual plus two county signals from the base
+            census: its age profile relative to the province from ``structure_from_age`` up,
+            and its net intra-provincial migration stock spread over ten years), "province"
+            (the province's residual for every area), "none" (closed population).
         migration_multiplier: scenario factor on the log net-migration factors (0 = closed).
         migration_sd: log-scale standard deviation of the per-area, per-draw migration
             multiplier (lognormal around ``migration_multiplier``).
+        structure_from_age: where an area has no census history ("auto"), its base-census
+            age profile relative to its province is carried forward as recurring migration from
+            this age up (default 12, entry to junior secondary, when pupils start to move for
+            school); younger children follow the family-level signal (see
+            :func:`internal_migration_stock`).
         survival_source: "census_2010_2020" (national census survival ratios) or "none"
             (survival 1: no deaths).
         survival_cap: cap annual survival ratios at 1 (pure survival; right for a base census
@@ -250,6 +257,7 @@ class DemographicAssumptions:
     migration_source: str = "auto"
     migration_multiplier: float = 1.0
     migration_sd: float = 0.5
+    structure_from_age: int = 12
     survival_source: str = "census_2010_2020"
     survival_cap: bool = True
 
@@ -501,9 +509,62 @@ def _region_units(census_year: int) -> list[tuple[str, list[str], list[str]]]:
 TOTAL_RATIO_BAND = (0.5, 2.0)
 
 
-def _migration_for(areas: list[str], base_groups: np.ndarray, census_year: int,
-                   source: str) -> tuple[np.ndarray, list[str]]:
+@functools.lru_cache(maxsize=1)
+def internal_migration_stock() -> pd.Series:
+    """Net intra-provincial migration stock per county, share of residents (2010 county table).
+
+    ``s_c = (I_c − O_c) / P_c`` with I_c the residents registered (户口) in another county of
+    the same province (column 迁入人口-本省其他县（市）、市区), P_c the resident population and
+    O_c the county's out-migrants to other counties of the province, which the table does not
+    give: the province's in-migrant total is allocated to counties in proportion to their
+    registered population (户籍人口), so that in- and out-migrants balance within the province.
+    """
+    from .config import raw_dir
+    from .data import _code_str
+
+    cols = {"区划代码": "code", "合计": "total", "户籍人口": "registered",
+            "迁入人口（人）-本省其他县\n（市）、市区": "in_province"}
+    path = raw_dir() / "census" / "census_county_2010.xlsx"
+    df = pd.read_excel(path, usecols=list(cols)).rename(columns=cols)
+    df["code"] = _code_str(df["code"])
+    df = df[df["code"].notna() & ~df["code"].str.endswith("00")].drop_duplicates("code")
+    df = df.dropna(subset=["total", "registered", "in_province"])
+    df = df[df["total"] > 0]
+    prov = df["code"].str[:2]
+    share_reg = df["registered"] / df.groupby(prov)["registered"].transform("sum")
+    out = share_reg * df.groupby(prov)["in_province"].transform("sum")
+    return pd.Series(((df["in_province"] - out) / df["total"]).to_numpy(), index=df["code"])
+
+
+@functools.lru_cache(maxsize=64)
+def _province_single(census_year: int, province: str) -> np.ndarray:
+    _, arr = to_array(graduate_single_ages(province_census(census_year, province)))
+    return arr[0]
+
+
+def _structure_log_rates(county: np.ndarray, province: np.ndarray, from_age: int) -> np.ndarray:
+    """Relative age-profile steps log(rel(a+1)/rel(a)) for ages a ≥ from_age (2, 101).
+
+    rel(a) is the county's share of the province's persons aged a (by sex) at the base
+    census; the step from age a to a+1 is the county's net migration at that age relative to
+    the province in a synthetic cohort, carried forward as recurring, place-specific migration
+    (schools, jobs). Ages whose shares are empty, and the open age, get 0.
+    """
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rel = county / province
+        step = np.log(rel[:, 1:] / rel[:, :-1])
+    step = np.where(np.isfinite(step), step, 0.0)
+    out = np.zeros_like(county)
+    out[:, :-1] = step
+    out[:, :from_age] = 0.0
+    out[:, S.AGE_GROUPS[-1][1]:] = 0.0   # the graduated open group carries no signal
+    return out
+
+
+def _migration_for(areas: list[str], base_arr: np.ndarray, census_year: int,
+                   assumptions: "DemographicAssumptions") -> tuple[np.ndarray, list[str]]:
     """Annual net-migration log factors per area and their basis (see DemographicAssumptions)."""
+    source = assumptions.migration_source
     mig = np.zeros((len(areas), 2, N_AGES))
     basis = ["none"] * len(areas)
     if source == "none":
@@ -519,6 +580,9 @@ def _migration_for(areas: list[str], base_groups: np.ndarray, census_year: int,
         new_areas, new_g = census_groups5(new_all)
         new_pos = {a: i for i, a in enumerate(new_areas)}
         units = _region_units(census_year)
+    stock = None
+    if source == "auto" and not have_earlier and census_year == 2010:
+        stock = internal_migration_stock()
     for i, code in enumerate(areas):
         if have_earlier:
             unit = next((u for u in units if code in u[2]), None)
@@ -539,6 +603,13 @@ def _migration_for(areas: list[str], base_groups: np.ndarray, census_year: int,
         years = (earlier, census_year) if have_earlier else (census_year, census_year + 10)
         mig[i] = _province_migration(prov, *years)
         basis[i] = f"province:{prov}"
+        if source == "auto" and not have_earlier and code != prov:
+            mig[i] += _structure_log_rates(base_arr[i], _province_single(census_year, prov),
+                                           assumptions.structure_from_age)
+            basis[i] += "+structure"
+            if stock is not None and code in stock.index and np.isfinite(stock[code]):
+                mig[i] += np.log1p(max(stock[code], -0.99)) / 10
+                basis[i] += "+internal_stock"
     return mig, basis
 
 
@@ -673,8 +744,7 @@ def prepare_inputs(base_df: pd.DataFrame, assumptions: DemographicAssumptions,
     nat0 = national_census(c)
     age0 = nat0[nat0[S.AGE_GROUP] == "0"].set_index(S.SEX)[S.POPULATION]
     male_share = float(age0["male"] / age0.sum())
-    g5 = _groups5(arr)
-    mig, basis = _migration_for(areas, g5, c, assumptions.migration_source)
+    mig, basis = _migration_for(areas, arr, c, assumptions)
     nat_path, last = fertility_index_path(c, max(end_year, c + 1), assumptions, surv, weights)
     ys = list(nat_path)
     idx = {y: np.full(len(areas), v) for y, v in nat_path.items()}
@@ -939,3 +1009,316 @@ def project_population_summary(base_df: pd.DataFrame,
     out = out.sort_values(keys[:-1] + [S.AGE_GROUP], key=lambda s: s.map(order)
                           if s.name == S.AGE_GROUP else s, kind="stable")
     return out.reset_index(drop=True)
+
+
+# ------------------------------------------------------------------------------------------
+# Hamilton-Perry
+
+
+def hamilton_perry(groups_a: np.ndarray, ccr: np.ndarray, cwr_adjust: tuple[float, float] = (1, 1)
+                   ) -> np.ndarray:
+    """Hamilton-Perry projection one 10-year step ahead, by sex and 5-year group.
+
+    Args:
+        groups_a: population at the launch census (…, 2, 18) in groups G5 (persons).
+        ccr: 10-year cohort change ratios (…, 2, 16) as from :func:`cohort_ratios` (start
+            groups 0-4…70-74 and 75+), e.g. the province's ratios between its two censuses.
+        cwr_adjust: factors on the child-woman ratios for 0-4 and 5-9 (e.g. the reference
+            area's change in those ratios between its censuses; 1 = held).
+
+    Returns:
+        Population 10 years later (…, 2, 18):
+        ``P(g+2) = P_A(g) · CCR(g)`` for g = 0-4…70-74; ``P(85+) = P_A(75+) · CCR(75+)``;
+        children by child-woman ratios of the launch census (Swanson, Schlottmann & Schmidt
+        2010): ``P(0-4) = [P_A(0-4)/W_A(15-44)] · W(15-44) · cwr_adjust[0]`` and
+        ``P(5-9) = [P_A(5-9)/W_A(20-49)] · W(20-49) · cwr_adjust[1]``, W being women (both
+        sexes' children use the same women).
+    """
+    ga = np.asarray(groups_a, dtype=float)
+    out = np.zeros_like(ga)
+    out[..., 2:2 + _N_START] = ga[..., :_N_START] * ccr[..., :_N_START]
+    out[..., -1] = ga[..., _N_START:].sum(-1) * ccr[..., -1]
+    w_a = ga[..., 1:2, :]                     # women, keep the sex axis for broadcasting
+    w_b = out[..., 1:2, :]
+    for j, (lo, hi), adj in ((0, (3, 8), cwr_adjust[0]), (1, (4, 9), cwr_adjust[1])):
+        wa = w_a[..., lo:hi + 1].sum(-1)
+        wb = w_b[..., lo:hi + 1].sum(-1)
+        cwr = np.divide(ga[..., j], wa, out=np.zeros_like(ga[..., j]), where=wa > 0)
+        out[..., j] = cwr * wb * adj
+    return out
+
+
+def child_woman_ratios(groups: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(0-4 / women 15-44, 5-9 / women 20-49), both sexes of children (…, 2, 18) → (…)."""
+    kids = groups[..., :, :2].sum(-2)
+    w1 = groups[..., 1, 3:9].sum(-1)
+    w2 = groups[..., 1, 4:10].sum(-1)
+    return kids[..., 0] / w1, kids[..., 1] / w2
+
+
+# ------------------------------------------------------------------------------------------
+# census back-test
+
+BACKTEST_GROUPS = {"0-4": (0, 4), "5-9": (5, 9), "10-14": (10, 14), "15-19": (15, 19)}
+
+
+@dataclass(frozen=True)
+class BacktestResult:
+    """Back-test output: rows per county × age group, error summary, exclusions, rules."""
+
+    rows: pd.DataFrame
+    summary: pd.DataFrame
+    excluded: pd.DataFrame
+    rules: tuple[str, ...]
+
+
+def _ape(projected, actual):
+    return np.abs(projected - actual) / actual * 100
+
+
+def census_backtest(base_path, actual_path, band: tuple[float, float] = TOTAL_RATIO_BAND,
+                    assumptions: DemographicAssumptions | None = None) -> BacktestResult:
+    """Project every county of census A to census B's moment and score against B.
+
+    Uses only census A's county rows (age groups, and for 2010 the registered population and
+    in-migrant columns of the bundled 2010 table) plus the bundled reference patterns: national census
+    survival A→B (national rows), the county's province residual migration A→B (province rows
+    of both censuses), national observed births (fertility index). Census B's county rows are
+    used only to score. Counties are compared sexes combined in groups 0-4, 5-9, 10-14, 15-19.
+
+    Methods reported side by side:
+        projected       cohort-component engine (:func:`project_arrays`), national survival
+                        uncapped (carries the 2010 under-count of young children forward),
+                        provincial net migration plus the county signals of census A
+                        (``migration_source="auto"``: relative age profile from age 12, net
+                        intra-provincial migration stock), fertility ratio from census A ×
+                        national births index
+        province_only   the same engine with the provincial migration pattern alone
+        hamilton_perry  county groups × the province's cohort change ratios A→B; children by the
+                        county's child-woman ratios × the province's change in them
+        naive           cohort carry: survival 1, no migration (children: the same group at A)
+
+    Exclusion rules (printed): a code of B absent from A (or vice versa) is not compared; a
+    county whose total population changed by a factor outside ``band`` is excluded as a likely
+    boundary change.
+
+    Returns:
+        :class:`BacktestResult` with rows (area_code, area_name, age_group, projected, actual,
+        province_only, hamilton_perry, naive), summary (age_group, method, n, median_ape, mean_ape in %),
+        excluded (area_code, area_name, reason) and the rules as text.
+    """
+    from .data import load_census, load_census_areas
+
+    cen_a, cen_b = load_census(base_path), load_census(actual_path)
+    ya, yb = int(cen_a[S.CENSUS_YEAR].iloc[0]), int(cen_b[S.CENSUS_YEAR].iloc[0])
+    if yb - ya != 10:
+        raise ValueError(f"{actual_path}: census B ({yb}) must be 10 years after census A "
+                         f"({ya}) for the 5-year cohort shifts")
+    names = load_census_areas(actual_path).set_index(S.AREA)["name_zh"]
+    county = lambda df: df[~df[S.AREA].str.endswith("00")]  # noqa: E731
+    ca, cb = county(cen_a), county(cen_b)
+    codes_a, codes_b = set(ca[S.AREA]), set(cb[S.AREA])
+    provinces_b = {c[:2] for c in codes_b}
+    excluded = [(c, names.get(c, ""), f"code not in census {ya}") for c in sorted(codes_b - codes_a)]
+    excluded += [(c, "", f"code not in census {yb}") for c in sorted(codes_a - codes_b)
+                 if c[:2] in provinces_b]
+    common = sorted(codes_a & codes_b)
+    ta = ca[ca[S.AREA].isin(common)].groupby(S.AREA)[S.POPULATION].sum()
+    tb = cb[cb[S.AREA].isin(common)].groupby(S.AREA)[S.POPULATION].sum()
+    ratio = (tb / ta).reindex(common)
+    keep = [c for c in common if band[0] <= ratio[c] <= band[1]]
+    excluded += [(c, names.get(c, ""), f"total ratio {yb}/{ya} = {ratio[c]:.2f} outside "
+                  f"[{band[0]}, {band[1]}]") for c in common if c not in keep]
+    if not keep:
+        raise ValueError(f"{base_path} and {actual_path} share no comparable county codes")
+    areas, ga = census_groups5(ca[ca[S.AREA].isin(keep)])
+    _, gb = census_groups5(cb[cb[S.AREA].isin(keep)])
+    # --- cohort-component engine (with county signals) and its province-only variant
+    a = assumptions or DemographicAssumptions(survival_cap=False, migration_source="auto",
+                                              local_births=False)
+    base = graduate_single_ages(ca[ca[S.AREA].isin(keep)])
+    _, pop0 = to_array(base)
+    engine = {}
+    for name, ass in (("projected", a),
+                      ("province_only", replace(a, migration_source="province"))):
+        inputs = prepare_inputs(base, ass, end_year=yb)
+        final = None
+        for _, arr in project_arrays(pop0, inputs, yb - ya, ass):
+            final = arr
+        engine[name] = _groups5(final).sum(1)
+    cc = engine["projected"]
+    # --- Hamilton-Perry with provincial ratios
+    hp = np.zeros_like(ga)
+    for p in sorted({c[:2] + "0000" for c in areas}):
+        i = [k for k, c in enumerate(areas) if c.startswith(p[:2])]
+        _, pa = census_groups5(province_census(ya, p))
+        _, pb = census_groups5(province_census(yb, p))
+        cwr_a, cwr_b = child_woman_ratios(pa[0]), child_woman_ratios(pb[0])
+        hp[i] = hamilton_perry(ga[i], cohort_ratios(pa[0], pb[0]),
+                               (cwr_b[0] / cwr_a[0], cwr_b[1] / cwr_a[1]))
+    hp = hp.sum(1)
+    # --- naive cohort carry
+    nv = np.zeros_like(ga)
+    nv[..., 2:] = ga[..., :-2]
+    nv[..., -1] += ga[..., -2:].sum(-1)
+    nv[..., :2] = ga[..., :2]
+    nv = nv.sum(1)
+    act = gb.sum(1)
+    rows = []
+    for j, label in enumerate(BACKTEST_GROUPS):
+        rows.append(pd.DataFrame({"area_code": areas, "area_name": [names.get(c, "") for c in areas],
+                                  S.AGE_GROUP: label, "projected": cc[:, j], "actual": act[:, j],
+                                  "province_only": engine["province_only"][:, j],
+                                  "hamilton_perry": hp[:, j], "naive": nv[:, j]}))
+    rows = pd.concat(rows, ignore_index=True)
+    rows = rows[rows["actual"] > 0].reset_index(drop=True)
+    summ = []
+    for label, g in rows.groupby(S.AGE_GROUP, sort=False):
+        for m in ("projected", "province_only", "hamilton_perry", "naive"):
+            e = _ape(g[m], g["actual"])
+            summ.append({S.AGE_GROUP: label, "method": m, "n": len(g),
+                         "median_ape": float(e.median()), "mean_ape": float(e.mean())})
+    rules = (f"compared: county-level codes present in both censuses ({ya}, {yb}); "
+             f"excluded: total population ratio {yb}/{ya} outside [{band[0]}, {band[1]}] "
+             "(likely boundary change)",
+             f"reference patterns: national survival {ya}->{yb} (province rows summed / national "
+             f"row), province residual migration {ya}->{yb} (province rows), national births; "
+             f"county signals from census {ya} only (age profile from age "
+             f"{a.structure_from_age}, intra-provincial migration stock where the 2010 table "
+             "has it)")
+    return BacktestResult(rows=rows, summary=pd.DataFrame(summ),
+                          excluded=pd.DataFrame(excluded, columns=["area_code", "area_name",
+                                                                   "reason"]),
+                          rules=rules)
+
+
+# ------------------------------------------------------------------------------------------
+# projections of a census file, school-age outlook
+
+
+def _band_sums(arr: np.ndarray, groups: dict[str, tuple[int, int]]) -> np.ndarray:
+    """(area, 2, 101[, D]) → (area, groups[, D]), both sexes."""
+    return np.stack([arr[:, :, a:b + 1].sum(axis=(1, 2)) for a, b in groups.values()], axis=1)
+
+
+def project_census(census_df: pd.DataFrame, end_year: int = 2035, draws: int = 0,
+                   seed: int = 20201101, assumptions: DemographicAssumptions | None = None,
+                   groups: dict[str, tuple[int, int]] | None = None,
+                   totals: dict[str, list[str]] | None = None,
+                   chunk_size: int = 100) -> pd.DataFrame:
+    """Project every area of a census frame and return age-group totals by year.
+
+    Args:
+        census_df: census groups (one census year) as from :func:`njforecast.data.load_census`;
+            every area in it is projected.
+        end_year: last year (1 September of each year from the census year + 1).
+        draws: 0 → one path (column ``population``); N → summaries over N draws.
+        seed: random seed.
+        assumptions: named assumptions (default :class:`DemographicAssumptions`()).
+        groups: label → (first age, last age), both sexes summed (default :data:`SCHOOL_BANDS`).
+        totals: extra aggregate areas, code → member codes (e.g. the city = its counties);
+            aggregated draw by draw before summarising, so intervals of a total are right.
+        chunk_size: areas per chunk when there are no ``totals`` (bounded memory).
+
+    Returns:
+        Frame area, year, age_group and either population (draws=0) or mean, lo80, hi80, lo95,
+        hi95 (persons at 1 September of ``year``).
+    """
+    assumptions = assumptions or DemographicAssumptions()
+    groups = groups or SCHOOL_BANDS
+    base = graduate_single_ages(census_df)
+    if draws and not totals:
+        return project_population_summary(base, assumptions, None, end_year, draws, seed,
+                                          groups=groups, chunk_size=chunk_size)
+    inputs = prepare_inputs(base, assumptions, end_year)
+    areas, pop0 = to_array(base)
+    totals = totals or {}
+    member_idx = {}
+    for code, members in totals.items():
+        missing = sorted(set(members) - set(areas))
+        if missing:
+            raise ValueError(f"total {code}: member areas {missing} are not in the census frame")
+        member_idx[code] = [areas.index(m) for m in members]
+    labels = list(areas) + list(totals)
+    frames = []
+    for year, arr in _iter_school_years(pop0, inputs, inputs.census_year + 1, end_year,
+                                        assumptions, draws, seed):
+        b = _band_sums(arr, groups)                       # (area, G[, D])
+        if member_idx:
+            b = np.concatenate([b] + [b[idx].sum(axis=0, keepdims=True)
+                                      for idx in member_idx.values()], axis=0)
+        part = {S.AREA: np.repeat(np.asarray(labels, dtype=object), len(groups)),
+                S.YEAR: year,
+                S.AGE_GROUP: np.tile(np.asarray(list(groups), dtype=object), len(labels))}
+        if draws:
+            part.update({k: v.reshape(-1) for k, v in _quantile_block(b).items()})
+        else:
+            part[S.POPULATION] = b.reshape(-1)
+        frames.append(pd.DataFrame(part))
+    return pd.concat(frames, ignore_index=True)
+
+
+def school_age_outlook(region: str = "neijiang", end_year: int = 2035, draws: int = 1000,
+                       seed: int = 20201101,
+                       assumptions: DemographicAssumptions | None = None) -> pd.DataFrame:
+    """School-age population by county and for the region, 2021–end_year, with intervals.
+
+    Projects the region's counties from the bundled 2020 census (bands 3-5, 6-11, 12-14,
+    15-17 of the GER definitions) and adds the region total draw by draw.
+
+    Returns:
+        Frame area, area_name, year, age_group, mean, lo80, hi80, lo95, hi95 (persons at
+        1 September; draws=0 gives ``population`` instead of the summary columns).
+    """
+    from .areas import census_codes, load_region
+
+    reg = load_region(region)
+    codes = census_codes(reg, 2020)
+    pop = _bundled_census()
+    cen = pop[(pop[S.CENSUS_YEAR] == 2020) & pop[S.AREA].isin(codes)]
+    missing = sorted(set(codes) - set(cen[S.AREA]))
+    if missing:
+        raise ValueError(f"region {region}: areas {missing} have no row in the 2020 census")
+    out = project_census(cen, end_year, draws, seed, assumptions, SCHOOL_BANDS,
+                         totals={reg.code: codes})
+    out.insert(1, S.AREA_NAME, out[S.AREA].map(reg.names("en")))
+    return out
+
+
+def project_census_file(path, end_year: int = 2035, draws: int = 0, seed: int = 20201101,
+                        assumptions: DemographicAssumptions | None = None,
+                        region: str | None = None, single_ages: bool = False) -> pd.DataFrame:
+    """Load a census table and project its county-level rows (the CLI's ``demography project``).
+
+    Args:
+        path: census table (2010 or 2020 layout, xlsx or csv).
+        region: keep only the region's census codes for that year and add the region total.
+        single_ages: single ages 0-25 instead of :data:`SCHOOL_BANDS`.
+        Other arguments as :func:`project_census`.
+    """
+    from .data import load_census
+
+    cen = load_census(path)
+    year = int(cen[S.CENSUS_YEAR].iloc[0])
+    totals = None
+    if region:
+        from .areas import census_codes, load_region
+
+        reg = load_region(region)
+        codes = census_codes(reg, year)
+        cen = cen[cen[S.AREA].isin(codes)]
+        missing = sorted(set(codes) - set(cen[S.AREA]))
+        if missing:
+            raise ValueError(f"{path}: region {region}'s codes {missing} are not in this census")
+        totals = {reg.code: codes}
+    else:
+        cen = cen[~cen[S.AREA].str.endswith("00")]
+    if cen.empty:
+        raise ValueError(f"{path}: no county-level rows to project")
+    if end_year <= year:
+        raise ValueError(f"--to {end_year} must be after the census year {year}")
+    groups = {str(a): (a, a) for a in range(26)} if single_ages else SCHOOL_BANDS
+    out = project_census(cen, end_year, draws, seed, assumptions, groups, totals)
+    if region:
+        out.insert(1, S.AREA_NAME, out[S.AREA].map(reg.names("en")))
+    return out

@@ -229,3 +229,145 @@ def test_stable_int_is_stable():
     assert dm.stable_int("511025") == dm.stable_int("511025")
     assert dm.stable_int("511025") != dm.stable_int("511024")
     assert dm.stable_int("abc") == 891568578  # CRC-32("abc"), a published check value
+
+
+# --- reference tables derived from the bundled data -------------------------------------------
+
+
+def test_national_2010_is_sum_of_province_rows(processed):
+    """The 2010 national table sums the 31 province rows: 1,332,810,869 persons (census README)."""
+    nat = dm.national_census(2010)
+    assert nat[S.POPULATION].sum() == 1_332_810_869
+
+
+def test_capped_survival_never_exceeds_one(processed):
+    """Capped national survival ratios lie in (0, 1]; uncapped ones exceed 1 at young ages."""
+    capped = dm.national_survival(cap=True)
+    raw = dm.national_survival(cap=False)
+    assert (capped > 0).all() and (capped <= 1).all()
+    assert (raw[:, :5] > 1).any()  # the 2010 under-count of young children shows up here
+
+
+def test_area_changing_like_the_nation_has_no_net_migration(processed):
+    """An area whose cohorts change exactly like the nation's gets zero net migration."""
+    _, ga = dm.census_groups5(dm.national_census(2010))
+    _, gb = dm.census_groups5(dm.national_census(2020))
+    m = dm.migration_log_rates(ga[0] * 0.001, gb[0] * 0.001)
+    np.testing.assert_allclose(m, 0.0, atol=1e-12)
+
+
+def test_hamilton_perry_by_hand():
+    """With all cohort change ratios 2, cohorts double two groups older; children follow CWRs."""
+    g = np.ones((2, 18)) * 10.0
+    g[1, 3:9] = 20.0                     # women 15-44: 6 groups × 20 = 120
+    out = dm.hamilton_perry(g, np.full((2, 16), 2.0))
+    np.testing.assert_allclose(out[0, 2:17], 20.0)        # 10 × 2
+    assert out[0, 17] == pytest.approx(3 * 10 * 2)        # 75+ (3 groups) → 85+
+    # women 15-44 at B are the doubled 5-34 groups: 10·2·2 + 20·2·4 = 200; CWR = 10/120
+    assert out[0, 0] == pytest.approx(10 / 120 * 200)
+
+
+def test_neijiang_inputs_use_comparable_units(processed):
+    """Neijiang's development zone gets the urban-districts unit's migration, Longchang its own unit."""
+    pop = dm._bundled_census()
+    codes = ["511002", "511011", "511024", "511025", "511071", "511083"]
+    base = dm.graduate_single_ages(pop[(pop[S.CENSUS_YEAR] == 2020) & pop[S.AREA].isin(codes)])
+    inp = dm.prepare_inputs(base, dm.DemographicAssumptions(), 2030)
+    basis = dict(zip(inp.areas, inp.migration_basis))
+    assert basis["511071"] == basis["511002"] == "unit:urban_districts"
+    assert basis["511083"] == "unit:longchang"
+    i, j = inp.areas.index("511071"), inp.areas.index("511002")
+    np.testing.assert_array_equal(inp.migration[i], inp.migration[j])
+
+
+def test_fertility_paths_order_and_local_adjustment(processed):
+    """low < medium < high after the last observed year, equal before; local factor is 1 at the census."""
+    surv = dm.national_survival()
+    w = ((dm.AGES >= 15) & (dm.AGES <= 49)).astype(float)
+    paths = {p: dm.fertility_index_path(2020, 2030, dm.DemographicAssumptions(fertility_path=p),
+                                        surv, w) for p in ("low", "medium", "high", "constant")}
+    idx, last = paths["medium"]
+    assert paths["low"][0][last] == idx[last] == paths["high"][0][last]
+    assert paths["low"][0][last + 1] < idx[last + 1] < paths["high"][0][last + 1]
+    assert set(paths["constant"][0].values()) == {1.0}
+    births = dm.preferred_births()["511000"]
+    nat = dm.national_births()
+    y1, y2 = births.index.min(), births.index.max()
+    a = (births[y2] / births[y1]) / (nat[y2] / nat[y1])
+    adj, _ = dm.local_birth_adjustment("511025", 2020, [2020, y2, y2 + 3])
+    frac0 = (2020 - y1) / (y2 - y1)
+    np.testing.assert_allclose(adj, [1.0, a ** (1 - frac0), a ** (1 - frac0)])
+
+
+# --- back-test on small synthetic census files (test inputs) --------------------------------
+
+
+def _write_census(path, year, rows):
+    """Write a synthetic census table in the 2010 or 2020 layout: code → (2, 19) counts."""
+    recs = []
+    for code, arr in rows.items():
+        rec = {"区划代码": code}
+        for si, sx in enumerate(("男", "女")):
+            for gi, (label, lo, hi) in enumerate(S.AGE_GROUPS):
+                if year == 2010:
+                    name = (f"{lo}岁（{sx}）" if lo == hi else f"{lo}岁及以上（{sx}）"
+                            if label.endswith("+") else f"{lo}-{hi}岁（{sx}）")
+                else:
+                    name = (f"{sx}_{lo}岁" if lo == hi else f"{sx}_{lo}岁以上"
+                            if label.endswith("+") else f"{sx}_{lo}到{hi}岁")
+                rec[name] = arr[si, gi]
+        tot, male, female = arr.sum(), arr[0].sum(), arr[1].sum()
+        names = ("合计", "男", "女", "地区") if year == 2010 else ("人口数_合计", "人口数_男",
+                                                                "人口数_女", "区县")
+        rec.update(dict(zip(names, (tot, male, female, f"县{code}"))))
+        recs.append(rec)
+    pd.DataFrame(recs).to_csv(path, index=False)
+
+
+def test_backtest_scores_excludes_and_carries(tmp_path, processed):
+    """The back-test excludes unmatched and boundary-changed codes and its naive carry is A's cohort."""
+    rng = np.random.default_rng(3)
+    a = {c: rng.uniform(1000, 5000, size=(2, 19)) for c in ("519901", "519902", "519903")}
+    b = {c: rng.uniform(1000, 5000, size=(2, 19)) for c in ("519901", "519902", "519904")}
+    b["519902"] = b["519902"] * 40          # total ratio far above the band
+    _write_census(tmp_path / "a.csv", 2010, a)
+    _write_census(tmp_path / "b.csv", 2020, b)
+    res = dm.census_backtest(tmp_path / "a.csv", tmp_path / "b.csv")
+    reasons = dict(zip(res.excluded["area_code"], res.excluded["reason"]))
+    assert "not in census 2010" in reasons["519904"]
+    assert "not in census 2020" in reasons["519903"]
+    assert "outside" in reasons["519902"]
+    assert set(res.rows["area_code"]) == {"519901"}
+    r = res.rows.set_index(S.AGE_GROUP)
+    assert list(res.rows.columns[:5]) == ["area_code", "area_name", S.AGE_GROUP, "projected",
+                                          "actual"]
+    assert r.loc["10-14", "naive"] == pytest.approx(a["519901"][:, :2].sum())   # A's 0-4
+    assert r.loc["15-19", "actual"] == pytest.approx(b["519901"][:, 4].sum())
+    assert (res.rows[["projected", "hamilton_perry"]] > 0).all().all()
+    assert set(res.summary["method"]) == {"projected", "province_only", "hamilton_perry", "naive"}
+
+
+def test_cli_project_writes_region_bands_and_rejects_bad_input(tmp_path, processed):
+    """`demography project` writes the region's bands with intervals; bad input exits 2, no traceback."""
+    from typer.testing import CliRunner
+
+    from njforecast.cli import app
+    from njforecast.config import raw_dir
+
+    runner = CliRunner()
+    out = tmp_path / "nj.csv"
+    census = raw_dir() / "census" / "census_county_2020_sichuan.csv"
+    r = runner.invoke(app, ["demography", "project", "--base", str(census), "--region",
+                            "neijiang", "--to", "2023", "--draws", "20", "--output", str(out)])
+    assert r.exit_code == 0, r.output
+    df = pd.read_csv(out, dtype={S.AREA: str})
+    assert set(df[S.AGE_GROUP]) == set(dm.SCHOOL_BANDS)
+    assert sorted(df[S.YEAR].unique()) == [2021, 2022, 2023]
+    assert (df[S.LO95] <= df[S.MEAN]).all() and (df[S.MEAN] <= df[S.HI95]).all()
+    city = df[df[S.AREA] == "511000"].set_index([S.YEAR, S.AGE_GROUP])[S.MEAN]
+    parts = df[df[S.AREA] != "511000"].groupby([S.YEAR, S.AGE_GROUP])[S.MEAN].sum()
+    pd.testing.assert_series_equal(city.sort_index(), parts.sort_index(), check_names=False)
+    bad = runner.invoke(app, ["demography", "project", "--base", str(tmp_path / "none.csv"),
+                              "--output", str(tmp_path / "x.csv")])
+    assert bad.exit_code == 2 and "census file not found" in bad.output
+    assert "Traceback" not in bad.output
