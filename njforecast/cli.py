@@ -8,6 +8,7 @@ exits with status 2, without a Python traceback.
 from __future__ import annotations
 
 import sys
+from enum import Enum
 from pathlib import Path
 from typing import Optional
 
@@ -73,6 +74,44 @@ def data_show(name: str = typer.Argument("summary", help="summary, or a processe
         return
     frame = _guard(read_processed, name)
     typer.echo(frame.head(rows).to_string(index=False))
+
+
+class _Kind(str, Enum):
+    auto = "auto"
+    observations = "observations"
+    population = "population"
+
+
+@data_app.command("validate", short_help="Check your own observations or population file "
+                  "(CSV or xlsx): every problem with row, column and fix.", help=(
+    "Check your own observations or population file (CSV or xlsx) before using it. Every "
+    "problem is listed as FILE:ROW:COLUMN: message — fix, and the command exits 2; a valid file "
+    "prints one line 'ok: FILE — kind, rows, areas, years, …' and exits 0. Formats: README, "
+    "'Bringing your own county series'."))
+def data_validate(
+        paths: list[Path] = typer.Argument(..., help="CSV (UTF-8, UTF-8 with BOM, GBK) or xlsx "
+                                           "file(s); a folder means every .csv/.xlsx in it."),
+        kind: _Kind = typer.Option(_Kind.auto, "--kind", help="observations, population, or "
+                                   "auto (decided from the column names)."),
+        region: str = typer.Option("neijiang", "--region", help="Region whose codes and plan "
+                                   "ids are accepted (every census code is accepted too)."),
+        max_problems: int = typer.Option(50, "--max-problems", help="Problems printed per "
+                                         "file (the rest are counted).")):
+    """Validate user files (njforecast.validation); print problems; exit 2 on errors."""
+    from .validation import format_problems, input_files, validate_file
+
+    files = _guard(input_files, paths)
+    failed = 0
+    for path in files:
+        report = _guard(validate_file, path, kind.value, region)
+        for line in format_problems(report.problems, max_problems):
+            typer.echo(line)
+        if report.ok:
+            typer.echo(report.summary())
+        else:
+            failed += 1
+    if failed:
+        _fail(f"{failed} of {len(files)} file(s) have errors; fix them and validate again")
 
 
 @app.command("run")

@@ -72,6 +72,13 @@ LEVELS = (
     "higher",
 )
 QUALITIES = ("observed", "derived", "estimated")
+#: Units of an observation's ``value``; ``UNIT_ALIASES`` are accepted spellings in input files.
+UNITS = ("persons", "percent", "permille", "schools")
+UNIT_ALIASES = {"pct": "percent", "%": "percent", "per_cent": "percent", "‰": "permille",
+                "per_mille": "permille", "person": "persons", "people": "persons",
+                "school": "schools"}
+#: Indicator-name suffixes that fix the unit: ``*_pct`` is a percentage, ``*_permille`` per mille.
+UNIT_SUFFIXES = {"_pct": "percent", "_permille": "permille"}
 COMPARISONS = ("at_least", "at_most", "about")
 
 #: Census age groups as published (0, 1-4, 5-9, ..., 80-84, 85+): (label, first age, last age).
@@ -91,6 +98,10 @@ MIN_YEAR, MAX_YEAR = 1949, 2100
 #: areas; Neijiang's 2020 junior GER is 109.33).  Values above 200 % are almost surely a unit
 #: error (a count or a per-mille figure in a percent column), so validation rejects them.
 MAX_PERCENT = 200.0
+#: Per-mille rates (birth and death rates) lie in 0–1000 by definition.
+MAX_PERMILLE = 1000.0
+#: Oldest single age accepted in a population file (the census open group 85+ runs to OPEN_AGE).
+MAX_AGE = 120
 
 # --- frame contracts (pandera) ------------------------------------------------------------
 OBSERVATIONS_SCHEMA = pa.DataFrameSchema(

@@ -1,0 +1,81 @@
+"""Tests for the njforecast command line: help texts, python -m, exit status on bad input."""
+
+import subprocess
+import sys
+
+import pytest
+from typer.testing import CliRunner
+
+from njforecast import __version__
+from njforecast.cli import app
+from njforecast.config import REPO_ROOT
+
+runner = CliRunner()
+
+#: command → words its --help must contain (what the command does).
+HELP = {
+    (): ["Forecast school-age population", "data", "run"],
+    ("data",): ["Build, validate and inspect", "build", "show", "validate"],
+    ("data", "build"): ["Rebuild data/processed from data/raw", "byte-identical"],
+    ("data", "show"): ["summary of the bundled data", "--rows"],
+    ("data", "validate"): ["observations or population file", "exits 2", "--kind", "--region"],
+    ("run",): ["Run the main job for a config", "TOML"],
+}
+
+
+@pytest.mark.parametrize("command", list(HELP), ids=lambda c: " ".join(c) or "root")
+def test_help_of_every_command(command):
+    """Every command's --help exits 0 and says what the command does."""
+    res = runner.invoke(app, [*command, "--help"], terminal_width=200)
+    assert res.exit_code == 0, res.output
+    for word in HELP[command]:
+        assert word in res.output, (command, word)
+
+
+def test_help_covers_every_registered_command():
+    """The HELP table above lists every command the app registers (none forgotten)."""
+    import typer.main
+
+    group = typer.main.get_command(app)
+    found = {(name,) for name in group.commands}
+    found |= {("data", name) for name in group.commands["data"].commands}
+    assert found <= set(HELP)
+
+
+def test_python_dash_m_help():
+    """`python -m njforecast --help` works in a fresh process and lists the commands."""
+    res = subprocess.run([sys.executable, "-m", "njforecast", "--help"], capture_output=True,
+                         text=True, cwd=REPO_ROOT, timeout=120, check=False)
+    assert res.returncode == 0, res.stderr
+    assert "data" in res.stdout and "run" in res.stdout
+
+
+def test_version():
+    """--version prints the package version."""
+    res = runner.invoke(app, ["--version"])
+    assert res.exit_code == 0 and res.output.strip() == __version__
+
+
+def test_missing_config_exits_2_without_traceback(tmp_path):
+    """`run` with a missing config file prints an error naming the file and exits 2."""
+    res = runner.invoke(app, ["run", str(tmp_path / "nope.toml")])
+    assert res.exit_code == 2
+    assert "error:" in res.output and "nope.toml" in res.output
+    assert "Traceback" not in res.output
+
+
+def test_validate_missing_file_and_bad_kind_exit_2(tmp_path):
+    """`data validate` on a missing file, or with an unknown --kind, exits 2 with a message."""
+    res = runner.invoke(app, ["data", "validate", str(tmp_path / "nope.csv")])
+    assert res.exit_code == 2 and "nope.csv: file not found" in res.output
+    res = runner.invoke(app, ["data", "validate", "--kind", "people", str(tmp_path)])
+    assert res.exit_code == 2 and "--kind" in res.output
+
+
+def test_validate_kind_option_overrides_guess(tmp_path):
+    """--kind population checks a file against the population columns even if it looks otherwise."""
+    p = tmp_path / "x.csv"
+    p.write_text("area,year,indicator,value\n511025,2021,primary_enrolment,5\n", encoding="utf-8")
+    assert runner.invoke(app, ["data", "validate", str(p)]).exit_code == 0
+    res = runner.invoke(app, ["data", "validate", "--kind", "population", str(p)])
+    assert res.exit_code == 2 and "required column 'sex' is missing" in res.output
