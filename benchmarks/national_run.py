@@ -143,7 +143,7 @@ def _wall_seconds(text: str) -> float:
 def cmd_suite(a) -> None:
     import csv
 
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    a.results.parent.mkdir(parents=True, exist_ok=True)
     configs = [(d, ex, w) for d in a.draws for ex, w in
                (("local", 1), ("local", 2), ("dask", 2))]
     stamp = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
@@ -171,8 +171,8 @@ def cmd_suite(a) -> None:
                        command=" ".join(["python", "benchmarks/national_run.py", *cmd[2:]]))
             print(json.dumps(row), flush=True)
             rows.append(row)
-    new = not RESULTS.exists()
-    with RESULTS.open("a", newline="", encoding="utf-8") as fh:
+    new = not a.results.exists()
+    with a.results.open("a", newline="", encoding="utf-8") as fh:
         w = csv.DictWriter(fh, fieldnames=list(rows[0]))
         if new:
             w.writeheader()
@@ -213,6 +213,8 @@ def main(argv=None):
         else:
             p.add_argument("--draws", type=int, nargs="+", default=[100])
             p.add_argument("--repeat", type=int, default=3)
+            p.add_argument("--results", type=Path, default=RESULTS,
+                           help="CSV the rows are appended to")
     a = ap.parse_args(argv)
     cmd_run(a) if a.mode == "run" else cmd_suite(a)
 
