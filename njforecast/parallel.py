@@ -3,8 +3,10 @@
 Public names:
     EXECUTORS                       the executor names: "serial", "local", "dask"
     ChunkError                      a task failed in a worker; the message names the task
-    Task                            one unit of work: a scenario name, a chunk of area codes, payload
+                                    (ChunkInputError, also a ValueError, when the cause was one)
+    Task                            one unit of work: scenario name, chunk of area codes, payload
     chunked(items, size)            consecutive chunks of a sequence
+    balanced_chunk_size(n, workers) items per chunk for about four chunks per worker
     make_tasks(areas, chunk_size, scenarios)   split work by scenario × area chunk
     run_tasks(func, tasks, ...)     ``func(task, **shared)`` for every task, results in task order
     map_chunks(func, items, chunk_size, ...)   ``func(chunk, **shared)`` for every chunk of items
@@ -59,6 +61,11 @@ LONG_ROW_BYTES = 64
 
 class ChunkError(RuntimeError):
     """A task raised in a worker; the message names the task (scenario, areas) and the error."""
+
+
+class ChunkInputError(ChunkError, ValueError):
+    """A task raised ValueError (bad input, e.g. DataError): still a ValueError, so the CLI
+    reports it as an input error (exit 2, no traceback)."""
 
 
 @dataclass(frozen=True)
@@ -124,7 +131,7 @@ def make_tasks(areas: Sequence[str], chunk_size: int,
     codes = [str(a) for a in areas]
     if len(set(codes)) != len(codes):
         dup = pd.Series(codes)[pd.Series(codes).duplicated()].iloc[0]
-        raise ValueError(f"area {dup} appears twice in the area list; each area must be listed once")
+        raise ValueError(f"area {dup} appears twice in the area list; list each area once")
     scens = [""] if scenarios is None else [str(s) for s in scenarios]
     if not scens:
         raise ValueError("no scenarios given; pass at least one scenario name")
@@ -133,6 +140,20 @@ def make_tasks(areas: Sequence[str], chunk_size: int,
         for chunk in chunked(codes, chunk_size):
             tasks.append(Task(len(tasks), scen, tuple(chunk)))
     return tasks
+
+
+def balanced_chunk_size(n_items: int, workers: int | None = None, per_worker: int = 4,
+                        cap: int | None = None) -> int:
+    """Items per chunk giving every worker about ``per_worker`` chunks, at most ``cap``, ≥ 1.
+
+    ``ceil(n_items / (per_worker × workers))`` with workers defaulting to ``os.cpu_count()``.
+    Use it for projections that stream their draws internally (memory bounded inside the
+    task, e.g. ``demography.project_census``); ``cap`` keeps tasks short so that several
+    workers share the load and the per-task results stay small.
+    """
+    w = max(int(workers or os.cpu_count() or 1), 1)
+    size = max(1, -(-int(n_items) // (per_worker * w)))
+    return int(min(size, cap)) if cap else int(size)
 
 
 def default_chunk_size(n_areas: int, n_years: int, n_ages: int, draws: int,
@@ -147,8 +168,7 @@ def default_chunk_size(n_areas: int, n_years: int, n_ages: int, draws: int,
     """
     per_area = LONG_ROW_BYTES * max(n_years, 1) * len(S.SEXES) * max(n_ages, 1) * max(draws, 1)
     by_memory = max(1, budget_bytes // per_area)
-    by_balance = max(1, -(-n_areas // (4 * max(workers, 1))))
-    return int(max(1, min(by_memory, by_balance, n_areas)))
+    return int(max(1, min(by_memory, balanced_chunk_size(n_areas, workers), n_areas)))
 
 
 # ------------------------------------------------------------------------------------------
@@ -181,7 +201,8 @@ def _check_options(executor: str, workers: int | None, address: str | None) -> N
 
 
 def _fail(index: int, task: Any, exc: BaseException) -> ChunkError:
-    return ChunkError(f"{_describe(index, task)} failed: {type(exc).__name__}: {exc}")
+    cls = ChunkInputError if isinstance(exc, ValueError) else ChunkError
+    return cls(f"{_describe(index, task)} failed: {type(exc).__name__}: {exc}")
 
 
 def _run_serial(func, tasks, shared):
@@ -202,7 +223,7 @@ def _run_local(func, tasks, shared, workers):
     try:
         futures = [pool.submit(_call_shared, func, task) for task in tasks]
         out = []
-        for i, (task, fut) in enumerate(zip(tasks, futures)):
+        for i, (task, fut) in enumerate(zip(tasks, futures, strict=True)):
             try:
                 out.append(fut.result())
             except Exception as exc:
@@ -231,7 +252,7 @@ def _run_dask(func, tasks, shared, workers, address):
                                  **remote) for i, task in enumerate(tasks)]
         out = []
         try:
-            for i, (task, fut) in enumerate(zip(tasks, futures)):
+            for i, (task, fut) in enumerate(zip(tasks, futures, strict=True)):
                 try:
                     out.append(fut.result())
                 except Exception as exc:
@@ -261,6 +282,9 @@ def run_tasks(func: Callable[..., Any], tasks: Sequence[Any], *, executor: str =
             ``executor="dask"``.
         shared: large inputs every task needs (sent once per worker, not once per task).
 
+    A single task with ``executor="local"`` runs in the calling process (a pool would only add
+    start-up time; the numbers are the same).
+
     Returns:
         ``[func(tasks[0], **shared), func(tasks[1], **shared), ...]``.
 
@@ -273,7 +297,7 @@ def run_tasks(func: Callable[..., Any], tasks: Sequence[Any], *, executor: str =
     shared = dict(shared or {})
     if not tasks:
         return []
-    if executor == "serial":
+    if executor == "serial" or (executor == "local" and len(tasks) == 1):
         return _run_serial(func, tasks, shared)
     if executor == "local":
         return _run_local(func, tasks, shared, workers)
@@ -299,8 +323,10 @@ def _project_task(task: Task, *, project: Callable, assumptions: Mapping[str, An
                   start_year: int, end_year: int, draws: int, seed: int,
                   project_kwargs: Mapping[str, Any], reduce: Callable | None) -> pd.DataFrame:
     """Worker side: project one chunk of areas under one scenario, then reduce it."""
-    out = project(task.payload, assumptions[task.scenario], start_year=start_year,
-                  end_year=end_year, draws=draws, seed=seed, **project_kwargs)
+    years = {"end_year": end_year} if start_year is None else \
+        {"start_year": start_year, "end_year": end_year}
+    out = project(task.payload, assumptions=assumptions[task.scenario], draws=draws, seed=seed,
+                  **years, **project_kwargs)
     if reduce is not None:
         out = reduce(out)
     out.insert(0, S.SCENARIO, task.scenario)
@@ -318,8 +344,9 @@ def project_in_chunks(base_df: pd.DataFrame, assumptions: Any, start_year: int |
 
     Each task gets only its own areas' base rows; the scenario assumptions, the projection
     function and its options are shared (sent once per worker). A worker calls
-    ``project(base_chunk, assumptions[scenario], start_year=…, end_year=…, draws=…, seed=…,
-    **project_kwargs)`` and then ``reduce(result)`` if given, so only reduced frames travel back
+    ``project(base_chunk, assumptions=assumptions[scenario], start_year=…, end_year=…,
+    draws=…, seed=…, **project_kwargs)`` (``start_year`` only when not None) and then
+    ``reduce(result)`` if given, so only reduced frames travel back
     to the driver. With ``project=demography.project_population_summary`` the draws are
     streamed year by year and reduced to mean/lo80/hi80/lo95/hi95 inside the worker, so memory
     grows with areas × years × ages, never × draws; with ``demography.project_population`` pass

@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from njforecast import demography as D
 from njforecast import parallel as P
 from njforecast import schema as S
+from njforecast.config import raw_dir
 from njforecast.data import read_processed
 
 SCENARIOS = {"medium": D.DemographicAssumptions(),
@@ -108,6 +109,54 @@ def test_point_run_equals_unchunked_projection(base20):
 
 
 # ------------------------------------------------------------------------------------------
+# the command line: njforecast demography project --executor …
+
+
+@pytest.fixture(scope="module")
+def census12(tmp_path_factory):
+    """The 2020 Sichuan county table cut to its first 12 county-level rows (real, unchanged)."""
+    raw = pd.read_csv(raw_dir() / "census" / "census_county_2020_sichuan.csv", dtype=str)
+    code = raw["区划代码"].fillna("").str.replace(r"\.0$", "", regex=True)
+    rows = raw[code.str.fullmatch(r"\d{6}") & ~code.str.endswith("00")].head(12)
+    path = tmp_path_factory.mktemp("census") / "sichuan12.csv"
+    rows.to_csv(path, index=False)
+    return path
+
+
+@pytest.mark.parametrize("draws", ["0", "3"])
+def test_cli_local_pool_output_byte_identical_to_serial(census12, tmp_path, draws):
+    """`demography project --executor local --workers 2` writes the same bytes as serial."""
+    from typer.testing import CliRunner
+
+    from njforecast.cli import app
+
+    outs = {}
+    for ex in ("serial", "local"):
+        outs[ex] = tmp_path / f"{ex}.csv"
+        res = CliRunner().invoke(app, ["demography", "project", "--base", str(census12),
+                                       "--to", "2023", "--draws", draws, "--output",
+                                       str(outs[ex]), "--executor", ex, "--workers", "2"])
+        assert res.exit_code == 0, res.output
+        assert "12 areas, 2021-2023" in res.output
+    assert outs["serial"].read_bytes() == outs["local"].read_bytes()
+
+
+def test_cli_bad_executor_exits_2_without_traceback(census12, tmp_path):
+    """An unknown --executor, or --address without dask, is a one-line error and exit 2."""
+    from typer.testing import CliRunner
+
+    from njforecast.cli import app
+
+    base = ["demography", "project", "--base", str(census12), "--to", "2022",
+            "--output", str(tmp_path / "x.csv")]
+    res = CliRunner().invoke(app, [*base, "--executor", "threads"])
+    assert res.exit_code == 2 and "executor must be one of serial, local, dask" in res.output
+    res = CliRunner().invoke(app, [*base, "--address", "tcp://127.0.0.1:8786"])
+    assert res.exit_code == 2 and "needs --executor dask" in res.output
+    assert "Traceback" not in res.output and not (tmp_path / "x.csv").exists()
+
+
+# ------------------------------------------------------------------------------------------
 # errors
 
 
@@ -127,6 +176,7 @@ def test_worker_error_names_the_task(base20, executor):
                             scenarios={"ok": "none", "low": codes[12]}, chunk_size=5,
                             executor=executor, workers=2)
     msg = str(err.value)
+    assert isinstance(err.value, ValueError)  # input errors stay ValueErrors (CLI: exit 2)
     assert "task 6 (scenario 'low', 5 areas" in msg and codes[10] in msg
     assert f"deliberate failure for area {codes[12]}" in msg
 
@@ -141,7 +191,7 @@ def test_bad_options_are_rejected():
         P.map_chunks(sum, [1, 2], 1, executor="local", address="tcp://127.0.0.1:8786")
     with pytest.raises(ValueError, match="chunk size must be >= 1"):
         P.chunked([1], 0)
-    with pytest.raises(ValueError, match="area 2 appears twice"):
+    with pytest.raises(ValueError, match="area 2 appears twice in the area list"):
         P.make_tasks(["1", "2", "2"], 2)
     base = pd.DataFrame({S.AREA: ["1"], S.POPULATION: [1.0]})
     with pytest.raises(ValueError, match="not both"):
@@ -156,7 +206,7 @@ def test_bad_options_are_rejected():
 def test_default_chunk_size_hand_computed():
     """25 years × 2 sexes × 25 ages × 1000 draws × 64 B = 80,000,000 B/area → 6 areas in 512 MiB."""
     assert P.default_chunk_size(2857, 25, 25, 1000, workers=2) == 536_870_912 // 80_000_000
-    assert P.default_chunk_size(2857, 25, 25, 100, workers=2) == 67  # by memory (balance alone would allow 358)
+    assert P.default_chunk_size(2857, 25, 25, 100, workers=2) == 67  # memory; balance: 358
     assert P.default_chunk_size(40, 25, 25, 10, workers=2) == 5  # 4 chunks per worker
     assert P.default_chunk_size(3, 16, 101, 10**6, workers=1) == 1
 
