@@ -51,6 +51,9 @@ from . import schema as S
 
 EXECUTORS = ("serial", "local", "dask")
 
+#: How long to wait for an existing Dask scheduler (``address``) before giving up.
+DASK_CONNECT_TIMEOUT = "10s"
+
 #: Memory budget for one chunk's draws inside one worker (bytes), and the bytes one row of a
 #: long population frame with draws takes in pandas (area and sex as object references to
 #: shared strings, year, age, draw, population: 48 B/row measured with pandas 2.x, plus
@@ -238,7 +241,12 @@ def _run_dask(func, tasks, shared, workers, address):
 
     cluster = None
     if address:
-        client = Client(address)
+        try:
+            client = Client(address, timeout=DASK_CONNECT_TIMEOUT)
+        except (OSError, TimeoutError) as exc:
+            raise ValueError(f"cannot reach the Dask scheduler at {address} ({exc}); start one "
+                             "(`dask scheduler`, then `dask worker ADDRESS` on each machine) or "
+                             "omit --address to use a LocalCluster") from exc
     else:
         cluster = LocalCluster(n_workers=workers or os.cpu_count() or 1, threads_per_worker=1,
                                processes=True, dashboard_address=None,
@@ -289,7 +297,8 @@ def run_tasks(func: Callable[..., Any], tasks: Sequence[Any], *, executor: str =
         ``[func(tasks[0], **shared), func(tasks[1], **shared), ...]``.
 
     Raises:
-        ValueError: unknown executor, workers < 1, or an address without ``executor="dask"``.
+        ValueError: unknown executor, workers < 1, an address without ``executor="dask"``, or
+            no Dask scheduler reachable at ``address``.
         ChunkError: a task raised; the message names the task and the original error (chained).
     """
     _check_options(executor, workers, address)

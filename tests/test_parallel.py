@@ -199,6 +199,13 @@ def test_bad_options_are_rejected():
                             scenarios=SCENARIOS)
 
 
+def test_unreachable_dask_scheduler_is_a_clear_error(monkeypatch):
+    """An address where no scheduler listens gives a ValueError naming it and the fix."""
+    monkeypatch.setattr(P, "DASK_CONNECT_TIMEOUT", "1s")
+    with pytest.raises(ValueError, match=r"cannot reach the Dask scheduler at tcp://127\.0\.0\.1:9"):
+        P.map_chunks(sum, [1, 2], 1, executor="dask", address="tcp://127.0.0.1:9")
+
+
 # ------------------------------------------------------------------------------------------
 # small known answers and properties
 
