@@ -133,7 +133,7 @@ def demography_project(
         output: Path = typer.Option(..., help="Output CSV (written atomically)."),
         draws: int = typer.Option(0, help="Monte Carlo draws (0 = one deterministic path)."),
         seed: int = typer.Option(20201101, help="Random seed (same seed → same numbers)."),
-        region: Optional[str] = typer.Option(None, help="Only this region's counties "
+        region: str | None = typer.Option(None, help="Only this region's counties "
                                              "(e.g. neijiang), plus the region total."),
         single_ages: bool = typer.Option(False, help="Single ages 0-25 instead of the school "
                                          "bands 3-5, 6-11, 12-14, 15-17."),

@@ -118,7 +118,7 @@ def test_cohorts_never_negative(seed, mig, surv, fert):
 
 
 def test_one_step_by_hand():
-    """One step with survival 0.9, migration factor e^0.1 and fertility ratio 0.05 matches a hand sum."""
+    """One step with survival 0.9, migration e^0.1 and fertility ratio 0.05 matches a hand sum."""
     pop0 = np.zeros((1, 2, N))
     pop0[0, 1, 20] = 1000.0       # 1,000 women aged 20
     pop0[0, 0, 5] = 200.0         # 200 boys aged 5
@@ -207,7 +207,7 @@ def test_deterministic_run_has_no_draw_column_and_respects_ages():
     """draws=0 returns one path without a draw column, restricted to the requested ages."""
     base = _base(["a"])
     out = dm.project_population(base, dm.DemographicAssumptions(), 2021, 2022,
-                                inputs=_inputs(["a"]), ages=range(0, 26))
+                                inputs=_inputs(["a"]), ages=range(26))
     assert S.DRAW not in out.columns
     assert sorted(out[S.AGE].unique()) == list(range(26))
     assert len(out) == 2 * 2 * 26
@@ -268,12 +268,12 @@ def test_hamilton_perry_by_hand():
 
 
 def test_neijiang_inputs_use_comparable_units(processed):
-    """Neijiang's development zone gets the urban-districts unit's migration, Longchang its own unit."""
+    """Neijiang's development zone takes the urban-districts unit's migration, Longchang its own."""
     pop = dm._bundled_census()
     codes = ["511002", "511011", "511024", "511025", "511071", "511083"]
     base = dm.graduate_single_ages(pop[(pop[S.CENSUS_YEAR] == 2020) & pop[S.AREA].isin(codes)])
     inp = dm.prepare_inputs(base, dm.DemographicAssumptions(), 2030)
-    basis = dict(zip(inp.areas, inp.migration_basis))
+    basis = dict(zip(inp.areas, inp.migration_basis, strict=True))
     assert basis["511071"] == basis["511002"] == "unit:urban_districts"
     assert basis["511083"] == "unit:longchang"
     i, j = inp.areas.index("511071"), inp.areas.index("511002")
@@ -281,7 +281,7 @@ def test_neijiang_inputs_use_comparable_units(processed):
 
 
 def test_fertility_paths_order_and_local_adjustment(processed):
-    """low < medium < high after the last observed year, equal before; local factor is 1 at the census."""
+    """low < medium < high after the last observed year, equal before; local factor 1 at census."""
     surv = dm.national_survival()
     w = ((dm.AGES >= 15) & (dm.AGES <= 49)).astype(float)
     paths = {p: dm.fertility_index_path(2020, 2030, dm.DemographicAssumptions(fertility_path=p),
@@ -319,13 +319,13 @@ def _write_census(path, year, rows):
         tot, male, female = arr.sum(), arr[0].sum(), arr[1].sum()
         names = ("合计", "男", "女", "地区") if year == 2010 else ("人口数_合计", "人口数_男",
                                                                 "人口数_女", "区县")
-        rec.update(dict(zip(names, (tot, male, female, f"县{code}"))))
+        rec.update(dict(zip(names, (tot, male, female, f"县{code}"), strict=True)))
         recs.append(rec)
     pd.DataFrame(recs).to_csv(path, index=False)
 
 
 def test_backtest_scores_excludes_and_carries(tmp_path, processed):
-    """The back-test excludes unmatched and boundary-changed codes and its naive carry is A's cohort."""
+    """The back-test excludes unmatched and boundary-changed codes; its naive carries A's cohort."""
     rng = np.random.default_rng(3)
     a = {c: rng.uniform(1000, 5000, size=(2, 19)) for c in ("519901", "519902", "519903")}
     b = {c: rng.uniform(1000, 5000, size=(2, 19)) for c in ("519901", "519902", "519904")}
@@ -333,7 +333,7 @@ def test_backtest_scores_excludes_and_carries(tmp_path, processed):
     _write_census(tmp_path / "a.csv", 2010, a)
     _write_census(tmp_path / "b.csv", 2020, b)
     res = dm.census_backtest(tmp_path / "a.csv", tmp_path / "b.csv")
-    reasons = dict(zip(res.excluded["area_code"], res.excluded["reason"]))
+    reasons = dict(zip(res.excluded["area_code"], res.excluded["reason"], strict=True))
     assert "not in census 2010" in reasons["519904"]
     assert "not in census 2020" in reasons["519903"]
     assert "outside" in reasons["519902"]
@@ -348,7 +348,7 @@ def test_backtest_scores_excludes_and_carries(tmp_path, processed):
 
 
 def test_cli_project_writes_region_bands_and_rejects_bad_input(tmp_path, processed):
-    """`demography project` writes the region's bands with intervals; bad input exits 2, no traceback."""
+    """`demography project` writes region bands with intervals; bad input exits 2, no traceback."""
     from typer.testing import CliRunner
 
     from njforecast.cli import app
@@ -371,3 +371,27 @@ def test_cli_project_writes_region_bands_and_rejects_bad_input(tmp_path, process
                               "--output", str(tmp_path / "x.csv")])
     assert bad.exit_code == 2 and "census file not found" in bad.output
     assert "Traceback" not in bad.output
+
+
+def test_region_base_keeps_census_totals(processed):
+    """Neijiang's graduated 2020 base keeps each county's census total (e.g. Zizhong 845,579)."""
+    base = dm.region_base("neijiang", 2020)
+    tot = base.groupby(S.AREA)[S.POPULATION].sum()
+    assert len(tot) == 6
+    assert tot["511025"] == pytest.approx(845_579, rel=1e-12)
+    assert tot.sum() == pytest.approx(3_140_678, rel=1e-12)
+
+
+def test_hamilton_perry_region_applies_unit_ratios(processed):
+    """Weiyuan 2030 males 10-14 = 2020 males 0-4 × (2020 males 10-14 / 2010 males 0-4)."""
+    hp = dm.hamilton_perry_region("neijiang")
+    assert set(hp[S.AREA]) == {"urban_districts", "weiyuan", "zizhong", "longchang"}
+    pop = dm._bundled_census()
+
+    def grp(year, labels):
+        p = pop[(pop[S.CENSUS_YEAR] == year) & (pop[S.AREA] == "511024") & (pop[S.SEX] == "male")]
+        return p[p[S.AGE_GROUP].isin(labels)][S.POPULATION].sum()
+
+    want = grp(2020, ["0", "1-4"]) * grp(2020, ["10-14"]) / grp(2010, ["0", "1-4"])
+    got = hp[(hp[S.AREA] == "weiyuan") & (hp[S.SEX] == "male") & (hp[S.AGE_GROUP] == "10-14")]
+    assert got[S.POPULATION].iloc[0] == pytest.approx(want, rel=1e-12)
