@@ -49,6 +49,38 @@ def _root(version: bool = typer.Option(False, "--version", help="Print the versi
         raise typer.Exit()
 
 
+enrolment_app = typer.Typer(help="Enrolment, indicators, teachers and capacity.",
+                            no_args_is_help=True)
+app.add_typer(enrolment_app, name="enrolment")
+
+
+@enrolment_app.command("base")
+def enrolment_base(region: str = typer.Option("neijiang", help="Region name or region file."),
+                   observations: Optional[Path] = typer.Option(
+                       None, help="Your own county series (CSV/xlsx: area, year, indicator, "
+                                  "value); base-year counts replace the estimates."),
+                   out: Optional[Path] = typer.Option(None, help="Also write the table as CSV.")):
+    """Print the calibrated base year (census 2020 → plan baselines) by area and level."""
+    from .areas import load_region
+    from .data import write_csv_atomic
+    from .enrollment import base_year_table
+
+    reg = _guard(load_region, region)
+    obs = None
+    if observations is not None:
+        from .validation import load_user_observations
+
+        if not observations.is_file():
+            _fail(f"{observations}: file not found; give a CSV or xlsx with columns area, year, "
+                  "indicator, value (check it with `njforecast data validate`)")
+        obs = _guard(load_user_observations, observations, region)
+    table = _guard(base_year_table, reg, obs)
+    typer.echo(table.to_string(index=False, float_format=lambda v: f"{v:,.2f}"))
+    if out is not None:
+        _guard(write_csv_atomic, table, out)
+        typer.echo(f"written {out}")
+
+
 @data_app.command("build")
 def data_build(out: Optional[Path] = typer.Option(None, help="Output folder (default data/processed).")):
     """Rebuild data/processed from data/raw (deterministic: byte-identical on rerun)."""
@@ -116,13 +148,145 @@ def data_validate(
 
 @app.command("run")
 def run(config: Path = typer.Argument(..., help="Experiment config (TOML), e.g. "
-                                      "experiments/neijiang-baseline/config.toml.")):
+                                      "experiments/neijiang-baseline/config.toml."),
+        lang: str = typer.Option("en", "--lang", help="Report language: en or zh."),
+        scenarios: bool = typer.Option(True, "--scenarios/--no-scenarios",
+                                       help="Also run the preset scenarios side by side.")):
     """Run the main job for a config: build data, project, compare with targets, report, track."""
     from .config import load_config
-    from .pipeline import run_config
 
     cfg = _guard(load_config, config)
-    _guard(run_config, cfg)
+    if cfg.section("backtest"):  # a back-test experiment (experiments/<name>/config.toml)
+        _backtest_experiment(cfg)
+        return
+    _pipeline_job(cfg, lang, None, scenarios, export_model=True)
+
+
+# --- planner: pipeline, scenarios, serving (issue 6) ---------------------------------------
+scenario_app = typer.Typer(help="Named scenarios: list, show, run.", no_args_is_help=True)
+app.add_typer(scenario_app, name="scenario")
+serve_app = typer.Typer(help="Serve the scenario engine over HTTP (MLflow scoring server).",
+                        invoke_without_command=True)
+app.add_typer(serve_app, name="serve")
+
+DEFAULT_CONFIG = Path("experiments/neijiang-baseline/config.toml")
+DEFAULT_MODEL = Path("models/scenario-engine")
+
+
+def _progress():
+    import time
+
+    t0 = time.perf_counter()
+    return lambda msg: typer.echo(f"[{time.perf_counter() - t0:6.1f} s] {msg}", err=True)
+
+
+def _pipeline_job(cfg, lang: str, scenario, with_presets: bool, export_model: bool) -> None:
+    """Pipeline → targets → scenarios → report inside one MLflow run; print the summary."""
+    from .reporting import build_outputs, resolve_lang, summary_table
+    from .scenarios import presets
+    from .tracking import export_scenario_model, log_pipeline, log_scenario, log_scenario_model
+
+    say = _progress()
+    _, msg = _guard(resolve_lang, lang)
+    if msg:
+        typer.echo(msg, err=True)
+
+    def body(parent):
+        out = build_outputs(cfg, lang, scenario, list(presets().values()) if with_presets else [],
+                            say, on_scenario=lambda res, gaps: log_scenario(parent, res, gaps))
+        if export_model:
+            say(f"exporting the scenario model to {DEFAULT_MODEL}")
+            log_scenario_model(parent, export_scenario_model(DEFAULT_MODEL, cfg.path))
+        say("logging to MLflow")
+        return out
+
+    name = None if scenario is None else f"scenario:{scenario.name}"
+    run_id, out = _guard(log_pipeline, cfg, body, run_name=name)
+    typer.echo(summary_table(out["gaps"], lang=lang))
+    typer.echo(f"\noutputs: {out['out_dir']}/ (target_gaps.csv, report.html, report.xlsx, "
+               f"figures/, tidy tables)\nMLflow: {cfg.tracking_uri} experiment {cfg.name!r}, "
+               f"run {run_id}")
+
+
+@scenario_app.command("list")
+def scenario_list():
+    """List the preset scenarios and what each changes."""
+    from .scenarios import presets
+
+    for sc in _guard(presets).values():
+        over = ", ".join(f"{k}={v}" for k, v in sc.overrides().items()) or "—"
+        typer.echo(f"{sc.name:20s} {over:50s} {sc.description}")
+
+
+@scenario_app.command("show")
+def scenario_show(name: str = typer.Argument(..., help="Preset name or a scenario .toml file.")):
+    """Print a scenario as TOML (copy it to a file to make your own)."""
+    from .scenarios import get_scenario
+
+    typer.echo(_guard(get_scenario, name).to_toml(), nl=False)
+
+
+@scenario_app.command("run")
+def scenario_run(name: str = typer.Argument(..., help="Preset name or a scenario .toml file."),
+                 config: Path = typer.Option(DEFAULT_CONFIG, "--config",
+                                             help="Experiment config the scenario modifies."),
+                 lang: str = typer.Option("en", "--lang", help="Report language: en or zh."),
+                 output: Path | None = typer.Option(None, "--output", help="Output folder "
+                                                       "(default <output_dir>-<scenario>).")):
+    """Run one scenario (a tracked MLflow run) and write its report next to the baseline's."""
+    import dataclasses
+
+    from .config import load_config
+    from .scenarios import get_scenario
+
+    cfg = _guard(load_config, config)
+    sc = _guard(get_scenario, name)
+    cfg = dataclasses.replace(cfg, output_dir=str(output or f"{cfg.output_dir}-{sc.name}"))
+    _pipeline_job(cfg, lang, sc, False, export_model=False)
+
+
+@serve_app.callback()
+def serve(ctx: typer.Context,
+          port: int = typer.Option(5001, "--port", help="Port to listen on."),
+          host: str = typer.Option("127.0.0.1", "--host", help="Interface to bind."),
+          model: Path = typer.Option(DEFAULT_MODEL, "--model", help="Exported model folder."),
+          config: Path = typer.Option(DEFAULT_CONFIG, "--config",
+                                      help="Config used when the model must be exported first.")):
+    """Serve the scenario model with `mlflow models serve --env-manager local` (exports it first
+    when the folder is missing). Request: POST /invocations
+    {"dataframe_records": [{"scenario": "baseline"}]}; fields in models/README.md."""
+    import subprocess
+
+    if ctx.invoked_subcommand is not None:
+        return
+    if not (model / "MLmodel").is_file():
+        from .tracking import export_scenario_model
+
+        typer.echo(f"exporting the scenario model to {model} (first use)…", err=True)
+        _guard(export_scenario_model, model, config)
+    cmd = [sys.executable, "-m", "mlflow", "models", "serve", "-m", str(model), "--env-manager",
+           "local", "-p", str(port), "-h", host, "-w", "1"]
+    typer.echo(" ".join(cmd), err=True)
+    import os
+
+    # MLflow starts `uvicorn` by name: put this interpreter's bin folder (the venv) on PATH.
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}"
+                                 f"{os.environ.get('PATH', '')}"}
+    try:
+        code = subprocess.call(cmd, env=env)
+    except KeyboardInterrupt:
+        code = 0
+    raise typer.Exit(code=code)
+
+
+@serve_app.command("export")
+def serve_export(out: Path = typer.Option(DEFAULT_MODEL, "--out", help="Model folder to write."),
+                 config: Path = typer.Option(DEFAULT_CONFIG, "--config",
+                                             help="Config the served engine uses.")):
+    """Export the scenario engine as an MLflow pyfunc model folder (code + data + config)."""
+    from .tracking import export_scenario_model
+
+    typer.echo(_guard(export_scenario_model, out, config))
 
 
 @demography_app.command("project")
@@ -188,6 +352,82 @@ def demography_backtest(
     typer.echo(f"counties scored: {res.summary['n'].max()}; absolute percentage error (%):")
     typer.echo(table.to_string())
     typer.echo(f"rows -> {output}")
+
+
+def _backtest_experiment(cfg) -> None:
+    """Run a config's [backtest] inside an MLflow parent run (FAILED if it raises)."""
+    from .backtest import format_mape_tables, run_experiment
+    from .tracking import log_backtest
+
+    result = {}
+
+    def body():
+        result["r"] = run_experiment(cfg)
+        return result["r"]
+
+    _guard(log_backtest, None, experiment=cfg.name, tracking_uri=cfg.tracking_uri,
+           params={"name": cfg.name, "seed": cfg.seed, "backtest": cfg.section("backtest")},
+           body=body)
+    typer.echo(format_mape_tables(result["r"].metrics))
+    typer.echo(f"\noutputs: {cfg.output_dir}/cv.csv, metrics.csv; MLflow: {cfg.tracking_uri} "
+               f"(experiment {cfg.name!r})")
+
+
+@app.command("backtest")
+def backtest(
+    observations: Path = typer.Option(..., "--observations", help="File in the observations "
+                                      "format (area, year, indicator, value; other columns "
+                                      "ignored)."),
+    indicator: list[str] = typer.Option(..., "--indicator", help="Indicator to back-test "
+                                        "(repeatable)."),
+    area: Optional[list[str]] = typer.Option(None, "--area", help="Area code or slug "
+                                             "(repeatable; default all)."),
+    horizon: int = typer.Option(5, "--horizon", help="Leads 1..H (years)."),
+    windows: int = typer.Option(5, "--windows", help="Cutoffs per series (T-H-W+1 .. T-H)."),
+    models: str = typer.Option("all", "--models", help="Comma list of models, or 'all'."),
+    output: Path = typer.Option(..., "--output", help="Folder for cv.csv and metrics.csv."),
+    seed: int = typer.Option(20201101, "--seed", help="Seed for stochastic models."),
+    tracking_uri: Optional[str] = typer.Option(None, "--tracking-uri", help="Log to MLflow at "
+                                               "this URI (e.g. sqlite:///mlflow.db)."),
+    experiment: str = typer.Option("backtest", "--experiment", help="MLflow experiment name."),
+):
+    """Rolling-origin back-test of forecasting models; prints MAPE by lead (NCES layout)."""
+    from .backtest import format_mape_tables, read_observations_file, run_backtest, write_outputs
+
+    obs = _guard(read_observations_file, observations)
+    if area:
+        from .data import _area_slugs
+
+        slugs = _area_slugs()
+        area = [slugs.get(a, a) for a in area]
+
+    def body():
+        res = run_backtest(obs, indicator, models, horizon, windows, area or None, seed,
+                           source=str(observations))
+        write_outputs(res, output)
+        return res
+
+    if tracking_uri:
+        from .tracking import log_backtest
+
+        holder = {}
+
+        def tracked():
+            holder["r"] = body()
+            return holder["r"]
+
+        _guard(log_backtest, None, experiment=experiment, tracking_uri=tracking_uri,
+               params={"observations": str(observations), "indicator": indicator,
+                       "area": area or ["all"], "horizon": horizon, "windows": windows,
+                       "models": models, "seed": seed}, body=tracked)
+        res = holder["r"]
+    else:
+        res = _guard(body)
+    typer.echo(format_mape_tables(res.metrics))
+    if res.fallbacks:
+        typer.echo(f"\nnote: {len(res.fallbacks)} model fit(s) failed and used naive instead; "
+                   f"see {output}/fallbacks.csv")
+    typer.echo(f"\nwrote {output}/cv.csv and {output}/metrics.csv")
 
 
 def main() -> None:

@@ -1,20 +1,47 @@
 """Compose the stages for one config (DESIGN §2); nothing else orchestrates.
 
-Public functions: data_summary(), run_config(cfg).
+Public names:
+    Results (frozen dataclass of frames + config + data hash), run(cfg, scenario=None) -> Results,
+    summarise(df, value_col, by) -> mean/lo80/hi80/lo95/hi95, target_series(indicators_df,
+    hiring_df, ...) -> the plan-target indicators, data_hash(), sources_table(),
+    data_summary(region_name), run_config(cfg) (the pre-engine data summary; kept for
+    ``njforecast data show``).
+
+A run: census base (2020) → single ages → population projection with draws (demography) →
+enrolment, indicators, teachers, capacity (enrollment) → the plan-target series. A scenario's
+overrides (``scenarios.Scenario``) are applied to the stage assumptions here and nowhere else:
+
+=========================  =======================================================
+scenario field             stage assumption
+=========================  =======================================================
+fertility_multiplier       demography: fertility scaled (births)
+migration_multiplier       demography: net migration scaled
+rate_path                  [enrolment] rate_path and consolidation_path ("hold", "trend")
+reach_targets_by           [enrolment] rate_path = "target", target_year, consolidation
+staffing_standard          [teachers] standard
+class_size_cap_*           [teachers] class-size caps
+attrition, hires_per_year  [teachers] attrition, hires_per_year
+end_year, draws, seed      the run's horizon, draws and seed
+=========================  =======================================================
 """
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
 import pandas as pd
 
 from . import schema as S
-from .areas import load_region
-from .config import RunConfig
+from .areas import Region, load_region
+from .config import RunConfig, raw_dir
 from .data import read_processed
 
-#: Stages that exist in code; run_config says plainly which are not built yet.
-NOT_BUILT = ("demography (population projection)", "enrolment and indicators", "teachers",
-             "capacity", "plan-target comparison", "scenarios", "reporting", "MLflow tracking")
+#: Years whose hires add up to the plan's "teachers added 2021–2025" target.
+TEACHERS_ADDED = ("teachers_added_2021_2025", 2021, 2025)
 
 
 def data_summary(region_name: str = "neijiang") -> str:
@@ -24,7 +51,8 @@ def data_summary(region_name: str = "neijiang") -> str:
     obs = read_processed("observations")
     tgt = read_processed("plan_targets")
     seats = read_processed("seats")
-    lines = [f"Region {region.name_en} ({region.name_zh}, {region.code}) — {len(region.areas)} units"]
+    lines = [f"Region {region.name_en} ({region.name_zh}, {region.code}) — "
+             f"{len(region.areas)} units"]
     totals = pop.groupby([S.CENSUS_YEAR, S.AREA])[S.POPULATION].sum()
     for a in region.areas:
         t20 = totals.get((2020, a.code))
@@ -38,7 +66,8 @@ def data_summary(region_name: str = "neijiang") -> str:
                  + ", ".join(f"{y}: {n:,} county-level rows" for y, n in ncounty.items()))
     lines.append(f"Observed series: {len(obs):,} rows, {obs[S.INDICATOR].nunique()} indicators, "
                  f"{obs[S.AREA].nunique()} areas, years {obs[S.YEAR].min()}–{obs[S.YEAR].max()}, "
-                 f"quality: " + ", ".join(f"{k} {v:,}" for k, v in obs[S.QUALITY].value_counts().items()))
+                 "quality: " + ", ".join(f"{k} {v:,}" for k, v in
+                                         obs[S.QUALITY].value_counts().items()))
     lines.append(f"Plan targets: {len(tgt)} ({tgt[S.TARGET].notna().sum()} quantified); "
                  f"new school places 2021–2025: {seats[S.SEATS].sum():,.0f} in "
                  f"{seats[S.AREA].nunique()} units")
@@ -46,9 +75,395 @@ def data_summary(region_name: str = "neijiang") -> str:
 
 
 def run_config(cfg: RunConfig) -> None:
-    """Run the job a config describes. Until the engine exists: build data and summarise it."""
+    """Build data and print the data summary (the job before the engine existed)."""
     from .data import build_processed
 
     build_processed()
     print(data_summary(cfg.region))
-    print("\nNot built yet (no outputs are produced for these): " + "; ".join(NOT_BUILT))
+
+
+# ------------------------------------------------------------------------------------------
+# helpers on frames
+
+
+def summarise(df: pd.DataFrame, value_col: str, by: list[str]) -> pd.DataFrame:
+    """Mean and 80 %/95 % intervals over draws (10/90 and 2.5/97.5 percentiles).
+
+    Args:
+        df: long frame with ``by`` columns, ``value_col`` and optionally ``draw``.
+        value_col: the quantity (its unit is kept).
+        by: grouping columns (``draw`` must not be among them).
+
+    Returns:
+        ``by`` + mean, lo80, hi80, lo95, hi95 (equal to the value when there are no draws).
+    """
+    g = df.groupby(by, sort=True, dropna=False)[value_col]
+    out = g.mean().rename(S.MEAN).to_frame()
+    for col, q in ((S.LO80, 0.1), (S.HI80, 0.9), (S.LO95, 0.025), (S.HI95, 0.975)):
+        out[col] = g.quantile(q)
+    return out.reset_index()
+
+
+def target_series(indicators_df: pd.DataFrame, teachers_df: pd.DataFrame | None,
+                  target_ids: Iterable[str], city: str,
+                  teachers_added: tuple[str, int, int] = TEACHERS_ADDED) -> pd.DataFrame:
+    """The projected plan-target indicators (area, year, indicator, value[, draw], quality).
+
+    * Rates and counts the enrolment stage reports under the plan's ids (preschool_ger_3y,
+      senior_stage_ger, compulsory_consolidation_rate, secondary_vocational_enrolment, …) are
+      taken as they are.
+    * ``teachers_added_2021_2025`` = Σ_{2021 ≤ t ≤ 2025} hires(t) over levels, city (persons):
+      the teachers added in the plan period — ``hires`` when the teachers frame has it (a
+      fixed hiring plan), else ``hires_needed`` (hiring to need). It is dated 2025 and also
+      reported for later years as the running five-year sum.
+
+    Args:
+        indicators_df: enrolment stage indicators (area, year, indicator, value[, draw],
+            [quality]).
+        teachers_df: area, year, level, hires_needed[, hires][, draw] (teachers per year) or
+            None.
+        target_ids: the plan's target ids (only these are returned).
+        city: the region's code (teacher additions are a city target).
+    """
+    ids = set(target_ids)
+    keep = [c for c in (S.AREA, S.YEAR, S.INDICATOR, S.VALUE, S.DRAW, S.QUALITY)
+            if c in indicators_df.columns]
+    parts = [indicators_df.loc[indicators_df[S.INDICATOR].isin(ids), keep]]
+    name, y0, y1 = teachers_added
+    if teachers_df is not None and len(teachers_df) and name in ids:
+        h = teachers_df[teachers_df[S.AREA] == city] if city in set(teachers_df[S.AREA]) else \
+            teachers_df.assign(**{S.AREA: city})
+        dk = [S.DRAW] if S.DRAW in h.columns else []
+        col = S.HIRES if S.HIRES in h.columns else S.HIRES_NEEDED  # actual hires when planned
+        per_year = h.groupby([S.YEAR, *dk])[col].sum().reset_index().rename(
+            columns={col: S.HIRES_NEEDED})
+        rows = []
+        for end in sorted(y for y in per_year[S.YEAR].unique() if y >= y1):
+            win = per_year[(per_year[S.YEAR] > end - (y1 - y0 + 1)) & (per_year[S.YEAR] <= end)]
+            if win[S.YEAR].nunique() < y1 - y0 + 1:
+                continue
+            s = win.groupby(dk)[S.HIRES_NEEDED].sum().reset_index() if dk else \
+                pd.DataFrame({S.HIRES_NEEDED: [win[S.HIRES_NEEDED].sum()]})
+            rows.append(s.assign(**{S.YEAR: int(end)}))
+        if rows:
+            t = pd.concat(rows, ignore_index=True).rename(columns={S.HIRES_NEEDED: S.VALUE})
+            t[S.AREA] = city
+            t[S.INDICATOR] = name
+            t[S.QUALITY] = "estimated"
+            parts.append(t[[c for c in keep if c in t.columns]])
+    out = pd.concat([p for p in parts if len(p)] or parts[:1], ignore_index=True)
+    out[S.YEAR] = out[S.YEAR].astype(int)
+    out = out.sort_values([S.INDICATOR, S.AREA, S.YEAR, *([S.DRAW] if S.DRAW in out else [])],
+                          kind="stable").reset_index(drop=True)
+    # hiring to need (hires == hires_needed) → the value is a need (plan_targets.NEED_TARGETS)
+    if teachers_df is not None and len(teachers_df) and name in ids:
+        fixed = S.HIRES in teachers_df and not np.allclose(
+            teachers_df[S.HIRES].to_numpy(float), teachers_df[S.HIRES_NEEDED].to_numpy(float),
+            equal_nan=True)
+        out.attrs["projected_as"] = {name: "hires" if fixed else "need"}
+    return out
+
+
+def data_hash(paths: Iterable | None = None) -> str:
+    """sha256 over the bundled input files (relative path + bytes), sorted: the data lineage."""
+    root = raw_dir()
+    files = sorted(paths) if paths is not None else sorted(
+        p for p in root.rglob("*") if p.is_file() and not p.name.startswith("."))
+    h = hashlib.sha256()
+    for p in files:
+        rel = p.relative_to(root.parent) if root.parent in p.parents else p.name
+        h.update(str(rel).encode())
+        h.update(p.read_bytes())
+    return h.hexdigest()
+
+
+def sources_table() -> pd.DataFrame:
+    """The data sources (``data/raw/SOURCES.md`` table) with each file's sha256 prefix."""
+    path = raw_dir() / "SOURCES.md"
+    rows = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) < 4 or not line.startswith("|") or set(cells[0]) <= {"-", " "} or \
+                cells[0] == "file":
+            continue
+        rows.append({"file": cells[0], "origin": cells[1], "licence": cells[2],
+                     "checked": cells[3]})
+    df = pd.DataFrame(rows, columns=["file", "origin", "licence", "checked"])
+
+    def digest(f: str) -> str:
+        p = raw_dir() / f
+        return hashlib.sha256(p.read_bytes()).hexdigest()[:16] if p.is_file() else ""
+
+    df["sha256"] = df["file"].map(digest)
+    return df
+
+
+# ------------------------------------------------------------------------------------------
+# results
+
+
+@dataclass(frozen=True, eq=False)
+class Results:
+    """Everything one run produced (frames follow DESIGN §4; draws kept where stages give them).
+
+    Attributes:
+        config: the run's config (scenario applied).
+        region: the region.
+        data_hash: sha256 of the bundled input files (``data_hash()``).
+        scenario: scenario name ("baseline" when none).
+        population: area, year, sex, age, population[, draw] (persons).
+        enrolment: area, year, level, enrolment[, draw] (persons), quality.
+        indicators: area, year, indicator, value[, draw], unit, quality (percent / persons).
+        teachers: area, year, level, enrolment, ratio, demand, supply, hires_needed, surplus
+            (teachers; ratio pupils per teacher) or None.
+        capacity: area, year, level, seats, enrolment, utilisation or None.
+        target_series: plan-target indicators (area, year, indicator, value[, draw]).
+        observations: observed series for overlays (area, year, indicator, value, quality).
+        assumptions: name, value, quality, note — every named assumption of the run.
+        sources: ``sources_table()``.
+        quality: area, indicator, quality — which outputs rest on estimated inputs.
+        extra: other stage frames (rates, hiring, capacity_years, ...).
+    """
+
+    config: RunConfig
+    region: Region
+    data_hash: str
+    scenario: str
+    population: pd.DataFrame
+    enrolment: pd.DataFrame
+    indicators: pd.DataFrame
+    teachers: pd.DataFrame | None
+    capacity: pd.DataFrame | None
+    target_series: pd.DataFrame
+    observations: pd.DataFrame
+    assumptions: pd.DataFrame
+    sources: pd.DataFrame
+    quality: pd.DataFrame
+    extra: Mapping[str, pd.DataFrame] = field(default_factory=dict)
+
+    def indicator_summary(self) -> pd.DataFrame:
+        """Indicators over draws: area, year, indicator, unit, quality, mean, lo80 … hi95."""
+        by = [c for c in (S.AREA, S.YEAR, S.INDICATOR, S.UNIT, S.QUALITY)
+              if c in self.indicators.columns]
+        return summarise(self.indicators, S.VALUE, by)
+
+    def target_summary(self) -> pd.DataFrame:
+        """Plan-target indicators over draws: area, year, indicator[, quality], mean … hi95."""
+        return summarise(self.target_series, S.VALUE, _with_quality(
+            self.target_series, [S.AREA, S.YEAR, S.INDICATOR]))
+
+    def observed_targets(self) -> pd.DataFrame:
+        """Observed values of the plan-target indicators (for overlays on fan charts)."""
+        ids = set(self.target_series[S.INDICATOR])
+        o = self.observations
+        return o[o[S.INDICATOR].isin(ids)][[S.AREA, S.YEAR, S.INDICATOR, S.VALUE]]
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """The tidy output tables (summaries over draws), name → frame, for CSV and Excel."""
+        pop = self.population
+        by = [S.AREA, S.YEAR, S.AGE]
+        if S.DRAW in pop.columns:
+            pop = pop.groupby([*by, S.DRAW], as_index=False)[S.POPULATION].sum()
+        school = summarise(pop[pop[S.AGE] <= 22], S.POPULATION, by)
+        # base year: census graduated to single ages (derived); later years: projections
+        school[S.QUALITY] = np.where(school[S.YEAR] == self.config.base_year, "derived",
+                                     "estimated")
+        out = {"population_school_age": school,
+               "enrolment": summarise(self.enrolment, S.ENROLMENT, _with_quality(
+                   self.enrolment, [S.AREA, S.YEAR, S.LEVEL])),
+               "indicators": self.indicator_summary()}
+        if self.teachers is not None and len(self.teachers):
+            out["teachers"] = _summarise_wide(self.teachers, [S.AREA, S.YEAR, S.LEVEL])
+        if self.capacity is not None and len(self.capacity):
+            out["capacity"] = _summarise_wide(self.capacity, [S.AREA, S.YEAR, S.LEVEL])
+        out["quality_flags"] = self.quality
+        return out
+
+    def projection_summary(self) -> pd.DataFrame:
+        """The served/compared projection: area, year, indicator, unit, mean, lo80 … hi95,
+        quality (observed/derived/estimated: the flag of the values summarised).
+
+        Indicators: the plan-target series (their units), ``enrolment_<level>`` (persons),
+        ``teacher_demand`` and ``hires_needed`` (teachers, all levels).
+        """
+        parts = [self.target_summary().merge(
+            self.indicators[[S.INDICATOR, S.UNIT]].drop_duplicates(S.INDICATOR),
+            on=S.INDICATOR, how="left")]
+        e = self.enrolment.assign(**{S.INDICATOR: "enrolment_" + self.enrolment[S.LEVEL]})
+        parts.append(summarise(e, S.ENROLMENT, _with_quality(e, [S.AREA, S.YEAR, S.INDICATOR]))
+                     .assign(**{S.UNIT: "persons"}))
+        if self.teachers is not None and len(self.teachers):
+            dk = [S.DRAW] if S.DRAW in self.teachers.columns else []
+            t = self.teachers.groupby([S.AREA, S.YEAR, *dk], as_index=False)[
+                [S.DEMAND, S.HIRES_NEEDED]].sum()
+            for col, name in ((S.DEMAND, "teacher_demand"), (S.HIRES_NEEDED, "hires_needed")):
+                parts.append(summarise(t.assign(**{S.INDICATOR: name}), col,
+                                       [S.AREA, S.YEAR, S.INDICATOR]).assign(
+                    **{S.UNIT: "teachers", S.QUALITY: "estimated"}))
+        out = pd.concat(parts, ignore_index=True)
+        out[S.UNIT] = out[S.UNIT].fillna("persons")
+        out[S.QUALITY] = out[S.QUALITY].fillna("estimated") if S.QUALITY in out else "estimated"
+        cols = [S.AREA, S.YEAR, S.INDICATOR, S.UNIT, *S.SUMMARY_COLUMNS, S.QUALITY]
+        return out[cols].sort_values([S.INDICATOR, S.AREA, S.YEAR], kind="stable").reset_index(
+            drop=True)
+
+    def key_metrics(self, years: Iterable[int] = (2025, 2030, 2035)) -> dict[str, float]:
+        """City mean of each target indicator in ``years`` (for MLflow metrics and summaries)."""
+        ts = self.target_summary()
+        ts = ts[(ts[S.AREA] == self.region.code) & ts[S.YEAR].isin(list(years))]
+        return {f"{r.indicator}.{r.year}": float(r.mean) for r in ts.itertuples()}
+
+
+def _with_quality(df: pd.DataFrame, by: list[str]) -> list[str]:
+    """``by`` plus ``quality`` when the frame flags its values (kept in every output)."""
+    return [*by, S.QUALITY] if S.QUALITY in df.columns else by
+
+
+def _summarise_wide(df: pd.DataFrame, by: list[str]) -> pd.DataFrame:
+    """Mean over draws of every numeric column (teachers, capacity), plus the 80 % band of the
+    first quantity column when draws exist."""
+    num = [c for c in df.columns if c not in (*by, S.DRAW) and pd.api.types.is_numeric_dtype(df[c])]
+    if S.DRAW not in df.columns:
+        return df.copy()
+    g = df.groupby(by, sort=True)
+    out = g[num].mean()
+    for c in (S.DEMAND, S.HIRES_NEEDED, S.UTILISATION):
+        if c in num:
+            out[f"{c}_lo80"] = g[c].quantile(0.1)
+            out[f"{c}_hi80"] = g[c].quantile(0.9)
+    other = [c for c in df.columns if c not in (*by, S.DRAW, *num)]
+    if other:
+        out = out.join(g[other].first())
+    return out.reset_index()
+
+
+def quality_table(*frames: pd.DataFrame) -> pd.DataFrame:
+    """area, indicator/level, quality, rows — which outputs rest on estimated inputs."""
+    parts = []
+    for df in frames:
+        if df is None or S.QUALITY not in df.columns:
+            continue
+        key = S.INDICATOR if S.INDICATOR in df.columns else S.LEVEL
+        q = df.groupby([S.AREA, key, S.QUALITY]).size().rename("rows").reset_index()
+        parts.append(q.rename(columns={key: "item"}))
+    if not parts:
+        return pd.DataFrame(columns=[S.AREA, "item", S.QUALITY, "rows"])
+    return pd.concat(parts, ignore_index=True)
+
+
+# ------------------------------------------------------------------------------------------
+# the run
+
+
+def _stage_configs(cfg: RunConfig, overrides: Mapping[str, Any]) -> dict[str, dict]:
+    """Stage config tables with a scenario's overrides applied (see module table)."""
+    enr = cfg.section("enrolment")
+    tch = cfg.section("teachers")
+    dem = cfg.section("demography")
+    for k in ("fertility_multiplier", "migration_multiplier"):
+        if overrides.get(k, 1.0) != 1.0:
+            dem[k] = float(dem.get(k, 1.0)) * overrides[k]
+    if overrides.get("rate_path") is not None:  # status quo ("hold") or the trend
+        enr["rate_path"] = overrides["rate_path"]
+        enr["consolidation_path"] = overrides["rate_path"]
+    if overrides.get("reach_targets_by") is not None:
+        enr["rate_path"] = "target"
+        enr["target_year"] = overrides["reach_targets_by"]
+        enr["consolidation_path"] = "target"
+    std = overrides.get("staffing_standard", "config")
+    if std == "unified_2014":
+        tch["method"] = "standard"
+    elif std == "area_ratio":
+        tch["method"] = "area_ratio"
+    caps = {lv: overrides[f"class_size_cap_{lv}"] for lv in ("primary", "junior")
+            if overrides.get(f"class_size_cap_{lv}") is not None}
+    if caps:
+        tch["method"] = "class_size"
+        tch["class_caps"] = {**tch.get("class_caps", {}), **caps}
+    for k in ("attrition", "hires_per_year"):
+        if overrides.get(k) is not None:
+            tch[k] = overrides[k]
+    return {"demography": dem, "enrolment": enr, "teachers": tch,
+            "capacity": cfg.section("capacity")}
+
+
+def project_base_population(census_df: pd.DataFrame, region: Region, cfg: RunConfig,
+                            section: Mapping[str, Any]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The census base at single ages projected with draws (demography stage).
+
+    Returns:
+        (population: area, year, sex, age, population[, draw] for the region's census areas,
+        years base_year…end_year, ages 0..``max_age`` (default 24); assumptions frame).
+    """
+    from . import demography as dem
+    from .areas import census_codes
+
+    sec = dict(section)
+    max_age = int(sec.pop("max_age", 24))
+    codes = census_codes(region, cfg.base_year)
+    base = census_df[(census_df[S.CENSUS_YEAR] == cfg.base_year)
+                     & census_df[S.AREA].isin(codes)]
+    if base.empty:
+        raise ValueError(f"no {cfg.base_year} census rows for region {cfg.region}; base_year "
+                         "must be a census year in data/raw/census")
+    single = dem.graduate_single_ages(base)
+    assumptions = dem.DemographicAssumptions.from_config(sec)
+    pop = dem.project_population(single, assumptions, start_year=cfg.base_year,
+                                 end_year=cfg.end_year, draws=cfg.draws, seed=cfg.seed,
+                                 ages=range(0, max_age + 1))
+    a = pd.DataFrame([(k, v, "estimated", "demography assumption")
+                      for k, v in assumptions.to_params().items()],
+                     columns=["name", S.VALUE, S.QUALITY, "note"])
+    return pop, a
+
+
+def run(cfg: RunConfig, scenario=None, progress=None) -> Results:
+    """Run the engine for one config (and optional ``scenarios.Scenario``).
+
+    Args:
+        cfg: the run config.
+        scenario: a ``Scenario``; its overrides are applied to the stage assumptions.
+        progress: optional callable(str) told each stage as it starts (for a progress display).
+
+    Returns:
+        Results. Same config + data + seed → identical numbers.
+    """
+    from . import enrollment as enr_mod
+    from .data import load_plan_targets
+
+    say = progress or (lambda _msg: None)
+    name = "baseline"
+    if scenario is not None:
+        from .scenarios import apply_to_config
+
+        cfg = apply_to_config(cfg, scenario)
+        name = scenario.name
+    overrides = scenario.overrides() if scenario is not None else {}
+    stages = _stage_configs(cfg, overrides)
+    region = load_region(cfg.region)
+    say("data")
+    census = read_processed("census_population")
+    obs = read_processed("observations")
+    targets = load_plan_targets()
+    say("population")
+    pop, dem_assumptions = project_base_population(census, region, cfg, stages["demography"])
+    say("enrolment, teachers, capacity")
+    st = enr_mod.run_enrolment_stage(pop, stages["enrolment"], region,
+                                     teachers_cfg=stages["teachers"],
+                                     capacity_cfg=stages["capacity"], targets=targets,
+                                     seed=cfg.seed)
+    series = target_series(st["indicators"], st.get("teachers"), targets[S.INDICATOR],
+                           region.code)
+    scen = pd.DataFrame([(f"scenario.{k}", v, "estimated", "scenario override")
+                         for k, v in overrides.items()], columns=dem_assumptions.columns)
+    assumptions = pd.concat([dem_assumptions, st["assumptions"], scen], ignore_index=True)
+    assumptions[S.VALUE] = assumptions[S.VALUE].map(str)
+    extra = {k: v for k, v in st.items() if k not in ("enrolment", "indicators", "teachers",
+                                                       "capacity", "assumptions")}
+    return Results(config=cfg, region=region, data_hash=data_hash(), scenario=name,
+                   population=pop, enrolment=st["enrolment"], indicators=st["indicators"],
+                   teachers=st.get("teachers"), capacity=st.get("capacity"),
+                   target_series=series, observations=obs, assumptions=assumptions,
+                   sources=sources_table(),
+                   quality=quality_table(st["indicators"], st["enrolment"]), extra=extra)
+

@@ -55,11 +55,40 @@ TARGET = "target"
 TARGET_YEAR = "target_year"
 COMPARISON = "comparison"
 SCENARIO = "scenario"
+# enrolment / teachers / capacity stage (enrollment.py, teachers.py, capacity.py)
+BAND = "band"
+RATE = "rate"
+RATE_PATH = "rate_path"
+GER_FACTOR = "ger_factor"
+METHOD = "method"
+STATUS = "status"
+PERIOD = "period"
+ENTRANTS = "entrants"
+GRADUATES = "graduates"
+# back-test (cv) and metrics frames (backtest.py, metrics.py)
+H = "h"
+ACTUAL = "actual"
+MODEL = "model"
+FORECAST = "forecast"
 
 # summary columns for distributions over draws
 MEAN = "mean"
 LO80, HI80, LO95, HI95 = "lo80", "hi80", "lo95", "hi95"
 SUMMARY_COLUMNS = (MEAN, LO80, HI80, LO95, HI95)
+#: the back-test frame (backtest.cross_validation, cv.csv)
+CV_COLUMNS = (AREA, INDICATOR, YEAR, CUTOFF, H, ACTUAL, MODEL, FORECAST, LO80, HI80, LO95, HI95)
+
+# enrolment / teachers / capacity stage (enrollment.py, teachers.py, capacity.py)
+BAND = "band"
+RATE = "rate"
+RATE_PATH = "rate_path"
+GER_FACTOR = "ger_factor"
+METHOD = "method"
+STATUS = "status"
+PERIOD = "period"
+ENTRANTS = "entrants"
+GRADUATES = "graduates"
+HIRES = "hires"
 
 # --- vocabularies -------------------------------------------------------------------------
 SEXES = ("male", "female")
@@ -71,6 +100,8 @@ LEVELS = (
     "secondary_vocational",
     "higher",
 )
+#: Levels the enrolment stage projects (school levels below higher education).
+SCHOOL_LEVELS = LEVELS[:5]
 QUALITIES = ("observed", "derived", "estimated")
 #: Units of an observation's ``value``; ``UNIT_ALIASES`` are accepted spellings in input files.
 UNITS = ("persons", "percent", "permille", "schools")
@@ -143,3 +174,18 @@ POPULATION_SCHEMA = pa.DataFrameSchema(
     strict=False,
     name="population",
 )
+
+# --- plan-target gaps and scenarios (plan_targets.py, scenarios.py, reporting.py)
+PROJECTED_MEAN = "projected_mean"
+PROJECTED_LO80, PROJECTED_HI80 = "projected_lo80", "projected_hi80"
+PROJECTED_LO95, PROJECTED_HI95 = "projected_lo95", "projected_hi95"
+GAP = "gap"
+P_MEET = "p_meet"
+STATUS = "status"
+N_DRAWS = "n_draws"
+SCOPE = "scope"
+NOTE = "note"
+SCENARIO = "scenario"
+INDICATOR_ZH = "indicator_zh"
+STATUSES = ("on_track", "at_risk", "off_track", "target_above_need", "target_below_need",
+            "not_projectable", "not_quantified")

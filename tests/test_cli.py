@@ -20,6 +20,16 @@ HELP = {
     ("data", "show"): ["summary of the bundled data", "--rows"],
     ("data", "validate"): ["observations or population file", "exits 2", "--kind", "--region"],
     ("run",): ["Run the main job for a config", "TOML"],
+    ("demography",): ["Population engine", "project", "backtest"],
+    ("demography", "project"): ["Project a census by county", "--draws", "--seed", "--region"],
+    ("demography", "backtest"): ["Project census A's counties", "naive", "--actual"],
+    ("enrolment",): ["Enrolment, indicators, teachers and capacity", "base"],
+    ("enrolment", "base"): ["calibrated base year", "--observations", "--out"],
+    ("backtest",): ["Rolling-origin back-test", "--observations", "--indicator"],
+    ("scenario",): ["Named scenarios", "list", "show", "run"],
+    ("scenario", "run"): ["Run one scenario", "--config", "--lang"],
+    ("serve",): ["Serve the scenario", "--port", "export"],
+    ("serve", "export"): ["Export the scenario engine", "--out"],
 }
 
 
@@ -39,6 +49,7 @@ def test_help_covers_every_registered_command():
     group = typer.main.get_command(app)
     found = {(name,) for name in group.commands}
     found |= {("data", name) for name in group.commands["data"].commands}
+    found |= {("demography", name) for name in group.commands["demography"].commands}
     assert found <= set(HELP)
 
 

@@ -3,6 +3,8 @@
 Synthetic populations here are labelled test inputs, not data.
 """
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -321,7 +323,11 @@ def _write_census(path, year, rows):
                                                                 "人口数_女", "区县")
         rec.update(dict(zip(names, (tot, male, female, f"县{code}"), strict=True)))
         recs.append(rec)
-    pd.DataFrame(recs).to_csv(path, index=False)
+    frame = pd.DataFrame(recs)
+    if str(path).endswith(".xlsx"):
+        frame.to_excel(path, index=False)
+    else:
+        frame.to_csv(path, index=False)
 
 
 def test_backtest_scores_excludes_and_carries(tmp_path, processed):
@@ -331,8 +337,8 @@ def test_backtest_scores_excludes_and_carries(tmp_path, processed):
     b = {c: rng.uniform(1000, 5000, size=(2, 19)) for c in ("519901", "519902", "519904")}
     b["519902"] = b["519902"] * 40          # total ratio far above the band
     _write_census(tmp_path / "a.csv", 2010, a)
-    _write_census(tmp_path / "b.csv", 2020, b)
-    res = dm.census_backtest(tmp_path / "a.csv", tmp_path / "b.csv")
+    _write_census(tmp_path / "b.xlsx", 2020, b)           # 2020 layout as xlsx
+    res = dm.census_backtest(tmp_path / "a.csv", tmp_path / "b.xlsx")
     reasons = dict(zip(res.excluded["area_code"], res.excluded["reason"], strict=True))
     assert "not in census 2010" in reasons["519904"]
     assert "not in census 2020" in reasons["519903"]
@@ -395,3 +401,100 @@ def test_hamilton_perry_region_applies_unit_ratios(processed):
     want = grp(2020, ["0", "1-4"]) * grp(2020, ["10-14"]) / grp(2010, ["0", "1-4"])
     got = hp[(hp[S.AREA] == "weiyuan") & (hp[S.SEX] == "male") & (hp[S.AGE_GROUP] == "10-14")]
     assert got[S.POPULATION].iloc[0] == pytest.approx(want, rel=1e-12)
+
+
+# --- county-relative coverage of young children; held-out protocol (issue 3 follow-up) -------
+
+
+def _flat_pop(children: float, women: float) -> np.ndarray:
+    """Synthetic (2, 101) population: `children` at each age 0-4 per sex, `women` at 15-44."""
+    arr = np.zeros((2, N))
+    arr[:, 0:5] = children
+    arr[1, 15:45] = women
+    arr[:, 50] = 7.0                      # other ages, untouched by the correction
+    return arr
+
+
+def test_child_coverage_factor_by_hand():
+    """CWR twice the province's with ε = 0.5 gives √2 at ages 0-4 only; equal CWR gives 1."""
+    prov = _flat_pop(children=10.0, women=20.0)       # CWR = 100 / 600
+    high = _flat_pop(children=20.0, women=20.0)       # CWR = 200 / 600: twice the province
+    base = np.stack([high, prov * 3.0])               # second area: same CWR as the province
+    f = dm.child_coverage_factor(base, prov, 0.5)
+    np.testing.assert_allclose(f[0, :, 0:5], np.sqrt(2.0))
+    np.testing.assert_allclose(f[0, :, 5:], 1.0)
+    np.testing.assert_allclose(f[1], 1.0)
+    np.testing.assert_allclose(dm.child_coverage_factor(base, prov, 0.0), 1.0)
+    no_women = _flat_pop(children=5.0, women=0.0)[None]
+    np.testing.assert_allclose(dm.child_coverage_factor(no_women, prov, 0.5), 1.0)
+
+
+def test_base_factor_moves_only_the_corrected_cohort():
+    """A base factor 2 at ages 0-4 doubles that cohort ten years on and nothing else."""
+    base = _base(["a"])
+    _, pop0 = dm.to_array(base)
+    plain = _inputs(["a"], survival=0.95, migration=0.01, fert=0.05, years=10)
+    fac = np.ones((1, 2, N))
+    fac[:, :, 0:5] = 2.0
+    corr = _inputs(["a"], survival=0.95, migration=0.01, fert=0.05, years=10)
+    corr = dm.DemographicInputs(**{**corr.__dict__, "base_factor": fac})
+    a = dm.DemographicAssumptions()
+    *_, (_, p) = list(dm.project_arrays(pop0, plain, 10, a))
+    *_, (_, c) = list(dm.project_arrays(pop0, corr, 10, a))
+    np.testing.assert_allclose(c[:, :, 10:15], 2 * p[:, :, 10:15])
+    np.testing.assert_allclose(c[:, :, :10], p[:, :, :10])    # births depend on women only
+    np.testing.assert_allclose(c[:, :, 15:], p[:, :, 15:])
+    out = dm.project_population(base, a, 2020, 2021, inputs=corr)
+    y0 = out[out[S.YEAR] == 2020].sort_values([S.SEX, S.AGE])[S.POPULATION].to_numpy()
+    np.testing.assert_allclose(y0, pop0[0][[1, 0]].ravel())    # census year as counted
+    sub = corr.subset([0])
+    np.testing.assert_array_equal(sub.base_factor, fac)
+
+
+def test_prefecture_halves_keep_prefectures_together_and_are_seeded():
+    """Counties of a prefecture share a half; half A has ⌊n/2⌋ prefectures; the seed fixes it."""
+    codes = [f"51{p:02d}{c:02d}" for p in range(1, 8) for c in range(1, 4)]
+    h = dm.prefecture_halves(codes, seed=1)
+    by_pref = pd.Series(h, index=[c[:4] for c in codes]).groupby(level=0).nunique()
+    assert (by_pref == 1).all()
+    assert len({c[:4] for c, x in zip(codes, h, strict=True) if x == "A"}) == 3   # ⌊7/2⌋
+    np.testing.assert_array_equal(h, dm.prefecture_halves(list(reversed(codes)), seed=1)[::-1])
+    assert any((dm.prefecture_halves(codes, seed=s) != h).any() for s in range(2, 6))
+
+
+def test_backtest_summary_by_hand():
+    """Median and mean APE per subset match a hand computation on four counties."""
+    rows = pd.DataFrame({"area_code": ["510101", "510102", "510201", "510202"],
+                         S.AGE_GROUP: "10-14", "actual": [100.0, 200.0, 50.0, 10.0],
+                         "m": [110.0, 150.0, 50.0, 12.0]})     # APE 10, 25, 0, 20
+    s = dm.backtest_summary(rows, seed=7).set_index("subset")
+    assert s.loc["all", "median_ape"] == pytest.approx(15.0)
+    assert s.loc["all", "mean_ape"] == pytest.approx(13.75)
+    half = dm.prefecture_halves(rows["area_code"], seed=7)
+    ape = np.array([10.0, 25.0, 0.0, 20.0])
+    for name in ("A", "B"):
+        assert s.loc[name, "mean_ape"] == pytest.approx(ape[half == name].mean())
+    assert s.loc["A", "n"] + s.loc["B", "n"] == 4
+
+
+def test_coverage_assumption_validates_and_backtest_uses_it(tmp_path, processed):
+    """ε must be finite; the back-test's 10-14 changes with ε exactly by the 0-4 factor."""
+    with pytest.raises(ValueError, match="child_coverage_elasticity"):
+        dm.DemographicAssumptions(child_coverage_elasticity=float("nan"))
+    rng = np.random.default_rng(5)
+    a = {"519901": rng.uniform(1000, 5000, size=(2, 19))}
+    b = {"519901": a["519901"] * 1.1}
+    _write_census(tmp_path / "a.csv", 2010, a)
+    _write_census(tmp_path / "b.csv", 2020, b)
+    base_ass = dm.DemographicAssumptions(survival_cap=False, local_births=False)
+    r0 = dm.census_backtest(tmp_path / "a.csv", tmp_path / "b.csv", assumptions=base_ass)
+    r1 = dm.census_backtest(tmp_path / "a.csv", tmp_path / "b.csv",
+                            assumptions=replace(base_ass, child_coverage_elasticity=0.5))
+    p0 = r0.rows.set_index(S.AGE_GROUP)["projected"]
+    p1 = r1.rows.set_index(S.AGE_GROUP)["projected"]
+    base = dm.graduate_single_ages(_census_frame(a, 2010))
+    _, arr = dm.to_array(base)
+    f = dm.child_coverage_factor(arr, dm._province_single(2010, "510000"), 0.5)[0, 0, 0]
+    assert p1["10-14"] == pytest.approx(f * p0["10-14"], rel=1e-9)
+    for g in ("0-4", "5-9", "15-19"):
+        assert p1[g] == pytest.approx(p0[g], rel=1e-12)

@@ -1,0 +1,289 @@
+"""Combinations of forecasters and ``auto``, the package's recommended model.
+
+Public classes: Combination, Auto.
+
+* Combination: the mean (or median) of member forecasts; interval bounds are the same
+  statistic of the members' bounds ("averaging quantiles", Lichtendahl, Grushka-Cockayne &
+  Winkler 2013). Simple combinations are hard to beat on yearly series (M3/M4: Makridakis
+  et al. 2020).
+* Auto: chooses and combines members using only the training window. At fit time it runs an
+  inner rolling-origin validation *inside* the training window — cutoffs T−1, …, T−k, leads up
+  to ``inner_h`` but never past T, on the series and (``pool``) the other areas' series of the
+  same indicator up to T — scores each member by its MAPE at each lead, and combines the
+  ``top_k`` best per lead (mean); intervals are split-conformal from the same inner errors. Nothing after T is ever
+  read, so the outer back-test stays honest (the no-look-ahead test proves it).
+  Member fits at inner cutoffs are memoised by (model, series values up to that cutoff, X up
+  to that cutoff), so a rolling back-test re-uses them across outer cutoffs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from .. import schema as S
+from .base import LEVELS, Forecaster, empirical_intervals, log, series_id, split_series_id
+
+#: Members of ``auto`` by default (Prophet is left out for speed; add it in config if wanted).
+AUTO_MEMBERS = ("naive", "drift", "theta", "ets", "arima", "global", "structural")
+
+_CACHE: dict[tuple, pd.DataFrame] = {}
+_CACHE_MAX = 50_000
+
+
+def _make(name: str, **kwargs) -> Forecaster:
+    from . import make_model
+
+    return make_model(name, **kwargs)
+
+
+def _digest(y: pd.Series, X: pd.DataFrame | None) -> str:
+    hsh = hashlib.sha1()
+    hsh.update(str(y.name).encode())
+    hsh.update(np.asarray(y.index, dtype=np.int64).tobytes())
+    hsh.update(np.asarray(y.values, dtype=np.float64).tobytes())
+    if X is not None and len(X):
+        hsh.update(pd.util.hash_pandas_object(X[[S.AREA, S.YEAR, S.INDICATOR, S.VALUE]],
+                                              index=False).to_numpy().tobytes())
+    return hsh.hexdigest()
+
+
+def cached_forecast(model: Forecaster, y: pd.Series, X: pd.DataFrame | None, h: int,
+                    level: Sequence[int] = LEVELS) -> pd.DataFrame:
+    """``model.fit(y, X).predict(h)`` memoised on (model repr, data digest, h, level)."""
+    key = (repr(model), _digest(y, X if getattr(model, "uses_X", False) else None), int(h),
+           tuple(level))
+    hit = _CACHE.get(key)
+    if hit is not None:
+        return hit.copy()
+    fc = model.fit(y, X).predict(h, X, level)
+    if len(_CACHE) >= _CACHE_MAX:
+        _CACHE.clear()
+    _CACHE[key] = fc
+    return fc.copy()
+
+
+def _combine(alias: str, frames: list[pd.DataFrame], aliases: list[str], how: str,
+             level: Sequence[int]) -> pd.DataFrame:
+    agg = np.mean if how == "mean" else np.median
+    out = pd.DataFrame({S.YEAR: frames[0][S.YEAR].to_numpy()})
+    out[alias] = agg(np.column_stack([f[a].to_numpy() for f, a in zip(frames, aliases,
+                                                                       strict=True)]), axis=1)
+    for lv in level:
+        for side in ("lo", "hi"):
+            out[f"{alias}-{side}-{lv}"] = agg(np.column_stack(
+                [f[f"{a}-{side}-{lv}"].to_numpy() for f, a in zip(frames, aliases,
+                                                                 strict=True)]), axis=1)
+    return out
+
+
+class Combination(Forecaster):
+    """Mean (or median) of member forecasts and of their interval bounds.
+
+    Args:
+        members: registry names of the members.
+        how: "mean" or "median".
+
+    Attributes:
+        members_: members actually fitted (comma-separated).
+    """
+
+    name = "combo"
+    uses_X = True
+
+    def __init__(self, alias: str | None = None, members: Sequence[str] = ("theta", "ets",
+                                                                          "drift"),
+                 how: str = "mean", lower: float | None = 0.0, upper: float | None = None):
+        super().__init__(alias, lower, upper)
+        if how not in ("mean", "median"):
+            raise ValueError(f"combo: how must be 'mean' or 'median', got {how!r}")
+        self.members = tuple(members)
+        self.how = how
+
+    def fallback_model(self):
+        return None
+
+    def _fit(self, y: pd.Series, X=None) -> None:
+        self._fitted = [_make(m, lower=self.lower, upper=self.upper).fit(y, X)
+                        for m in self.members]
+        self.members_ = ",".join(self.members)
+
+    def _predict(self, h: int, X, level: Sequence[int]):
+        frames = [m.predict(h, X, level) for m in self._fitted]
+        c = _combine("c", frames, [m.alias for m in self._fitted], self.how, level)
+        return c["c"].to_numpy(), {lv: (c[f"c-lo-{lv}"].to_numpy(), c[f"c-hi-{lv}"].to_numpy())
+                                   for lv in level}
+
+
+class Auto(Forecaster):
+    """Members ranked by inner rolling-origin validation inside the training window; mean of
+    the ``top_k`` best; intervals calibrated on the same inner forecasts.
+
+    Args:
+        members: candidate registry names (default :data:`AUTO_MEMBERS`).
+        top_k: how many of the best members to average.
+        inner_windows: inner cutoffs T−1 … T−inner_windows (only those leaving at least
+            ``min_train`` training years are used).
+        inner_h: leads forecast at each inner cutoff (only years ≤ T are scored).
+        min_train: shortest inner training window.
+        per_lead: rank members separately for each lead (when ≥ ``min_errors`` inner errors
+            exist at that lead; otherwise the all-leads ranking) — the best model at one year
+            ahead is often not the best at five.
+        pool: score members on every series of the same indicator in X (all areas, data up
+            to T only) as well as on y — more evidence for the choice (a "global" selection,
+            as in Montero-Manso & Hyndman 2021) — or on y alone (False).
+        intervals: "conformal" — the l-% quantile q of the absolute relative errors
+            |a/f − 1| of the combined inner forecasts at each lead gives f·(1 ± q)
+            (split-conformal, Lei et al. 2018) when at least ``min_errors`` exist; otherwise
+            (or with "members") the mean of the members' bounds.
+
+    Attributes:
+        selected_: members of the all-leads ranking (best first); selected_by_lead_: members
+        per lead; scores_: inner MAPE per member, leads weighted equally (text);
+        n_inner_: inner forecasts scored per member; n_pool_: series in the selection pool;
+        interval_method_: "conformal" or "members".
+    """
+
+    name = "auto"
+    uses_X = True
+
+    def __init__(self, alias: str | None = None, members: Sequence[str] = AUTO_MEMBERS,
+                 top_k: int = 3, inner_windows: int = 8, inner_h: int = 5, min_train: int = 6,
+                 per_lead: bool = True, pool: bool = True, intervals: str = "conformal",
+                 min_errors: int = 10,
+                 lower: float | None = 0.0, upper: float | None = None):
+        super().__init__(alias, lower, upper)
+        if intervals not in ("conformal", "members"):
+            raise ValueError(f"auto: intervals must be 'conformal' or 'members', got "
+                             f"{intervals!r}")
+        self.members = tuple(members)
+        self.top_k = int(top_k)
+        self.inner_windows = int(inner_windows)
+        self.inner_h = int(inner_h)
+        self.min_train = int(min_train)
+        self.per_lead = bool(per_lead)
+        self.pool = bool(pool)
+        self.intervals = intervals
+        self.min_errors = int(min_errors)
+
+    def fallback_model(self):
+        return None
+
+    def _member(self, name: str) -> Forecaster:
+        return _make(name, lower=self.lower, upper=self.upper)
+
+    def _pool_series(self, y: pd.Series, X: pd.DataFrame | None) -> list[pd.Series]:
+        out = [y]
+        if not self.pool or X is None or not y.name:
+            return out
+        own_area, ind = split_series_id(y.name)
+        sub = X[(X[S.INDICATOR] == ind) & (X[S.AREA] != own_area)]
+        for area, g in sub.groupby(S.AREA, sort=True):
+            g = g.drop_duplicates(S.YEAR).sort_values(S.YEAR)
+            yrs = g[S.YEAR].to_numpy()
+            br = np.flatnonzero(np.diff(yrs) != 1)
+            if len(br):
+                g = g.iloc[br[-1] + 1:]
+            v = g[S.VALUE].to_numpy(float)
+            if len(v) > self.min_train and np.all(np.isfinite(v)):
+                out.append(pd.Series(v, index=g[S.YEAR].to_numpy(int),
+                                     name=series_id(area, ind)))
+        return out
+
+    def _fit(self, y: pd.Series, X=None) -> None:
+        T = self.cutoff_
+        Xt = None if X is None else X[X[S.YEAR] <= T]
+        pool = self._pool_series(y, Xt)
+        recs = []  # (member, lead, actual, forecast, series, inner cutoff)
+        for s in pool:
+            Ts = int(s.index[-1])
+            cuts = [Ts - k for k in range(1, self.inner_windows + 1)
+                    if (Ts - k) - int(s.index[0]) + 1 >= self.min_train]
+            for c in cuts:
+                sc = s[s.index <= c]
+                Xc = None if Xt is None else Xt[Xt[S.YEAR] <= c]
+                act = s.reindex(range(c + 1, min(c + self.inner_h, Ts) + 1)).to_numpy()
+                for name in self.members:
+                    fc = cached_forecast(self._member(name), sc, Xc, self.inner_h)
+                    f = fc[name].to_numpy()[: len(act)]
+                    recs.extend((name, i + 1, a, fv, s.name, c)
+                                for i, (a, fv) in enumerate(zip(act, f, strict=True)))
+        self.n_pool_ = len(pool)
+        df = pd.DataFrame(recs, columns=["member", "lead", "a", "f", "sid", "c"])
+        self.n_inner_ = int((df["member"] == self.members[0]).sum()) if len(df) else 0
+        order = {m: i for i, m in enumerate(self.members)}
+        self._chosen: dict[int, list[str]] = {}
+        self._errors = {}
+        self.interval_method_ = "members"
+        if self.n_inner_:
+            df["ape"] = np.abs(df["f"] - df["a"]) / np.abs(df["a"]) * 100
+            by_lead = df.groupby(["lead", "member"])["ape"].mean().unstack("member")
+            overall = by_lead.mean(axis=0)  # leads weighted equally
+            counts = df[df["member"] == self.members[0]].groupby("lead").size()
+
+            def top(scores: pd.Series) -> list[str]:
+                return sorted(scores.index, key=lambda m: (scores[m], order[m]))[: self.top_k]
+
+            default = top(overall)
+            for k in range(1, self.inner_h + 1):
+                ok = self.per_lead and k in by_lead.index and counts.get(k, 0) >= self.min_errors
+                self._chosen[k] = top(by_lead.loc[k]) if ok else default
+            self.scores_ = ";".join(f"{m}={overall[m]:.3g}" for m in self.members)
+            # split-conformal: |relative error| of the per-lead combination, by lead
+            if self.intervals == "conformal":
+                wide = df.pivot_table(index=["sid", "c", "lead"], columns="member",
+                                      values="f", aggfunc="first")
+                act = df[df["member"] == self.members[0]].set_index(["sid", "c", "lead"])["a"]
+                for k, members in self._chosen.items():
+                    w = wide.xs(k, level="lead")
+                    comb = w[members].mean(axis=1)
+                    a = act.xs(k, level="lead").reindex(comb.index)
+                    self._errors[k] = np.abs(a.to_numpy() / comb.to_numpy() - 1)
+                if len(self._errors.get(1, [])) >= self.min_errors:
+                    self.interval_method_ = "conformal"
+        else:
+            default = [m for m in ("naive", "drift", "theta") if m in self.members] or \
+                list(self.members[:1])
+            self.scores_ = ""
+            log.warning("%s: too short for inner validation (%d years < %d + 1); auto uses "
+                        "the mean of %s", y.name, len(y), self.min_train, ",".join(default))
+        self._default = default
+        self.selected_ = ",".join(default)
+        self.selected_by_lead_ = ";".join(f"h{k}:{'+'.join(v)}" for k, v in self._chosen.items())
+        self._y, self._X = y, Xt
+
+    def _members_for(self, k: int) -> list[str]:
+        return self._chosen.get(k, self._chosen.get(max(self._chosen), self._default)
+                                if self._chosen else self._default)
+
+    def _predict(self, h: int, X, level: Sequence[int]):
+        names = sorted({m for k in range(1, h + 1) for m in self._members_for(k)},
+                       key=self.members.index)
+        frames = {m: cached_forecast(self._member(m), self._y, self._X, h, level) for m in names}
+        mean = np.empty(h)
+        bounds = {lv: (np.empty(h), np.empty(h)) for lv in level}
+        for i in range(h):
+            ms = self._members_for(i + 1)
+            mean[i] = np.mean([frames[m][m].iloc[i] for m in ms])
+            for lv in level:
+                bounds[lv][0][i] = np.mean([frames[m][f"{m}-lo-{lv}"].iloc[i] for m in ms])
+                bounds[lv][1][i] = np.mean([frames[m][f"{m}-hi-{lv}"].iloc[i] for m in ms])
+        if self.interval_method_ != "conformal":
+            return mean, bounds
+        out = {}
+        last = None
+        for lv in level:
+            lo, hi = np.empty(h), np.empty(h)
+            for i in range(h):
+                e = self._errors.get(i + 1)
+                if e is not None and len(e) >= self.min_errors:
+                    q, last = float(np.quantile(e, lv / 100)), (e, i + 1)
+                else:  # beyond the validated leads: widen the last lead's quantile by √(k/j)
+                    e, j = last if last is not None else (np.array([0.0]), 1)
+                    q = float(np.quantile(e, lv / 100)) * np.sqrt((i + 1) / j)
+                lo[i], hi[i] = mean[i] * (1 - q), mean[i] * (1 + q)
+            out[lv] = (lo, hi)
+        return mean, out

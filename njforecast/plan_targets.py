@@ -1,0 +1,307 @@
+"""Plan targets against projections: the gap and the probability of meeting each target.
+
+Public names:
+    compare_to_targets(series_df, targets_df, ...) -> target-gaps frame (DESIGN §4),
+    prob_meet(values, target, comparison, tolerance) -> share of draws meeting a target,
+    status_of(p_meet, on_track, off_track) -> "on_track" / "at_risk" / "off_track",
+    summary_counts(gaps_df, year) -> rows per status,
+    ON_TRACK_P, OFF_TRACK_P, ABOUT_TOLERANCE, COUNTY_TARGETS, GAP_COLUMNS.
+
+Method. The engine's draws (fertility and migration uncertainty, DESIGN §5) give, for every
+area, year and target indicator, a sample of projected values ``v_1 … v_n``. For a target ``T``:
+
+* projected mean = mean(v), 80 % interval = 10th–90th percentiles, 95 % = 2.5th–97.5th;
+* gap = projected mean − T (same unit as the target; positive means above the target);
+* p_meet = share of draws that meet the target: ``v ≥ T`` (``at_least``), ``v ≤ T``
+  (``at_most``), ``|v − T| ≤ ABOUT_TOLERANCE·|T|`` (``about``) — a Monte Carlo estimate of
+  P(meet), as in probabilistic population projections (Raftery et al. 2012, PNAS 109:13915;
+  the UN World Population Prospects report the share of trajectories above a threshold);
+* status = on track when p_meet ≥ ``ON_TRACK_P`` (0.8), off track when p_meet < ``OFF_TRACK_P``
+  (0.2), at risk in between. The thresholds are stated in every output (``note``) and can be
+  changed per call.
+* Targets projected as a need (``NEED_TARGETS``: teachers added 2021–2025 — the engine projects
+  hires *needed*, the plan sets a hiring commitment): p_meet = share of draws where the plan's
+  number covers the need, status ``target_above_need`` ("the plan's 4,000 exceeds projected
+  need", surplus in the note) / ``at_risk`` / ``target_below_need`` (shortfall in the note).
+
+Every target in the plan table gets a row: quantified targets the engine cannot project get
+status ``not_projectable`` with the reason, qualitative ones (``基本消除``) ``not_quantified``.
+Rates that the plan sets for the city are also compared for each county (``scope`` says so):
+the plan does not give county targets, so the city target is applied as the county's own.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+
+import numpy as np
+import pandas as pd
+
+from . import schema as S
+
+#: p_meet at or above this → on track (stated in outputs).
+ON_TRACK_P = 0.8
+#: p_meet below this → off track; in between → at risk.
+OFF_TRACK_P = 0.2
+#: ``about`` targets are met within ± this share of the target (5 %).
+ABOUT_TOLERANCE = 0.05
+#: A value within this relative distance of the target counts as equal (floating-point
+#: rounding: a rate path set to reach 92.09 % may land on 92.0899999…).
+EQUAL_RTOL = 1e-9
+#: Rate and class-size targets that also apply to each county (the city's value as the
+#: county's target). Count targets (enrolment totals, teachers added) stay city-only.
+COUNTY_TARGETS = ("preschool_ger_3y", "compulsory_consolidation_rate", "senior_stage_ger",
+                  "primary_class_size_max", "junior_class_size_max")
+#: Why the engine cannot project a target (anything not listed gets the generic reason).
+NOT_PROJECTABLE_REASONS = {
+    "share": "needs teacher qualification or school-type data, which the bundled data lack",
+    "class_size": "needs class counts by county, which the bundled data lack "
+                  "(the class-size-cap scenarios use the caps for teacher demand instead)",
+    "generic": "not projectable from available data: the engine projects population, "
+               "enrolment by level, GER, consolidation, teachers and capacity only",
+}
+
+#: Targets the engine projects as a *need*, not as an outcome: ``teachers_added_2021_2025`` is
+#: projected as the hires needed to keep staffing ratios, while the plan's "≥ 4,000" is a
+#: hiring commitment. For these the question is whether the plan's number covers the need:
+#: p_meet = share of draws with need ≤ target; status ``target_above_need`` (p_meet ≥ on-track
+#: threshold: the plan's number exceeds projected need, the note gives the surplus),
+#: ``target_below_need`` (p_meet < off-track threshold: need exceeds the plan's number, the note
+#: gives the shortfall), ``at_risk`` in between. When the series says the value is actual hires
+#: (a fixed hiring plan: ``series_df.attrs["projected_as"][id] == "hires"``) the ordinary
+#: reading applies.
+NEED_TARGETS = ("teachers_added_2021_2025",)
+
+#: Targets about a period (``teachers_added_2021_2025``) are compared in their own year only:
+#: holding them to a later year would compare a different period.
+PERIOD_TARGET = re.compile(r"_(\d{4})_(\d{4})$")
+
+GAP_COLUMNS = [S.AREA, S.INDICATOR, S.INDICATOR_ZH, S.TARGET_YEAR, S.YEAR, S.TARGET, S.COMPARISON,
+               S.UNIT, S.PROJECTED_MEAN, S.PROJECTED_LO80, S.PROJECTED_HI80, S.PROJECTED_LO95,
+               S.PROJECTED_HI95, S.GAP, S.P_MEET, S.STATUS, S.N_DRAWS, S.SCOPE, S.QUALITY, S.NOTE]
+
+
+def prob_meet(values: np.ndarray, target: float, comparison: str,
+              tolerance: float = ABOUT_TOLERANCE) -> float:
+    """Share of draws meeting a target (a Monte Carlo estimate of P(meet), in [0, 1]).
+
+    Args:
+        values: projected values over draws (same unit as ``target``); NaNs are ignored.
+        target: the plan target.
+        comparison: ``at_least`` (v ≥ T), ``at_most`` (v ≤ T) or ``about`` (|v − T| ≤ tol·|T|);
+            equality is judged within ``EQUAL_RTOL`` (floating-point rounding).
+        tolerance: relative tolerance for ``about``.
+
+    Returns:
+        The share of non-missing draws that meet the target; NaN when there are none.
+    """
+    v = np.asarray(values, dtype=float)
+    v = v[~np.isnan(v)]
+    if v.size == 0:
+        return float("nan")
+    eps = EQUAL_RTOL * max(abs(target), 1.0)
+    if comparison == "at_least":
+        met = v >= target - eps
+    elif comparison == "at_most":
+        met = v <= target + eps
+    elif comparison == "about":
+        met = np.abs(v - target) <= tolerance * abs(target)
+    else:
+        raise ValueError(f"comparison {comparison!r} is not one of {S.COMPARISONS}")
+    return float(met.mean())
+
+
+def need_status(p_cover: float, on_track: float = ON_TRACK_P,
+                off_track: float = OFF_TRACK_P) -> str:
+    """Status of a need target from p_cover = share of draws with need ≤ the plan's number."""
+    st = status_of(p_cover, on_track, off_track)
+    return {"on_track": "target_above_need", "off_track": "target_below_need"}.get(st, st)
+
+
+def need_note(values: np.ndarray, target: float, unit: str = "") -> str:
+    """Plain reading of a plan number against projected need (surplus or shortfall, 80 %)."""
+    lo, hi = np.quantile(values, [0.1, 0.9])
+    mean = float(np.mean(values))
+    unit = f" {unit}" if unit and unit != "persons" else ""
+    head = ("projection = hires needed to keep staffing ratios (not an outcome); ")
+    if mean <= target:
+        return (head + f"the plan's {target:,.0f}{unit} exceeds projected need "
+                f"(surplus of {target - mean:,.0f}; 80 %: {target - hi:,.0f} to "
+                f"{target - lo:,.0f})")
+    return (head + f"projected need exceeds the plan's {target:,.0f}{unit} "
+            f"(shortfall of {mean - target:,.0f}; 80 %: {lo - target:,.0f} to "
+            f"{hi - target:,.0f})")
+
+
+def status_of(p_meet: float, on_track: float = ON_TRACK_P, off_track: float = OFF_TRACK_P) -> str:
+    """Status from the probability of meeting a target (thresholds stated in module docs)."""
+    if not 0 <= off_track <= on_track <= 1:
+        raise ValueError(f"thresholds must satisfy 0 <= off_track ({off_track}) <= on_track "
+                         f"({on_track}) <= 1")
+    if np.isnan(p_meet):
+        return "not_projectable"
+    if p_meet >= on_track:
+        return "on_track"
+    if p_meet < off_track:
+        return "off_track"
+    return "at_risk"
+
+
+def _reason(indicator: str) -> str:
+    if indicator.endswith("_share") or "qualified" in indicator or "postgrad" in indicator:
+        return NOT_PROJECTABLE_REASONS["share"]
+    if "class_size" in indicator:
+        return NOT_PROJECTABLE_REASONS["class_size"]
+    return NOT_PROJECTABLE_REASONS["generic"]
+
+
+def _summarise(values: np.ndarray) -> dict[str, float]:
+    q = np.quantile(values, [0.1, 0.9, 0.025, 0.975])
+    return {S.PROJECTED_MEAN: float(values.mean()), S.PROJECTED_LO80: float(q[0]),
+            S.PROJECTED_HI80: float(q[1]), S.PROJECTED_LO95: float(q[2]),
+            S.PROJECTED_HI95: float(q[3])}
+
+
+def _worst_quality(qualities: Iterable[str]) -> str:
+    order = {q: i for i, q in enumerate(S.QUALITIES)}  # observed < derived < estimated
+    qs = [q for q in qualities if q in order]
+    return max(qs, key=order.__getitem__) if qs else "estimated"
+
+
+def compare_to_targets(series_df: pd.DataFrame, targets_df: pd.DataFrame,
+                       years: Iterable[int] | None = None,
+                       county_targets: Iterable[str] = COUNTY_TARGETS,
+                       area_order: list[str] | None = None,
+                       on_track: float = ON_TRACK_P, off_track: float = OFF_TRACK_P,
+                       tolerance: float = ABOUT_TOLERANCE,
+                       need_targets: Iterable[str] = NEED_TARGETS) -> pd.DataFrame:
+    """Compare projected target indicators with the plan targets, draw by draw.
+
+    Args:
+        series_df: projected target indicators, long: ``area, year, indicator, value[, draw]
+            [, quality]``; ``indicator`` uses the plan's target ids (e.g. ``senior_stage_ger``)
+            and ``value`` the target's unit (percent, persons, pupils per class). Without a
+            ``draw`` column each row is a single (point) projection and p_meet is 0 or 1.
+        targets_df: ``data.load_plan_targets()`` (area, indicator, indicator_zh, unit,
+            target_year, target, comparison, kind, ...).
+        years: years to compare (default: each target's own year). A 2025 target compared in a
+            later year (e.g. 2035) is the 2025 target held constant — a reference for the next
+            plan, stated in ``note``. Period targets (id ending ``_YYYY_YYYY``) are compared in
+            their target year only.
+        county_targets: target ids that also apply to every other area in ``series_df``.
+        area_order: optional area order for the output (default: target area first, then
+            sorted codes).
+        on_track, off_track: p_meet thresholds for the status.
+        tolerance: relative tolerance for ``about`` targets.
+        need_targets: ``at_least`` targets projected as a need (see :data:`NEED_TARGETS`):
+            p_meet = share of draws where the plan's number covers the need, status
+            ``target_above_need`` / ``at_risk`` / ``target_below_need``, the note gives the
+            surplus or shortfall. Ignored for an id that ``series_df.attrs["projected_as"]``
+            marks as ``"hires"``.
+
+    Returns:
+        Target gaps (``GAP_COLUMNS``): one row per target × area × year for projectable
+        targets, one row per target (its target year, city area) for the others. Units are the
+        target's (``unit``); gap = projected_mean − target.
+
+    Raises:
+        ValueError: a required column is missing (the message names it).
+    """
+    need = {S.AREA, S.YEAR, S.INDICATOR, S.VALUE}
+    missing = need - set(series_df.columns)
+    if missing:
+        raise ValueError(f"target series: missing column(s) {sorted(missing)}; expected "
+                         f"area, year, indicator, value[, draw]")
+    need_t = {S.AREA, S.INDICATOR, S.TARGET_YEAR, S.TARGET, S.COMPARISON}
+    missing = need_t - set(targets_df.columns)
+    if missing:
+        raise ValueError(f"targets: missing column(s) {sorted(missing)}; load them with "
+                         f"njforecast.data.load_plan_targets()")
+    status_note = (f"status: on track if p_meet >= {on_track:g}, off track if p_meet < "
+                   f"{off_track:g}, else at risk; p_meet = share of draws meeting the target")
+    county_targets = set(county_targets)
+    projected_as = dict(series_df.attrs.get("projected_as", {}))
+    need_targets = {i for i in need_targets if projected_as.get(i, "need") == "need"}
+    need_status_note = (f"p_meet = share of draws where the plan's number covers projected "
+                        f"need; target above need if p_meet >= {on_track:g}, below need if "
+                        f"p_meet < {off_track:g}, else at risk")
+    groups = {k: g for k, g in series_df.groupby([S.INDICATOR, S.AREA, S.YEAR], sort=False)}
+    areas_by_ind: dict[str, list[str]] = {}
+    for ind, area, _ in groups:
+        areas_by_ind.setdefault(ind, [])
+        if area not in areas_by_ind[ind]:
+            areas_by_ind[ind].append(area)
+    rows: list[dict] = []
+    for t in targets_df.itertuples(index=False):
+        t = t._asdict()
+        ind, home, tyear = t[S.INDICATOR], str(t[S.AREA]), int(t[S.TARGET_YEAR])
+        base = {S.INDICATOR: ind, S.INDICATOR_ZH: t.get(S.INDICATOR_ZH, ""),
+                S.TARGET_YEAR: tyear, S.TARGET: t[S.TARGET], S.COMPARISON: t[S.COMPARISON],
+                S.UNIT: t.get(S.UNIT, "")}
+        if pd.isna(t[S.TARGET]):
+            rows.append({**base, S.AREA: home, S.YEAR: tyear, S.STATUS: "not_quantified",
+                         S.N_DRAWS: 0, S.SCOPE: "plan (city)",
+                         S.NOTE: f"qualitative target ({t.get('target_text', '')}); "
+                                 "no number to compare"})
+            continue
+        areas = [a for a in areas_by_ind.get(ind, []) if a == home or ind in county_targets]
+        if home not in areas:
+            rows.append({**base, S.AREA: home, S.YEAR: tyear, S.STATUS: "not_projectable",
+                         S.N_DRAWS: 0, S.SCOPE: "plan (city)", S.NOTE: _reason(ind)})
+            continue
+        own_year_only = years is None or PERIOD_TARGET.search(ind) is not None
+        for area in areas:
+            for year in ((tyear,) if own_year_only else years):
+                g = groups.get((ind, area, int(year)))
+                scope = "plan (city)" if area == home else "county (city target applied)"
+                if g is None:
+                    rows.append({**base, S.AREA: area, S.YEAR: int(year),
+                                 S.STATUS: "not_projectable", S.N_DRAWS: 0, S.SCOPE: scope,
+                                 S.NOTE: f"no projection for {year}"})
+                    continue
+                v = g[S.VALUE].to_numpy(dtype=float)
+                v = v[~np.isnan(v)]
+                if v.size == 0:
+                    rows.append({**base, S.AREA: area, S.YEAR: int(year),
+                                 S.STATUS: "not_projectable", S.N_DRAWS: 0, S.SCOPE: scope,
+                                 S.NOTE: f"projection for {year} is missing (NaN)"})
+                    continue
+                is_need = ind in need_targets and t[S.COMPARISON] == "at_least"
+                if is_need:
+                    p = prob_meet(v, float(t[S.TARGET]), "at_most", tolerance)
+                    status = need_status(p, on_track, off_track)
+                    note = (need_note(v, float(t[S.TARGET]), str(t.get(S.UNIT, "")))
+                            + "; " + need_status_note)
+                else:
+                    p = prob_meet(v, float(t[S.TARGET]), t[S.COMPARISON], tolerance)
+                    status = status_of(p, on_track, off_track)
+                    note = status_note
+                if int(year) != tyear:
+                    note = f"{tyear} target held constant to {year} (reference only); " + note
+                rows.append({**base, S.AREA: area, S.YEAR: int(year), **_summarise(v),
+                             S.GAP: float(v.mean()) - float(t[S.TARGET]), S.P_MEET: p,
+                             S.STATUS: status, S.N_DRAWS: int(v.size),
+                             S.SCOPE: scope,
+                             S.QUALITY: _worst_quality(g[S.QUALITY]) if S.QUALITY in g
+                             else "estimated",
+                             S.NOTE: note})
+    out = pd.DataFrame(rows).reindex(columns=GAP_COLUMNS)
+    out[S.QUALITY] = out[S.QUALITY].fillna("")
+    out[S.AREA] = out[S.AREA].astype(str)
+    homes = set(targets_df[S.AREA].astype(str))
+    order = area_order or [*sorted(homes), *sorted(set(out[S.AREA]) - homes)]
+    rank = {a: i for i, a in enumerate(order)}
+    tgt_rank = {ind: i for i, ind in enumerate(targets_df[S.INDICATOR])}
+    out = out.assign(_a=out[S.AREA].map(rank).fillna(len(rank)),
+                     _t=out[S.INDICATOR].map(tgt_rank))
+    out = out.sort_values(["_t", "_a", S.YEAR], kind="stable").drop(columns=["_a", "_t"])
+    return out.reset_index(drop=True)
+
+
+def summary_counts(gaps_df: pd.DataFrame, year: int | None = None) -> Mapping[str, int]:
+    """Number of target rows per status (optionally for one year), city scope only."""
+    df = gaps_df[gaps_df[S.SCOPE] == "plan (city)"]
+    if year is not None:
+        df = df[df[S.YEAR] == year]
+    return {s: int((df[S.STATUS] == s).sum()) for s in S.STATUSES}

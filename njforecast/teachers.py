@@ -1,0 +1,486 @@
+"""Teacher demand, supply roll-forward and hiring need by area, level and year.
+
+Public functions:
+    staffing_ratios(standards, ...)          pupils per full-time teacher by level (stated shares)
+    teacher_demand(enrol_df, ratios, method) demand by (a) standard ratio, (b) class-size caps,
+                                             (c) the area's own pupil–teacher ratio
+    base_teacher_supply(base_enrol, ratios, rule, ...)
+                                             estimated teachers at the base (or a planner's counts)
+    implied_attrition(plan_obs, ratios)      attrition implied by the plan's 2016–2020 hiring
+    teacher_supply(demand_df, base_supply, attrition)
+                                             roll-forward: supply, hires_needed, surplus
+    hiring_need(teachers_df, region, ...)    cumulative hires over a period vs the plan's target
+    run_teachers(enrol_df, cfg, region, ...) the whole teacher step (dict of frames)
+
+Teachers frame (DESIGN §4): area, year, level[, draw], enrolment, ratio, demand, supply,
+hires_needed, surplus (persons; ratio in pupils per full-time teacher), method, quality.
+
+References:
+    中央编办 教育部 财政部《关于统一城乡中小学教职工编制标准的通知》(中央编办发〔2014〕72号):
+    students per staff member 19 primary, 13.5 junior, 12.5 senior; provincial implementing
+    text: non-teaching staff at most 9 / 12 / 15 % of staff. 《幼儿园教职工配备标准（暂行）》
+    (2013): 7–9 children per teaching + care staff, 2 full-time teachers + 1 carer per class.
+    Class caps: Neijiang 14th FYP education plan box 9 (45 primary, 50 junior).
+    Supply roll-forward: teachers(t) = teachers(t−1) × (1 − attrition) + hires(t) (NCES
+    *Projections of Education Statistics*, teacher model).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+
+from . import schema as S
+from .areas import Region, aggregate_to_parent
+
+#: Levels whose ratio the 2014 standard does not cover, and the level whose ratio they borrow
+#: (named assumption: secondary vocational staffed like senior general — no national ratio in
+#: the data).
+VOCATIONAL_AS = "senior_general"
+
+#: Teacher indicators in a planner's observations (README "Bringing your own county series").
+TEACHER_INDICATOR = {"preschool": "kindergarten_teachers", "primary": "primary_teachers",
+                     "junior": "junior_teachers", "senior_general": "senior_general_teachers",
+                     "secondary_vocational": "vocational_secondary_teachers"}
+
+#: Class caps for levels the plan does not cap (issue 4: 50 for secondary; kindergarten: the
+#: mean of the 1987 standard's maxima for small/middle/large classes, (25 + 30 + 35) / 3).
+DEFAULT_EXTRA_CAPS = {"senior_general": 50.0, "secondary_vocational": 50.0}
+
+
+def _std(standards: pd.DataFrame, sid: str, col: str = "value_high") -> float:
+    rows = standards[standards["standard_id"] == sid]
+    if rows.empty:
+        raise ValueError(f"staffing standards: row '{sid}' is missing; check "
+                         "data/raw/standards/staffing_standards.csv")
+    return float(rows[col].iloc[0])
+
+
+def staffing_ratios(standards: pd.DataFrame, nonteaching_share: Mapping[str, float] | None = None,
+                    vocational_as: str = VOCATIONAL_AS) -> pd.DataFrame:
+    """Pupils per full-time teacher by level, from the staffing standards.
+
+    Primary/junior/senior general: pupils per teacher = students per staff / (1 − n), where n
+    is the non-teaching share of staff (default: the cap in the standard's provincial
+    implementing text, 9 / 12 / 15 %, i.e. the fewest teachers the standard allows).
+    Preschool: children per teaching + care staff (midpoint of 7–9 = 8) × 3 / 2 (two of the
+    three teaching + care staff per class are teachers) = 12. Secondary vocational: the
+    ``vocational_as`` level's ratio (named assumption).
+
+    Returns:
+        Columns level, students_per_staff, teacher_share (fraction), ratio (pupils per
+        teacher), quality ("derived"; vocational "estimated"), source_note.
+    """
+    nonteaching_share = dict(nonteaching_share or {})
+    rows = []
+    for level, sid, cap in (("primary", "unified_2014_primary", "nonteaching_cap_primary"),
+                            ("junior", "unified_2014_junior", "nonteaching_cap_junior"),
+                            ("senior_general", "unified_2014_senior", "nonteaching_cap_senior")):
+        per_staff = _std(standards, sid)
+        n = nonteaching_share.get(level, _std(standards, cap) / 100.0)
+        rows.append({S.LEVEL: level, "students_per_staff": per_staff, "teacher_share": 1 - n,
+                     S.RATIO: per_staff / (1 - n), S.QUALITY: "derived",
+                     S.SOURCE_NOTE: f"中央编办发〔2014〕72号 {per_staff:g} per staff; "
+                                    f"non-teaching share {n:.0%}"})
+    lo = _std(standards, "kindergarten_fullday_teaching_care", "value_low")
+    hi = _std(standards, "kindergarten_fullday_teaching_care", "value_high")
+    tpc = _std(standards, "kindergarten_class_teachers")
+    care = (lo + hi) / 2
+    share = tpc / (tpc + 1)
+    rows.append({S.LEVEL: "preschool", "students_per_staff": care, "teacher_share": share,
+                 S.RATIO: care / share, S.QUALITY: "derived",
+                 S.SOURCE_NOTE: f"2013 kindergarten standard: {lo:g}-{hi:g} children per "
+                                f"teaching+care staff (midpoint), {tpc:g} teachers + 1 carer"})
+    src = next(r for r in rows if r[S.LEVEL] == vocational_as)
+    rows.append({**src, S.LEVEL: "secondary_vocational", S.QUALITY: "estimated",
+                 S.SOURCE_NOTE: f"assumption: no national ratio in the data; {vocational_as} "
+                                "ratio used"})
+    out = pd.DataFrame(rows)
+    out["_o"] = out[S.LEVEL].map({lv: i for i, lv in enumerate(S.SCHOOL_LEVELS)})
+    return out.sort_values("_o").drop(columns="_o").reset_index(drop=True)
+
+
+def class_caps(standards: pd.DataFrame, extra: Mapping[str, float] | None = None) -> dict:
+    """Maximum pupils per class by level (plan box 9; 50 for senior levels; kindergarten the
+    mean of the 1987 maxima 25/30/35)."""
+    caps = {"primary": _std(standards, "class_cap_primary"),
+            "junior": _std(standards, "class_cap_junior"),
+            "preschool": np.mean([_std(standards, f"kindergarten_class_{k}")
+                                  for k in ("small", "middle", "large")])}
+    caps.update(DEFAULT_EXTRA_CAPS)
+    caps.update(dict(extra or {}))
+    return caps
+
+
+def _draw_keys(df: pd.DataFrame) -> list[str]:
+    return [S.DRAW] if S.DRAW in df.columns else []
+
+
+def teacher_demand(enrol_df: pd.DataFrame, ratios: pd.DataFrame, method: str = "standard",
+                   caps: Mapping[str, float] | None = None,
+                   teachers_per_class: Mapping[str, float] | None = None,
+                   area_ratio: pd.DataFrame | None = None, ratio_change: float = 0.0,
+                   base_year: int | None = None) -> pd.DataFrame:
+    """Full-time teachers needed by area, level and year.
+
+    Methods:
+        * ``"standard"``: demand = enrolment / ratio(level) (:func:`staffing_ratios`).
+        * ``"class_size"``: classes = ⌈enrolment / cap⌉, demand = classes × teachers per
+          class. Teachers per class: given, else derived as cap / standard ratio (so both
+          methods agree at full classes); kindergarten 2 (2013 standard).
+        * ``"area_ratio"``: the area's own pupils per teacher at the base (``area_ratio``:
+          area, level, ratio) held, or trended by ``ratio_change`` pupils per teacher a year:
+          ratio(t) = ratio0 + ratio_change × (t − base_year); demand = enrolment / ratio(t).
+
+    Args:
+        enrol_df: enrolment (area, year, level, enrolment[, draw]) — county rows; the city is
+            recomputed by :func:`teacher_supply` / aggregation.
+
+    Returns:
+        Columns area, year, level[, draw], enrolment, ratio (pupils per teacher), demand
+        (teachers), method.
+    """
+    keys = [S.AREA, S.YEAR, S.LEVEL, *_draw_keys(enrol_df)]
+    out = enrol_df[keys + [S.ENROLMENT]].copy()
+    std = ratios.set_index(S.LEVEL)[S.RATIO]
+    missing = sorted(set(out[S.LEVEL]) - set(std.index))
+    if missing:
+        raise ValueError(f"teacher demand: no staffing ratio for level(s) {missing}")
+    if method == "standard":
+        out[S.RATIO] = out[S.LEVEL].map(std)
+        out[S.DEMAND] = out[S.ENROLMENT] / out[S.RATIO]
+    elif method == "class_size":
+        if caps is None:
+            raise ValueError("teacher demand 'class_size' needs class caps")
+        tpc = {lv: caps[lv] / std[lv] for lv in caps if lv in std.index}
+        tpc["preschool"] = 2.0
+        tpc.update(dict(teachers_per_class or {}))
+        classes = np.ceil(out[S.ENROLMENT] / out[S.LEVEL].map(caps) - 1e-9)
+        out[S.DEMAND] = classes * out[S.LEVEL].map(tpc)
+        out[S.RATIO] = out[S.ENROLMENT] / out[S.DEMAND]
+    elif method == "area_ratio":
+        if area_ratio is None:
+            raise ValueError("teacher demand 'area_ratio' needs the areas' base pupil-teacher "
+                             "ratios (area, level, ratio)")
+        r0 = area_ratio.set_index([S.AREA, S.LEVEL])[S.RATIO]
+        idx = pd.MultiIndex.from_frame(out[[S.AREA, S.LEVEL]])
+        base = r0.reindex(idx).to_numpy()
+        if np.isnan(base).any():
+            bad = out.loc[np.isnan(base), [S.AREA, S.LEVEL]].iloc[0].tolist()
+            raise ValueError(f"teacher demand 'area_ratio': no base ratio for {bad}")
+        t0 = base_year if base_year is not None else int(out[S.YEAR].min())
+        out[S.RATIO] = np.maximum(base + ratio_change * (out[S.YEAR] - t0), 1e-9)
+        out[S.DEMAND] = out[S.ENROLMENT] / out[S.RATIO]
+    else:
+        raise ValueError(f"teacher demand method must be 'standard', 'class_size' or "
+                         f"'area_ratio', got {method!r}")
+    out[S.METHOD] = method
+    return out
+
+
+def base_teacher_supply(base_enrol: pd.DataFrame, ratios: pd.DataFrame, rule: str = "standard",
+                        province_obs: pd.DataFrame | None = None, province: str = "510000",
+                        observations: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Teachers at the base year by area and level (county counts are not public).
+
+    Rules (estimate, labelled "estimated"):
+        * ``"standard"``: base enrolment / standard ratio (staffed exactly at the standard).
+        * ``"province_ratio"``: base enrolment / the province's pupil–teacher ratio in the
+          latest year ≤ base with both series (``<level>_enrolment`` / ``<level>_teachers``;
+          vocational: ``vocational_secondary_institutions_*``); levels without provincial
+          series fall back to the standard.
+    A planner's own base-year teacher counts (:data:`TEACHER_INDICATOR`) replace the estimate
+    (quality "observed").
+
+    Args:
+        base_enrol: enrolment in the base year (area, level, enrolment; county rows), without
+            draws (the base does not vary across draws).
+
+    Returns:
+        Columns area, level, supply (teachers), ratio (pupils per teacher), quality,
+        source_note.
+    """
+    out = base_enrol[[S.AREA, S.LEVEL, S.ENROLMENT]].copy()
+    std = ratios.set_index(S.LEVEL)[S.RATIO]
+    out[S.RATIO] = out[S.LEVEL].map(std)
+    out[S.SOURCE_NOTE] = "base enrolment / staffing standard"
+    if rule == "province_ratio":
+        if province_obs is None:
+            raise ValueError("base supply 'province_ratio' needs the provincial observations")
+        base_year = int(base_enrol[S.YEAR].iloc[0]) if S.YEAR in base_enrol else 9999
+        p = province_obs[province_obs[S.AREA].astype(str) == province]
+        if S.PREFERRED in p.columns:
+            p = p[p[S.PREFERRED].astype(bool)]
+        w = p[p[S.YEAR] <= base_year].pivot_table(index=S.YEAR, columns=S.INDICATOR,
+                                                  values=S.VALUE, aggfunc="first")
+        series = {"primary": "primary", "junior": "junior", "senior_general": "senior_general",
+                  "secondary_vocational": "vocational_secondary_institutions",
+                  "preschool": "kindergarten"}
+        for level, stem in series.items():
+            e_col = f"{stem}_enrolment" if level != "preschool" else "kindergarten_children"
+            t_col = f"{stem}_teachers"
+            if e_col in w and t_col in w:
+                both = w[[e_col, t_col]].dropna()
+                if len(both):
+                    y = int(both.index.max())
+                    r = both.loc[y, e_col] / both.loc[y, t_col]
+                    sel = out[S.LEVEL] == level
+                    out.loc[sel, S.RATIO] = r
+                    out.loc[sel, S.SOURCE_NOTE] = f"province {province} pupil-teacher ratio {y}"
+    elif rule != "standard":
+        raise ValueError(f"base supply rule must be 'standard' or 'province_ratio', got {rule!r}")
+    out[S.SUPPLY] = out[S.ENROLMENT] / out[S.RATIO]
+    out[S.QUALITY] = "estimated"
+    if observations is not None and not observations.empty:
+        obs = observations
+        if S.PREFERRED in obs.columns:
+            obs = obs[obs[S.PREFERRED].astype(bool)]
+        base_year = int(base_enrol[S.YEAR].iloc[0]) if S.YEAR in base_enrol else None
+        ind_level = {v: k for k, v in TEACHER_INDICATOR.items()}
+        obs = obs[obs[S.INDICATOR].isin(ind_level) & (obs[S.YEAR] == base_year)]
+        for _, r in obs.iterrows():
+            sel = (out[S.AREA] == str(r[S.AREA])) & (out[S.LEVEL] == ind_level[r[S.INDICATOR]])
+            out.loc[sel, S.SUPPLY] = float(r[S.VALUE])
+            out.loc[sel, S.QUALITY] = "observed"
+            out.loc[sel, S.SOURCE_NOTE] = "planner's observations"
+        out[S.RATIO] = out[S.ENROLMENT] / out[S.SUPPLY]
+    return out[[S.AREA, S.LEVEL, S.SUPPLY, S.RATIO, S.QUALITY, S.SOURCE_NOTE]]
+
+
+def implied_attrition(plan_obs: pd.DataFrame, ratios: pd.DataFrame,
+                      hires_indicator: str = "teachers_added_2016_2020") -> float:
+    """Annual attrition implied by the plan's 2016–2020 hiring (derived default).
+
+    Teachers needed at the standard ratios, N(y) = Σ_L E_L(y) / ratio_L, for y = 2015, 2020
+    from plan box 1; the primary/junior split of compulsory enrolment is not published for
+    2015, so both years split it 6 : 3 by grades (a stated approximation). With H teachers
+    added over the five years and a stock moving linearly from N(2015) to N(2020):
+
+        attrition = (H − (N2020 − N2015)) / (5 × (N2015 + N2020) / 2).
+
+    Returns:
+        The rate (fraction per year). Raises ValueError when it is not in [0, 0.2].
+    """
+    r = ratios.set_index(S.LEVEL)[S.RATIO]
+
+    def need(year: int) -> float:
+        v = lambda ind: float(plan_obs[(plan_obs[S.INDICATOR] == ind)
+                                       & (plan_obs[S.YEAR] == year)][S.VALUE].iloc[0])
+        comp = v("compulsory_enrolment")
+        senior, voc = v("senior_stage_enrolment"), v("secondary_vocational_enrolment")
+        return (v("kindergarten_children") / r["preschool"]
+                + comp * (6 / 9) / r["primary"] + comp * (3 / 9) / r["junior"]
+                + (senior - voc) / r["senior_general"] + voc / r["secondary_vocational"])
+
+    rows = plan_obs[plan_obs[S.INDICATOR] == hires_indicator]
+    if rows.empty:
+        raise ValueError(f"plan indicators: '{hires_indicator}' is missing")
+    h = float(rows[S.VALUE].iloc[0])
+    n15, n20 = need(2015), need(2020)
+    a = (h - (n20 - n15)) / (5 * (n15 + n20) / 2)
+    if not 0 <= a <= 0.2:
+        raise ValueError(f"implied attrition {a:.3f} is outside [0, 0.2]; set [teachers] "
+                         "attrition explicitly")
+    return a
+
+
+def teacher_supply(demand_df: pd.DataFrame, base_supply: pd.DataFrame, attrition: float,
+                   region: Region | None = None,
+                   hires_per_year: float | None = None) -> pd.DataFrame:
+    """Roll supply forward and compute hires needed and surplus.
+
+    For t = t0: surviving = S0 (base supply). For t > t0: surviving(t) = S(t−1) × (1 − a).
+    hires_needed(t) = max(0, demand(t) − surviving(t)). Hiring policy:
+        * hire to need (default): hires(t) = hires_needed(t);
+        * a fixed plan of H teachers a year (``hires_per_year``, all levels and areas, t > t0):
+          hires(t) = H × demand(t) / Σ demand(t) (shared by demand; a stated rule).
+    S(t) = surviving(t) + hires(t); surplus(t) = S(t) − demand(t) (teachers beyond need are
+    kept and reported, never clipped away; negative = shortage under a fixed plan).
+    Each area and level is rolled separately (teachers do not move between counties); the
+    city is the sum, draw by draw.
+
+    Args:
+        demand_df: :func:`teacher_demand` output (county rows).
+        base_supply: :func:`base_teacher_supply` output (area, level, supply).
+        attrition: a, the share of teachers leaving each year (fraction).
+        region: when given, the city rows are appended (sum of areas).
+        hires_per_year: H for the fixed-plan policy (None = hire to need).
+
+    Returns:
+        Teachers frame: area, year, level[, draw], enrolment, ratio, demand, supply,
+        hires_needed, hires, surplus, method, quality.
+    """
+    if not 0 <= attrition < 1:
+        raise ValueError(f"[teachers] attrition must be in [0, 1), got {attrition}")
+    if hires_per_year is not None and hires_per_year < 0:
+        raise ValueError(f"[teachers] hires_per_year must be >= 0, got {hires_per_year}")
+    dk = _draw_keys(demand_df)
+    gkeys = [S.AREA, S.LEVEL, *dk]
+    wide = demand_df.pivot_table(index=gkeys, columns=S.YEAR, values=S.DEMAND, aggfunc="sum")
+    years = list(wide.columns)
+    d = wide.to_numpy(float)
+    s0 = base_supply.set_index([S.AREA, S.LEVEL])[S.SUPPLY]
+    idx = wide.index.droplevel(S.DRAW) if dk else wide.index
+    start = s0.reindex(idx).to_numpy(float)
+    if np.isnan(start).any():
+        bad = list(idx[np.isnan(start)][0])
+        raise ValueError(f"teacher supply: no base supply for area/level {bad}")
+    sup, need, hires = np.empty_like(d), np.empty_like(d), np.empty_like(d)
+    if hires_per_year is not None:
+        # demand share of each cell within its draw (all areas and levels of that draw)
+        draw_of = (wide.index.get_level_values(S.DRAW).to_numpy() if dk
+                   else np.zeros(len(wide), dtype=int))
+        totals = pd.DataFrame(d).groupby(draw_of).transform("sum").to_numpy()
+        with np.errstate(divide="ignore", invalid="ignore"):
+            share = np.where(totals > 0, d / totals, 0.0)
+    prev = start
+    for j in range(len(years)):
+        surviving = prev if j == 0 else prev * (1 - attrition)
+        need[:, j] = np.maximum(0.0, d[:, j] - surviving)
+        if hires_per_year is None:
+            hires[:, j] = need[:, j]
+        else:
+            hires[:, j] = 0.0 if j == 0 else hires_per_year * share[:, j]
+        sup[:, j] = surviving + hires[:, j]
+        prev = sup[:, j]
+
+    def long(arr, name):
+        return pd.DataFrame(arr, index=wide.index, columns=years).stack().rename(name)
+
+    roll = pd.concat([long(sup, S.SUPPLY), long(need, S.HIRES_NEEDED), long(hires, S.HIRES)],
+                     axis=1).reset_index()
+    roll = roll.rename(columns={roll.columns[len(gkeys)]: S.YEAR})
+    out = demand_df.merge(roll, on=[*gkeys, S.YEAR], how="left")
+    out[S.SURPLUS] = out[S.SUPPLY] - out[S.DEMAND]
+    # supply set to demand by hiring leaves round-off (1e-13): report it as 0
+    out.loc[np.isclose(out[S.SUPPLY], out[S.DEMAND], rtol=1e-12, atol=1e-9), S.SURPLUS] = 0.0
+    out[S.QUALITY] = "estimated"
+    if region is not None:
+        method = out[S.METHOD].iloc[0] if S.METHOD in out else ""
+        cols = [S.ENROLMENT, S.DEMAND, S.SUPPLY, S.HIRES_NEEDED, S.HIRES, S.SURPLUS]
+        keys = [S.YEAR, S.LEVEL, *dk]
+        out = aggregate_to_parent(out[[S.AREA, *keys, *cols]], region, cols, keys)
+        out[S.RATIO] = out[S.ENROLMENT] / out[S.DEMAND]
+        out[S.METHOD] = method
+        out[S.QUALITY] = "estimated"
+    cols = [S.AREA, S.YEAR, S.LEVEL, *dk, S.ENROLMENT, S.RATIO, S.DEMAND, S.SUPPLY,
+            S.HIRES_NEEDED, S.HIRES, S.SURPLUS, S.METHOD, S.QUALITY]
+    return out[cols].sort_values([S.AREA, S.LEVEL, S.YEAR, *dk], kind="stable").reset_index(
+        drop=True)
+
+
+def hiring_need(teachers_df: pd.DataFrame, region: Region, start: int = 2021, end: int = 2025,
+                target: float | None = None) -> pd.DataFrame:
+    """Cumulative hires needed over [start, end] by area (all levels), against a target.
+
+    Returns:
+        Columns area, period ("2021-2025")[, draw], hires_needed (teachers), target (the
+        plan's figure on the city row, else NaN), meets_target (hires_needed ≥ target — the
+        plan says "4,000 or more" will be added; True means the projected need is at least
+        that, i.e. the plan's hiring would be fully used).
+    """
+    dk = _draw_keys(teachers_df)
+    sel = teachers_df[(teachers_df[S.YEAR] >= start) & (teachers_df[S.YEAR] <= end)]
+    out = sel.groupby([S.AREA, *dk])[S.HIRES_NEEDED].sum().reset_index()
+    out.insert(1, S.PERIOD, f"{start}-{end}")
+    out[S.TARGET] = np.where(out[S.AREA] == region.code, target if target is not None else np.nan,
+                             np.nan)
+    out["meets_target"] = out[S.HIRES_NEEDED] >= out[S.TARGET]
+    return out
+
+
+def run_teachers(enrol_df: pd.DataFrame, cfg: Mapping | None, region: Region,
+                 observations: pd.DataFrame | None = None,
+                 standards: pd.DataFrame | None = None, plan_obs: pd.DataFrame | None = None,
+                 targets: pd.DataFrame | None = None) -> dict:
+    """Teacher step for the enrolment stage.
+
+    Config keys (``[teachers]``, all optional): method ["standard" | "class_size" |
+    "area_ratio"; when absent: "class_size" if a class cap is set, else ``standard``
+    "unified_2014" → "standard", "current" → "area_ratio" (each area's base ratio held), else
+    "standard"], class_size_cap_primary / class_size_cap_junior [pupils], hires_per_year
+    [fixed hiring plan, all levels; default hire to need], nonteaching_share [{level: fraction}; default the standard's caps],
+    vocational_as ["senior_general"], base_supply ["standard" | "province_ratio"],
+    attrition [default: :func:`implied_attrition` from the plan], ratio_change [0.0],
+    class_caps [{level: pupils}], teachers_per_class [{level: teachers}],
+    hiring_period [the years of the plan's ``teachers_added_YYYY_YYYY`` target, else
+    [2021, 2025]].
+
+    Returns:
+        dict: ``teachers`` (teachers frame incl. city), ``hiring`` (per year: area, year,
+        level[, draw], hires_needed, hires, quality), ``hiring_summary`` (:func:`hiring_need`:
+        cumulative over the period vs the plan's target), ``ratios`` (:func:`staffing_ratios`),
+        ``assumptions`` (list of (name, value, quality, note)).
+    """
+    from . import data as data_mod
+
+    cfg = dict(cfg or {})
+    standards = standards if standards is not None else data_mod.load_standards()
+    plan_obs = plan_obs if plan_obs is not None else data_mod.load_plan_indicators()
+    ratios = staffing_ratios(standards, cfg.get("nonteaching_share"),
+                             cfg.get("vocational_as", VOCATIONAL_AS))
+    counties = enrol_df[enrol_df[S.AREA] != region.code]
+    t0 = int(counties[S.YEAR].min())
+    base = counties[counties[S.YEAR] == t0]
+    if S.DRAW in base.columns:
+        base = base.groupby([S.AREA, S.YEAR, S.LEVEL])[S.ENROLMENT].mean().reset_index()
+    rule = cfg.get("base_supply", "standard")
+    prov = None
+    if rule == "province_ratio":
+        prov = data_mod.load_observations()
+    supply0 = base_teacher_supply(base, ratios, rule, prov, region.province, observations)
+    if "attrition" in cfg:
+        attrition, a_q, a_note = float(cfg["attrition"]), "estimated", "set in config"
+    else:
+        attrition = implied_attrition(plan_obs, ratios)
+        h = plan_obs.loc[plan_obs[S.INDICATOR] == "teachers_added_2016_2020", S.VALUE].iloc[0]
+        a_q, a_note = "derived", f"implied by the plan's {h:,.0f} teachers added 2016-2020"
+    cap_over = dict(cfg.get("class_caps", {}))
+    for lv in ("primary", "junior"):
+        if f"class_size_cap_{lv}" in cfg:
+            cap_over[lv] = float(cfg[f"class_size_cap_{lv}"])
+    if "method" in cfg:
+        method = cfg["method"]
+    elif cap_over:
+        method = "class_size"
+    elif "standard" in cfg:
+        std_map = {"current": "area_ratio", "unified_2014": "standard"}
+        if cfg["standard"] not in std_map:
+            raise ValueError(f"[teachers] standard must be one of {sorted(std_map)}, got "
+                             f"{cfg['standard']!r}")
+        method = std_map[cfg["standard"]]
+    else:
+        method = "standard"
+    caps = class_caps(standards, cap_over)
+    demand = teacher_demand(counties, ratios, method, caps, cfg.get("teachers_per_class"),
+                            supply0[[S.AREA, S.LEVEL, S.RATIO]], float(cfg.get("ratio_change", 0)),
+                            t0)
+    hpy = cfg.get("hires_per_year")
+    hpy = float(hpy) if hpy is not None and float(hpy) > 0 else None
+    tch = teacher_supply(demand, supply0, attrition, region, hpy)
+    period, tgt = [2021, 2025], None
+    if targets is not None:
+        t = targets[targets[S.INDICATOR].str.match(r"^teachers_added_\d{4}_\d{4}$")]
+        if len(t):
+            tgt = float(t[S.TARGET].iloc[0])
+            period = [int(x) for x in t[S.INDICATOR].iloc[0].split("_")[-2:]]
+    period = cfg.get("hiring_period", period)
+    hiring_summary = hiring_need(tch, region, int(period[0]), int(period[1]), tgt)
+    hiring = tch[[c for c in (S.AREA, S.YEAR, S.LEVEL, S.DRAW, S.HIRES_NEEDED, S.HIRES,
+                              S.QUALITY) if c in tch.columns]]
+    r = ratios.set_index(S.LEVEL)[S.RATIO]
+    assumptions = [
+        ("teacher_method", method, "estimated", "demand method"),
+        *((f"pupils_per_teacher_{lv}", float(r[lv]), "derived" if lv != "secondary_vocational"
+           else "estimated", "staffing standard / teacher share") for lv in r.index),
+        ("base_supply", rule, "estimated", "county teacher counts are not public"),
+        ("attrition", attrition, a_q, a_note),
+        ("hiring_policy", "to need" if hpy is None else f"fixed {hpy:g} a year, shared by "
+         "demand", "estimated", ""),
+        *((f"class_cap_{lv}", float(v), "observed" if lv in ("primary", "junior") else
+           "estimated", "pupils per class") for lv, v in caps.items() if method == "class_size"),
+    ]
+    return {"teachers": tch, "hiring": hiring, "hiring_summary": hiring_summary,
+            "ratios": ratios, "assumptions": assumptions}

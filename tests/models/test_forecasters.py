@@ -1,0 +1,141 @@
+"""Tests for the statsmodels, global, structural and combination forecasters.
+
+Synthetic series only (labelled): exact lines, geometric series and hand-made drivers whose
+right answer is known, not real data.
+"""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from njforecast import schema as S
+from njforecast.models import (Arima, Auto, Combination, DampedETS, GlobalRegressor,
+                               Structural, Theta, series_id)
+from njforecast.models.structural import derive_births
+
+YEARS = np.arange(2000, 2016)
+LINE = pd.Series(1000.0 + 20.0 * (YEARS - 2000), index=YEARS, name="x|line")  # synthetic
+
+
+def _obs(rows):
+    return pd.DataFrame(rows, columns=[S.AREA, S.YEAR, S.INDICATOR, S.VALUE])
+
+
+@pytest.mark.parametrize("cls", [Theta, DampedETS, Arima])
+def test_statsmodels_models_extend_an_exact_line(cls):
+    """On an exact line (+20/yr, synthetic) Theta, damped ETS and ARIMA stay within 3 % of it."""
+    noisy = LINE + np.tile([1.0, -1.0], len(LINE) // 2)
+    fc = cls().fit(noisy).predict(3)
+    truth = 1000 + 20 * (fc["year"] - 2000)
+    assert np.allclose(fc[cls.name], truth, rtol=0.03)
+    lo, hi = fc[f"{cls.name}-lo-95"], fc[f"{cls.name}-hi-95"]
+    assert (lo <= fc[cls.name]).all() and (fc[cls.name] <= hi).all()
+
+
+def test_ets_short_series_falls_back_to_drift():
+    """ETS needs 8 values; with 5 it uses drift and records it."""
+    m = DampedETS().fit(LINE.iloc[:5])
+    assert m.fallback_ == "drift"
+    assert m.predict(1)["ets"].iloc[0] == pytest.approx(1100.0)
+
+
+def test_global_regressor_learns_common_growth_from_the_pool():
+    """Every pooled series grows 5 %/yr (synthetic): the forecast is y_T·1.05^h."""
+    rows = []
+    for a, base in (("a", 100.0), ("b", 250.0), ("c", 40.0), ("d", 900.0)):
+        for i, yr in enumerate(range(2000, 2012)):
+            rows.append((a, yr, "ind", base * 1.05 ** i))
+    X = _obs(rows)
+    y = X[X[S.AREA] == "a"].set_index(S.YEAR)[S.VALUE]
+    y.name = series_id("a", "ind")
+    m = GlobalRegressor(max_h=3).fit(y, X)
+    assert m.n_series_ == 4
+    fc = m.predict(3)
+    assert fc["global"].to_numpy() == pytest.approx(y.iloc[-1] * 1.05 ** np.arange(1, 4),
+                                                    rel=1e-6)
+
+
+def test_derive_births_rate_times_mid_year_population():
+    """10 ‰ × mean(1000, 1200) = 11 births, flagged derived; observed births are not replaced."""
+    obs = _obs([("a", 2000, "population_year_end", 1000.0),
+                ("a", 2001, "population_year_end", 1200.0),
+                ("a", 2001, "birth_rate_permille", 10.0),
+                ("a", 2000, "birth_rate_permille", 9.0),
+                ("a", 2000, "births", 8.5)])
+    d = derive_births(obs)
+    assert len(d) == 1
+    row = d.iloc[0]
+    assert (row[S.YEAR], row[S.VALUE], row[S.QUALITY]) == (2001, pytest.approx(11.0), "derived")
+
+
+def test_structural_entrants_from_births_six_years_earlier():
+    """Entrants = 0.9 × births 6 years earlier (synthetic): forecasts h ≤ 6 are exact."""
+    births = {yr: 1000.0 + 37 * ((yr * 7) % 5) for yr in range(1990, 2016)}
+    rows = [("a", yr, "births", v) for yr, v in births.items()]
+    rows += [("a", yr, "primary_entrants", 0.9 * births[yr - 6]) for yr in range(1998, 2011)]
+    X = _obs(rows)
+    y = X[X[S.INDICATOR] == "primary_entrants"].set_index(S.YEAR)[S.VALUE]
+    y.name = series_id("a", "primary_entrants")
+    Xc = X[X[S.YEAR] <= 2010]
+    m = Structural().fit(y, Xc)
+    assert m.driver_ == "births[6-6]" and m.fallback_ is None
+    fc = m.predict(5)
+    assert fc["structural"].tolist() == pytest.approx([0.9 * births[t - 6]
+                                                      for t in range(2011, 2016)])
+    assert m.sigma_ == pytest.approx(0.0, abs=1e-12)
+
+
+def test_structural_teachers_chain_through_enrolment():
+    """Teachers = enrolment/20 and enrolment held (no rule data): teachers forecast = last/20."""
+    rows = [("a", yr, "primary_enrolment", 2000.0 + 100 * (yr - 2000)) for yr in range(2000, 2011)]
+    rows += [("a", yr, "primary_teachers", (2000.0 + 100 * (yr - 2000)) / 20)
+             for yr in range(2000, 2011)]
+    X = _obs(rows)
+    y = X[X[S.INDICATOR] == "primary_teachers"].set_index(S.YEAR)[S.VALUE]
+    y.name = series_id("a", "primary_teachers")
+    m = Structural().fit(y, X)
+    assert m.driver_ == "primary_enrolment[0-0]"
+    # enrolment's own rule (entrants) has no data → drift fallback of the driver: +100/yr
+    fc = m.predict(2)
+    assert fc["structural"].tolist() == pytest.approx([3100 / 20, 3200 / 20])
+
+
+def test_structural_without_driver_uses_logged_fallback():
+    """No driver in X → the structural model says so and uses drift."""
+    m = Structural().fit(LINE, _obs([]))
+    assert m.fallback_ == "drift"
+
+
+def test_combination_is_mean_of_members():
+    """combo(naive, drift) = (naive + drift)/2, bounds too."""
+    from njforecast.models import Drift, Naive
+
+    c = Combination(members=("naive", "drift")).fit(LINE).predict(2)
+    n = Naive().fit(LINE).predict(2)
+    d = Drift().fit(LINE).predict(2)
+    assert c["combo"].tolist() == pytest.approx(((n["naive"] + d["drift"]) / 2).tolist())
+    assert c["combo-lo-80"].tolist() == pytest.approx(((n["naive-lo-80"] + d["drift-lo-80"])
+                                                       / 2).tolist())
+
+
+def test_auto_prefers_trend_models_on_a_trend_and_never_the_mean():
+    """On an exact line (synthetic) the inner validation ranks drift first and drops mean."""
+    m = Auto(members=("mean", "naive", "drift"), top_k=1, pool=False, min_errors=1).fit(LINE)
+    assert m.selected_ == "drift"
+    assert m.predict(2)["auto"].tolist() == pytest.approx([1320.0, 1340.0])
+
+
+def test_auto_too_short_for_inner_validation_falls_back_with_warning(caplog):
+    """A 5-year series cannot be validated inside (min_train 6): auto says so and averages."""
+    m = Auto(members=("naive", "drift", "theta")).fit(LINE.iloc[:5])
+    assert m.n_inner_ == 0 and "too short" in caplog.text
+    assert m.selected_ == "naive,drift,theta"
+
+
+def test_failed_fit_falls_back_with_record(caplog):
+    """The global model with too few pooled rows does not crash: drift is used and recorded."""
+    y = LINE.iloc[:5].copy()
+    y.name = series_id("x", "line")
+    m = GlobalRegressor().fit(y, _obs([]))
+    assert m.fallback_.startswith("drift") and "failed" in caplog.text
+    assert m.predict(1)["global"].iloc[0] == pytest.approx(1100.0)

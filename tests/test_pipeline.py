@@ -1,0 +1,262 @@
+"""Tests for njforecast.pipeline and the end-to-end run (few draws, short horizon, tmp outputs)."""
+
+import dataclasses
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from njforecast import pipeline
+from njforecast import reporting as rp
+from njforecast import schema as S
+from njforecast.cli import app
+from njforecast.config import RunConfig
+from njforecast.data import load_plan_targets
+from njforecast.scenarios import Scenario, presets
+
+CITY = "511000"
+
+
+@pytest.fixture(scope="module")
+def small_cfg(tmp_path_factory):
+    """A short, cheap run of the real engine (8 draws to 2027) writing into a temp folder."""
+    tmp = tmp_path_factory.mktemp("run")
+    return RunConfig(name="t", end_year=2027, draws=8, seed=7, output_dir=str(tmp / "out"),
+                     tracking_uri=f"sqlite:///{tmp / 'mlflow.db'}",
+                     sections={"teachers": {"method": "area_ratio",
+                                            "base_supply": "province_ratio"},
+                               "report": {"fan_indicators": ["senior_stage_ger"]}})
+
+
+@pytest.fixture(scope="module")
+def base(small_cfg):
+    """The baseline Results of the small run."""
+    return pipeline.run(small_cfg)
+
+
+def test_same_seed_same_numbers(small_cfg, base):
+    """Same config + data + seed gives identical target series and enrolment."""
+    again = pipeline.run(small_cfg)
+    pd.testing.assert_frame_equal(base.target_series, again.target_series)
+    pd.testing.assert_frame_equal(base.enrolment, again.enrolment)
+    assert base.data_hash == again.data_hash and len(base.data_hash) == 64
+
+
+def test_counties_add_up_to_city_enrolment(base):
+    """City enrolment equals the sum of its census areas, draw by draw (bottom-up coherence)."""
+    e = base.enrolment
+    keys = [S.YEAR, S.LEVEL, S.DRAW]
+    city = e[e[S.AREA] == CITY].set_index(keys)[S.ENROLMENT].sort_index()
+    parts = e[e[S.AREA] != CITY].groupby(keys)[S.ENROLMENT].sum().sort_index()
+    np.testing.assert_allclose(city.to_numpy(), parts.reindex(city.index).to_numpy(), rtol=1e-9)
+
+
+def test_every_target_has_a_row_and_p_meet_in_unit_interval(base):
+    """Comparing the real run with the plan keeps all 31 targets; p_meet lies in [0, 1]."""
+    from njforecast.plan_targets import compare_to_targets
+
+    tg = load_plan_targets()
+    gaps = compare_to_targets(base.target_series, tg, years=[2025, 2027])
+    assert set(gaps[S.INDICATOR]) == set(tg[S.INDICATOR])
+    p = gaps[S.P_MEET].dropna()
+    assert len(p) >= 5 and p.between(0, 1).all()
+    row = gaps[(gaps[S.AREA] == CITY) & (gaps[S.INDICATOR] == "senior_stage_ger")
+               & (gaps[S.YEAR] == 2025)]
+    assert row[S.N_DRAWS].iloc[0] == 8
+
+
+def test_teachers_added_is_the_2021_2025_sum_of_hires():
+    """teachers_added_2021_2025 = Σ hires_needed 2021..2025 over levels (synthetic teachers)."""
+    t = pd.DataFrame({S.AREA: CITY, S.YEAR: [2020, 2021, 2022, 2023, 2024, 2025, 2025, 2026],
+                      S.LEVEL: ["primary"] * 6 + ["junior", "primary"],
+                      S.HIRES_NEEDED: [100.0, 1, 2, 3, 4, 5, 10, 7]})
+    ind = pd.DataFrame(columns=[S.AREA, S.YEAR, S.INDICATOR, S.VALUE])
+    s = pipeline.target_series(ind, t, ["teachers_added_2021_2025"], CITY)
+    got = s.set_index(S.YEAR)[S.VALUE]
+    assert got[2025] == 1 + 2 + 3 + 4 + 5 + 10
+    assert got[2026] == 2 + 3 + 4 + 15 + 7  # the five-year window ending 2026
+
+
+def test_scenario_overrides_reach_stage_configs():
+    """Scenario fields land in the documented stage keys; untouched tables stay as configured."""
+    cfg = RunConfig(sections={"teachers": {"method": "area_ratio"}, "demography":
+                              {"fertility_multiplier": 0.9}})
+    sc = Scenario("x", fertility_multiplier=0.5, reach_targets_by=2025,
+                  class_size_cap_primary=40, attrition=0.03)
+    st = pipeline._stage_configs(cfg, sc.overrides())
+    assert st["demography"]["fertility_multiplier"] == pytest.approx(0.45)
+    assert st["enrolment"] == {"rate_path": "target", "target_year": 2025,
+                               "consolidation_path": "target"}
+    assert st["teachers"]["method"] == "class_size"
+    assert st["teachers"]["class_caps"] == {"primary": 40.0}
+    assert st["teachers"]["attrition"] == 0.03
+    assert pipeline._stage_configs(cfg, {})["teachers"] == {"method": "area_ratio"}
+
+
+def test_high_fertility_never_fewer_preschoolers(small_cfg, base):
+    """Same seed, fertility × 1.2: preschool enrolment in 2027 is never below the baseline's."""
+    hi = pipeline.run(small_cfg, presets()["high_fertility"])
+    def pre(r):
+        e = r.enrolment
+        return e[(e[S.LEVEL] == "preschool") & (e[S.YEAR] == 2027)].set_index(
+            [S.AREA, S.DRAW])[S.ENROLMENT].sort_index()
+    diff = pre(hi) - pre(base)
+    assert (diff >= -1e-9).all() and diff.sum() > 0
+
+
+def test_plan_targets_scenario_meets_rate_targets(small_cfg):
+    """With rates moved to the targets by 2025, the city's senior-stage GER meets 95 in 2025."""
+    r = pipeline.run(small_cfg, presets()["plan_targets_2025"])
+    ts = r.target_summary()
+    v = ts[(ts[S.AREA] == CITY) & (ts[S.YEAR] == 2025) & (ts[S.INDICATOR] == "senior_stage_ger")]
+    assert v[S.MEAN].iloc[0] == pytest.approx(95.0, abs=1e-6)
+
+
+def test_sources_table_lists_files_with_digests():
+    """The sources table has the census files from SOURCES.md with a 16-hex sha256 each."""
+    src = pipeline.sources_table()
+    row = src[src["file"] == "census/census_county_2010.xlsx"]
+    assert len(row) == 1 and len(row["sha256"].iloc[0]) == 16
+    assert "leiii/census" in row["origin"].iloc[0]
+    assert (src["sha256"].str.len() == 16).sum() >= 6
+
+
+def test_data_hash_changes_with_content(tmp_path):
+    """Changing one byte of an input file changes the data hash."""
+    f = tmp_path / "a.csv"
+    f.write_text("x\n1\n")
+    h1 = pipeline.data_hash([f])
+    f.write_text("x\n2\n")
+    assert pipeline.data_hash([f]) != h1
+
+
+def test_build_outputs_atomic_and_complete(small_cfg, monkeypatch):
+    """Outputs land in the folder; a failing rerun keeps the old outputs and leaves no temp dirs."""
+    cfg = dataclasses.replace(small_cfg, draws=4)
+    seen = []
+    out = rp.build_outputs(cfg, "en", None, [presets()["low_fertility"]],
+                           on_scenario=lambda r, g: seen.append(r.scenario))
+    final = out["out_dir"]
+    assert seen == ["baseline", "low_fertility"]
+    for name in ("target_gaps.csv", "report.html", "report.xlsx", "scenario_comparison.csv",
+                 "scenario_targets.csv"):
+        assert (final / name).is_file(), name
+    before = (final / "target_gaps.csv").read_bytes()
+
+    def boom(*a, **k):
+        raise RuntimeError("disk full (simulated)")
+
+    monkeypatch.setattr(rp, "write_report", boom)
+    with pytest.raises(RuntimeError):
+        rp.build_outputs(cfg, "en")
+    assert (final / "target_gaps.csv").read_bytes() == before
+    assert [p.name for p in final.parent.iterdir() if p.name.startswith(".")] == []
+
+
+def test_cli_run_end_to_end_tracks_in_mlflow(small_cfg, tmp_path, monkeypatch):
+    """`njforecast run` exits 0, prints the summary, writes outputs and a FINISHED MLflow run."""
+    from njforecast import tracking
+
+    monkeypatch.chdir(tmp_path)  # models/scenario-engine is written under the cwd
+    cfg_file = tmp_path / "c.toml"
+    cfg_file.write_text(f'name = "t-cli"\nend_year = 2026\ndraws = 4\nseed = 1\n'
+                        f'output_dir = "{tmp_path / "out"}"\n'
+                        f'tracking_uri = "sqlite:///{tmp_path / "m.db"}"\n'
+                        '[report]\nfan_indicators = ["senior_stage_ger"]\n', encoding="utf-8")
+    res = CliRunner().invoke(app, ["run", str(cfg_file), "--no-scenarios"])
+    assert res.exit_code == 0, res.output
+    assert "senior_stage_ger" in res.output and "p_meet" in res.output
+    assert (tmp_path / "out" / "report.html").is_file()
+    assert (tmp_path / "models" / "scenario-engine" / "MLmodel").is_file()
+    runs = tracking.list_runs("t-cli", f"sqlite:///{tmp_path / 'm.db'}")
+    assert set(runs["status"]) == {"FINISHED"}
+    assert len(runs) == 2 and runs["parent_run_id"].notna().sum() == 1  # parent + baseline
+
+
+def test_cli_bad_inputs_exit_2_without_traceback(tmp_path):
+    """A missing config or an unknown scenario gives 'error: …' and exit status 2."""
+    r = CliRunner().invoke(app, ["run", str(tmp_path / "nope.toml")])
+    assert r.exit_code == 2 and "config file not found" in r.output
+    assert "Traceback" not in r.output
+    r = CliRunner().invoke(app, ["scenario", "show", "no_such"])
+    assert r.exit_code == 2 and "unknown scenario" in r.output
+
+
+def test_cli_scenario_list_and_show():
+    """`scenario list` names every preset; `scenario show` prints TOML that reads back."""
+    import tomllib
+
+    r = CliRunner().invoke(app, ["scenario", "list"])
+    assert r.exit_code == 0 and all(n in r.output for n in presets())
+    r = CliRunner().invoke(app, ["scenario", "show", "class_caps_45_50"])
+    assert tomllib.loads(r.output)["class_size_cap_junior"] == 50.0
+
+
+def test_fixed_hiring_plan_counts_as_teachers_added(small_cfg):
+    """With hires_per_year = 800 the plan-period additions are 5 × 800 = 4,000 in every draw."""
+    r = pipeline.run(small_cfg, Scenario("hire800", hires_per_year=800.0))
+    ts = r.target_series
+    v = ts[(ts[S.INDICATOR] == "teachers_added_2021_2025") & (ts[S.YEAR] == 2025)][S.VALUE]
+    assert len(v) == 8 and np.allclose(v, 4000.0)
+
+
+def test_failed_run_is_marked_failed_in_mlflow(tmp_path):
+    """An error inside the pipeline body marks the MLflow parent run FAILED and propagates."""
+    from njforecast import tracking
+
+    uri = f"sqlite:///{tmp_path / 'f.db'}"
+    cfg = RunConfig(name="t-fail", tracking_uri=uri)
+
+    def body(parent):
+        raise ValueError("simulated stage failure")
+
+    with pytest.raises(ValueError, match="simulated"):
+        tracking.log_pipeline(cfg, body)
+    assert list(tracking.list_runs("t-fail", uri)["status"]) == ["FAILED"]
+
+
+def test_cli_scenario_run_user_toml(tmp_path):
+    """`scenario run FILE.toml` runs a user scenario as its own tracked run with a report."""
+    from njforecast import tracking
+
+    cfg_file = tmp_path / "c.toml"
+    cfg_file.write_text(f'name = "t-scen"\nend_year = 2026\ndraws = 4\nseed = 1\n'
+                        f'output_dir = "{tmp_path / "out"}"\n'
+                        f'tracking_uri = "sqlite:///{tmp_path / "m.db"}"\n'
+                        '[report]\nfan_indicators = ["senior_stage_ger"]\n', encoding="utf-8")
+    sc_file = tmp_path / "births_down.toml"
+    sc_file.write_text("fertility_multiplier = 0.7\nattrition = 0.06\n", encoding="utf-8")
+    r = CliRunner().invoke(app, ["scenario", "run", str(sc_file), "--config", str(cfg_file)])
+    assert r.exit_code == 0, r.output
+    out = tmp_path / "out-births_down"
+    assert (out / "report.html").is_file() and (out / "target_gaps.csv").is_file()
+    runs = tracking.list_runs("t-scen", f"sqlite:///{tmp_path / 'm.db'}")
+    assert "scenario:births_down" in set(runs["run_name"]) and set(runs["status"]) == {"FINISHED"}
+    bad = tmp_path / "bad.toml"
+    bad.write_text("fertility_multiplier = 7\n", encoding="utf-8")
+    r = CliRunner().invoke(app, ["scenario", "run", str(bad), "--config", str(cfg_file)])
+    assert r.exit_code == 2 and "out of range" in r.output
+
+
+def test_status_quo_rates_scenario_holds_rates_and_consolidation():
+    """The status_quo_rates preset sets both the rate path and the consolidation path to hold."""
+    from njforecast.scenarios import presets
+
+    cfg = RunConfig(sections={"enrolment": {"rate_path": "trend", "consolidation_path": "trend"}})
+    st = pipeline._stage_configs(cfg, presets()["status_quo_rates"].overrides())
+    assert st["enrolment"] == {"rate_path": "hold", "consolidation_path": "hold"}
+    assert pipeline._stage_configs(cfg, {})["enrolment"]["rate_path"] == "trend"
+
+
+def test_target_series_marks_teachers_added_as_need_or_hires():
+    """Hiring to need (hires == hires_needed) marks teachers added as a need; a fixed plan
+    (hires differ) marks it as hires (synthetic two-year teachers frame)."""
+    t = pd.DataFrame({S.AREA: "1", S.YEAR: range(2021, 2026), S.LEVEL: "primary",
+                      S.HIRES_NEEDED: [10.0] * 5, S.HIRES: [10.0] * 5})
+    ind = pd.DataFrame(columns=[S.AREA, S.YEAR, S.INDICATOR, S.VALUE])
+    name = "teachers_added_2021_2025"
+    s = pipeline.target_series(ind, t, [name], "1")
+    assert s.attrs["projected_as"] == {name: "need"} and s[S.VALUE].iloc[0] == 50
+    s2 = pipeline.target_series(ind, t.assign(**{S.HIRES: 20.0}), [name], "1")
+    assert s2.attrs["projected_as"] == {name: "hires"} and s2[S.VALUE].iloc[0] == 100

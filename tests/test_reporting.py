@@ -1,0 +1,191 @@
+"""Tests for njforecast.reporting on SYNTHETIC frames (random draws, not projections of Neijiang).
+
+The frames follow DESIGN §4; the region definition is the real one (codes and names only).
+"""
+
+import base64
+import re
+
+import numpy as np
+import openpyxl
+import pandas as pd
+import pytest
+
+from njforecast import plan_targets as pt
+from njforecast import reporting as rp
+from njforecast import schema as S
+from njforecast.areas import load_region
+from njforecast.config import RunConfig
+from njforecast.data import load_plan_targets
+from njforecast.pipeline import Results, quality_table, sources_table
+
+YEARS = list(range(2020, 2036))
+DRAWS = 20
+
+
+def synthetic_results(seed: int = 0) -> Results:
+    """A small Results object of SYNTHETIC draws (labelled; shapes as the engine's)."""
+    rng = np.random.default_rng(seed)
+    region = load_region("neijiang")
+    areas = [a.code for a in region.counties]
+    rows, pop, enr, tch, cap = [], [], [], [], []
+    for a in areas:
+        for d in range(DRAWS):
+            for i, y in enumerate(YEARS):
+                rows.append((a, y, "preschool_ger_3y", 88 + 0.4 * i + rng.normal(0, 1), d))
+                rows.append((a, y, "senior_stage_ger", 93 + 0.1 * i + rng.normal(0, 1), d))
+                for age in range(0, 23):
+                    pop.append((a, y, "female", age, 1000.0 - 10 * i + rng.normal(0, 5), d))
+                for lv in ("primary", "junior"):
+                    e = 20000.0 - 300 * i + rng.normal(0, 200)
+                    enr.append((a, y, lv, e, d, "estimated"))
+                    dem = e / 17
+                    tch.append((a, y, lv, e, 17.0, dem, 1100.0 - 10 * i, max(0, dem - 1000),
+                                1100.0 - 10 * i - dem, d))
+                    cap.append((a, y, lv, 21000.0, e, e / 21000.0, d))
+    ind = pd.DataFrame(rows, columns=[S.AREA, S.YEAR, S.INDICATOR, S.VALUE, S.DRAW])
+    ind[S.UNIT], ind[S.QUALITY] = "percent", "estimated"
+    city = ind.groupby([S.YEAR, S.INDICATOR, S.DRAW, S.UNIT, S.QUALITY], as_index=False)[
+        S.VALUE].mean().assign(**{S.AREA: region.code})
+    ind = pd.concat([city, ind], ignore_index=True)
+    teachers = pd.DataFrame(tch, columns=[S.AREA, S.YEAR, S.LEVEL, S.ENROLMENT, S.RATIO,
+                                          S.DEMAND, S.SUPPLY, S.HIRES_NEEDED, S.SURPLUS, S.DRAW])
+    city_t = teachers.groupby([S.YEAR, S.LEVEL, S.DRAW], as_index=False).sum(numeric_only=True)
+    teachers = pd.concat([teachers, city_t.assign(**{S.AREA: region.code})], ignore_index=True)
+    enrol = pd.DataFrame(enr, columns=[S.AREA, S.YEAR, S.LEVEL, S.ENROLMENT, S.DRAW, S.QUALITY])
+    return Results(
+        config=RunConfig(draws=DRAWS, seed=seed), region=region, data_hash="0" * 64,
+        scenario="baseline",
+        population=pd.DataFrame(pop, columns=[S.AREA, S.YEAR, S.SEX, S.AGE, S.POPULATION, S.DRAW]),
+        enrolment=enrol, indicators=ind, teachers=teachers,
+        capacity=pd.DataFrame(cap, columns=[S.AREA, S.YEAR, S.LEVEL, S.SEATS, S.ENROLMENT,
+                                            S.UTILISATION, S.DRAW]),
+        target_series=ind[[S.AREA, S.YEAR, S.INDICATOR, S.VALUE, S.DRAW, S.QUALITY]],
+        observations=pd.DataFrame({S.AREA: ["511000"], S.YEAR: [2020],
+                                   S.INDICATOR: ["preschool_ger_3y"], S.VALUE: [88.86]}),
+        assumptions=pd.DataFrame({"name": ["synthetic"], S.VALUE: ["yes"],
+                                  S.QUALITY: ["estimated"], "note": ["test data"]}),
+        sources=sources_table(), quality=quality_table(ind, enrol))
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory):
+    """The report of the synthetic results, written once for the module."""
+    res = synthetic_results()
+    gaps = pt.compare_to_targets(res.target_series, load_plan_targets(), years=[2025, 2035])
+    out = tmp_path_factory.mktemp("report")
+    paths = rp.write_report(res, gaps, out, lang="en")
+    return res, gaps, out, paths
+
+
+def test_report_files_exist(report):
+    """target_gaps.csv, report.html, report.xlsx and PNG+SVG figures are all written."""
+    _, _, out, paths = report
+    for name in ("target_gaps.csv", "report.html", "report.xlsx", "indicators.csv",
+                 "teachers.csv", "capacity.csv"):
+        assert (out / name).is_file(), name
+    pngs = sorted((out / "figures").glob("*.png"))
+    svgs = sorted((out / "figures").glob("*.svg"))
+    assert len(pngs) >= 4 and [p.stem for p in pngs] == [p.stem for p in svgs]
+    assert pngs[0].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert not list(out.rglob("*.tmp"))  # atomic writes leave no temporaries
+
+
+def test_html_is_self_contained_with_every_figure(report):
+    """Every PNG figure is embedded as base64 and the page loads nothing from elsewhere."""
+    _, _, out, _ = report
+    page = (out / "report.html").read_text(encoding="utf-8")
+    imgs = re.findall(r"src='data:image/png;base64,([A-Za-z0-9+/=]+)'", page)
+    assert len(imgs) == len(list((out / "figures").glob("*.png")))
+    assert base64.b64decode(imgs[0])[:4] == b"\x89PNG"
+    assert not re.search(r"(src|href)=['\"]https?:", page)
+    assert "p_meet" in page and "not projectable from available data" in page
+    assert "Data sources and quality flags" in page and "leiii/census" in page
+
+
+def test_excel_sheets_and_units(report):
+    """The workbook has one sheet per table plus assumptions_sources, with units in headers."""
+    _, _, out, _ = report
+    wb = openpyxl.load_workbook(out / "report.xlsx", read_only=True)
+    assert {"target_gaps", "indicators", "teachers", "capacity", "enrolment",
+            "assumptions_sources"} <= set(wb.sheetnames)
+    header = [c.value for c in next(wb["enrolment"].iter_rows(max_row=1))]
+    assert "mean [persons]" in header and "lo80 [persons]" in header
+    header = [c.value for c in next(wb["teachers"].iter_rows(max_row=1))]
+    assert "demand [teachers]" in header and "ratio [pupils per teacher]" in header
+    header = [c.value for c in next(wb["target_gaps"].iter_rows(max_row=1))]
+    assert "p_meet [probability 0–1]" in header
+    cells = [c.value for row in wb["assumptions_sources"].iter_rows() for c in row]
+    assert "Assumptions" in cells and "synthetic" in cells
+
+
+def test_target_gaps_csv_has_required_columns(report):
+    """target_gaps.csv has the issue's columns and p_meet within [0, 1]."""
+    _, _, out, _ = report
+    df = pd.read_csv(out / "target_gaps.csv", dtype={S.AREA: str})
+    need = ["area", "indicator", "target_year", "target", "comparison", "projected_mean",
+            "projected_lo80", "projected_hi80", "gap", "p_meet", "status"]
+    assert all(c in df.columns for c in need)
+    p = df["p_meet"].dropna()
+    assert len(p) and p.between(0, 1).all()
+
+
+def test_fan_chart_draws_bands_target_and_observed():
+    """A fan chart has two bands (80, 95), the mean line, a target line at 92.09 and a point."""
+    res = synthetic_results()
+    fig = rp.fan_chart(res.target_summary(), "preschool_ger_3y", "511000", "en", 92.09, 2025,
+                       res.observed_targets())
+    ax = fig.axes[0]
+    assert len(ax.collections) >= 3  # two fill_between bands + the observed scatter
+    ys = [line.get_ydata()[0] for line in ax.get_lines()]
+    assert 92.09 in ys
+    rp.save_figure_bytes(fig)
+
+
+def test_svg_is_deterministic():
+    """The same figure twice gives byte-identical SVG (fixed hash salt, no date)."""
+    res = synthetic_results()
+    ts = res.target_summary()
+    a = rp.save_figure_bytes(rp.fan_chart(ts, "senior_stage_ger", "511000"))["svg"]
+    b = rp.save_figure_bytes(rp.fan_chart(ts, "senior_stage_ger", "511000"))["svg"]
+    assert a == b
+
+
+def test_chinese_labels_and_font_fallback(monkeypatch, tmp_path):
+    """zh without a CJK font falls back to English figure labels and the report says so."""
+    monkeypatch.setattr(rp, "cjk_font", lambda: None)
+    lang, msg = rp.resolve_lang("zh")
+    assert lang == "en" and "no CJK font" in msg and "fonts-noto-cjk" in msg
+    res = synthetic_results()
+    gaps = pt.compare_to_targets(res.target_series, load_plan_targets())
+    rp.write_report(res, gaps, tmp_path, lang="zh", fan_indicators=["senior_stage_ger"])
+    page = (tmp_path / "report.html").read_text(encoding="utf-8")
+    assert "内江市教育发展预测与规划目标对照" in page and "no CJK font" in page
+    assert "lang='zh-CN'" in page
+
+
+def test_bad_lang_is_rejected():
+    """An unknown --lang value is an error naming the allowed ones."""
+    with pytest.raises(ValueError, match="'en' or 'zh'"):
+        rp.resolve_lang("fr")
+
+
+def test_excel_failure_leaves_no_file(tmp_path):
+    """A sheet name over Excel's 31-character limit fails without leaving a file behind."""
+    with pytest.raises(ValueError, match="31"):
+        rp.write_excel({"x" * 32: pd.DataFrame({"a": [1]})}, tmp_path / "r.xlsx")
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.skipif(rp.cjk_font() is None, reason="no CJK font installed (fallback tested above)")
+def test_chinese_figure_saved_with_cjk_font():
+    """With a CJK font, saving a Chinese-labelled figure reports no missing glyphs."""
+    import warnings
+
+    res = synthetic_results()
+    fig = rp.fan_chart(res.target_summary(), "senior_stage_ger", "511000", "zh", 95, 2025,
+                       area_names=res.region.names("zh"))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        rp.save_figure_bytes(fig)
+    assert not [w for w in caught if "missing from font" in str(w.message)]

@@ -1,0 +1,140 @@
+"""The served scenario model: a real `njforecast serve` process on localhost, real HTTP requests.
+
+One valid request and five invalid ones (unknown scenario, unknown field, horizon past 2050,
+draws above the cap, out-of-range multiplier); the server is always killed.
+"""
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from njforecast import tracking
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _post(port: int, payload, timeout: float = 120.0) -> tuple[int, dict]:
+    req = urllib.request.Request(f"http://127.0.0.1:{port}/invocations",
+                                 data=json.dumps(payload).encode(),
+                                 headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as r:
+            return r.status, json.loads(r.read())
+    except urllib.error.HTTPError as e:
+        return e.code, json.loads(e.read() or b"{}")
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """Export a small-config model and serve it with `njforecast serve` on a free port."""
+    tmp = tmp_path_factory.mktemp("serve")
+    cfg = tmp / "c.toml"
+    cfg.write_text('name = "serve-test"\nend_year = 2027\ndraws = 10\nseed = 3\n',
+                   encoding="utf-8")
+    model = tracking.export_scenario_model(tmp / "model", cfg)
+    port = _free_port()
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    log = open(tmp / "server.log", "wb")
+    proc = subprocess.Popen([sys.executable, "-m", "njforecast", "serve", "--model", str(model),
+                             "--port", str(port)], cwd=tmp, env=env, stdout=log,
+                            stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        deadline = time.time() + 180
+        while time.time() < deadline:
+            if proc.poll() is not None:
+                raise RuntimeError("server exited: " + (tmp / "server.log").read_text()[-2000:])
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/ping", timeout=2) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                time.sleep(0.5)
+        else:
+            raise RuntimeError("server did not answer /ping within 180 s")
+        yield port
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGTERM)  # the server's own process group only
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+        log.close()
+
+
+def test_valid_request_returns_projections(server):
+    """A baseline request answers 200 with area, year, indicator and mean/interval columns."""
+    code, body = _post(server, {"dataframe_records": [{"scenario": "baseline", "draws": 5,
+                                                       "end_year": 2026}]})
+    assert code == 200, body
+    rows = body["predictions"]
+    assert {"scenario", "area", "year", "indicator", "mean", "lo80", "hi80"} <= set(rows[0])
+    years = {r["year"] for r in rows}
+    assert max(years) == 2026
+    ger = [r for r in rows if r["area"] == "511000" and r["indicator"] == "senior_stage_ger"]
+    assert all(r["lo80"] <= r["mean"] <= r["hi80"] for r in ger)
+
+
+@pytest.mark.parametrize("record,words", [
+    ({"scenario": "utopia"}, "unknown scenario"),
+    ({"scenario": "baseline", "fertility": 0.5}, "unknown field"),
+    ({"scenario": "baseline", "end_year": 2060}, "end_year"),
+    ({"scenario": "baseline", "draws": tracking.SERVE_MAX_DRAWS + 1}, "cap"),
+    ({"scenario": "baseline", "fertility_multiplier": 9.0}, "out of range"),
+])
+def test_invalid_requests_get_400_with_message(server, record, words):
+    """Unknown scenario/field, horizon past 2050, draws over the cap, bad value → 400 + message."""
+    code, body = _post(server, {"dataframe_records": [record]}, timeout=60)
+    assert code == 400, body
+    assert body.get("error_code") == "INVALID_PARAMETER_VALUE"
+    assert words in body.get("message", "")
+
+
+@pytest.mark.parametrize("rows,words", [
+    ([{"scenario": "baseline"}] * (tracking.SERVE_MAX_ROWS + 1), "at most"),
+    ([{"draws": 5}], "'scenario' is required"),
+    ([{"scenario": "baseline", "draws": 2.5}], "must be int"),
+    ([{"scenario": "baseline", "staffing_standard": "nordic"}], "not one of"),
+    ([], "no rows"),
+])
+def test_engine_rejects_bad_requests_in_process(tmp_path, rows, words):
+    """The engine itself (no server) answers bad rows with INVALID_PARAMETER_VALUE messages."""
+    import pandas as pd
+    from mlflow.exceptions import MlflowException
+
+    cfg = tmp_path / "c.toml"
+    cfg.write_text("draws = 10\n", encoding="utf-8")
+    engine = tracking.ScenarioEngine(cfg)
+    with pytest.raises(MlflowException, match=words) as exc:
+        engine.scenarios_for(pd.DataFrame(rows))
+    assert exc.value.error_code == "INVALID_PARAMETER_VALUE"
+
+
+def test_engine_applies_overrides_and_default_draws(tmp_path):
+    """Overrides replace the preset's fields; draws default to min(100, config draws)."""
+    import pandas as pd
+
+    cfg = tmp_path / "c.toml"
+    cfg.write_text("draws = 40\n", encoding="utf-8")
+    engine = tracking.ScenarioEngine(cfg)
+    (sc,) = engine.scenarios_for(pd.DataFrame([{"scenario": "class_caps_45_50",
+                                                "class_size_cap_primary": 40.0,
+                                                "end_year": 2030.0}]))
+    assert (sc.class_size_cap_primary, sc.class_size_cap_junior) == (40.0, 50.0)
+    assert (sc.end_year, sc.draws) == (2030, 40)

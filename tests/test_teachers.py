@@ -1,0 +1,226 @@
+"""Tests for njforecast.teachers: ratios from the standards, the three demand methods, the
+supply roll-forward, base supply rules and hiring need."""
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from njforecast import data
+from njforecast import schema as S
+from njforecast.areas import check_coherence, load_region
+from njforecast.teachers import (
+    base_teacher_supply,
+    class_caps,
+    hiring_need,
+    implied_attrition,
+    staffing_ratios,
+    teacher_demand,
+    teacher_supply,
+)
+
+DATA = Path(__file__).parent / "data"
+
+
+@pytest.fixture(scope="module")
+def standards():
+    """The bundled staffing standards."""
+    return data.load_standards()
+
+
+@pytest.fixture(scope="module")
+def ratios(standards):
+    """Pupils per full-time teacher from the bundled standards."""
+    return staffing_ratios(standards)
+
+
+def _enrol(values, levels=("primary",), areas=("900001",), years=(2020,)):
+    idx = pd.MultiIndex.from_product([areas, years, levels], names=[S.AREA, S.YEAR, S.LEVEL])
+    return pd.DataFrame({S.ENROLMENT: np.asarray(values, float)}, index=idx).reset_index()
+
+
+def test_staffing_ratios_from_standards(ratios):
+    """Pupils per teacher = students per staff / (1 − non-teaching cap): 19/0.91, 13.5/0.88,
+    12.5/0.85; kindergarten 8 × 3/2 = 12; vocational borrows senior and is flagged estimated."""
+    r = ratios.set_index(S.LEVEL)
+    assert r.loc["primary", S.RATIO] == pytest.approx(19 / 0.91)
+    assert r.loc["junior", S.RATIO] == pytest.approx(13.5 / 0.88)
+    assert r.loc["senior_general", S.RATIO] == pytest.approx(12.5 / 0.85)
+    assert r.loc["preschool", S.RATIO] == pytest.approx(12.0)
+    assert r.loc["secondary_vocational", S.RATIO] == r.loc["senior_general", S.RATIO]
+    assert r.loc["secondary_vocational", S.QUALITY] == "estimated"
+
+
+def test_nonteaching_share_override(standards):
+    """A stated non-teaching share of 0 gives the bare staffing ratio."""
+    r = staffing_ratios(standards, {"primary": 0.0}).set_index(S.LEVEL)
+    assert r.loc["primary", S.RATIO] == 19
+
+
+def test_demand_standard_hand_computed(ratios):
+    """Standard method: 1,900 primary pupils need 1,900 / (19/0.91) = 91 teachers."""
+    d = teacher_demand(_enrol([1900.0]), ratios, "standard")
+    assert d[S.DEMAND].item() == pytest.approx(91.0)
+
+
+def test_demand_class_size_ceiling(ratios, standards):
+    """Class method: 91 pupils at cap 45 → 3 classes × 2.5 teachers per class = 7.5."""
+    caps = class_caps(standards)
+    assert caps["primary"] == 45 and caps["junior"] == 50 and caps["preschool"] == 30
+    d = teacher_demand(_enrol([91.0]), ratios, "class_size", caps, {"primary": 2.5})
+    assert d[S.DEMAND].item() == pytest.approx(7.5)
+    d90 = teacher_demand(_enrol([90.0]), ratios, "class_size", caps, {"primary": 2.5})
+    assert d90[S.DEMAND].item() == pytest.approx(5.0)
+
+
+def test_demand_area_ratio_trended(ratios):
+    """Own-ratio method: ratio 20 trended −0.5 a year gives 19 in year 2: 190 pupils → 10."""
+    e = _enrol([190.0, 190.0, 190.0], years=(2020, 2021, 2022))
+    ar = pd.DataFrame({S.AREA: ["900001"], S.LEVEL: ["primary"], S.RATIO: [20.0]})
+    d = teacher_demand(e, ratios, "area_ratio", area_ratio=ar, ratio_change=-0.5,
+                       base_year=2020).set_index(S.YEAR)
+    assert d.loc[2022, S.RATIO] == 19.0 and d.loc[2022, S.DEMAND] == pytest.approx(10.0)
+
+
+def test_supply_roll_forward_hand_computed(ratios):
+    """Supply 100, attrition 10 %: demand 100, 90, 110, 50 → hires 0, 0, 29, 0; surplus kept."""
+    dem = _enrol([1.0, 1.0, 1.0, 1.0], years=(2020, 2021, 2022, 2023))
+    dem[S.DEMAND] = [100.0, 90.0, 110.0, 50.0]
+    dem[S.RATIO], dem[S.METHOD] = 1.0, "standard"
+    s0 = pd.DataFrame({S.AREA: ["900001"], S.LEVEL: ["primary"], S.SUPPLY: [100.0],
+                       S.QUALITY: ["estimated"]})
+    t = teacher_supply(dem, s0, 0.10).set_index(S.YEAR)
+    assert t[S.HIRES_NEEDED].tolist() == pytest.approx([0.0, 0.0, 29.0, 0.0])
+    assert t[S.SUPPLY].tolist() == pytest.approx([100.0, 90.0, 110.0, 99.0])
+    assert t[S.SURPLUS].tolist() == pytest.approx([0.0, 0.0, 0.0, 49.0])
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.floats(0, 5e4, allow_nan=False), min_size=4, max_size=4),
+       st.integers(0, 3), st.floats(0, 1e4, allow_nan=False),
+       st.sampled_from(["standard", "class_size"]))
+def test_more_pupils_never_fewer_teachers(values, i, extra, method):
+    """Adding pupils in any year never lowers demand there nor cumulative hires."""
+    standards = data.load_standards()
+    ratios = staffing_ratios(standards)
+    caps = class_caps(standards)
+    years = (2020, 2021, 2022, 2023)
+    e1 = _enrol(values, years=years)
+    e2 = e1.copy()
+    e2.loc[i, S.ENROLMENT] += extra
+    s0 = pd.DataFrame({S.AREA: ["900001"], S.LEVEL: ["primary"], S.SUPPLY: [500.0],
+                       S.QUALITY: ["estimated"]})
+    d1 = teacher_demand(e1, ratios, method, caps)
+    d2 = teacher_demand(e2, ratios, method, caps)
+    assert (d2[S.DEMAND].to_numpy() >= d1[S.DEMAND].to_numpy() - 1e-9).all()
+    h1 = teacher_supply(d1, s0, 0.05)[S.HIRES_NEEDED].sum()
+    h2 = teacher_supply(d2, s0, 0.05)[S.HIRES_NEEDED].sum()
+    assert h2 >= h1 - 1e-6
+
+
+def test_base_supply_province_ratio(ratios):
+    """Province rule: Sichuan 2019 primary pupils per teacher = 5,557,731 / 337,840."""
+    base = pd.DataFrame({S.AREA: ["511025"], S.YEAR: [2020], S.LEVEL: ["primary"],
+                         S.ENROLMENT: [55577.31]})
+    s = base_teacher_supply(base, ratios, "province_ratio", data.load_observations())
+    assert s[S.RATIO].item() == pytest.approx(5_557_731 / 337_840)
+    assert s[S.SUPPLY].item() == pytest.approx(55577.31 * 337_840 / 5_557_731)
+    assert s[S.QUALITY].item() == "estimated"
+
+
+def test_base_supply_planner_counts_replace_estimate(ratios):
+    """A planner's base-year teacher count replaces the estimate and is flagged observed."""
+    obs = pd.read_csv(DATA / "enrolment_user_observations.csv", dtype={S.AREA: str})
+    base = pd.DataFrame({S.AREA: ["511025", "511024"], S.YEAR: [2020, 2020],
+                         S.LEVEL: ["primary", "primary"], S.ENROLMENT: [50000.0, 19000.0]})
+    s = base_teacher_supply(base, ratios, observations=obs).set_index(S.AREA)
+    assert s.loc["511025", S.SUPPLY] == 2500 and s.loc["511025", S.QUALITY] == "observed"
+    assert s.loc["511025", S.RATIO] == pytest.approx(20.0)
+    assert s.loc["511024", S.SUPPLY] == pytest.approx(19000 / (19 / 0.91))
+
+
+def test_implied_attrition_hand_computed(ratios):
+    """Attrition implied by plan box 1: (5,918 − ΔN) / (5 × mean N), N from standard ratios."""
+    plan = data.load_plan_indicators()
+    rp, rj, rs = 19 / 0.91, 13.5 / 0.88, 12.5 / 0.85
+
+    def need(kg, comp, senior):
+        return kg / 12 + comp * 2 / 3 / rp + comp / 3 / rj + senior / rs
+
+    n15, n20 = need(100200, 335900, 92900), need(85600, 320200, 96100)
+    want = (5918 - (n20 - n15)) / (5 * (n15 + n20) / 2)
+    assert implied_attrition(plan, ratios) == pytest.approx(want)
+    assert 0.01 < want < 0.1
+
+
+def test_hiring_need_city_and_target():
+    """Cumulative hires 2021–2025 per area; the city is their sum and is compared with 4,000."""
+    region = load_region(DATA / "tiny_region.toml")
+    t = pd.DataFrame({S.AREA: ["900001"] * 3 + ["900002"] * 3 + ["900000"] * 3,
+                      S.YEAR: [2020, 2021, 2026] * 3, S.LEVEL: "primary",
+                      S.HIRES_NEEDED: [5.0, 10.0, 7.0, 1.0, 2000.0, 3.0, 6.0, 2010.0, 10.0]})
+    h = hiring_need(t, region, 2021, 2025, 4000).set_index(S.AREA)
+    assert h.loc["900001", S.HIRES_NEEDED] == 10 and h.loc["900000", S.HIRES_NEEDED] == 2010
+    assert not h.loc["900000", "meets_target"] and np.isnan(h.loc["900001", S.TARGET])
+
+
+def test_supply_city_is_sum_of_areas_by_draw(ratios):
+    """With draws, city demand, supply and hires equal the sums of the areas in every draw."""
+    region = load_region(DATA / "tiny_region.toml")
+    idx = pd.MultiIndex.from_product([["900001", "900002"], [2020, 2021], ["primary", "junior"],
+                                      [0, 1]], names=[S.AREA, S.YEAR, S.LEVEL, S.DRAW])
+    e = pd.DataFrame({S.ENROLMENT: np.arange(16, dtype=float) * 100 + 50}, index=idx).reset_index()
+    d = teacher_demand(e, ratios)
+    s0 = pd.DataFrame({S.AREA: ["900001", "900001", "900002", "900002"],
+                       S.LEVEL: ["primary", "junior"] * 2, S.SUPPLY: [3.0, 4.0, 50.0, 60.0],
+                       S.QUALITY: "estimated"})
+    t = teacher_supply(d, s0, 0.03, region)
+    cols = [S.DEMAND, S.SUPPLY, S.HIRES_NEEDED, S.SURPLUS, S.ENROLMENT]
+    assert check_coherence(t[[S.AREA, S.YEAR, S.LEVEL, S.DRAW, *cols]], region, cols).empty
+    assert (t[S.AREA] == "900000").sum() == 2 * 2 * 2
+
+
+def test_bad_attrition_message(ratios):
+    """An attrition outside [0, 1) is rejected naming the config key."""
+    dem = _enrol([1.0])
+    dem[S.DEMAND], dem[S.RATIO], dem[S.METHOD] = 1.0, 1.0, "standard"
+    s0 = pd.DataFrame({S.AREA: ["900001"], S.LEVEL: ["primary"], S.SUPPLY: [1.0]})
+    with pytest.raises(ValueError, match=r"\[teachers\] attrition"):
+        teacher_supply(dem, s0, 1.5)
+
+
+def test_fixed_hiring_plan_shared_by_demand_and_shortage_reported():
+    """A fixed plan of 30 a year is shared 1:2 by demand; a negative surplus shows the shortage."""
+    idx = pd.MultiIndex.from_product([["900001", "900002"], [2020, 2021], ["primary"]],
+                                     names=[S.AREA, S.YEAR, S.LEVEL])
+    dem = pd.DataFrame({S.DEMAND: [100.0, 100.0, 200.0, 200.0]}, index=idx).reset_index()
+    dem[S.ENROLMENT], dem[S.RATIO], dem[S.METHOD] = 1.0, 1.0, "standard"
+    s0 = pd.DataFrame({S.AREA: ["900001", "900002"], S.LEVEL: "primary",
+                       S.SUPPLY: [100.0, 200.0]})
+    t = teacher_supply(dem, s0, 0.5, hires_per_year=30.0).set_index([S.AREA, S.YEAR])
+    assert t.loc[("900001", 2021), S.HIRES] == pytest.approx(10.0)
+    assert t.loc[("900002", 2021), S.HIRES] == pytest.approx(20.0)
+    assert t.loc[("900001", 2021), S.HIRES_NEEDED] == pytest.approx(50.0)
+    assert t.loc[("900001", 2021), S.SURPLUS] == pytest.approx(50 + 10 - 100)
+
+
+def test_run_teachers_config_keys_choose_method():
+    """A class cap in [teachers] selects the class-size method; 'current' selects own ratios."""
+    from njforecast.teachers import run_teachers
+
+    region = load_region(DATA / "tiny_region.toml")
+    plan = data.load_plan_indicators()
+    e = pd.DataFrame({S.AREA: ["900001", "900002"] * 2, S.YEAR: [2020, 2020, 2021, 2021],
+                      S.LEVEL: "primary", S.ENROLMENT: [450.0, 900.0, 460.0, 900.0]})
+    out = run_teachers(e, {"class_size_cap_primary": 45, "teachers_per_class": {"primary": 2}},
+                       region, plan_obs=plan)
+    t = out["teachers"].set_index([S.AREA, S.YEAR])
+    assert (out["teachers"][S.METHOD] == "class_size").all()
+    assert t.loc[("900001", 2021), S.DEMAND] == 2 * 11  # ⌈460/45⌉ = 11 classes
+    cur = run_teachers(e, {"standard": "current", "attrition": 0.0}, region, plan_obs=plan)
+    assert (cur["teachers"][S.METHOD] == "area_ratio").all()
+    with pytest.raises(ValueError, match="standard must be one of"):
+        run_teachers(e, {"standard": "1999"}, region, plan_obs=plan)

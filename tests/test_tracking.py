@@ -1,0 +1,101 @@
+"""Tests for njforecast.tracking: runs, nesting, FAILED status, params, datasets (MLflow in tmp)."""
+
+import pandas as pd
+import pytest
+
+from njforecast import tracking
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory):
+    """One SQLite store for this module (schema creation costs seconds; experiments differ)."""
+    d = tmp_path_factory.mktemp("mlflow")
+    return d, f"sqlite:///{d / 'mlflow.db'}"
+
+
+def _client(uri):
+    from mlflow import MlflowClient
+
+    return MlflowClient(tracking_uri=uri)
+
+
+def test_flatten_params_joins_nested_keys_and_lists():
+    """Nested tables become dotted keys; lists are comma-joined; long values are truncated."""
+    flat = tracking.flatten_params({"backtest": {"horizon": 5, "models": ["naive", "drift"]},
+                                    "seed": 1, "long": "x" * 7000})
+    assert flat["backtest.horizon"] == "5"
+    assert flat["backtest.models"] == "naive,drift"
+    assert flat["seed"] == "1"
+    assert len(flat["long"]) == 6000 and flat["long"].endswith("…")
+
+
+def test_frame_digest_changes_with_one_value():
+    """The dataset digest is stable for equal frames and changes when one value changes."""
+    a = pd.DataFrame({"year": [2000, 2001], "value": [1.0, 2.0]})
+    b = a.copy()
+    assert tracking.frame_digest(a) == tracking.frame_digest(b)
+    b.loc[1, "value"] = 2.5
+    assert tracking.frame_digest(a) != tracking.frame_digest(b)
+
+
+def test_nested_run_params_metrics_dataset_and_finished(store):
+    """A parent and a nested run are recorded with params, metrics, dataset digest, artifact."""
+    folder, tracking_uri = store
+    df = pd.DataFrame({"year": [2000, 2001], "value": [1.0, 2.0]})
+    with tracking.run("exp", "parent", tracking_uri) as parent:
+        parent.log_params({"a": {"b": 3}})
+        digest = parent.log_dataset(df, "obs", source="file.csv")
+        parent.log_frame(df, "obs.csv")
+        with tracking.run("exp", "child", tracking_uri, parent=parent) as child:
+            child.log_metrics({"mape_h1": 1.5, "bad": float("nan")})
+    c = _client(tracking_uri)
+    p = c.get_run(parent.run_id)
+    ch = c.get_run(child.run_id)
+    assert p.info.status == "FINISHED" and ch.info.status == "FINISHED"
+    assert p.data.params["a.b"] == "3"
+    assert ch.data.tags["mlflow.parentRunId"] == parent.run_id
+    assert ch.data.metrics == {"mape_h1": 1.5}
+    assert p.inputs.dataset_inputs[0].dataset.digest == digest == tracking.frame_digest(df)
+    assert [a.path for a in c.list_artifacts(parent.run_id)] == ["obs.csv"]
+    # artifacts live next to the SQLite file, not in the working directory
+    assert (folder / "mlartifacts").is_dir()
+
+
+def test_failed_block_marks_run_failed_and_reraises(store):
+    """An exception inside the run block marks the run FAILED and propagates."""
+    tracking_uri = store[1]
+    with pytest.raises(RuntimeError, match="boom"):
+        with tracking.run("exp-fail", "bad", tracking_uri) as r:
+            raise RuntimeError("boom")
+    run = _client(tracking_uri).get_run(r.run_id)
+    assert run.info.status == "FAILED"
+    assert "boom" in run.data.tags["error"]
+
+
+def test_ensure_experiment_is_idempotent(store):
+    """Creating the same experiment twice returns the same id."""
+    tracking_uri = store[1]
+    assert tracking.ensure_experiment("e", tracking_uri) == tracking.ensure_experiment("e",
+                                                                                    tracking_uri)
+
+
+def test_retry_retries_lock_errors_only():
+    """A 'database is locked' error is retried; any other error propagates at once."""
+    calls = []
+
+    def flaky():
+        calls.append(1)
+        if len(calls) < 3:
+            raise RuntimeError("(sqlite3.OperationalError) database is locked")
+        return "ok"
+
+    assert tracking._retry(flaky, "test", base=0.001) == "ok" and len(calls) == 3
+
+    def broken():
+        calls.append(1)
+        raise RuntimeError("no such table")
+
+    n = len(calls)
+    with pytest.raises(RuntimeError):
+        tracking._retry(broken, "test", base=0.001)
+    assert len(calls) == n + 1
