@@ -304,6 +304,12 @@ def demography_project(
         fertility_path: str = typer.Option("medium", help="constant, medium, trend, low, high."),
         migration_multiplier: float = typer.Option(1.0, help="Scenario factor on net migration."),
         fertility_multiplier: float = typer.Option(1.0, help="Scenario factor on births."),
+        executor: str = typer.Option("local", help="local (process pool), dask (cluster; a "
+                                     "LocalCluster without --address) or serial."),
+        workers: Optional[int] = typer.Option(None, help="Worker processes (default: CPU "
+                                              "count); ignored with --address."),
+        address: Optional[str] = typer.Option(None, help="Dask scheduler, e.g. "
+                                              "tcp://10.0.0.5:8786 (needs --executor dask)."),
 ):
     """Project a census by county to YEAR: school-age bands (or single ages) with intervals."""
     from .data import write_csv_atomic
@@ -312,7 +318,8 @@ def demography_project(
     ass = _guard(DemographicAssumptions, fertility_path=fertility_path,
                  migration_multiplier=migration_multiplier,
                  fertility_multiplier=fertility_multiplier)
-    out = _guard(project_census_file, base, to, draws, seed, ass, region, single_ages)
+    out = _guard(project_census_file, base, to, draws, seed, ass, region, single_ages,
+                 executor=executor, workers=workers, address=address)
     write_csv_atomic(out, output)
     typer.echo(f"{out['area'].nunique()} areas, {out['year'].min()}-{out['year'].max()}, "
                f"{'draws ' + str(draws) if draws else 'deterministic'} -> {output}")

@@ -1470,13 +1470,18 @@ def school_age_outlook(region: str = "neijiang", end_year: int = 2035, draws: in
 
 def project_census_file(path, end_year: int = 2035, draws: int = 0, seed: int = 20201101,
                         assumptions: DemographicAssumptions | None = None,
-                        region: str | None = None, single_ages: bool = False) -> pd.DataFrame:
+                        region: str | None = None, single_ages: bool = False,
+                        executor: str = "serial", workers: int | None = None,
+                        address: str | None = None) -> pd.DataFrame:
     """Load a census table and project its county-level rows (the CLI's ``demography project``).
 
     Args:
         path: census table (2010 or 2020 layout, xlsx or csv).
         region: keep only the region's census codes for that year and add the region total.
         single_ages: single ages 0-25 instead of :data:`SCHOOL_BANDS`.
+        executor, workers, address: run :func:`project_census` by area chunk through
+            :func:`njforecast.parallel.project_in_chunks` ("local" processes or "dask");
+            "serial" runs it in this process. Same numbers and row order either way.
         Other arguments as :func:`project_census`.
     """
     from .data import load_census
@@ -1501,7 +1506,19 @@ def project_census_file(path, end_year: int = 2035, draws: int = 0, seed: int = 
     if end_year <= year:
         raise ValueError(f"--to {end_year} must be after the census year {year}")
     groups = {str(a): (a, a) for a in range(26)} if single_ages else SCHOOL_BANDS
-    out = project_census(cen, end_year, draws, seed, assumptions, groups, totals)
+    if executor == "serial":
+        out = project_census(cen, end_year, draws, seed, assumptions, groups, totals)
+    else:
+        from . import parallel
+
+        n = cen[S.AREA].nunique()  # a region total needs all its members in one task
+        size = n if totals else parallel.balanced_chunk_size(n, workers, cap=100)
+        out = parallel.project_in_chunks(
+            cen, assumptions, None, end_year, draws, seed, project=project_census,
+            project_kwargs={"groups": groups, "totals": totals}, chunk_size=size,
+            executor=executor, workers=workers, address=address).drop(columns=S.SCENARIO)
+        if not draws:  # chunks are year-major: restore the serial order (year, then area)
+            out = out.sort_values(S.YEAR, kind="stable").reset_index(drop=True)
     if region:
         out.insert(1, S.AREA_NAME, out[S.AREA].map(reg.names("en")))
     return out

@@ -54,6 +54,7 @@ CUTOFF = "cutoff"
 TARGET = "target"
 TARGET_YEAR = "target_year"
 COMPARISON = "comparison"
+SCENARIO = "scenario"
 # enrolment / teachers / capacity stage (enrollment.py, teachers.py, capacity.py)
 BAND = "band"
 RATE = "rate"

@@ -1,0 +1,164 @@
+"""National run benchmark: every county of the 2010 census projected to 2035, with draws.
+
+Each measured run is the user-facing command, in a fresh process under ``/usr/bin/time -v``:
+
+    njforecast demography project --base data/raw/census/census_county_2010.xlsx --to 2035 \
+        --draws N --executor local|dask --workers W --output <tmp>.csv
+
+i.e. all 2,857 county-level rows of the 2010 county table, cohort-component projection
+(``demography.project_census`` under the default ``DemographicAssumptions``), school-age bands
+3-5, 6-11, 12-14, 15-17 by county and year 2011-2035 with mean/lo80/hi80/lo95/hi95 over the
+draws, split into area chunks by ``njforecast.parallel`` (draws streamed inside each task,
+reduced before leaving the worker). Population only: see benchmarks/README.md.
+
+    python benchmarks/national_run.py --plan 100:local:1 100:local:2 100:dask:2 --repeat 3
+
+Per run it records wall time, CPU time (user + sys, all processes) and maximum resident set
+size of the largest single process (from ``/usr/bin/time -v``), the peak of the summed resident
+memory of the whole process tree (driver + pool or Dask workers, sampled with psutil every
+0.2 s — /usr/bin/time reports only the largest single process), and the 1-minute load average
+before and after (the machine is shared). Rows are appended to
+benchmarks/results/national_run.csv as each run ends; the medians are printed as Markdown.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import csv
+import datetime as dt
+import os
+import platform
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+RESULTS = HERE / "results" / "national_run.csv"
+BASE = "data/raw/census/census_county_2010.xlsx"
+
+_TIME_RE = {
+    "wall": re.compile(r"Elapsed \(wall clock\) time.*: (.+)$", re.MULTILINE),
+    "maxrss_kb": re.compile(r"Maximum resident set size \(kbytes\): (\d+)", re.MULTILINE),
+    "user": re.compile(r"User time \(seconds\): ([\d.]+)", re.MULTILINE),
+    "sys": re.compile(r"System time \(seconds\): ([\d.]+)", re.MULTILINE),
+}
+
+
+def _wall_seconds(text: str) -> float:
+    parts = [float(x) for x in text.strip().split(":")]
+    return sum(p * 60 ** i for i, p in enumerate(reversed(parts)))
+
+
+def _tree_rss(proc) -> int:
+    import psutil
+
+    total = 0
+    for p in [proc, *proc.children(recursive=True)]:
+        with contextlib.suppress(psutil.NoSuchProcess, psutil.AccessDenied):  # ended meanwhile
+            total += p.memory_info().rss
+    return total
+
+
+def command(draws: int, executor: str, workers: int, to: int, output: str) -> list[str]:
+    """The measured command (argv)."""
+    return [sys.executable, "-m", "njforecast", "demography", "project", "--base", BASE,
+            "--to", str(to), "--draws", str(draws), "--executor", executor,
+            "--workers", str(workers), "--output", output]
+
+
+def measure(draws: int, executor: str, workers: int, to: int) -> dict:
+    """Run the command once under /usr/bin/time -v; return the measurements."""
+    import psutil
+
+    with tempfile.TemporaryDirectory() as tmp:
+        out = str(Path(tmp) / "national.csv")
+        argv = command(draws, executor, workers, to, out)
+        load0 = os.getloadavg()[0]
+        err = Path(tmp) / "time.txt"
+        with err.open("w") as fh:
+            proc = subprocess.Popen(["/usr/bin/time", "-v", *argv], cwd=ROOT, stdout=fh,
+                                    stderr=subprocess.STDOUT,
+                                    env={**os.environ, "PYTHONPATH": str(ROOT)})
+            ps = psutil.Process(proc.pid)
+            peak = 0
+            while proc.poll() is None:
+                with contextlib.suppress(psutil.NoSuchProcess):
+                    peak = max(peak, _tree_rss(ps))
+                time.sleep(0.2)
+        text = err.read_text()
+        if proc.returncode != 0:
+            sys.stderr.write(text[-3000:])
+            raise SystemExit(f"run failed: {' '.join(argv)}")
+        rows_out = sum(1 for _ in open(out, encoding="utf-8")) - 1
+    return {
+        "draws": draws, "executor": executor, "workers": workers, "to": to,
+        "rows_out": rows_out,
+        "wall_s": round(_wall_seconds(_TIME_RE["wall"].search(text)[1]), 1),
+        "cpu_s": round(float(_TIME_RE["user"].search(text)[1])
+                       + float(_TIME_RE["sys"].search(text)[1]), 1),
+        "max_1proc_rss_mb": round(int(_TIME_RE["maxrss_kb"].search(text)[1]) / 1024),
+        "peak_tree_rss_mb": round(peak / 2**20),
+        "load_before": round(load0, 2), "load_after": round(os.getloadavg()[0], 2),
+        "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "machine": f"{platform.machine()} {os.cpu_count()} cores "
+                   f"{round(os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 2**30)} GB",
+        "command": " ".join(["njforecast", *argv[3:-2], "--output", "OUT.csv"]),
+    }
+
+
+def main(argv=None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--plan", nargs="+", default=["100:local:1", "100:local:2", "100:dask:2"],
+                    help="runs as DRAWS:EXECUTOR:WORKERS, in this order")
+    ap.add_argument("--repeat", type=int, default=3, help="passes over the plan")
+    ap.add_argument("--to", type=int, default=2035)
+    ap.add_argument("--results", type=Path, default=RESULTS, help="CSV rows are appended to")
+    ap.add_argument("--table", action="store_true",
+                    help="only print the median table of every row in --results")
+    a = ap.parse_args(argv)
+    if a.table:
+        with a.results.open(encoding="utf-8") as fh:
+            table(list(csv.DictReader(fh)))
+        return
+    plan = [(int(d), ex, int(w)) for d, ex, w in (p.split(":") for p in a.plan)]
+    a.results.parent.mkdir(parents=True, exist_ok=True)
+    rows = []
+    for _ in range(a.repeat):           # passes interleave configurations (fairer under load)
+        for draws, ex, w in plan:
+            row = measure(draws, ex, w, a.to)
+            print(row, flush=True)
+            rows.append(row)
+            new = not a.results.exists()
+            with a.results.open("a", newline="", encoding="utf-8") as fh:
+                wr = csv.DictWriter(fh, fieldnames=list(row))
+                if new:
+                    wr.writeheader()
+                wr.writerow(row)
+    table(rows)
+
+
+def table(rows: list[dict]) -> None:
+    """Print the medians per (draws, executor, workers) as a Markdown table."""
+    print("\n| draws | executor | workers | wall s | CPU s | peak tree RSS MB | "
+          "max 1-process RSS MB | runs | load before/after |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    keys = sorted({(int(r["draws"]), r["executor"], int(r["workers"])) for r in rows})
+    for draws, ex, w in keys:
+        rs = [r for r in rows if (int(r["draws"]), r["executor"], int(r["workers"])) ==
+              (draws, ex, w)]
+        med = {k: statistics.median(float(r[k]) for r in rs)
+               for k in ("wall_s", "cpu_s", "peak_tree_rss_mb", "max_1proc_rss_mb")}
+        loads = ", ".join(f"{r['load_before']}/{r['load_after']}" for r in rs)
+        print(f"| {draws} | {ex} | {w} | {med['wall_s']:.0f} | {med['cpu_s']:.0f} | "
+              f"{med['peak_tree_rss_mb']:.0f} | {med['max_1proc_rss_mb']:.0f} | {len(rs)} | "
+              f"{loads} |")
+
+
+if __name__ == "__main__":
+    main()
