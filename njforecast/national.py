@@ -135,9 +135,12 @@ def national_assumptions(base_year: int, obs_df: pd.DataFrame | None = None,
             band_population = _national_band_population(base_year)
         enrol = sum(count(i) for i in BAND_ENROLMENT[band])
         rate = 100.0 * enrol / band_population[band]
-        why = f"no {ind} in {base_year - max_lag}-{base_year}" if ind else "no national GER series"
-        ger[band] = (rate, base_year, "derived", f"derived ({why}): national {'+'.join(BAND_ENROLMENT[band])} "
-                                      f"{base_year} / census population {band} {base_year}")
+        why = f"no {ind} in {base_year - max_lag}-{base_year}" if ind \
+            else "no national GER series"
+        counts = "+".join(BAND_ENROLMENT[band])
+        ger[band] = (rate, base_year, "derived",
+                     f"derived ({why}): national {counts} {base_year} / census population "
+                     f"{band} {base_year}")
     senior = {lv: count(ind) for lv, ind in SENIOR_SPLIT.items()}
     ratios = staffing_ratios(standards if standards is not None else data.load_standards())
     ratio = ratios.set_index(S.LEVEL)[S.RATIO]
@@ -149,7 +152,8 @@ def national_assumptions(base_year: int, obs_df: pd.DataFrame | None = None,
         if level in senior:
             note += f"; split by national {base_year} enrolment share {share:.4f} (derived)"
         rows.append({S.LEVEL: level, S.BAND: band, S.RATE: rate, "share": share,
-                     "rate_year": year, "rate_quality": rate_quality, S.RATIO: float(ratio[level]), S.QUALITY: S.ESTIMATED,
+                     "rate_year": year, "rate_quality": rate_quality,
+                     S.RATIO: float(ratio[level]), S.QUALITY: S.ESTIMATED,
                      S.SOURCE_NOTE: note + "; rate held constant; applied to every county"})
     out = pd.DataFrame(rows)
     for r in out.itertuples(index=False):

@@ -83,7 +83,7 @@ BAND_POP = {"3-5": 60.0, "6-11": 100.0, "12-14": 60.0, "15-17": 100.0}   # SYNTH
 
 
 def test_assumptions_use_recent_observed_ger_and_derive_the_rest():
-    """Observed GER within the lag is used; a stale or missing one is derived as enrolment / band."""
+    """Observed GER within the lag is used; a stale or missing one is derived (enrolment / band)."""
     obs = _obs([*COUNTS_2010, (2009, "preschool_ger_pct", 55.0),
                 (1999, "junior_ger_pct", 88.6),            # stale: older than 2 years
                 (2011, "senior_stage_ger_pct", 90.0)])     # after the base year: not used
@@ -100,7 +100,7 @@ def test_assumptions_use_recent_observed_ger_and_derive_the_rest():
 
 
 def test_assumption_ratios_are_the_2014_standard_over_teaching_share():
-    """Pupils per teacher = students per staff / (1 − non-teaching cap): 19/0.91, 13.5/0.88, 12.5/0.85."""
+    """Pupils per teacher = students per staff / (1 − non-teaching cap), e.g. 19 / 0.91."""
     ass = N.national_assumptions(2010, _obs(COUNTS_2010), load_standards(),
                                  band_population=BAND_POP).set_index(S.LEVEL)
     assert ass.loc["primary", S.RATIO] == pytest.approx(19 / 0.91)
@@ -155,7 +155,7 @@ def test_population_part_equals_the_plain_projection(census6, serial_run):
 
 
 def test_enrolment_summary_consistent_with_population_and_ratios(serial_run):
-    """Mean enrolment = mean band population × GER × share; mean teachers = mean enrolment / ratio."""
+    """Mean enrolment = mean band pop. × GER × share; mean teachers = mean enrolment / ratio."""
     pop, enr, ass = serial_run
     assert set(enr.columns) == set(N.ENROLMENT_COLUMNS) and (enr[S.QUALITY] == "estimated").all()
     a = ass.set_index(S.LEVEL)
