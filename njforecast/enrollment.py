@@ -196,7 +196,9 @@ def plan_baselines(plan_obs: pd.DataFrame, pop_base: pd.DataFrame, region: Regio
     bp = _base_band_population(pop_base, bands, base_year)
     city = bp[bp[S.AREA].isin([a.code for a in region.counties])].groupby(S.BAND)[
         S.POPULATION].sum()
-    v = lambda ind: _plan_value(plan_obs, ind, base_year)
+    def v(ind: str) -> float:
+        return _plan_value(plan_obs, ind, base_year)
+
     kinder, comp = v("kindergarten_children"), v("compulsory_enrolment")
     senior, voc = v("senior_stage_enrolment"), v("secondary_vocational_enrolment")
     ger = {band: v(ind) for band, ind in BAND_GER.items()}

@@ -266,8 +266,10 @@ def implied_attrition(plan_obs: pd.DataFrame, ratios: pd.DataFrame,
     r = ratios.set_index(S.LEVEL)[S.RATIO]
 
     def need(year: int) -> float:
-        v = lambda ind: float(plan_obs[(plan_obs[S.INDICATOR] == ind)
-                                       & (plan_obs[S.YEAR] == year)][S.VALUE].iloc[0])
+        def v(ind: str) -> float:
+            rows = plan_obs[(plan_obs[S.INDICATOR] == ind) & (plan_obs[S.YEAR] == year)]
+            return float(rows[S.VALUE].iloc[0])
+
         comp = v("compulsory_enrolment")
         senior, voc = v("senior_stage_enrolment"), v("secondary_vocational_enrolment")
         return (v("kindergarten_children") / r["preschool"]

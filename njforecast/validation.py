@@ -535,7 +535,7 @@ def _known_areas(region: str, _data: str) -> KnownAreas:
             names[key].append(code)
 
     cen = _census_area_names().dropna()
-    for code, zh in zip(cen[S.AREA], cen["name_zh"], strict=True):
+    for code in cen[S.AREA]:
         canonical[code] = code
     prov = pd.read_csv(external_dir() / "province_codes.csv", dtype=str)
     for r in prov.itertuples(index=False):

@@ -27,7 +27,6 @@ HELP = {
     ("demography", "backtest"): ["Project census A's counties", "naive", "--actual"],
     ("enrolment",): ["Enrolment, indicators, teachers and capacity", "base"],
     ("enrolment", "base"): ["calibrated base year", "--observations", "--out"],
-    ("backtest",): ["Rolling-origin back-test", "--observations", "--indicator"],
     ("scenario",): ["Named scenarios", "list", "show", "run"],
     ("scenario", "run"): ["Run one scenario", "--config", "--lang"],
     ("serve",): ["Serve the scenario", "--port", "export"],
