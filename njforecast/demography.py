@@ -28,8 +28,15 @@ Time convention
     ``P(1 Sep t, a) = (10/12)·P(1 Nov t, a) + (2/12)·P(1 Nov t−1, a)`` (10 of the 12 months
     from 1 Nov t−1 to 1 Nov t have passed). Age a at 1 September is the completed age on the
     day the school year starts, which is the age used by the Chinese entry rule (six full years
-    by 31 August for primary). For ``year`` equal to the census year itself the census count
-    (1 November) is returned unchanged, since no earlier census-moment population exists.
+    by 31 August for primary). The census year itself is dated the same way: the census is
+    taken back one step to 1 November of C−1 by reverse survival of its cohorts
+    (:func:`back_step`; ``P(a, C−1) = P(a+1, C) / (s(a)·exp(κ·m(a)))``, the exact inverse of a
+    forward step, migration in those months from the same residual rates at the central
+    multiplier κ, ages 99 and 100+ held at their census counts) and 1 September C is
+    interpolated as for every later year. So ``year`` t is 1 September everywhere, base rates
+    calibrated on the base year (e.g. enrolment ratios) share the dating of the projected years,
+    and the step from the base year to C+1 is a full 12 months. The back step carries no draw
+    spread: the base year is identical in every draw.
 
 Methods and references
     * Graduation: monotone piecewise-cubic (PCHIP; Fritsch & Carlson 1980, SIAM J. Numer.
@@ -70,9 +77,12 @@ Methods and references
     * Births: general fertility ratio (age-0 persons per woman aged 15–49 at the census),
       calibrated per area, times a fertility index path. The medium path divides national
       births in the 12 months to 1 November (from the calendar-year series, 2/12 of year t−1
-      plus 10/12 of year t) relative to the census year by the number of women 15–49 of the
-      closed national population projected with the same survival, so it measures births per
-      woman; it is held after the last observed year. An area's (or its prefecture's) own
+      plus 10/12 of year t) relative to the census year by the number of women 15–49 at
+      1 November t of the closed national population projected with the same survival, so it
+      measures births per woman; it is held after the last observed year. The births of a
+      step are applied to the women at the end of the step (1 November t), the exposure of
+      both the fertility ratio and the index, so a closed national projection reproduces the
+      national births it is indexed to (test_demography). An area's (or its prefecture's) own
       observed births change relative to the national change over the same years (Neijiang
       2019 → 2022, registered basis) multiplies the path from the census on; the level stays
       calibrated to the resident census because registered (户籍) births include children of
