@@ -28,8 +28,15 @@ Time convention
     ``P(1 Sep t, a) = (10/12)·P(1 Nov t, a) + (2/12)·P(1 Nov t−1, a)`` (10 of the 12 months
     from 1 Nov t−1 to 1 Nov t have passed). Age a at 1 September is the completed age on the
     day the school year starts, which is the age used by the Chinese entry rule (six full years
-    by 31 August for primary). For ``year`` equal to the census year itself the census count
-    (1 November) is returned unchanged, since no earlier census-moment population exists.
+    by 31 August for primary). The census year itself is dated the same way: the census is
+    taken back one step to 1 November of C−1 by reverse survival of its cohorts
+    (:func:`back_step`; ``P(a, C−1) = P(a+1, C) / (s(a)·exp(κ·m(a)))``, the exact inverse of a
+    forward step, migration in those months from the same residual rates at the central
+    multiplier κ, ages 99 and 100+ held at their census counts) and 1 September C is
+    interpolated as for every later year. So ``year`` t is 1 September everywhere, base rates
+    calibrated on the base year (e.g. enrolment ratios) share the dating of the projected years,
+    and the step from the base year to C+1 is a full 12 months. The back step carries no draw
+    spread: the base year is identical in every draw.
 
 Methods and references
     * Graduation: monotone piecewise-cubic (PCHIP; Fritsch & Carlson 1980, SIAM J. Numer.
@@ -70,9 +77,12 @@ Methods and references
     * Births: general fertility ratio (age-0 persons per woman aged 15–49 at the census),
       calibrated per area, times a fertility index path. The medium path divides national
       births in the 12 months to 1 November (from the calendar-year series, 2/12 of year t−1
-      plus 10/12 of year t) relative to the census year by the number of women 15–49 of the
-      closed national population projected with the same survival, so it measures births per
-      woman; it is held after the last observed year. An area's (or its prefecture's) own
+      plus 10/12 of year t) relative to the census year by the number of women 15–49 at
+      1 November t of the closed national population projected with the same survival, so it
+      measures births per woman; it is held after the last observed year. The births of a
+      step are applied to the women at the end of the step (1 November t), the exposure of
+      both the fertility ratio and the index, so a closed national projection reproduces the
+      national births it is indexed to (test_demography). An area's (or its prefecture's) own
       observed births change relative to the national change over the same years (Neijiang
       2019 → 2022, registered basis) multiplies the path from the census on; the level stays
       calibrated to the resident census because registered (户籍) births include children of
@@ -322,8 +332,9 @@ class DemographicAssumptions:
         if self.migration_sd < 0 or (self.fertility_sd is not None and self.fertility_sd < 0):
             raise ValueError("migration_sd and fertility_sd must be >= 0")
         lo, hi = self.fertility_ages
-        if not 0 <= lo <= hi <= S.OPEN_AGE:
-            raise ValueError(f"fertility_ages {self.fertility_ages} must be 0 <= first <= last")
+        if not 1 <= lo <= hi <= S.OPEN_AGE:
+            raise ValueError(f"fertility_ages {self.fertility_ages} must be 1 <= first <= last "
+                             f"<= {S.OPEN_AGE} (women born in a step cannot be its mothers)")
 
     @classmethod
     def from_config(cls, section: dict) -> DemographicAssumptions:
@@ -702,7 +713,11 @@ def _migration_for(areas: list[str], base_arr: np.ndarray, census_year: int,
 
 def _national_women_index(census_year: int, survival: np.ndarray, weights: np.ndarray,
                           years: list[int]) -> dict[int, float]:
-    """Effective women (Σ weights × women) of the closed national population, relative to C."""
+    """Effective women (Σ weights × women) of the closed national population, relative to C.
+
+    W(1 Nov y) / W(1 Nov C) with W = Σ_a w(a) · F(a): the women at the end of each step,
+    the same exposure as the engine's births (:func:`project_arrays`) and the fertility ratio.
+    """
     nat = graduate_single_ages(national_census(census_year))
     _, arr = to_array(nat)
     f = arr[0, 1].copy()
@@ -896,10 +911,15 @@ def project_arrays(pop0: np.ndarray, inputs: DemographicInputs, n_steps: int,
     Step (1 Nov t−1 → 1 Nov t), for ages a = 0..99 and the open age 100:
         P(a+1, t) = P(a, t−1) · s(a) · exp(κ · m(a))   (the open age 100 also keeps its own
         survivors: P(100, t) += P(100, t−1) · s(100) · exp(κ · m(100)))
-        P(0, t)   = k · I(t) · Σ_a w(a) · F(a, t−1) · {male share, 1 − male share}
+        P(0, t)   = k · I(t) · Σ_a w(a) · F(a, t) · {male share, 1 − male share}
     with s the annual survival, m the annual net-migration log factor, κ the migration
     multiplier (per draw), k the area's fertility ratio, I(t) the fertility index (× the
-    shared log-normal random walk after the last observed year, per draw), w the women's ages.
+    shared log-normal random walk after the last observed year, per draw), w the women's ages
+    and F(a, t) the women aged a at the end of the step (after survival and migration). The
+    exposure is the same on all three sides: k counts the age-0 persons of the census per woman
+    at the census moment (the end of the 12 months of births), and I(t) divides the national
+    births of the 12 months to 1 Nov t by the closed nation's women at 1 Nov t; so a closed
+    national projection reproduces A0 · B(t) / B(C) exactly for the observed years.
     """
     A = pop0.shape[0]
     D = max(draws, 1)
@@ -930,7 +950,9 @@ def project_arrays(pop0: np.ndarray, inputs: DemographicInputs, n_steps: int,
                              f"end_year >= {year}")
         if draws and year > inputs.last_observed:
             walk = walk + inputs.fertility_sd * shocks[step - 1]
-        women = np.einsum("a,nad->nd", w, cur[:, 1])
+        # exposure: women at the end of the step (1 Nov t), as in the fertility ratio k (women
+        # at the census) and the national index (women of the closed nation at 1 Nov t)
+        women = np.einsum("a,nad->nd", w[1:], nxt[:, 1, 1:])
         births = k * idx[:, None] * women * np.exp(walk)[None, :]
         nxt[:, 0, 0] = births * inputs.male_share
         nxt[:, 1, 0] = births * (1 - inputs.male_share)
@@ -943,16 +965,38 @@ def _school_year(prev: np.ndarray, cur: np.ndarray) -> np.ndarray:
     return SEPT_WEIGHT * cur + (1 - SEPT_WEIGHT) * prev
 
 
+def back_step(pop0: np.ndarray, inputs: DemographicInputs,
+              assumptions: DemographicAssumptions) -> np.ndarray:
+    """Population at 1 November of the year before the census, by reverse survival (area, 2, 101).
+
+    Each cohort of the census is taken back one step with the engine's own annual growth
+    factor g(a) = s(a) · exp(κ · m(a)) at the central migration multiplier κ (no draw spread,
+    so the base year is the same in every draw): ``P(a, C−1) = P(a+1, C) / g(a)`` for
+    a = 0..98, the exact inverse of a forward step at these ages. Approximations: migration
+    in the back step follows the same residual rates as the forward steps; the two oldest
+    ages (99 and the open 100+), whose split the open group does not identify, keep their
+    census counts (they do not enter births or school ages). Ages with g = 0 get 0.
+    """
+    log_s = np.log(np.clip(inputs.survival, 1e-12, None))[None]
+    g = np.exp(log_s + inputs.migration * assumptions.migration_multiplier)
+    out = np.zeros(pop0.shape)
+    out[:, :, :-2] = np.divide(pop0[:, :, 1:-1], g[:, :, :-2], out=np.zeros(g[:, :, :-2].shape),
+                               where=g[:, :, :-2] > 0)
+    out[:, :, -2:] = pop0[:, :, -2:]
+    return out
+
+
 def _iter_school_years(pop0, inputs, start_year, end_year, assumptions, draws, seed):
-    """Yield (year, array) at 1 September for start_year..end_year (census year: census)."""
+    """Yield (year, array) at 1 September for start_year..end_year (every year, census too)."""
     c = inputs.census_year
     if start_year < c:
         raise ValueError(f"start_year {start_year} is before the base census {c}")
     if end_year < start_year:
         raise ValueError(f"end_year {end_year} is before start_year {start_year}")
     prev = np.repeat(pop0[..., None], draws, axis=-1) if draws else pop0
-    if start_year == c:
-        yield c, prev                      # the census year: the census as counted
+    if start_year == c:                    # 1 Sep C: between the back step and the census
+        sep = _school_year(back_step(pop0, inputs, assumptions), pop0)
+        yield c, (np.repeat(sep[..., None], draws, axis=-1) if draws else sep)
     if inputs.base_factor is not None:     # later years start from the corrected base
         fac = inputs.base_factor[..., None] if draws else inputs.base_factor
         prev = prev * fac

@@ -10,7 +10,8 @@ Conventions:
       census code (city-run schools 市本级, the high-tech zone 高新区) get a region-defined code
       such as "511000-CR" (see ``njforecast/regions/*.toml``).
     * ``year`` is an int. For school data it is the school year starting that autumn; for
-      population it is the reference moment of that year (census: 1 November).
+      population it is 1 September of that year, the school-year start (the census counts of
+      1 November are kept in ``census_year`` frames; see ``demography`` for the mapping).
     * Counts are persons; rates are percent (``unit`` = "percent") unless the indicator name
       says otherwise (``*_permille``).
 """

@@ -131,9 +131,10 @@ def test_one_step_by_hand():
     assert year == 2021
     assert arr[0, 1, 21] == pytest.approx(1000 * f)
     assert arr[0, 0, 6] == pytest.approx(200 * f)
-    # births = k · index · women(15-49 at the start) = 0.05 · 2 · 1000, split half/half
-    assert arr[0, 0, 0] == pytest.approx(50.0) and arr[0, 1, 0] == pytest.approx(50.0)
-    assert arr.sum() == pytest.approx(1200 * f + 100)
+    # births = k · index · women(15-49 at the end, 1000·f aged 21) = 0.05 · 2 · 1000 · f,
+    # split half/half
+    assert arr[0, 0, 0] == pytest.approx(50.0 * f) and arr[0, 1, 0] == pytest.approx(50.0 * f)
+    assert arr.sum() == pytest.approx(1300 * f)
 
 
 def test_school_year_is_interpolated_between_census_moments():
@@ -147,6 +148,48 @@ def test_school_year_is_interpolated_between_census_moments():
     want = 10 / 12 * nov + 2 / 12 * pop0
     got = out[out[S.SEX] == "female"].sort_values(S.AGE)[S.POPULATION].to_numpy()
     np.testing.assert_allclose(got, want[0, 1])
+
+
+def test_women_aged_14_at_the_start_count_as_exposure_at_the_end():
+    """Births use the women at the end of the step: 1,000 girls aged 14 → births 0.05·1000·0.8."""
+    pop0 = np.zeros((1, 2, N))
+    pop0[0, 1, 14] = 1000.0       # aged 15 at the end of the step
+    pop0[0, 1, 49] = 500.0        # aged 50 at the end: no longer counted
+    inputs = _inputs(["x"], survival=0.8, fert=0.05)
+    (_, arr), = list(dm.project_arrays(pop0, inputs, 1, dm.DemographicAssumptions()))
+    assert arr[0, :, 0].sum() == pytest.approx(0.05 * 1000 * 0.8)
+
+
+def test_back_step_inverts_a_forward_step():
+    """Reverse survival at g = 0.5·e^0.1 doubles cohorts back one age, and one step forward
+    from it gives the census again at ages 1..99."""
+    base = _base(["a"], rng_seed=3)
+    _, pop0 = dm.to_array(base)
+    inputs = _inputs(["a"], survival=0.5, migration=0.1, fert=0.0)
+    a = dm.DemographicAssumptions()
+    back = dm.back_step(pop0, inputs, a)
+    g = 0.5 * np.exp(0.1)
+    np.testing.assert_allclose(back[0, :, 0:99], pop0[0, :, 1:100] / g)
+    np.testing.assert_allclose(back[0, :, 99:], pop0[0, :, 99:])   # oldest two kept
+    (_, fwd), = list(dm.project_arrays(back, inputs, 1, a))
+    np.testing.assert_allclose(fwd[0, :, 1:100], pop0[0, :, 1:100])
+
+
+def test_census_year_is_dated_1_september_too():
+    """Year 2020 = 10/12 of the census plus 2/12 of the back step (not the 1 Nov count),
+    the same in every draw."""
+    base = _base(["a"], rng_seed=4)
+    _, pop0 = dm.to_array(base)
+    inputs = _inputs(["a"], survival=0.5, fert=0.05)
+    a = dm.DemographicAssumptions()
+    out = dm.project_population(base, a, 2020, 2020, inputs=inputs)
+    got = out[out[S.SEX] == "male"].sort_values(S.AGE)[S.POPULATION].to_numpy()
+    want = pop0[0, 0].copy()
+    want[:99] = 10 / 12 * pop0[0, 0, :99] + 2 / 12 * 2 * pop0[0, 0, 1:100]   # back = P(a+1)/0.5
+    np.testing.assert_allclose(got, want)
+    d = dm.project_population(base, a, 2020, 2020, draws=3, seed=1, inputs=inputs)
+    spread = d.groupby([S.SEX, S.AGE])[S.POPULATION].agg(lambda v: v.max() - v.min())
+    assert (spread == 0).all()
 
 
 def test_same_seed_same_numbers_other_seed_differs():
@@ -224,6 +267,8 @@ def test_assumptions_validate_and_log():
     p = dm.DemographicAssumptions(fertility_path="low").to_params()
     assert p["demography.fertility_path"] == "low"
     assert p["demography.fertility_ages"] == "15-49"
+    with pytest.raises(ValueError, match="fertility_ages"):
+        dm.DemographicAssumptions(fertility_ages=(0, 49))
 
 
 def test_stable_int_is_stable():
@@ -248,6 +293,22 @@ def test_capped_survival_never_exceeds_one(processed):
     raw = dm.national_survival(cap=False)
     assert (capped > 0).all() and (capped <= 1).all()
     assert (raw[:, :5] > 1).any()  # the 2010 under-count of young children shows up here
+
+
+def test_closed_national_projection_reproduces_the_indexed_births(processed):
+    """Closed nation, medium path: age 0 at 1 Nov t = census age 0 × B(t)/B(2020), census-moment
+    births, for every observed year (rel. 1e-9; the old start-of-step exposure was 1-2 % high)."""
+    a = dm.DemographicAssumptions(migration_source="none", local_births=False)
+    base = dm.graduate_single_ages(dm.national_census(2020))
+    births = dm._census_moment_births(dm.national_births())
+    last = int(births.index.max())
+    assert last >= 2022
+    inputs = dm.prepare_inputs(base, a, end_year=last)
+    _, pop0 = dm.to_array(base)
+    a0 = pop0[0, :, 0].sum()
+    for year, arr in dm.project_arrays(pop0, inputs, last - 2020, a):
+        want = a0 * births[year] / births[2020]
+        assert arr[0, :, 0].sum() == pytest.approx(want, rel=1e-9), year
 
 
 def test_area_changing_like_the_nation_has_no_net_migration(processed):
@@ -446,7 +507,8 @@ def test_base_factor_moves_only_the_corrected_cohort():
     np.testing.assert_allclose(c[:, :, 15:], p[:, :, 15:])
     out = dm.project_population(base, a, 2020, 2021, inputs=corr)
     y0 = out[out[S.YEAR] == 2020].sort_values([S.SEX, S.AGE])[S.POPULATION].to_numpy()
-    np.testing.assert_allclose(y0, pop0[0][[1, 0]].ravel())    # census year as counted
+    back = dm.back_step(pop0, plain, a)                          # from the census as counted
+    np.testing.assert_allclose(y0, (10 / 12 * pop0[0] + 2 / 12 * back[0])[[1, 0]].ravel())
     sub = corr.subset([0])
     np.testing.assert_array_equal(sub.base_factor, fac)
 
