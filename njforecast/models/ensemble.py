@@ -20,7 +20,8 @@ Public classes: Combination, Auto.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+import math
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -65,6 +66,40 @@ def cached_forecast(model: Forecaster, y: pd.Series, X: pd.DataFrame | None, h: 
         _CACHE.clear()
     _CACHE[key] = fc
     return fc.copy()
+
+
+def conformal_quantile(errors: Sequence[float] | np.ndarray, level: float) -> float:
+    """Finite-sample split-conformal quantile of non-negative scores.
+
+    For n exchangeable scores and coverage l (percent) the bound is the k-th smallest score
+    with k = ⌈(n + 1)·l/100⌉ (Lei et al. 2018, eq. 2; Angelopoulos & Bates 2023 §1); when
+    k > n the largest score is used (the interval cannot be calibrated wider from n scores).
+
+    Args:
+        errors: scores, e.g. absolute relative errors |a/f − 1| (unitless).
+        level: coverage in percent (0 < level < 100).
+
+    Returns:
+        The score quantile (same units as ``errors``); NaN for no scores.
+    """
+    e = np.sort(np.asarray(errors, dtype=float))
+    n = len(e)
+    if n == 0:
+        return float("nan")
+    k = math.ceil((n + 1) * float(level) / 100.0)
+    return float(e[min(max(k, 1), n) - 1])
+
+
+def _scale_for(scale: float | Mapping, level: int, lead: int) -> float:
+    """Interval widening factor for a level and lead from a float, {level: float} or
+    {level: [factor by lead]} (TOML keys arrive as strings); the last factor covers longer
+    leads; 1 where not given."""
+    if not isinstance(scale, Mapping):
+        return float(scale)
+    v = scale.get(level, scale.get(str(level), 1.0))
+    if isinstance(v, (list, tuple)):
+        return float(v[min(lead, len(v)) - 1])
+    return float(v)
 
 
 def _combine(alias: str, frames: list[pd.DataFrame], aliases: list[str], how: str,
@@ -154,14 +189,19 @@ class Auto(Forecaster):
     def __init__(self, alias: str | None = None, members: Sequence[str] = AUTO_MEMBERS,
                  top_k: int = 3, inner_windows: int = 8, inner_h: int = 5, min_train: int = 6,
                  per_lead: bool = True, pool: bool = True, intervals: str = "conformal",
-                 min_errors: int = 10,
+                 min_errors: int = 10, combine: str = "mean",
+                 interval_scale: float | Mapping = 1.0,
                  lower: float | None = 0.0, upper: float | None = None):
         super().__init__(alias, lower, upper)
         if intervals not in ("conformal", "members"):
             raise ValueError(f"auto: intervals must be 'conformal' or 'members', got "
                              f"{intervals!r}")
+        if combine not in ("mean", "median"):
+            raise ValueError(f"auto: combine must be 'mean' or 'median', got {combine!r}")
         self.members = tuple(members)
         self.top_k = int(top_k)
+        self.combine = combine
+        self.interval_scale = interval_scale
         self.inner_windows = int(inner_windows)
         self.inner_h = int(inner_h)
         self.min_train = int(min_train)
@@ -225,8 +265,10 @@ class Auto(Forecaster):
             overall = by_lead.mean(axis=0)  # leads weighted equally
             counts = df[df["member"] == self.members[0]].groupby("lead").size()
 
+            k_keep = self.top_k if 0 < self.top_k < len(self.members) else len(self.members)
+
             def top(scores: pd.Series) -> list[str]:
-                return sorted(scores.index, key=lambda m: (scores[m], order[m]))[: self.top_k]
+                return sorted(scores.index, key=lambda m: (scores[m], order[m]))[:k_keep]
 
             default = top(overall)
             for k in range(1, self.inner_h + 1):
@@ -240,9 +282,11 @@ class Auto(Forecaster):
                 act = df[df["member"] == self.members[0]].set_index(["sid", "c", "lead"])["a"]
                 for k, members in self._chosen.items():
                     w = wide.xs(k, level="lead")
-                    comb = w[members].mean(axis=1)
+                    comb = (w[members].mean(axis=1) if self.combine == "mean"
+                            else w[members].median(axis=1))
                     a = act.xs(k, level="lead").reindex(comb.index)
-                    self._errors[k] = np.abs(a.to_numpy() / comb.to_numpy() - 1)
+                    e = np.abs(a.to_numpy() / comb.to_numpy() - 1)
+                    self._errors[k] = e[np.isfinite(e)]
                 if len(self._errors.get(1, [])) >= self.min_errors:
                     self.interval_method_ = "conformal"
         else:
@@ -264,14 +308,15 @@ class Auto(Forecaster):
         names = sorted({m for k in range(1, h + 1) for m in self._members_for(k)},
                        key=self.members.index)
         frames = {m: cached_forecast(self._member(m), self._y, self._X, h, level) for m in names}
+        agg = np.mean if self.combine == "mean" else np.median
         mean = np.empty(h)
         bounds = {lv: (np.empty(h), np.empty(h)) for lv in level}
         for i in range(h):
             ms = self._members_for(i + 1)
-            mean[i] = np.mean([frames[m][m].iloc[i] for m in ms])
+            mean[i] = agg([frames[m][m].iloc[i] for m in ms])
             for lv in level:
-                bounds[lv][0][i] = np.mean([frames[m][f"{m}-lo-{lv}"].iloc[i] for m in ms])
-                bounds[lv][1][i] = np.mean([frames[m][f"{m}-hi-{lv}"].iloc[i] for m in ms])
+                bounds[lv][0][i] = agg([frames[m][f"{m}-lo-{lv}"].iloc[i] for m in ms])
+                bounds[lv][1][i] = agg([frames[m][f"{m}-hi-{lv}"].iloc[i] for m in ms])
         if self.interval_method_ != "conformal":
             return mean, bounds
         out = {}
@@ -281,10 +326,11 @@ class Auto(Forecaster):
             for i in range(h):
                 e = self._errors.get(i + 1)
                 if e is not None and len(e) >= self.min_errors:
-                    q, last = float(np.quantile(e, lv / 100)), (e, i + 1)
+                    q, last = conformal_quantile(e, lv), (e, i + 1)
                 else:  # beyond the validated leads: widen the last lead's quantile by √(k/j)
                     e, j = last if last is not None else (np.array([0.0]), 1)
-                    q = float(np.quantile(e, lv / 100)) * np.sqrt((i + 1) / j)
+                    q = conformal_quantile(e, lv) * np.sqrt((i + 1) / j)
+                q *= _scale_for(self.interval_scale, lv, i + 1)
                 lo[i], hi[i] = mean[i] * (1 - q), mean[i] * (1 + q)
             out[lv] = (lo, hi)
         return mean, out
