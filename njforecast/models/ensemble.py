@@ -280,7 +280,10 @@ class Auto(Forecaster):
                 wide = df.pivot_table(index=["sid", "c", "lead"], columns="member",
                                       values="f", aggfunc="first")
                 act = df[df["member"] == self.members[0]].set_index(["sid", "c", "lead"])["a"]
+                have = set(wide.index.get_level_values("lead"))
                 for k, members in self._chosen.items():
+                    if k not in have:  # no inner forecast reached this lead (short series)
+                        continue
                     w = wide.xs(k, level="lead")
                     comb = (w[members].mean(axis=1) if self.combine == "mean"
                             else w[members].median(axis=1))

@@ -181,3 +181,14 @@ def test_auto_interval_scale_multiplies_the_conformal_half_width():
     assert (b["auto-hi-80"] - b["auto"]).tolist() == pytest.approx(
         (2 * (a["auto-hi-80"] - a["auto"])).tolist())
     assert b["auto-hi-95"].tolist() == pytest.approx(a["auto-hi-95"].tolist())
+
+
+def test_auto_short_series_extends_the_last_validated_lead_without_error():
+    """An 8-year line (synthetic) validates only leads 1–2 inside; leads 3–5 reuse the lead-2
+    conformal width × √(h/2) instead of failing over to naive."""
+    noisy = (LINE + np.tile([15.0, -15.0], len(LINE) // 2)).iloc[:8]
+    m = Auto(members=("naive", "drift"), pool=False, min_errors=1).fit(noisy)
+    fc = m.predict(5)
+    assert m.interval_method_ == "conformal" and getattr(m, "fallback_", None) is None
+    rel = (fc["auto-hi-80"] / fc["auto"] - 1).to_numpy()
+    assert rel[2:] == pytest.approx(rel[1] * np.sqrt(np.arange(3, 6) / 2))
