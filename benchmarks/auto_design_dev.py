@@ -40,10 +40,10 @@ from njforecast.models.ensemble import conformal_quantile
 
 DEV = ["senior_general_teachers", "senior_general_entrants", "primary_entrants",
        "senior_general_graduates", "primary_graduates"]
-VARIANTS = {"sel3_mean": {"top_k": 3, "combine": "mean"},
-            "sel3_median": {"top_k": 3, "combine": "median"},
-            "all_median": {"top_k": 0, "combine": "median"},
-            "all_mean": {"top_k": 0, "combine": "mean"}}
+VARIANTS = {"sel3_mean": {"top_k": 3, "combine": "mean", "interval_scale": 1.0},
+            "sel3_median": {"top_k": 3, "combine": "median", "interval_scale": 1.0},
+            "all_median": {"top_k": 0, "combine": "median", "interval_scale": 1.0},
+            "all_mean": {"top_k": 0, "combine": "mean", "interval_scale": 1.0}}
 MEMBERS = ["naive", "drift", "theta", "ets", "arima", "global", "structural"]
 OUT = Path(__file__).resolve().parent / "results"
 

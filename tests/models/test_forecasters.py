@@ -175,7 +175,7 @@ def test_auto_interval_scale_multiplies_the_conformal_half_width():
     leaves the point forecast and the 95 % interval unchanged (synthetic noisy line)."""
     noisy = LINE + np.tile([15.0, -15.0], len(LINE) // 2)
     kw = dict(members=("naive", "drift"), pool=False, min_errors=1)
-    a = Auto(**kw).fit(noisy).predict(3)
+    a = Auto(**kw, interval_scale=1.0).fit(noisy).predict(3)
     b = Auto(**kw, interval_scale={80: 2.0}).fit(noisy).predict(3)
     assert b["auto"].tolist() == pytest.approx(a["auto"].tolist())
     assert (b["auto-hi-80"] - b["auto"]).tolist() == pytest.approx(
@@ -187,7 +187,7 @@ def test_auto_short_series_extends_the_last_validated_lead_without_error():
     """An 8-year line (synthetic) validates only leads 1–2 inside; leads 3–5 reuse the lead-2
     conformal width × √(h/2) instead of failing over to naive."""
     noisy = (LINE + np.tile([15.0, -15.0], len(LINE) // 2)).iloc[:8]
-    m = Auto(members=("naive", "drift"), pool=False, min_errors=1).fit(noisy)
+    m = Auto(members=("naive", "drift"), pool=False, min_errors=1, interval_scale=1.0).fit(noisy)
     fc = m.predict(5)
     assert m.interval_method_ == "conformal" and getattr(m, "fallback_", None) is None
     rel = (fc["auto-hi-80"] / fc["auto"] - 1).to_numpy()
