@@ -10,7 +10,10 @@ Public classes: Combination, Auto.
   inner rolling-origin validation *inside* the training window — cutoffs T−1, …, T−k, leads up
   to ``inner_h`` but never past T, on the series and (``pool``) the other areas' series of the
   same indicator up to T — scores each member by its MAPE at each lead, and combines the
-  ``top_k`` best per lead (mean); intervals are split-conformal from the same inner errors.
+  ``top_k`` best per lead (median by default; mean, or all members with ``top_k=0``);
+  intervals are split-conformal from the same inner errors (finite-sample quantile), widened
+  by :data:`AUTO_INTERVAL_SCALE` (calibrated on development series that the provinces
+  back-test does not score; experiments/provinces-backtest/README.md).
   Nothing after T is ever read, so the outer back-test stays honest (the no-look-ahead test
   proves it).
   Member fits at inner cutoffs are memoised by (model, series values up to that cutoff, X up
@@ -167,12 +170,13 @@ class Combination(Forecaster):
 
 
 class Auto(Forecaster):
-    """Members ranked by inner rolling-origin validation inside the training window; mean of
-    the ``top_k`` best; intervals calibrated on the same inner forecasts.
+    """Members ranked by inner rolling-origin validation inside the training window; median
+    (or mean) of the ``top_k`` best per lead; intervals calibrated on the same inner forecasts.
 
     Args:
         members: candidate registry names (default :data:`AUTO_MEMBERS`).
-        top_k: how many of the best members to average.
+        top_k: how many of the best members to combine (0 or ≥ len(members): all, i.e. a
+            plain combination without selection).
         inner_windows: inner cutoffs T−1 … T−inner_windows (only those leaving at least
             ``min_train`` training years are used).
         inner_h: leads forecast at each inner cutoff (only years ≤ T are scored).
@@ -184,9 +188,14 @@ class Auto(Forecaster):
             to T only) as well as on y — more evidence for the choice (a "global" selection,
             as in Montero-Manso & Hyndman 2021) — or on y alone (False).
         intervals: "conformal" — the l-% quantile q of the absolute relative errors
-            |a/f − 1| of the combined inner forecasts at each lead gives f·(1 ± q)
-            (split-conformal, Lei et al. 2018) when at least ``min_errors`` exist; otherwise
-            (or with "members") the mean of the members' bounds.
+            |a/f − 1| of the combined inner forecasts at each lead gives f·(1 ± c·q)
+            (split-conformal, Lei et al. 2018; finite-sample order statistic, see
+            :func:`conformal_quantile`) when at least ``min_errors`` exist; otherwise
+            (or with "members") the same statistic of the members' bounds.
+        combine: "median" (default; robust to one wild member) or "mean" of the chosen
+            members, per lead.
+        interval_scale: widening factor c of the conformal half-width — a float, or
+            {level: factor} / {level: [factor by lead]}; default :data:`AUTO_INTERVAL_SCALE`.
 
     Attributes:
         selected_: members of the all-leads ranking (best first); selected_by_lead_: members
