@@ -10,7 +10,10 @@ Public classes: Combination, Auto.
   inner rolling-origin validation *inside* the training window — cutoffs T−1, …, T−k, leads up
   to ``inner_h`` but never past T, on the series and (``pool``) the other areas' series of the
   same indicator up to T — scores each member by its MAPE at each lead, and combines the
-  ``top_k`` best per lead (mean); intervals are split-conformal from the same inner errors.
+  ``top_k`` best per lead (median by default; mean, or all members with ``top_k=0``);
+  intervals are split-conformal from the same inner errors (finite-sample quantile), widened
+  by :data:`AUTO_INTERVAL_SCALE` (calibrated on development series that the provinces
+  back-test does not score; experiments/provinces-backtest/README.md).
   Nothing after T is ever read, so the outer back-test stays honest (the no-look-ahead test
   proves it).
   Member fits at inner cutoffs are memoised by (model, series values up to that cutoff, X up
@@ -20,7 +23,8 @@ Public classes: Combination, Auto.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+import math
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -30,6 +34,18 @@ from .base import LEVELS, Forecaster, log, series_id, split_series_id
 
 #: Members of ``auto`` by default (Prophet is left out for speed; add it in config if wanted).
 AUTO_MEMBERS = ("naive", "drift", "theta", "ets", "arima", "global", "structural")
+
+#: Widening of ``auto``'s conformal intervals by level and lead (h = 1…5; h > 5 uses the
+#: last). Calibrated on development series only — senior_general_teachers, _entrants,
+#: _graduates, primary_entrants, _graduates of the provinces file, which the provinces
+#: back-test does not score: c(l, h) = finite-sample l-quantile of |a/f − 1| / q over the
+#: development forecasts at lead h (benchmarks/auto_design_dev.py,
+#: benchmarks/results/auto_design_dev_calibration.csv, row sel3_median). Inner-validation
+#: errors from earlier windows understate later errors; this corrects for it.
+AUTO_INTERVAL_SCALE: dict[int, tuple[float, ...]] = {
+    80: (1.054, 1.082, 1.237, 1.278, 1.348),
+    95: (0.988, 1.139, 1.243, 1.498, 1.569),
+}
 
 _CACHE: dict[tuple, pd.DataFrame] = {}
 _CACHE_MAX = 50_000
@@ -65,6 +81,40 @@ def cached_forecast(model: Forecaster, y: pd.Series, X: pd.DataFrame | None, h: 
         _CACHE.clear()
     _CACHE[key] = fc
     return fc.copy()
+
+
+def conformal_quantile(errors: Sequence[float] | np.ndarray, level: float) -> float:
+    """Finite-sample split-conformal quantile of non-negative scores.
+
+    For n exchangeable scores and coverage l (percent) the bound is the k-th smallest score
+    with k = ⌈(n + 1)·l/100⌉ (Lei et al. 2018, eq. 2; Angelopoulos & Bates 2023 §1); when
+    k > n the largest score is used (the interval cannot be calibrated wider from n scores).
+
+    Args:
+        errors: scores, e.g. absolute relative errors |a/f − 1| (unitless).
+        level: coverage in percent (0 < level < 100).
+
+    Returns:
+        The score quantile (same units as ``errors``); NaN for no scores.
+    """
+    e = np.sort(np.asarray(errors, dtype=float))
+    n = len(e)
+    if n == 0:
+        return float("nan")
+    k = math.ceil((n + 1) * float(level) / 100.0)
+    return float(e[min(max(k, 1), n) - 1])
+
+
+def _scale_for(scale: float | Mapping, level: int, lead: int) -> float:
+    """Interval widening factor for a level and lead from a float, {level: float} or
+    {level: [factor by lead]} (TOML keys arrive as strings); the last factor covers longer
+    leads; 1 where not given."""
+    if not isinstance(scale, Mapping):
+        return float(scale)
+    v = scale.get(level, scale.get(str(level), 1.0))
+    if isinstance(v, (list, tuple)):
+        return float(v[min(lead, len(v)) - 1])
+    return float(v)
 
 
 def _combine(alias: str, frames: list[pd.DataFrame], aliases: list[str], how: str,
@@ -120,12 +170,13 @@ class Combination(Forecaster):
 
 
 class Auto(Forecaster):
-    """Members ranked by inner rolling-origin validation inside the training window; mean of
-    the ``top_k`` best; intervals calibrated on the same inner forecasts.
+    """Members ranked by inner rolling-origin validation inside the training window; median
+    (or mean) of the ``top_k`` best per lead; intervals calibrated on the same inner forecasts.
 
     Args:
         members: candidate registry names (default :data:`AUTO_MEMBERS`).
-        top_k: how many of the best members to average.
+        top_k: how many of the best members to combine (0 or ≥ len(members): all, i.e. a
+            plain combination without selection).
         inner_windows: inner cutoffs T−1 … T−inner_windows (only those leaving at least
             ``min_train`` training years are used).
         inner_h: leads forecast at each inner cutoff (only years ≤ T are scored).
@@ -137,9 +188,14 @@ class Auto(Forecaster):
             to T only) as well as on y — more evidence for the choice (a "global" selection,
             as in Montero-Manso & Hyndman 2021) — or on y alone (False).
         intervals: "conformal" — the l-% quantile q of the absolute relative errors
-            |a/f − 1| of the combined inner forecasts at each lead gives f·(1 ± q)
-            (split-conformal, Lei et al. 2018) when at least ``min_errors`` exist; otherwise
-            (or with "members") the mean of the members' bounds.
+            |a/f − 1| of the combined inner forecasts at each lead gives f·(1 ± c·q)
+            (split-conformal, Lei et al. 2018; finite-sample order statistic, see
+            :func:`conformal_quantile`) when at least ``min_errors`` exist; otherwise
+            (or with "members") the same statistic of the members' bounds.
+        combine: "median" (default; robust to one wild member) or "mean" of the chosen
+            members, per lead.
+        interval_scale: widening factor c of the conformal half-width — a float, or
+            {level: factor} / {level: [factor by lead]}; default :data:`AUTO_INTERVAL_SCALE`.
 
     Attributes:
         selected_: members of the all-leads ranking (best first); selected_by_lead_: members
@@ -154,14 +210,19 @@ class Auto(Forecaster):
     def __init__(self, alias: str | None = None, members: Sequence[str] = AUTO_MEMBERS,
                  top_k: int = 3, inner_windows: int = 8, inner_h: int = 5, min_train: int = 6,
                  per_lead: bool = True, pool: bool = True, intervals: str = "conformal",
-                 min_errors: int = 10,
+                 min_errors: int = 10, combine: str = "median",
+                 interval_scale: float | Mapping = AUTO_INTERVAL_SCALE,
                  lower: float | None = 0.0, upper: float | None = None):
         super().__init__(alias, lower, upper)
         if intervals not in ("conformal", "members"):
             raise ValueError(f"auto: intervals must be 'conformal' or 'members', got "
                              f"{intervals!r}")
+        if combine not in ("mean", "median"):
+            raise ValueError(f"auto: combine must be 'mean' or 'median', got {combine!r}")
         self.members = tuple(members)
         self.top_k = int(top_k)
+        self.combine = combine
+        self.interval_scale = interval_scale
         self.inner_windows = int(inner_windows)
         self.inner_h = int(inner_h)
         self.min_train = int(min_train)
@@ -225,8 +286,10 @@ class Auto(Forecaster):
             overall = by_lead.mean(axis=0)  # leads weighted equally
             counts = df[df["member"] == self.members[0]].groupby("lead").size()
 
+            k_keep = self.top_k if 0 < self.top_k < len(self.members) else len(self.members)
+
             def top(scores: pd.Series) -> list[str]:
-                return sorted(scores.index, key=lambda m: (scores[m], order[m]))[: self.top_k]
+                return sorted(scores.index, key=lambda m: (scores[m], order[m]))[:k_keep]
 
             default = top(overall)
             for k in range(1, self.inner_h + 1):
@@ -238,11 +301,16 @@ class Auto(Forecaster):
                 wide = df.pivot_table(index=["sid", "c", "lead"], columns="member",
                                       values="f", aggfunc="first")
                 act = df[df["member"] == self.members[0]].set_index(["sid", "c", "lead"])["a"]
+                have = set(wide.index.get_level_values("lead"))
                 for k, members in self._chosen.items():
+                    if k not in have:  # no inner forecast reached this lead (short series)
+                        continue
                     w = wide.xs(k, level="lead")
-                    comb = w[members].mean(axis=1)
+                    comb = (w[members].mean(axis=1) if self.combine == "mean"
+                            else w[members].median(axis=1))
                     a = act.xs(k, level="lead").reindex(comb.index)
-                    self._errors[k] = np.abs(a.to_numpy() / comb.to_numpy() - 1)
+                    e = np.abs(a.to_numpy() / comb.to_numpy() - 1)
+                    self._errors[k] = e[np.isfinite(e)]
                 if len(self._errors.get(1, [])) >= self.min_errors:
                     self.interval_method_ = "conformal"
         else:
@@ -264,14 +332,15 @@ class Auto(Forecaster):
         names = sorted({m for k in range(1, h + 1) for m in self._members_for(k)},
                        key=self.members.index)
         frames = {m: cached_forecast(self._member(m), self._y, self._X, h, level) for m in names}
+        agg = np.mean if self.combine == "mean" else np.median
         mean = np.empty(h)
         bounds = {lv: (np.empty(h), np.empty(h)) for lv in level}
         for i in range(h):
             ms = self._members_for(i + 1)
-            mean[i] = np.mean([frames[m][m].iloc[i] for m in ms])
+            mean[i] = agg([frames[m][m].iloc[i] for m in ms])
             for lv in level:
-                bounds[lv][0][i] = np.mean([frames[m][f"{m}-lo-{lv}"].iloc[i] for m in ms])
-                bounds[lv][1][i] = np.mean([frames[m][f"{m}-hi-{lv}"].iloc[i] for m in ms])
+                bounds[lv][0][i] = agg([frames[m][f"{m}-lo-{lv}"].iloc[i] for m in ms])
+                bounds[lv][1][i] = agg([frames[m][f"{m}-hi-{lv}"].iloc[i] for m in ms])
         if self.interval_method_ != "conformal":
             return mean, bounds
         out = {}
@@ -281,10 +350,11 @@ class Auto(Forecaster):
             for i in range(h):
                 e = self._errors.get(i + 1)
                 if e is not None and len(e) >= self.min_errors:
-                    q, last = float(np.quantile(e, lv / 100)), (e, i + 1)
+                    q, last = conformal_quantile(e, lv), (e, i + 1)
                 else:  # beyond the validated leads: widen the last lead's quantile by √(k/j)
                     e, j = last if last is not None else (np.array([0.0]), 1)
-                    q = float(np.quantile(e, lv / 100)) * np.sqrt((i + 1) / j)
+                    q = conformal_quantile(e, lv) * np.sqrt((i + 1) / j)
+                q *= _scale_for(self.interval_scale, lv, i + 1)
                 lo[i], hi[i] = mean[i] * (1 - q), mean[i] * (1 + q)
             out[lv] = (lo, hi)
         return mean, out

@@ -139,3 +139,56 @@ def test_failed_fit_falls_back_with_record(caplog):
     m = GlobalRegressor().fit(y, _obs([]))
     assert m.fallback_.startswith("drift") and "failed" in caplog.text
     assert m.predict(1)["global"].iloc[0] == pytest.approx(1100.0)
+
+
+def test_conformal_quantile_is_the_finite_sample_order_statistic():
+    """Ten scores 0.1…1.0: k = ⌈11·l⌉ gives 0.9 at 80 %, 0.6 at 50 %, the maximum at 95 %."""
+    from njforecast.models.ensemble import conformal_quantile
+
+    e = np.arange(1, 11) / 10.0
+    assert conformal_quantile(e[::-1], 80) == pytest.approx(0.9)
+    assert conformal_quantile(e, 50) == pytest.approx(0.6)
+    assert conformal_quantile(e, 95) == pytest.approx(1.0)
+    assert np.isnan(conformal_quantile([], 80))
+
+
+def test_interval_scale_lookup_by_level_and_lead():
+    """Factors come from a float, {level: float} or {level: [by lead]} (string keys too)."""
+    from njforecast.models.ensemble import _scale_for
+
+    assert _scale_for(1.5, 80, 3) == 1.5
+    assert _scale_for({"80": [1.0, 2.0]}, 80, 1) == 1.0
+    assert _scale_for({"80": [1.0, 2.0]}, 80, 4) == 2.0  # last factor for longer leads
+    assert _scale_for({80: 1.2}, 95, 1) == 1.0
+
+
+def test_auto_median_of_all_members_without_selection():
+    """top_k = 0 and combine = median: on the line (synthetic) naive 1300, drift 1320+20(h−1),
+    mean 1150 → the median is naive's 1300 at both leads."""
+    m = Auto(members=("naive", "drift", "mean"), top_k=0, combine="median", pool=False,
+             min_errors=1).fit(LINE)
+    assert m.predict(2)["auto"].tolist() == pytest.approx([1300.0, 1300.0])
+
+
+def test_auto_interval_scale_multiplies_the_conformal_half_width():
+    """interval_scale 2 at 80 % doubles the relative half-width of the conformal interval and
+    leaves the point forecast and the 95 % interval unchanged (synthetic noisy line)."""
+    noisy = LINE + np.tile([15.0, -15.0], len(LINE) // 2)
+    kw = dict(members=("naive", "drift"), pool=False, min_errors=1)
+    a = Auto(**kw, interval_scale=1.0).fit(noisy).predict(3)
+    b = Auto(**kw, interval_scale={80: 2.0}).fit(noisy).predict(3)
+    assert b["auto"].tolist() == pytest.approx(a["auto"].tolist())
+    assert (b["auto-hi-80"] - b["auto"]).tolist() == pytest.approx(
+        (2 * (a["auto-hi-80"] - a["auto"])).tolist())
+    assert b["auto-hi-95"].tolist() == pytest.approx(a["auto-hi-95"].tolist())
+
+
+def test_auto_short_series_extends_the_last_validated_lead_without_error():
+    """An 8-year line (synthetic) validates only leads 1–2 inside; leads 3–5 reuse the lead-2
+    conformal width × √(h/2) instead of failing over to naive."""
+    noisy = (LINE + np.tile([15.0, -15.0], len(LINE) // 2)).iloc[:8]
+    m = Auto(members=("naive", "drift"), pool=False, min_errors=1, interval_scale=1.0).fit(noisy)
+    fc = m.predict(5)
+    assert m.interval_method_ == "conformal" and getattr(m, "fallback_", None) is None
+    rel = (fc["auto-hi-80"] / fc["auto"] - 1).to_numpy()
+    assert rel[2:] == pytest.approx(rel[1] * np.sqrt(np.arange(3, 6) / 2))
