@@ -275,7 +275,8 @@ class Results:
         if self.teachers is not None and len(self.teachers):
             out["teachers"] = _summarise_wide(self.teachers, [S.AREA, S.YEAR, S.LEVEL])
         if self.capacity is not None and len(self.capacity):
-            out["capacity"] = _summarise_wide(self.capacity, [S.AREA, S.YEAR, S.LEVEL])
+            from .capacity import summarise_capacity
+            out["capacity"] = summarise_capacity(self.capacity)
         out["quality_flags"] = self.quality
         return out
 
@@ -320,8 +321,11 @@ def _with_quality(df: pd.DataFrame, by: list[str]) -> list[str]:
 
 
 def _summarise_wide(df: pd.DataFrame, by: list[str]) -> pd.DataFrame:
-    """Mean over draws of every numeric column (teachers, capacity), plus the 80 % band of the
-    first quantity column when draws exist."""
+    """Mean over draws of every numeric column (teachers), plus the 80 % band of demand and
+    hires needed when draws exist. Non-numeric columns are kept only when they are constant
+    within each group (e.g. method, quality); a label that varies by draw is dropped rather
+    than taken from one draw (the summary of such a label must be recomputed from the
+    summarised values, as :func:`njforecast.capacity.summarise_capacity` does for status)."""
     num = [c for c in df.columns if c not in (*by, S.DRAW) and pd.api.types.is_numeric_dtype(df[c])]
     if S.DRAW not in df.columns:
         return df.copy()
@@ -332,8 +336,9 @@ def _summarise_wide(df: pd.DataFrame, by: list[str]) -> pd.DataFrame:
             out[f"{c}_lo80"] = g[c].quantile(0.1)
             out[f"{c}_hi80"] = g[c].quantile(0.9)
     other = [c for c in df.columns if c not in (*by, S.DRAW, *num)]
-    if other:
-        out = out.join(g[other].first())
+    const = [c for c in other if (g[c].nunique(dropna=False) <= 1).all()]
+    if const:
+        out = out.join(g[const].first())
     return out.reset_index()
 
 

@@ -66,6 +66,28 @@ def test_every_target_has_a_row_and_p_meet_in_unit_interval(base):
     assert row[S.N_DRAWS].iloc[0] == 8
 
 
+def test_summary_tables_labels_agree_with_summarised_values(base):
+    """capacity.csv status and p_over agree with the summarised utilisation and the draws;
+    teachers.csv keeps no label that varies by draw."""
+    from njforecast.capacity import capacity_status
+
+    tabs = base.tables()
+    cap = tabs["capacity"]
+    np.testing.assert_array_equal(cap[S.STATUS].to_numpy(),
+                                  capacity_status(cap[S.UTILISATION].to_numpy()))
+    raw = base.capacity.dropna(subset=[S.UTILISATION])
+    p = (raw[S.UTILISATION] > 100).groupby([raw[S.AREA], raw[S.YEAR], raw[S.LEVEL]]).mean()
+    got = cap.dropna(subset=[S.UTILISATION]).set_index([S.AREA, S.YEAR, S.LEVEL])[S.P_OVER]
+    np.testing.assert_allclose(got.sort_index().to_numpy(), p.sort_index().to_numpy())
+    t = tabs["teachers"]
+    assert S.DRAW not in t.columns
+    raw_t = base.teachers
+    m = raw_t.groupby([S.AREA, S.YEAR, S.LEVEL])[S.DEMAND].mean().sort_index()
+    np.testing.assert_allclose(t.set_index([S.AREA, S.YEAR, S.LEVEL])[S.DEMAND].sort_index(), m)
+    assert (t[f"{S.DEMAND}_lo80"] <= t[S.DEMAND] + 1e-9).all()
+    assert (t[S.DEMAND] <= t[f"{S.DEMAND}_hi80"] + 1e-9).all()
+
+
 def test_teachers_added_is_the_2021_2025_sum_of_hires():
     """teachers_added_2021_2025 = Σ hires_needed 2021..2025 over levels (synthetic teachers)."""
     t = pd.DataFrame({S.AREA: CITY, S.YEAR: [2020, 2021, 2022, 2023, 2024, 2025, 2025, 2026],
