@@ -193,5 +193,4 @@ STATUSES = ("on_track", "at_risk", "off_track", "target_above_need", "target_bel
 # --- review fixes (capacity p_over, county-row basis, hiring coverage)
 P_OVER = "p_over"
 BASIS = "basis"
-P_COVER = "p_cover"
-NEED_EXCEEDS_TARGET = "need_exceeds_target"
+PLAN_COVERS_NEED = "plan_covers_need"
