@@ -1018,9 +1018,13 @@ def flow_ratios(obs_df: pd.DataFrame, area: str,
     """Flow ratios from entrants / graduates series (national, provincial or a planner's).
 
     For a stage of duration D (primary 6, junior 3, senior general 3):
-        completion(t) = graduates(t) / entrants(t − D + 1);
+        completion(t) = graduates(t) / entrants(t − D);
         annual retention s(t) = completion(t) ** (1 / (D − 1)) (the grade-to-grade progression
         ratio, assumed equal across grades);
+    graduates are dated by the summer of graduation (the convention of the transitions below
+    and of :func:`consolidation_rate`): pupils entering in autumn t − D reach the last grade in
+    school year t − 1 and graduate in summer t. (National check: primary graduates / entrants
+    at t − 6 are 0.993–0.998, at t − 5 0.944–1.029; junior at t − 3 0.990–0.996.)
     transitions: primary→junior(t) = junior entrants(t) / primary graduates(t) (graduates of
     the summer before school year t); junior→senior(t) = senior general entrants(t) /
     junior graduates(t). Uses the ``preferred`` rows.
@@ -1039,7 +1043,7 @@ def flow_ratios(obs_df: pd.DataFrame, area: str,
         ent, grad = f"{stage}_entrants", f"{stage}_graduates"
         if ent in w and grad in w:
             e = w[ent].copy()
-            e.index = e.index + d - 1
+            e.index = e.index + d
             comp = (w[grad] / e).dropna()
             series[f"{stage}_completion"] = comp
             series[f"{stage}_retention"] = comp ** (1.0 / (d - 1))

@@ -226,14 +226,34 @@ def test_flow_ratios_and_enrolment_national():
     from entrants reproduces published junior enrolment within 5 % (2016–2019)."""
     obs = data.load_observations()
     fr = flow_ratios(obs, "100000").set_index([S.YEAR, S.INDICATOR])[S.VALUE]
-    assert fr[(2019, "junior_completion")] == pytest.approx(14_540_936 / 15_472_000)
-    assert fr[(2019, "junior_retention")] == pytest.approx((14_540_936 / 15_472_000) ** 0.5)
+    # graduates of summer 2019 entered junior in autumn 2016 (lag D = 3)
+    assert fr[(2019, "junior_completion")] == pytest.approx(14_540_936 / 14_872_000)
+    assert fr[(2019, "junior_retention")] == pytest.approx((14_540_936 / 14_872_000) ** 0.5)
     n = data.preferred(obs)
     n = n[n[S.AREA] == "100000"].pivot_table(index=S.YEAR, columns=S.INDICATOR, values=S.VALUE)
     s = fr[(2016, "junior_retention")]
     est = flow_enrolment(n["junior_entrants"], s, 3)
     err = (est.loc[2016:2019] / n.loc[2016:2019, "junior_enrolment"] - 1).abs()
     assert err.max() < 0.05
+
+
+def test_flow_ratios_lag_is_the_stage_duration():
+    """Synthetic, non-constant entrants (labelled test data): junior entrants 100, 200, 400 in
+    2010–2012 and graduates 90, 180 in 2013–2014 → completion 0.9 both years (lag 3; a lag of
+    2 would give 0.45 and 0.45·2); primary graduates 2016 / entrants 2010 with lag 6."""
+    rows = [("junior_entrants", 2010, 100), ("junior_entrants", 2011, 200),
+            ("junior_entrants", 2012, 400), ("junior_graduates", 2013, 90),
+            ("junior_graduates", 2014, 180), ("primary_entrants", 2010, 50),
+            ("primary_entrants", 2011, 500), ("primary_graduates", 2016, 45),
+            ("primary_graduates", 2017, 400)]
+    obs = pd.DataFrame(rows, columns=[S.INDICATOR, S.YEAR, S.VALUE]).assign(**{S.AREA: "9"})
+    fr = flow_ratios(obs, "9").set_index([S.INDICATOR, S.YEAR])[S.VALUE]
+    assert fr[("junior_completion", 2013)] == pytest.approx(0.9)
+    assert fr[("junior_completion", 2014)] == pytest.approx(0.9)
+    assert fr[("junior_retention", 2014)] == pytest.approx(0.9 ** 0.5)
+    assert fr[("primary_completion", 2016)] == pytest.approx(0.9)
+    assert fr[("primary_completion", 2017)] == pytest.approx(0.8)
+    assert ("junior_completion", 2012) not in fr.index
 
 
 def test_flow_enrolment_tiny():
