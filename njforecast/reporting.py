@@ -37,7 +37,7 @@ import numpy as np
 import pandas as pd
 
 from . import schema as S
-from .plan_targets import OFF_TRACK_P, ON_TRACK_P
+from .plan_targets import BASIS_CITY_COPY, OFF_TRACK_P, ON_TRACK_P
 
 # --- labels -------------------------------------------------------------------------------
 LABELS: dict[str, dict[str, str]] = {
@@ -63,6 +63,8 @@ LABELS: dict[str, dict[str, str]] = {
     "assumptions": {"en": "Assumptions", "zh": "假设"},
     "sources": {"en": "Data sources and quality flags", "zh": "数据来源与质量标记"},
     "full_capacity": {"en": "100 % (full)", "zh": "100%（满额）"},
+    "city_rate_applied": {"en": " (city rate applied to every county; no county data)",
+                          "zh": "（各区县沿用全市比率，无区县数据）"},
     "estimated_note": {"en": "Values marked estimated rest on estimated inputs (see quality "
                              "flags); every projection is a model estimate.",
                        "zh": "标记为“估计”的数值基于估计的输入（见质量标记）；"
@@ -556,8 +558,13 @@ def write_report(results, gaps_df: pd.DataFrame, out_dir: str | Path, lang: str 
                                   S.INDICATOR]):
             fig = county_multiples(ts, ind, counties, fig_lang, tval, names,
                                    ind_names if fig_lang == "zh" else None)
+            crow = gaps_df[(gaps_df[S.INDICATOR] == ind)
+                           & gaps_df[S.SCOPE].str.startswith("county", na=False)]
+            copy = (S.BASIS in crow.columns and len(crow) > 0
+                    and bool((crow[S.BASIS] == BASIS_CITY_COPY).all()))
             keep(fig, f"counties_{ind}", f"{ind_names.get(ind) or label(ind, lang)} — "
-                 + ("各区县" if lang == "zh" else "by county"))
+                 + ("各区县" if lang == "zh" else "by county")
+                 + (label("city_rate_applied", lang) if copy else ""))
     if results.capacity is not None and len(results.capacity):
         keep(capacity_chart(results.capacity, fig_lang, names), "capacity_utilisation",
              label("capacity_title", lang), wide=True)
@@ -582,7 +589,9 @@ def write_report(results, gaps_df: pd.DataFrame, out_dir: str | Path, lang: str 
             f"<p class='note'>status: on track if p_meet ≥ {ON_TRACK_P:g}, off track if p_meet "
             f"&lt; {OFF_TRACK_P:g}, otherwise at risk; p_meet = share of {cfg.draws} draws "
             f"meeting the target (rates held on a path have no draw-to-draw spread, so their "
-            f"p_meet is 0 or 1). "
+            f"p_meet is 0 or 1). County rows with basis “{BASIS_CITY_COPY}” repeat the "
+            f"city's projected rate (no county series in the data): they are not independent "
+            f"county projections. "
             f"{html.escape(label('estimated_note', lang))}</p>")
     if lang_msg:
         info += f"<p class='note'>{html.escape(lang_msg)}</p>"
