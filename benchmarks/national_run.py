@@ -9,7 +9,10 @@ i.e. all 2,857 county-level rows of the 2010 county table, cohort-component proj
 (``demography.project_census`` under the default ``DemographicAssumptions``), school-age bands
 3-5, 6-11, 12-14, 15-17 by county and year 2011-2035 with mean/lo80/hi80/lo95/hi95 over the
 draws, split into area chunks by ``njforecast.parallel`` (draws streamed inside each task,
-reduced before leaving the worker). Population only: see benchmarks/README.md.
+reduced before leaving the worker). With ``--with-enrolment`` the command also computes
+enrolment and teacher demand per draw under the default national assumptions
+(``njforecast.national``) inside each task; rows then go to results/national_run_enrolment.csv.
+See benchmarks/README.md.
 
     python benchmarks/national_run.py --plan 100:local:1 100:local:2 100:dask:2 --repeat 3
 
@@ -30,6 +33,7 @@ import datetime as dt
 import os
 import platform
 import re
+import shutil
 import statistics
 import subprocess
 import sys
@@ -65,20 +69,23 @@ def _tree_rss(proc) -> int:
     return total
 
 
-def command(draws: int, executor: str, workers: int, to: int, output: str) -> list[str]:
+def command(draws: int, executor: str, workers: int, to: int, output: str,
+            enrolment: bool = False) -> list[str]:
     """The measured command (argv)."""
     return [sys.executable, "-m", "njforecast", "demography", "project", "--base", BASE,
             "--to", str(to), "--draws", str(draws), "--executor", executor,
-            "--workers", str(workers), "--output", output]
+            "--workers", str(workers), *(["--with-enrolment"] if enrolment else []),
+            "--output", output]
 
 
-def measure(draws: int, executor: str, workers: int, to: int) -> dict:
+def measure(draws: int, executor: str, workers: int, to: int, enrolment: bool = False,
+            keep: Path | None = None) -> dict:
     """Run the command once under /usr/bin/time -v; return the measurements."""
     import psutil
 
     with tempfile.TemporaryDirectory() as tmp:
         out = str(Path(tmp) / "national.csv")
-        argv = command(draws, executor, workers, to, out)
+        argv = command(draws, executor, workers, to, out, enrolment)
         load0 = os.getloadavg()[0]
         err = Path(tmp) / "time.txt"
         with err.open("w") as fh:
@@ -96,9 +103,16 @@ def measure(draws: int, executor: str, workers: int, to: int) -> dict:
             sys.stderr.write(text[-3000:])
             raise SystemExit(f"run failed: {' '.join(argv)}")
         rows_out = sum(1 for _ in open(out, encoding="utf-8")) - 1
+        enr = Path(tmp) / "national_enrolment.csv"
+        extra = {"enrolment_rows_out": sum(1 for _ in enr.open(encoding="utf-8")) - 1} \
+            if enrolment else {}
+        if keep is not None:  # keep the outputs (e.g. for sanity checks), not committed
+            keep.mkdir(parents=True, exist_ok=True)
+            for f in Path(tmp).glob("national*.csv"):
+                shutil.copy(f, keep / f.name)
     return {
         "draws": draws, "executor": executor, "workers": workers, "to": to,
-        "rows_out": rows_out,
+        "rows_out": rows_out, **extra,
         "wall_s": round(_wall_seconds(_TIME_RE["wall"].search(text)[1]), 1),
         "cpu_s": round(float(_TIME_RE["user"].search(text)[1])
                        + float(_TIME_RE["sys"].search(text)[1]), 1),
@@ -118,10 +132,19 @@ def main(argv=None) -> None:
                     help="runs as DRAWS:EXECUTOR:WORKERS, in this order")
     ap.add_argument("--repeat", type=int, default=3, help="passes over the plan")
     ap.add_argument("--to", type=int, default=2035)
-    ap.add_argument("--results", type=Path, default=RESULTS, help="CSV rows are appended to")
+    ap.add_argument("--with-enrolment", action="store_true",
+                    help="measure `--with-enrolment` (national enrolment and teachers too)")
+    ap.add_argument("--keep", type=Path, default=None,
+                    help="copy the last run's output files to this folder")
+    ap.add_argument("--results", type=Path, default=None,
+                    help="CSV rows are appended to (default results/national_run.csv, or "
+                         "results/national_run_enrolment.csv with --with-enrolment)")
     ap.add_argument("--table", action="store_true",
                     help="only print the median table of every row in --results")
     a = ap.parse_args(argv)
+    if a.results is None:
+        a.results = RESULTS.with_name("national_run_enrolment.csv") if a.with_enrolment \
+            else RESULTS
     if a.table:
         with a.results.open(encoding="utf-8") as fh:
             table(list(csv.DictReader(fh)))
@@ -131,7 +154,7 @@ def main(argv=None) -> None:
     rows = []
     for _ in range(a.repeat):           # passes interleave configurations (fairer under load)
         for draws, ex, w in plan:
-            row = measure(draws, ex, w, a.to)
+            row = measure(draws, ex, w, a.to, a.with_enrolment, a.keep)
             print(row, flush=True)
             rows.append(row)
             new = not a.results.exists()

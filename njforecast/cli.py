@@ -310,6 +310,13 @@ def demography_project(
                                               "count); ignored with --address."),
         address: Optional[str] = typer.Option(None, help="Dask scheduler, e.g. "
                                               "tcp://10.0.0.5:8786 (needs --executor dask)."),
+        with_enrolment: bool = typer.Option(False, help="Also enrolment and teacher demand by "
+                                            "county, year and level under the default national "
+                                            "assumptions (estimated; needs --draws >= 1)."),
+        enrolment_output: Optional[Path] = typer.Option(None, help="Enrolment/teachers CSV "
+                                                        "(default OUTPUT_enrolment.csv; the "
+                                                        "assumptions go to "
+                                                        "OUTPUT_enrolment_assumptions.csv)."),
 ):
     """Project a census by county to YEAR: school-age bands (or single ages) with intervals."""
     from .data import write_csv_atomic
@@ -318,11 +325,40 @@ def demography_project(
     ass = _guard(DemographicAssumptions, fertility_path=fertility_path,
                  migration_multiplier=migration_multiplier,
                  fertility_multiplier=fertility_multiplier)
+    if with_enrolment or enrolment_output is not None:
+        _national_enrolment(base, to, output, enrolment_output, draws, seed, ass, region,
+                            single_ages, executor, workers, address)
+        return
     out = _guard(project_census_file, base, to, draws, seed, ass, region, single_ages,
                  executor=executor, workers=workers, address=address)
     write_csv_atomic(out, output)
     typer.echo(f"{out['area'].nunique()} areas, {out['year'].min()}-{out['year'].max()}, "
                f"{'draws ' + str(draws) if draws else 'deterministic'} -> {output}")
+
+
+def _national_enrolment(base, to, output, enrolment_output, draws, seed, ass, region,
+                        single_ages, executor, workers, address) -> None:
+    """`demography project --with-enrolment`: population + enrolment/teachers files."""
+    from .data import write_csv_atomic
+    from .national import project_census_file_enrolment
+
+    if region or single_ages:
+        _fail("--with-enrolment runs every county under national assumptions; drop --region "
+              "and --single-ages (a region's calibrated enrolment: `njforecast run CONFIG`)")
+    pop, enr, nat = _guard(project_census_file_enrolment, base, to, draws, seed, ass,
+                           executor=executor, workers=workers, address=address)
+    enrolment_output = enrolment_output or output.with_name(f"{output.stem}_enrolment.csv")
+    assumptions_path = enrolment_output.with_name(f"{enrolment_output.stem}_assumptions.csv")
+    write_csv_atomic(pop, output)
+    write_csv_atomic(enr, enrolment_output)
+    write_csv_atomic(nat, assumptions_path)
+    for r in nat.itertuples(index=False):
+        typer.echo(f"assumption (estimated) {r.level}: GER {r.rate:.2f} % of ages {r.band} "
+                   f"({r.rate_quality} {r.rate_year}) x share {r.share:.4f}; "
+                   f"{r.ratio:.2f} pupils per teacher")
+    typer.echo(f"{pop['area'].nunique()} areas, {pop['year'].min()}-{pop['year'].max()}, "
+               f"draws {draws} -> {output}; enrolment and teachers (estimated, national "
+               f"assumptions) -> {enrolment_output}; assumptions -> {assumptions_path}")
 
 
 @demography_app.command("backtest")

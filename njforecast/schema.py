@@ -55,6 +55,8 @@ TARGET = "target"
 TARGET_YEAR = "target_year"
 COMPARISON = "comparison"
 SCENARIO = "scenario"
+#: national mode (national.py): what a summary row counts (population | enrolment | teachers)
+QUANTITY = "quantity"
 # enrolment / teachers / capacity stage (enrollment.py, teachers.py, capacity.py)
 BAND = "band"
 RATE = "rate"
