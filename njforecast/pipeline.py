@@ -273,7 +273,12 @@ class Results:
                    self.enrolment, [S.AREA, S.YEAR, S.LEVEL])),
                "indicators": self.indicator_summary()}
         if self.teachers is not None and len(self.teachers):
-            out["teachers"] = _summarise_wide(self.teachers, [S.AREA, S.YEAR, S.LEVEL])
+            t = _summarise_wide(self.teachers, [S.AREA, S.YEAR, S.LEVEL])
+            if {S.ENROLMENT, S.DEMAND, S.RATIO} <= set(t.columns):
+                # pupils per teacher of the summarised values (not a mean of per-draw ratios)
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    t[S.RATIO] = np.where(t[S.DEMAND] > 0, t[S.ENROLMENT] / t[S.DEMAND], np.nan)
+            out["teachers"] = t
         if self.capacity is not None and len(self.capacity):
             from .capacity import summarise_capacity
             out["capacity"] = summarise_capacity(self.capacity)

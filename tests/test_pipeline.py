@@ -68,7 +68,7 @@ def test_every_target_has_a_row_and_p_meet_in_unit_interval(base):
 
 def test_summary_tables_labels_agree_with_summarised_values(base):
     """capacity.csv status and p_over agree with the summarised utilisation and the draws;
-    teachers.csv keeps no label that varies by draw."""
+    teachers.csv ratio is its summarised enrolment ÷ demand and no draw-varying label is kept."""
     from njforecast.capacity import capacity_status
 
     tabs = base.tables()
@@ -84,6 +84,7 @@ def test_summary_tables_labels_agree_with_summarised_values(base):
     raw_t = base.teachers
     m = raw_t.groupby([S.AREA, S.YEAR, S.LEVEL])[S.DEMAND].mean().sort_index()
     np.testing.assert_allclose(t.set_index([S.AREA, S.YEAR, S.LEVEL])[S.DEMAND].sort_index(), m)
+    np.testing.assert_allclose(t[S.RATIO], t[S.ENROLMENT] / t[S.DEMAND])  # pupils per teacher
     assert (t[f"{S.DEMAND}_lo80"] <= t[S.DEMAND] + 1e-9).all()
     assert (t[S.DEMAND] <= t[f"{S.DEMAND}_hi80"] + 1e-9).all()
 
