@@ -679,7 +679,7 @@ def run_info(results) -> dict:
         "region": results.region.code,
         "seed": cfg.seed, "draws": cfg.draws,
         "base_year": cfg.base_year, "end_year": cfg.end_year,
-        "created_utc": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "created_utc": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
     }
 
 

@@ -147,7 +147,8 @@ def _tiny_plan(h):
     rows = [("kindergarten_children", 2015, 1200), ("kindergarten_children", 2020, 1200),
             ("compulsory_enrolment", 2015, 900), ("compulsory_enrolment", 2020, 1800),
             ("senior_stage_enrolment", 2015, 0), ("senior_stage_enrolment", 2020, 0),
-            ("secondary_vocational_enrolment", 2015, 0), ("secondary_vocational_enrolment", 2020, 0),
+            ("secondary_vocational_enrolment", 2015, 0),
+            ("secondary_vocational_enrolment", 2020, 0),
             ("teachers_added_2016_2020", 2020, h)]
     return pd.DataFrame(rows, columns=[S.INDICATOR, S.YEAR, S.VALUE]).assign(**{S.AREA: "900000"})
 
