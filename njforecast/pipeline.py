@@ -273,12 +273,7 @@ class Results:
                    self.enrolment, [S.AREA, S.YEAR, S.LEVEL])),
                "indicators": self.indicator_summary()}
         if self.teachers is not None and len(self.teachers):
-            t = _summarise_wide(self.teachers, [S.AREA, S.YEAR, S.LEVEL])
-            if {S.ENROLMENT, S.DEMAND, S.RATIO} <= set(t.columns):
-                # pupils per teacher of the summarised values (not a mean of per-draw ratios)
-                with np.errstate(divide="ignore", invalid="ignore"):
-                    t[S.RATIO] = np.where(t[S.DEMAND] > 0, t[S.ENROLMENT] / t[S.DEMAND], np.nan)
-            out["teachers"] = t
+            out["teachers"] = summarise_teachers(self.teachers)
         if self.capacity is not None and len(self.capacity):
             from .capacity import summarise_capacity
             out["capacity"] = summarise_capacity(self.capacity)
@@ -323,6 +318,17 @@ class Results:
 def _with_quality(df: pd.DataFrame, by: list[str]) -> list[str]:
     """``by`` plus ``quality`` when the frame flags its values (kept in every output)."""
     return [*by, S.QUALITY] if S.QUALITY in df.columns else by
+
+
+def summarise_teachers(teachers_df: pd.DataFrame) -> pd.DataFrame:
+    """The teachers frame over draws (``teachers.csv``): means by area, year and level, 80 %
+    bands of demand and hires needed, and ratio = mean enrolment / mean demand (pupils per
+    teacher of the summarised values, not a mean of per-draw ratios)."""
+    t = _summarise_wide(teachers_df, [S.AREA, S.YEAR, S.LEVEL])
+    if {S.ENROLMENT, S.DEMAND, S.RATIO} <= set(t.columns):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            t[S.RATIO] = np.where(t[S.DEMAND] > 0, t[S.ENROLMENT] / t[S.DEMAND], np.nan)
+    return t
 
 
 def _summarise_wide(df: pd.DataFrame, by: list[str]) -> pd.DataFrame:

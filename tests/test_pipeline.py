@@ -89,6 +89,17 @@ def test_summary_tables_labels_agree_with_summarised_values(base):
     assert (t[S.DEMAND] <= t[f"{S.DEMAND}_hi80"] + 1e-9).all()
 
 
+def test_teachers_summary_ratio_and_labels_hand_computed():
+    """Two draws, enrolment 100 / 300, demand 10 / 20: ratio 400/30 = 13.33 (not the mean of
+    10 and 15); a label varying by draw is dropped, a constant one kept."""
+    t = pd.DataFrame({S.AREA: "A", S.YEAR: 2025, S.LEVEL: "primary", S.DRAW: [0, 1],
+                      S.ENROLMENT: [100.0, 300.0], S.DEMAND: [10.0, 20.0], S.RATIO: [10.0, 15.0],
+                      S.HIRES_NEEDED: [1.0, 3.0], S.METHOD: "area_ratio", "flag": ["a", "b"]})
+    row = pipeline.summarise_teachers(t).iloc[0]
+    assert row[S.RATIO] == pytest.approx(400 / 30) and row[S.DEMAND] == pytest.approx(15)
+    assert row[S.METHOD] == "area_ratio" and "flag" not in row.index
+
+
 def test_teachers_added_is_the_2021_2025_sum_of_hires():
     """teachers_added_2021_2025 = Σ hires_needed 2021..2025 over levels (synthetic teachers)."""
     t = pd.DataFrame({S.AREA: CITY, S.YEAR: [2020, 2021, 2022, 2023, 2024, 2025, 2025, 2026],
