@@ -2,7 +2,8 @@
 
 Public names:
     Results (frozen dataclass of frames + config + data hash), run(cfg, scenario=None) -> Results,
-    summarise(df, value_col, by) -> mean/lo80/hi80/lo95/hi95, target_series(indicators_df,
+    summarise(df, value_col, by) -> mean/lo80/hi80/lo95/hi95, summarise_teachers(teachers_df)
+    -> teachers.csv (ratio of the summarised values), target_series(indicators_df,
     hiring_df, ...) -> the plan-target indicators, data_hash(), sources_table(),
     data_summary(region_name), run_config(cfg) (the pre-engine data summary; kept for
     ``njforecast data show``).
