@@ -9,6 +9,9 @@ Public functions:
     compare_capacity(enrol_df, seats_df, base_cap, region, ...)
                                               capacity frame: seats, enrolment, utilisation, status
     capacity_years(cap_df)                    years each area is over / under capacity
+    capacity_status(utilisation)              over / at / under / n/a from utilisation (percent)
+    summarise_capacity(cap_df)                capacity over draws: means, 80 % band, status of the
+                                              mean utilisation and p_over (share of draws over)
     run_capacity(enrol_df, cfg, region, ...)  the whole capacity step (dict of frames)
 
 Capacity frame (DESIGN §4): area, year, level[, draw], seats (places), enrolment (persons),
@@ -171,11 +174,42 @@ def compare_capacity(enrol_df: pd.DataFrame, seats_df: pd.DataFrame, base_cap: p
         u = np.where(m[S.SEATS] > 0, m[S.ENROLMENT] / m[S.SEATS] * 100.0,
                      np.where(m[S.ENROLMENT] > 0, np.inf, np.nan))
     m[S.UTILISATION] = np.where(nopop, np.nan, u)
-    m[S.STATUS] = np.select([m[S.UTILISATION] > 100 + AT_TOLERANCE,
-                             m[S.UTILISATION] < 100 - AT_TOLERANCE, m[S.UTILISATION].notna()],
-                            ["over", "under", "at"], default="n/a")
+    m[S.STATUS] = capacity_status(m[S.UTILISATION])
     m[S.QUALITY] = "estimated"
     return m.sort_values(keys, kind="stable").reset_index(drop=True)
+
+
+def capacity_status(utilisation) -> np.ndarray:
+    """Status of utilisation u (percent): "over" if u > 100 + :data:`AT_TOLERANCE`, "under"
+    if u < 100 − tolerance, "at" otherwise, "n/a" where u is missing (units without pupils)."""
+    u = pd.Series(utilisation, dtype=float)
+    return np.select([u > 100 + AT_TOLERANCE, u < 100 - AT_TOLERANCE, u.notna()],
+                     ["over", "under", "at"], default="n/a")
+
+
+def summarise_capacity(cap_df: pd.DataFrame) -> pd.DataFrame:
+    """The capacity frame over draws (the ``capacity.csv`` table).
+
+    By area, year and seat level: mean seats, enrolment and utilisation (percent) over draws,
+    utilisation_lo80 / _hi80 (10th / 90th percentiles), ``status`` of the *mean* utilisation
+    (:func:`capacity_status`) and ``p_over`` = share of draws with utilisation above 100 %
+    (NaN where utilisation is not computed). Without draws, p_over is 0 or 1.
+    Status is never taken from a single draw.
+    """
+    keys = [S.AREA, S.YEAR, S.LEVEL]
+    over = (cap_df[S.UTILISATION] > 100 + AT_TOLERANCE).astype(float).where(
+        cap_df[S.UTILISATION].notna())
+    c = cap_df.assign(**{S.P_OVER: over})
+    g = c.groupby(keys, sort=True)
+    out = g[[S.SEATS, S.ENROLMENT, S.UTILISATION]].mean()
+    if S.DRAW in cap_df.columns:
+        out[f"{S.UTILISATION}_lo80"] = g[S.UTILISATION].quantile(0.1)
+        out[f"{S.UTILISATION}_hi80"] = g[S.UTILISATION].quantile(0.9)
+    out[S.P_OVER] = g[S.P_OVER].mean()
+    out[S.STATUS] = capacity_status(out[S.UTILISATION].to_numpy())
+    if S.QUALITY in cap_df.columns:
+        out[S.QUALITY] = g[S.QUALITY].first()
+    return out.reset_index()
 
 
 def capacity_years(cap_df: pd.DataFrame) -> pd.DataFrame:

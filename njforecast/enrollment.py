@@ -404,9 +404,15 @@ TREND_WINDOW = 5
 #: A planner's own GER series (observations indicators, percent) that give an area its own
 #: trend slope instead of the city's.
 AREA_TREND_INDICATORS = {"preschool": "preschool_ger_pct", "senior": "senior_stage_ger_pct"}
-#: Upper bounds (percent) of the trend paths; the preschool ceiling is read from data
-#: (:func:`trend_ceilings`), these are definitional / stated.
-FIXED_CEILINGS = {"senior": 100.0, CONSOLIDATION: 100.0}
+#: Upper bounds (percent) of the trend paths; the preschool and consolidation ceilings are
+#: read from data (:func:`trend_ceilings`), this one is definitional / stated.
+FIXED_CEILINGS = {"senior": 100.0}
+#: The consolidation-rate series its own damping and drift spread are estimated from
+#: (:func:`consolidation_parameters`): national 2012, 2015–2025 (two 5-year window pairs).
+CONSOLIDATION_SERIES = ("compulsory_consolidation_pct",)
+#: Areas whose observed consolidation rates bound the consolidation path's mean
+#: (:func:`consolidation_ceiling`): China and Sichuan.
+CONSOLIDATION_CEILING_AREAS = (NATIONAL_AREA, PROVINCE_AREA)
 
 
 def drift_ratios(obs_df: pd.DataFrame, area: str = NATIONAL_AREA,
@@ -460,10 +466,12 @@ def damping_from_ratio(ratio: float, window: int = TREND_WINDOW) -> float:
 
 
 def trend_parameters(obs_df: pd.DataFrame, area: str = NATIONAL_AREA,
-                     window: int = TREND_WINDOW) -> dict[str, float]:
+                     window: int = TREND_WINDOW,
+                     series: tuple[str, ...] = DRIFT_SERIES) -> dict[str, float]:
     """Damping and drift spread of the trend paths, estimated from national rate histories.
 
-    From :func:`drift_ratios` over :data:`DRIFT_SERIES` (pooled, all in percentage points), the
+    From :func:`drift_ratios` over ``series`` (default :data:`DRIFT_SERIES`, pooled, all in
+    percentage points; :func:`consolidation_parameters` passes the consolidation series), the
     least-squares regression through the origin of the next window's annual change on the
     past window's, next = β·past + e:  β = Σ past·next / Σ past², s_e = √(Σe² / (n − 1)).
     Damping φ = :func:`damping_from_ratio` (β) — on average the next five years' annual change
@@ -479,15 +487,15 @@ def trend_parameters(obs_df: pd.DataFrame, area: str = NATIONAL_AREA,
     Raises:
         ValueError: fewer than two windows, or β ≤ 0 (the past trend does not carry over).
     """
-    r = drift_ratios(obs_df, area, DRIFT_SERIES, window)
+    r = drift_ratios(obs_df, area, tuple(series), window)
     if len(r) < 2:
         raise ValueError(f"trend parameters: need at least two {window}-year windows of "
-                         f"{list(DRIFT_SERIES)} for area {area} in the observations; found "
+                         f"{list(series)} for area {area} in the observations; found "
                          f"{len(r)}. Give [enrolment] damping and drift_sd explicitly")
     past, nxt = r["past"].to_numpy(float), r["next"].to_numpy(float)
     beta = float(past @ nxt / (past @ past))
     if beta <= 0:
-        raise ValueError(f"trend parameters: the {window}-year changes of {list(DRIFT_SERIES)} "
+        raise ValueError(f"trend parameters: the {window}-year changes of {list(series)} "
                          f"do not carry over (β = {beta:.3f}); give [enrolment] damping and "
                          "drift_sd explicitly or use rate_path 'hold'")
     resid = nxt - beta * past
@@ -504,14 +512,52 @@ def trend_ceilings(obs_df: pd.DataFrame, province: str = PROVINCE_AREA) -> dict[
     (Sichuan 93.59 in 2025): a city that trailed the province in 2020 is not projected past the
     province's own latest level. Senior-stage GER: 100 (the stage universalised; a gross ratio
     above 100 would need net in-flows of pupils, and Neijiang exports pupils). Consolidation
-    rate: 100 (definitional).
+    rate: :func:`consolidation_ceiling` (the highest rate China or Sichuan has reached in the
+    observations, 96.84 — Sichuan 2025), a bound on the path's *mean* (see
+    :func:`consolidation_path`).
     """
     obs = obs_df[(obs_df[S.AREA].astype(str) == str(province))
                  & (obs_df[S.INDICATOR] == "preschool_ger_pct")]
     if obs.empty:
         raise ValueError(f"trend ceilings: no preschool_ger_pct for area {province} in the "
                          "observations; give [enrolment] ceilings = {preschool = …} explicitly")
-    return {"preschool": float(obs[S.VALUE].max()), **FIXED_CEILINGS}
+    return {"preschool": float(obs[S.VALUE].max()), **FIXED_CEILINGS,
+            CONSOLIDATION: consolidation_ceiling(obs_df)}
+
+
+def consolidation_ceiling(obs_df: pd.DataFrame,
+                          areas: tuple[str, ...] = CONSOLIDATION_CEILING_AREAS) -> float:
+    """Highest nine-year consolidation rate observed for ``areas`` (percent; China, Sichuan).
+
+    Why: the rate is bounded well below 100 in practice (deaths, emigration, unrecorded
+    transfers); the national rate rose 91.8 (2012) → 96.1 (2025) ever more slowly and Sichuan
+    stood at 96.84 in 2025. A damped trend fitted to Neijiang's 2015→2020 rise (+0.57 a year)
+    heads for ~100 instead, so the path's mean is not allowed past the highest level any
+    comparable population has been observed at; a city already above it is held at its base
+    (:func:`consolidation_path`). Uses ``preferred`` rows.
+    """
+    obs = obs_df[obs_df[S.AREA].astype(str).isin([str(a) for a in areas])
+                 & (obs_df[S.INDICATOR] == CONSOLIDATION_SERIES[0])]
+    if S.PREFERRED in obs.columns:
+        obs = obs[obs[S.PREFERRED].astype(bool)]
+    if obs.empty:
+        raise ValueError(f"consolidation ceiling: no {CONSOLIDATION_SERIES[0]} for areas "
+                         f"{list(areas)} in the observations; give [enrolment] ceilings = "
+                         f"{{{CONSOLIDATION} = …}} explicitly")
+    return float(obs[S.VALUE].max())
+
+
+def consolidation_parameters(obs_df: pd.DataFrame, area: str = NATIONAL_AREA,
+                             window: int = TREND_WINDOW) -> dict[str, float]:
+    """Damping and drift spread of the consolidation path from consolidation series only.
+
+    :func:`trend_parameters` on :data:`CONSOLIDATION_SERIES` (the national rate, 2012 and
+    2015–2025): two window pairs (2012→2017→2022, 2015→2020→2025), the fewest the estimator
+    accepts; β ≈ 0.61 (the next five years' rise was ~0.6 × the last five years'), residual sd
+    on one degree of freedom — thin, stated in the run's assumptions. Replaces the pooled
+    preschool/senior/consolidation estimate (half of whose windows were preschool GER).
+    """
+    return trend_parameters(obs_df, area, window, CONSOLIDATION_SERIES)
 
 
 def damped_trend(level0: float, slope, horizons, damping: float, lower: float = 0.0,
@@ -957,9 +1003,15 @@ def consolidation_path(base_value: float, years, target: float | None = None,
     """Consolidation-rate path: held, moved linearly to a target, or a damped trend.
 
     * held: C(t) = C0; target: C0 + (C* − C0) × min(1, (t − t0)/(target_year − t0));
-    * trend (``slope`` given, points a year): C(t) = clip(C0 + (b + ε_d)·Σ_{i=1..t−t0} φ^i,
-      0, ``ceiling``) (:func:`damped_trend`), one row per draw when ``draw_ids`` (with
-      ``shocks`` ε_d, same order) are given.
+    * trend (``slope`` given, points a year), with c(h) = Σ_{i=1..h} φ^i and the mean path
+      bounded by the ceiling K (:func:`consolidation_ceiling`; held at C0 when C0 ≥ K):
+
+          m(t) = min(C0 + b·c(h), max(K, C0)),   C_d(t) = clip(m(t) + ε_d·c(h), 0, 100),
+
+      one row per draw when ``draw_ids`` (with ``shocks`` ε_d, same order) are given. The
+      ceiling bounds the mean, not the draws: each draw keeps its drift deviation ε_d·c(h)
+      (so P(C ≥ target) reflects the drift uncertainty around a bounded mean, not a
+      drift heading to 100); 100 is the definitional bound of every draw.
 
     Returns columns year[, draw], value (percent), quality ("estimated"; the base year
     "observed").
@@ -967,17 +1019,18 @@ def consolidation_path(base_value: float, years, target: float | None = None,
     years = sorted(int(y) for y in years)
     t0 = years[0]
     if slope is not None:
-        if ceiling < base_value:
-            raise ValueError(f"consolidation trend: ceiling {ceiling:g} is below the base value "
-                             f"{base_value:g}")
+        if not 0 <= damping <= 1:
+            raise ValueError(f"damping must be in [0, 1], got {damping}")
         h = np.array(years, dtype=float) - t0
+        cum = h if damping == 1 else damping * (1 - damping ** h) / (1 - damping)
+        mean = np.minimum(base_value + float(slope) * cum, max(float(ceiling), base_value))
         if draw_ids is None:
-            v = damped_trend(base_value, slope, h, damping, 0.0, ceiling)
+            v = np.clip(mean, 0.0, 100.0)[None, :]
             out = pd.DataFrame({S.YEAR: years, S.VALUE: v[0]})
         else:
             ids = np.asarray(draw_ids, dtype=int)
             e = np.zeros(len(ids)) if shocks is None else np.asarray(shocks, float)
-            v = damped_trend(base_value, slope + e, h, damping, 0.0, ceiling)
+            v = np.clip(mean[None, :] + e[:, None] * cum[None, :], 0.0, 100.0)
             out = pd.DataFrame({S.YEAR: np.tile(years, len(ids)),
                                 S.DRAW: np.repeat(ids, len(years)), S.VALUE: v.ravel()})
         out[S.QUALITY] = np.where(out[S.YEAR] == t0, "observed", "estimated")
@@ -1018,9 +1071,13 @@ def flow_ratios(obs_df: pd.DataFrame, area: str,
     """Flow ratios from entrants / graduates series (national, provincial or a planner's).
 
     For a stage of duration D (primary 6, junior 3, senior general 3):
-        completion(t) = graduates(t) / entrants(t − D + 1);
+        completion(t) = graduates(t) / entrants(t − D);
         annual retention s(t) = completion(t) ** (1 / (D − 1)) (the grade-to-grade progression
         ratio, assumed equal across grades);
+    graduates are dated by the summer of graduation (the convention of the transitions below
+    and of :func:`consolidation_rate`): pupils entering in autumn t − D reach the last grade in
+    school year t − 1 and graduate in summer t. (National check: primary graduates / entrants
+    at t − 6 are 0.993–0.998, at t − 5 0.944–1.029; junior at t − 3 0.990–0.996.)
     transitions: primary→junior(t) = junior entrants(t) / primary graduates(t) (graduates of
     the summer before school year t); junior→senior(t) = senior general entrants(t) /
     junior graduates(t). Uses the ``preferred`` rows.
@@ -1039,7 +1096,7 @@ def flow_ratios(obs_df: pd.DataFrame, area: str,
         ent, grad = f"{stage}_entrants", f"{stage}_graduates"
         if ent in w and grad in w:
             e = w[ent].copy()
-            e.index = e.index + d - 1
+            e.index = e.index + d
             comp = (w[grad] / e).dropna()
             series[f"{stage}_completion"] = comp
             series[f"{stage}_retention"] = comp ** (1.0 / (d - 1))
@@ -1335,7 +1392,8 @@ def trend_setup(cfg: Mapping, plan_obs: pd.DataFrame, base_year: int,
     (fraction a year; default box 1), ``consolidation_change`` (points a year; default box 1),
     ``damping`` and ``drift_sd`` (default :func:`trend_parameters` on the national series),
     ``ceilings`` {band or compulsory_consolidation_rate: percent} (default
-    :func:`trend_ceilings`).
+    :func:`trend_ceilings`), ``consolidation_damping`` and ``consolidation_drift_sd`` (default
+    :func:`consolidation_parameters`: the consolidation series only).
 
     ``planner_obs`` (a planner's own series) with ``preschool_ger_pct`` / ``senior_stage_ger_pct``
     for an area of ``areas`` in base − 5 and base gives that area its own slope
@@ -1343,7 +1401,8 @@ def trend_setup(cfg: Mapping, plan_obs: pd.DataFrame, base_year: int,
 
     Returns:
         dict annual_change, area_change, voc_share_change, consolidation_change, damping,
-        drift_sd, ceilings, source (how damping and spread were set).
+        drift_sd, ceilings, source (how damping and spread were set), consolidation_damping,
+        consolidation_drift_sd, consolidation_source.
     """
     need_obs = ("damping" not in cfg or "drift_sd" not in cfg
                 or not set(TREND_GER) | {CONSOLIDATION} <= set(cfg.get("ceilings", {})))
@@ -1369,12 +1428,28 @@ def trend_setup(cfg: Mapping, plan_obs: pd.DataFrame, base_year: int,
                   if (v := plan_slope(plan_obs, ind, base_year)) is not None}
     voc = cfg.get("voc_share_change", plan_voc_share_slope(plan_obs, base_year))
     cons = cfg.get("consolidation_change", plan_slope(plan_obs, CONSOLIDATION, base_year))
+    if "consolidation_damping" in cfg and "consolidation_drift_sd" in cfg:
+        c_par = {"damping": float(cfg["consolidation_damping"]),
+                 "drift_sd": float(cfg["consolidation_drift_sd"])}
+        c_source = "[enrolment] consolidation_damping and consolidation_drift_sd (config)"
+    else:
+        if observations is None:
+            from . import data as data_mod
+
+            observations = data_mod.load_observations()
+        cp = consolidation_parameters(observations)
+        c_source = (f"national consolidation series only ({cp['n_windows']} "
+                    f"{TREND_WINDOW}-year window pairs, β {cp['beta']:.3f}, residual sd "
+                    f"{cp['residual_sd']:.3f} points a year on {cp['n_windows'] - 1} df: thin)")
+        c_par = {"damping": float(cfg.get("consolidation_damping", cp["damping"])),
+                 "drift_sd": float(cfg.get("consolidation_drift_sd", cp["drift_sd"]))}
     return {"annual_change": {b: float(v) for b, v in change.items()},
             "area_change": area_slopes(planner_obs, areas or [], base_year),
             "voc_share_change": None if voc is None else float(voc),
             "consolidation_change": None if cons is None else float(cons),
             **params, "ceilings": {k: float(v) for k, v in ceilings.items()},
-            "source": source}
+            "source": source, "consolidation_damping": c_par["damping"],
+            "consolidation_drift_sd": c_par["drift_sd"], "consolidation_source": c_source}
 
 
 def _trend_assumptions(trend: Mapping) -> list[tuple]:
@@ -1395,7 +1470,13 @@ def _trend_assumptions(trend: Mapping) -> list[tuple]:
          "the senior stage), b + ε, ε ~ Normal(0, sd); " + trend["source"]),
         ("trend_ceilings", trend["ceilings"], "estimated",
          "upper bounds (percent): preschool = highest Sichuan preschool GER observed; "
-         "senior stage and consolidation 100"),
+         "senior stage 100; consolidation = highest rate observed for China or Sichuan, a "
+         "bound on the path's mean (held at the base if the base is above it)"),
+        ("trend_consolidation_damping", trend["consolidation_damping"], "estimated",
+         "damped trend φ of the consolidation rate; " + trend["consolidation_source"]),
+        ("trend_consolidation_drift_sd", trend["consolidation_drift_sd"], "estimated",
+         "sd of each draw's annual change of the consolidation rate (points a year); "
+         + trend["consolidation_source"]),
     ]
 
 
@@ -1517,10 +1598,11 @@ def run_enrolment_stage(pop_df: pd.DataFrame, cfg_section: Mapping | None, regio
                              f"rate for {base_year - TREND_WINDOW} and {base_year} in the plan "
                              "indicators, or consolidation_change (points a year)")
         cons = consolidation_path(
-            c0, years, slope=trend["consolidation_change"], damping=trend["damping"],
+            c0, years, slope=trend["consolidation_change"],
+            damping=trend["consolidation_damping"],
             ceiling=trend["ceilings"].get(CONSOLIDATION, 100.0), draw_ids=draw_ids,
             shocks=None if draw_ids is None else drift_shocks(
-                draw_ids, trend["drift_sd"], seed, CONSOLIDATION))
+                draw_ids, trend["consolidation_drift_sd"], seed, CONSOLIDATION))
     else:
         cons = consolidation_path(c0, years, float(tgt[CONSOLIDATION]) if cpath == "target"
                                   else None, target_year)

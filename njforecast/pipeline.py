@@ -2,7 +2,8 @@
 
 Public names:
     Results (frozen dataclass of frames + config + data hash), run(cfg, scenario=None) -> Results,
-    summarise(df, value_col, by) -> mean/lo80/hi80/lo95/hi95, target_series(indicators_df,
+    summarise(df, value_col, by) -> mean/lo80/hi80/lo95/hi95, summarise_teachers(teachers_df)
+    -> teachers.csv (ratio of the summarised values), target_series(indicators_df,
     hiring_df, ...) -> the plan-target indicators, data_hash(), sources_table(),
     data_summary(region_name), run_config(cfg) (the pre-engine data summary; kept for
     ``njforecast data show``).
@@ -273,9 +274,10 @@ class Results:
                    self.enrolment, [S.AREA, S.YEAR, S.LEVEL])),
                "indicators": self.indicator_summary()}
         if self.teachers is not None and len(self.teachers):
-            out["teachers"] = _summarise_wide(self.teachers, [S.AREA, S.YEAR, S.LEVEL])
+            out["teachers"] = summarise_teachers(self.teachers)
         if self.capacity is not None and len(self.capacity):
-            out["capacity"] = _summarise_wide(self.capacity, [S.AREA, S.YEAR, S.LEVEL])
+            from .capacity import summarise_capacity
+            out["capacity"] = summarise_capacity(self.capacity)
         out["quality_flags"] = self.quality
         return out
 
@@ -319,9 +321,23 @@ def _with_quality(df: pd.DataFrame, by: list[str]) -> list[str]:
     return [*by, S.QUALITY] if S.QUALITY in df.columns else by
 
 
+def summarise_teachers(teachers_df: pd.DataFrame) -> pd.DataFrame:
+    """The teachers frame over draws (``teachers.csv``): means by area, year and level, 80 %
+    bands of demand and hires needed, and ratio = mean enrolment / mean demand (pupils per
+    teacher of the summarised values, not a mean of per-draw ratios)."""
+    t = _summarise_wide(teachers_df, [S.AREA, S.YEAR, S.LEVEL])
+    if {S.ENROLMENT, S.DEMAND, S.RATIO} <= set(t.columns):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            t[S.RATIO] = np.where(t[S.DEMAND] > 0, t[S.ENROLMENT] / t[S.DEMAND], np.nan)
+    return t
+
+
 def _summarise_wide(df: pd.DataFrame, by: list[str]) -> pd.DataFrame:
-    """Mean over draws of every numeric column (teachers, capacity), plus the 80 % band of the
-    first quantity column when draws exist."""
+    """Mean over draws of every numeric column (teachers), plus the 80 % band of demand and
+    hires needed when draws exist. Non-numeric columns are kept only when they are constant
+    within each group (e.g. method, quality); a label that varies by draw is dropped rather
+    than taken from one draw (the summary of such a label must be recomputed from the
+    summarised values, as :func:`njforecast.capacity.summarise_capacity` does for status)."""
     num = [c for c in df.columns if c not in (*by, S.DRAW) and pd.api.types.is_numeric_dtype(df[c])]
     if S.DRAW not in df.columns:
         return df.copy()
@@ -332,8 +348,9 @@ def _summarise_wide(df: pd.DataFrame, by: list[str]) -> pd.DataFrame:
             out[f"{c}_lo80"] = g[c].quantile(0.1)
             out[f"{c}_hi80"] = g[c].quantile(0.9)
     other = [c for c in df.columns if c not in (*by, S.DRAW, *num)]
-    if other:
-        out = out.join(g[other].first())
+    const = [c for c in other if (g[c].nunique(dropna=False) <= 1).all()]
+    if const:
+        out = out.join(g[const].first())
     return out.reset_index()
 
 

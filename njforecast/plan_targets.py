@@ -28,6 +28,10 @@ Every target in the plan table gets a row: quantified targets the engine cannot 
 status ``not_projectable`` with the reason, qualitative ones (``基本消除``) ``not_quantified``.
 Rates that the plan sets for the city are also compared for each county (``scope`` says so):
 the plan does not give county targets, so the city target is applied as the county's own.
+``basis`` says what a row's projection rests on: where a county's values equal the city's in
+every draw (no county series: county rates are the city rate on the same path, consolidation
+is the city's), basis is "city rate applied; no county data" and the note says the row is
+not an independent county projection.
 """
 
 from __future__ import annotations
@@ -79,7 +83,15 @@ PERIOD_TARGET = re.compile(r"_(\d{4})_(\d{4})$")
 
 GAP_COLUMNS = [S.AREA, S.INDICATOR, S.INDICATOR_ZH, S.TARGET_YEAR, S.YEAR, S.TARGET, S.COMPARISON,
                S.UNIT, S.PROJECTED_MEAN, S.PROJECTED_LO80, S.PROJECTED_HI80, S.PROJECTED_LO95,
-               S.PROJECTED_HI95, S.GAP, S.P_MEET, S.STATUS, S.N_DRAWS, S.SCOPE, S.QUALITY, S.NOTE]
+               S.PROJECTED_HI95, S.GAP, S.P_MEET, S.STATUS, S.N_DRAWS, S.SCOPE, S.BASIS,
+               S.QUALITY, S.NOTE]
+
+#: ``basis`` of a row: the target area's own projection, a county's own projection, or a
+#: county row whose values are the city's (the engine had no county data for it: rates are the
+#: city's rate × the same path, consolidation is the city's) — not an independent county figure.
+BASIS_OWN = "projected"
+BASIS_COUNTY = "county projection"
+BASIS_CITY_COPY = "city rate applied; no county data"
 
 
 def prob_meet(values: np.ndarray, target: float, comparison: str,
@@ -267,6 +279,16 @@ def compare_to_targets(series_df: pd.DataFrame, targets_df: pd.DataFrame,
                                  S.STATUS: "not_projectable", S.N_DRAWS: 0, S.SCOPE: scope,
                                  S.NOTE: f"projection for {year} is missing (NaN)"})
                     continue
+                basis = BASIS_OWN
+                if area != home:
+                    basis = BASIS_COUNTY
+                    hg = groups.get((ind, home, int(year)))
+                    if hg is not None:
+                        hv = hg[S.VALUE].to_numpy(dtype=float)
+                        hv = hv[~np.isnan(hv)]
+                        if hv.size == v.size and np.allclose(np.sort(v), np.sort(hv),
+                                                             rtol=1e-9, atol=0):
+                            basis = BASIS_CITY_COPY
                 is_need = ind in need_targets and t[S.COMPARISON] == "at_least"
                 if is_need:
                     p = prob_meet(v, float(t[S.TARGET]), "at_most", tolerance)
@@ -279,15 +301,19 @@ def compare_to_targets(series_df: pd.DataFrame, targets_df: pd.DataFrame,
                     note = status_note
                 if int(year) != tyear:
                     note = f"{tyear} target held constant to {year} (reference only); " + note
+                if basis == BASIS_CITY_COPY:
+                    note = ("county value = the city's projected rate (no county data; not an "
+                            "independent county projection); " + note)
                 rows.append({**base, S.AREA: area, S.YEAR: int(year), **_summarise(v),
                              S.GAP: float(v.mean()) - float(t[S.TARGET]), S.P_MEET: p,
                              S.STATUS: status, S.N_DRAWS: int(v.size),
-                             S.SCOPE: scope,
+                             S.SCOPE: scope, S.BASIS: basis,
                              S.QUALITY: _worst_quality(g[S.QUALITY]) if S.QUALITY in g
                              else "estimated",
                              S.NOTE: note})
     out = pd.DataFrame(rows).reindex(columns=GAP_COLUMNS)
     out[S.QUALITY] = out[S.QUALITY].fillna("")
+    out[S.BASIS] = out[S.BASIS].fillna("")
     out[S.AREA] = out[S.AREA].astype(str)
     homes = set(targets_df[S.AREA].astype(str))
     order = area_order or [*sorted(homes), *sorted(set(out[S.AREA]) - homes)]

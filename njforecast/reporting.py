@@ -6,6 +6,7 @@ Public names:
     capacity_chart(capacity_df, ...), teachers_chart(teachers_df, ...) -> matplotlib Figure;
     save_figure(fig, folder, stem) -> [png, svg]; write_excel(tables, path, ...);
     write_html(path, ...); write_report(results, gaps_df, out_dir, ...) -> {name: path};
+    run_info(results) -> dict (provenance written as run_info.json with every run's outputs);
     build_outputs(cfg, lang, scenario, compare, ...) -> dict (one run's outputs, end to end);
     summary_table(gaps_df, year) -> terminal text; label(key, lang), LABELS.
 
@@ -36,7 +37,7 @@ import numpy as np
 import pandas as pd
 
 from . import schema as S
-from .plan_targets import OFF_TRACK_P, ON_TRACK_P
+from .plan_targets import BASIS_CITY_COPY, OFF_TRACK_P, ON_TRACK_P
 
 # --- labels -------------------------------------------------------------------------------
 LABELS: dict[str, dict[str, str]] = {
@@ -62,6 +63,8 @@ LABELS: dict[str, dict[str, str]] = {
     "assumptions": {"en": "Assumptions", "zh": "假设"},
     "sources": {"en": "Data sources and quality flags", "zh": "数据来源与质量标记"},
     "full_capacity": {"en": "100 % (full)", "zh": "100%（满额）"},
+    "city_rate_applied": {"en": " (city rate applied to every county; no county data)",
+                          "zh": "（各区县沿用全市比率，无区县数据）"},
     "estimated_note": {"en": "Values marked estimated rest on estimated inputs (see quality "
                              "flags); every projection is a model estimate.",
                        "zh": "标记为“估计”的数值基于估计的输入（见质量标记）；"
@@ -555,8 +558,13 @@ def write_report(results, gaps_df: pd.DataFrame, out_dir: str | Path, lang: str 
                                   S.INDICATOR]):
             fig = county_multiples(ts, ind, counties, fig_lang, tval, names,
                                    ind_names if fig_lang == "zh" else None)
+            crow = gaps_df[(gaps_df[S.INDICATOR] == ind)
+                           & gaps_df[S.SCOPE].str.startswith("county", na=False)]
+            copy = (S.BASIS in crow.columns and len(crow) > 0
+                    and bool((crow[S.BASIS] == BASIS_CITY_COPY).all()))
             keep(fig, f"counties_{ind}", f"{ind_names.get(ind) or label(ind, lang)} — "
-                 + ("各区县" if lang == "zh" else "by county"))
+                 + ("各区县" if lang == "zh" else "by county")
+                 + (label("city_rate_applied", lang) if copy else ""))
     if results.capacity is not None and len(results.capacity):
         keep(capacity_chart(results.capacity, fig_lang, names), "capacity_utilisation",
              label("capacity_title", lang), wide=True)
@@ -581,7 +589,9 @@ def write_report(results, gaps_df: pd.DataFrame, out_dir: str | Path, lang: str 
             f"<p class='note'>status: on track if p_meet ≥ {ON_TRACK_P:g}, off track if p_meet "
             f"&lt; {OFF_TRACK_P:g}, otherwise at risk; p_meet = share of {cfg.draws} draws "
             f"meeting the target (rates held on a path have no draw-to-draw spread, so their "
-            f"p_meet is 0 or 1). "
+            f"p_meet is 0 or 1). County rows with basis “{BASIS_CITY_COPY}” repeat the "
+            f"city's projected rate (no county series in the data): they are not independent "
+            f"county projections. "
             f"{html.escape(label('estimated_note', lang))}</p>")
     if lang_msg:
         info += f"<p class='note'>{html.escape(lang_msg)}</p>"
@@ -620,7 +630,76 @@ def write_report(results, gaps_df: pd.DataFrame, out_dir: str | Path, lang: str 
                      "item and quality):</p>" + _fmt_table(results.quality))
     sections.append((label("sources", lang), src_html))
     paths["report.html"] = write_html(out / "report.html", label("title", lang), sections, lang)
+    paths["run_info.json"] = write_run_info(results, out / "run_info.json")
     return paths
+
+
+def _git_commit(where: Path) -> dict[str, object]:
+    """Commit of the source tree at ``where`` and whether it has uncommitted changes (None
+    when git or the repository is not available)."""
+    def git(*args: str) -> str | None:
+        try:
+            r = subprocess.run(["git", "-C", str(where), *args], capture_output=True,
+                               text=True, timeout=10, check=False)
+        except (OSError, subprocess.SubprocessError):
+            return None
+        return r.stdout.strip() if r.returncode == 0 else None
+
+    commit = git("rev-parse", "HEAD")
+    status = git("status", "--porcelain", "--untracked-files=no") if commit else None
+    return {"git_commit": commit, "git_dirty": None if status is None else bool(status)}
+
+
+def run_info(results) -> dict:
+    """Provenance of one run's outputs (so stale outputs can be recognised).
+
+    Keys: package_version, git_commit (None outside a git checkout), git_dirty (tracked files
+    changed since that commit), data_hash (sha256 of the bundled inputs,
+    ``pipeline.data_hash``), config_path, config_text (the TOML file as read, None when the
+    config was built in code), config (the parsed config incl. tables), scenario, region,
+    seed, draws, base_year, end_year, created_utc (ISO 8601, seconds).
+    """
+    import dataclasses
+    import datetime as dt
+
+    from . import __version__
+
+    cfg = results.config
+    text = None
+    if cfg.path and Path(cfg.path).is_file():
+        text = Path(cfg.path).read_text(encoding="utf-8")
+    return {
+        "package_version": __version__,
+        **_git_commit(Path(__file__).resolve().parent),
+        "data_hash": results.data_hash,
+        "config_path": None if cfg.path is None else str(cfg.path),
+        "config_text": text,
+        "config": dataclasses.asdict(cfg),
+        "scenario": results.scenario,
+        "region": results.region.code,
+        "seed": cfg.seed, "draws": cfg.draws,
+        "base_year": cfg.base_year, "end_year": cfg.end_year,
+        "created_utc": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+    }
+
+
+def write_run_info(results, path: str | Path) -> Path:
+    """Write :func:`run_info` as JSON atomically (temporary file + rename)."""
+    import json
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    text = json.dumps(run_info(results), indent=2, ensure_ascii=False, sort_keys=True,
+                      default=str) + "\n"
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
 
 
 def _city_table(gaps_df: pd.DataFrame, year: int, lang: str) -> str:

@@ -6,7 +6,8 @@ Public functions:
                                              (c) the area's own pupil–teacher ratio
     base_teacher_supply(base_enrol, ratios, rule, ...)
                                              estimated teachers at the base (or a planner's counts)
-    implied_attrition(plan_obs, ratios)      attrition implied by the plan's 2016–2020 hiring
+    base_stock_ratios(base, supply0, ratios) pupils per teacher of the base stock, primary share
+    implied_attrition(plan_obs, ratios, ...) attrition implied by the plan's 2016–2020 hiring
     teacher_supply(demand_df, base_supply, attrition)
                                              roll-forward: supply, hires_needed, surplus
     hiring_need(teachers_df, region, ...)    cumulative hires over a period vs the plan's target
@@ -250,19 +251,33 @@ def base_teacher_supply(base_enrol: pd.DataFrame, ratios: pd.DataFrame, rule: st
 
 
 def implied_attrition(plan_obs: pd.DataFrame, ratios: pd.DataFrame,
-                      hires_indicator: str = "teachers_added_2016_2020") -> float:
+                      hires_indicator: str = "teachers_added_2016_2020",
+                      primary_share: float = 6 / 9) -> float:
     """Annual attrition implied by the plan's 2016–2020 hiring (derived default).
 
-    Teachers needed at the standard ratios, N(y) = Σ_L E_L(y) / ratio_L, for y = 2015, 2020
-    from plan box 1; the primary/junior split of compulsory enrolment is not published for
-    2015, so both years split it 6 : 3 by grades (a stated approximation). With H teachers
-    added over the five years and a stock moving linearly from N(2015) to N(2020):
+    Teachers in post, N(y) = Σ_L E_L(y) / ratio_L, for y = 2015, 2020 from plan box 1, with
+    ``ratios`` the pupils per teacher *of the stock the rate will be applied to* (in
+    :func:`run_teachers`: the run's base ratios, base enrolment ÷ base supply by level — not
+    the standard's, unless the base supply is staffed at the standard). The primary/junior
+    split of compulsory enrolment is not published for 2015: both years use the baseline's
+    primary share p of compulsory enrolment (``primary_share``; :func:`run_teachers` passes
+    the base year's, i.e. the enrolment stage's GER split), primary = p × compulsory,
+    junior = (1 − p) × compulsory (a stated approximation). With H teachers added over the
+    five years and a stock moving linearly from N(2015) to N(2020):
 
         attrition = (H − (N2020 − N2015)) / (5 × (N2015 + N2020) / 2).
+
+    Args:
+        ratios: level, ratio (pupils per teacher) for preschool, primary, junior,
+            senior_general, secondary_vocational.
+        primary_share: p in (0, 1).
 
     Returns:
         The rate (fraction per year). Raises ValueError when it is not in [0, 0.2].
     """
+    if not 0 < primary_share < 1:
+        raise ValueError(f"implied attrition: primary share of compulsory enrolment must be in "
+                         f"(0, 1), got {primary_share}")
     r = ratios.set_index(S.LEVEL)[S.RATIO]
 
     def need(year: int) -> float:
@@ -273,7 +288,7 @@ def implied_attrition(plan_obs: pd.DataFrame, ratios: pd.DataFrame,
         comp = v("compulsory_enrolment")
         senior, voc = v("senior_stage_enrolment"), v("secondary_vocational_enrolment")
         return (v("kindergarten_children") / r["preschool"]
-                + comp * (6 / 9) / r["primary"] + comp * (3 / 9) / r["junior"]
+                + comp * primary_share / r["primary"] + comp * (1 - primary_share) / r["junior"]
                 + (senior - voc) / r["senior_general"] + voc / r["secondary_vocational"])
 
     rows = plan_obs[plan_obs[S.INDICATOR] == hires_indicator]
@@ -286,6 +301,30 @@ def implied_attrition(plan_obs: pd.DataFrame, ratios: pd.DataFrame,
         raise ValueError(f"implied attrition {a:.3f} is outside [0, 0.2]; set [teachers] "
                          "attrition explicitly")
     return a
+
+
+def base_stock_ratios(base_enrol: pd.DataFrame, base_supply: pd.DataFrame,
+                      ratios: pd.DataFrame) -> tuple[pd.DataFrame, float]:
+    """Pupils per teacher of the run's base stock, and the base primary share.
+
+    ratio_L = Σ_areas E_L(base) / Σ_areas S_L(base) (base enrolment ÷ base supply, by level);
+    levels without base enrolment keep ``ratios`` (the standard's). primary share
+    p = E_primary / (E_primary + E_junior) at the base (the enrolment stage's split of the
+    plan's compulsory count); 6/9 (grades) when either level is absent.
+
+    Returns:
+        (frame level, ratio; p).
+    """
+    e = base_enrol.groupby(S.LEVEL)[S.ENROLMENT].sum()
+    sup = base_supply.groupby(S.LEVEL)[S.SUPPLY].sum()
+    own = (e / sup.reindex(e.index)).dropna()
+    own = own[np.isfinite(own) & (own > 0)]
+    r = ratios.set_index(S.LEVEL)[S.RATIO].copy()
+    r.loc[own.index] = own
+    p = 6 / 9
+    if e.get("primary", 0) > 0 and e.get("junior", 0) > 0:
+        p = float(e["primary"] / (e["primary"] + e["junior"]))
+    return r.rename(S.RATIO).rename_axis(S.LEVEL).reset_index(), p
 
 
 def teacher_supply(demand_df: pd.DataFrame, base_supply: pd.DataFrame, attrition: float,
@@ -379,9 +418,10 @@ def hiring_need(teachers_df: pd.DataFrame, region: Region, start: int = 2021, en
 
     Returns:
         Columns area, period ("2021-2025")[, draw], hires_needed (teachers), target (the
-        plan's figure on the city row, else NaN), meets_target (hires_needed ≥ target — the
-        plan says "4,000 or more" will be added; True means the projected need is at least
-        that, i.e. the plan's hiring would be fully used).
+        plan's figure on the city row, else NaN), plan_covers_need (target ≥ hires_needed:
+        the plan's "4,000 or more" teachers cover the projected need; read the same way as
+        ``p_meet`` of ``teachers_added_2021_2025`` in target_gaps, which is the share of
+        draws where this is True; False where there is no target).
     """
     dk = _draw_keys(teachers_df)
     sel = teachers_df[(teachers_df[S.YEAR] >= start) & (teachers_df[S.YEAR] <= end)]
@@ -389,7 +429,7 @@ def hiring_need(teachers_df: pd.DataFrame, region: Region, start: int = 2021, en
     out.insert(1, S.PERIOD, f"{start}-{end}")
     out[S.TARGET] = np.where(out[S.AREA] == region.code, target if target is not None else np.nan,
                              np.nan)
-    out["meets_target"] = out[S.HIRES_NEEDED] >= out[S.TARGET]
+    out[S.PLAN_COVERS_NEED] = out[S.TARGET] >= out[S.HIRES_NEEDED]
     return out
 
 
@@ -436,9 +476,12 @@ def run_teachers(enrol_df: pd.DataFrame, cfg: Mapping | None, region: Region,
     if "attrition" in cfg:
         attrition, a_q, a_note = float(cfg["attrition"]), "estimated", "set in config"
     else:
-        attrition = implied_attrition(plan_obs, ratios)
+        stock_ratios, p_share = base_stock_ratios(base, supply0, ratios)
+        attrition = implied_attrition(plan_obs, stock_ratios, primary_share=p_share)
         h = plan_obs.loc[plan_obs[S.INDICATOR] == "teachers_added_2016_2020", S.VALUE].iloc[0]
-        a_q, a_note = "derived", f"implied by the plan's {h:,.0f} teachers added 2016-2020"
+        a_q, a_note = "derived", (f"implied by the plan's {h:,.0f} teachers added 2016-2020 "
+                                  f"at the base supply's pupil-teacher ratios ({rule}), "
+                                  f"primary share {p_share:.3f} of compulsory")
     cap_over = dict(cfg.get("class_caps", {}))
     for lv in ("primary", "junior"):
         if f"class_size_cap_{lv}" in cfg:

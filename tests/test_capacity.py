@@ -18,6 +18,7 @@ from njforecast.capacity import (
     compare_capacity,
     run_capacity,
     seat_path,
+    summarise_capacity,
 )
 
 DATA = Path(__file__).parent / "data"
@@ -139,3 +140,21 @@ def test_neijiang_planned_places_reach_city_total():
     assert city == pytest.approx(len(counties) * 5000 + 78_860)
     assert set(cap[S.AREA]) == {*counties, "511000"}
     assert data.load_seats()[S.SEATS].sum() == 78_860
+
+
+def test_summarised_status_comes_from_mean_utilisation_not_draw_0():
+    """Draw 0 under, draws 1–2 over: the summary says "over" (mean 103 %) with p_over 2/3."""
+    cap = pd.DataFrame({S.AREA: "A", S.YEAR: 2023, S.LEVEL: "senior_general", S.DRAW: [0, 1, 2],
+                        S.SEATS: [100.0, 100.0, 100.0], S.ENROLMENT: [95.0, 104.0, 110.0],
+                        S.QUALITY: "estimated"})
+    cap[S.UTILISATION] = cap[S.ENROLMENT] / cap[S.SEATS] * 100
+    cap[S.STATUS] = ["under", "over", "over"]
+    row = summarise_capacity(cap).iloc[0]
+    assert row[S.UTILISATION] == pytest.approx(103.0)
+    assert row[S.STATUS] == "over"
+    assert row[S.P_OVER] == pytest.approx(2 / 3)
+    # and the other way round: draw 0 over, mean under
+    cap[S.ENROLMENT] = [101.0, 90.0, 95.0]
+    cap[S.UTILISATION] = cap[S.ENROLMENT]
+    row = summarise_capacity(cap).iloc[0]
+    assert row[S.STATUS] == "under" and row[S.P_OVER] == pytest.approx(1 / 3)

@@ -226,14 +226,34 @@ def test_flow_ratios_and_enrolment_national():
     from entrants reproduces published junior enrolment within 5 % (2016–2019)."""
     obs = data.load_observations()
     fr = flow_ratios(obs, "100000").set_index([S.YEAR, S.INDICATOR])[S.VALUE]
-    assert fr[(2019, "junior_completion")] == pytest.approx(14_540_936 / 15_472_000)
-    assert fr[(2019, "junior_retention")] == pytest.approx((14_540_936 / 15_472_000) ** 0.5)
+    # graduates of summer 2019 entered junior in autumn 2016 (lag D = 3)
+    assert fr[(2019, "junior_completion")] == pytest.approx(14_540_936 / 14_872_000)
+    assert fr[(2019, "junior_retention")] == pytest.approx((14_540_936 / 14_872_000) ** 0.5)
     n = data.preferred(obs)
     n = n[n[S.AREA] == "100000"].pivot_table(index=S.YEAR, columns=S.INDICATOR, values=S.VALUE)
     s = fr[(2016, "junior_retention")]
     est = flow_enrolment(n["junior_entrants"], s, 3)
     err = (est.loc[2016:2019] / n.loc[2016:2019, "junior_enrolment"] - 1).abs()
     assert err.max() < 0.05
+
+
+def test_flow_ratios_lag_is_the_stage_duration():
+    """Synthetic, non-constant entrants (labelled test data): junior entrants 100, 200, 400 in
+    2010–2012 and graduates 90, 180 in 2013–2014 → completion 0.9 both years (lag 3; a lag of
+    2 would give 0.45 and 0.45·2); primary graduates 2016 / entrants 2010 with lag 6."""
+    rows = [("junior_entrants", 2010, 100), ("junior_entrants", 2011, 200),
+            ("junior_entrants", 2012, 400), ("junior_graduates", 2013, 90),
+            ("junior_graduates", 2014, 180), ("primary_entrants", 2010, 50),
+            ("primary_entrants", 2011, 500), ("primary_graduates", 2016, 45),
+            ("primary_graduates", 2017, 400)]
+    obs = pd.DataFrame(rows, columns=[S.INDICATOR, S.YEAR, S.VALUE]).assign(**{S.AREA: "9"})
+    fr = flow_ratios(obs, "9").set_index([S.INDICATOR, S.YEAR])[S.VALUE]
+    assert fr[("junior_completion", 2013)] == pytest.approx(0.9)
+    assert fr[("junior_completion", 2014)] == pytest.approx(0.9)
+    assert fr[("junior_retention", 2014)] == pytest.approx(0.9 ** 0.5)
+    assert fr[("primary_completion", 2016)] == pytest.approx(0.9)
+    assert fr[("primary_completion", 2017)] == pytest.approx(0.8)
+    assert ("junior_completion", 2012) not in fr.index
 
 
 def test_flow_enrolment_tiny():
@@ -575,6 +595,10 @@ def test_stage_trend_draws_give_informative_p_meet(neijiang):
     assert np.allclose(city.xs(("preschool_ger_3y", 2020)), 88.86)
     cons = city.xs("compulsory_consolidation_rate")
     assert cons.max() <= 100 and np.allclose(cons.xs(2020, level=S.YEAR), 96.86)
+    # base 96.86 is above the highest China/Sichuan rate (96.84): mean held, draws spread
+    c25 = cons.xs(2025, level=S.YEAR)
+    assert c25.nunique() == 40 and (c25 < 96.86).any() and (c25 > 96.86).any()
+    assert tr["ceilings"]["compulsory_consolidation_rate"] == pytest.approx(96.84)
     again = run_enrolment_stage(pop, cfg, region, seed=11)["indicators"]
     pd.testing.assert_frame_equal(ind, again)
     central = damped_trend(88.86, tr["annual_change"]["preschool"], [5], tr["damping"])[0, 0]
@@ -584,7 +608,8 @@ def test_stage_trend_draws_give_informative_p_meet(neijiang):
     p = compare_to_targets(series, targets).set_index(S.YEAR).loc[2025, S.P_MEET]
     assert 0 < p < 1
     names = set(out["assumptions"]["name"])
-    assert {"trend_damping", "trend_drift_sd", "trend_ceilings"} <= names
+    assert {"trend_damping", "trend_drift_sd", "trend_ceilings",
+            "trend_consolidation_drift_sd"} <= names
 
 
 def test_trend_area_with_own_series_follows_its_own_slope(tiny):
@@ -604,3 +629,42 @@ def test_trend_area_with_own_series_follows_its_own_slope(tiny):
     base = rates[rates[S.LEVEL] == "preschool"].set_index(S.AREA)[S.RATE]
     assert r["900001"] == pytest.approx(base["900001"] * 92 / 90)
     assert r["900002"] == pytest.approx(base["900002"] * 91 / 90)
+
+
+def test_consolidation_trend_mean_bounded_by_ceiling_draws_keep_spread():
+    """Base 94, +1 a year, φ = 1, ceiling 96: mean 94, 95, 96, 96 (capped); draws with shocks
+    ±0.5 add ±0.5·h around it (so their mean is the capped path); a base above the ceiling
+    (96.86 > 96.84) is held, draws spread around it, every draw ≤ 100."""
+    from njforecast.enrollment import consolidation_path
+
+    p = consolidation_path(94.0, [2020, 2021, 2022, 2023], slope=1.0, damping=1.0,
+                           ceiling=96.0)
+    assert p[S.VALUE].tolist() == pytest.approx([94, 95, 96, 96])
+    d = consolidation_path(94.0, [2020, 2021, 2022, 2023], slope=1.0, damping=1.0,
+                           ceiling=96.0, draw_ids=[0, 1], shocks=np.array([0.5, -0.5]))
+    w = d.pivot_table(index=S.DRAW, columns=S.YEAR, values=S.VALUE)
+    assert w.loc[0].tolist() == pytest.approx([94, 95.5, 97, 97.5])
+    assert w.loc[1].tolist() == pytest.approx([94, 94.5, 95, 94.5])
+    assert w.mean().tolist() == pytest.approx([94, 95, 96, 96])
+    held = consolidation_path(96.86, [2020, 2025], slope=0.57, damping=0.85, ceiling=96.84,
+                              draw_ids=[0, 1, 2], shocks=np.array([-0.3, 0.0, 20.0]))
+    v = held.pivot_table(index=S.DRAW, columns=S.YEAR, values=S.VALUE)
+    assert v.loc[1, 2025] == pytest.approx(96.86)  # no shock: held at the base
+    assert v.loc[0, 2025] < 96.86 and v.loc[2, 2025] == 100.0  # spread kept; clipped at 100
+
+
+def test_consolidation_ceiling_and_parameters_from_consolidation_series_only():
+    """Ceiling = highest China/Sichuan consolidation observed (Sichuan 96.84, 2025); damping
+    and spread from the national consolidation series alone: windows 2017 (91.8→93.8→95.5)
+    and 2020 (93.0→95.2→96.1), β = (0.4·0.34 + 0.44·0.18) / (0.4² + 0.44²)."""
+    from njforecast.enrollment import (consolidation_ceiling, consolidation_parameters,
+                                       damping_from_ratio)
+
+    obs = data.load_observations()
+    assert consolidation_ceiling(obs) == pytest.approx(96.84)
+    p = consolidation_parameters(obs)
+    beta = (0.4 * 0.34 + 0.44 * 0.18) / (0.4 ** 2 + 0.44 ** 2)
+    assert p["n_windows"] == 2 and p["beta"] == pytest.approx(beta)
+    r1, r2 = 0.34 - beta * 0.4, 0.18 - beta * 0.44
+    assert p["drift_sd"] == pytest.approx(np.sqrt(r1 ** 2 + r2 ** 2) / beta)
+    assert p["damping"] == pytest.approx(damping_from_ratio(beta))

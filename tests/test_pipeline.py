@@ -66,6 +66,40 @@ def test_every_target_has_a_row_and_p_meet_in_unit_interval(base):
     assert row[S.N_DRAWS].iloc[0] == 8
 
 
+def test_summary_tables_labels_agree_with_summarised_values(base):
+    """capacity.csv status and p_over agree with the summarised utilisation and the draws;
+    teachers.csv ratio is its summarised enrolment ÷ demand and no draw-varying label is kept."""
+    from njforecast.capacity import capacity_status
+
+    tabs = base.tables()
+    cap = tabs["capacity"]
+    np.testing.assert_array_equal(cap[S.STATUS].to_numpy(),
+                                  capacity_status(cap[S.UTILISATION].to_numpy()))
+    raw = base.capacity.dropna(subset=[S.UTILISATION])
+    p = (raw[S.UTILISATION] > 100).groupby([raw[S.AREA], raw[S.YEAR], raw[S.LEVEL]]).mean()
+    got = cap.dropna(subset=[S.UTILISATION]).set_index([S.AREA, S.YEAR, S.LEVEL])[S.P_OVER]
+    np.testing.assert_allclose(got.sort_index().to_numpy(), p.sort_index().to_numpy())
+    t = tabs["teachers"]
+    assert S.DRAW not in t.columns
+    raw_t = base.teachers
+    m = raw_t.groupby([S.AREA, S.YEAR, S.LEVEL])[S.DEMAND].mean().sort_index()
+    np.testing.assert_allclose(t.set_index([S.AREA, S.YEAR, S.LEVEL])[S.DEMAND].sort_index(), m)
+    np.testing.assert_allclose(t[S.RATIO], t[S.ENROLMENT] / t[S.DEMAND])  # pupils per teacher
+    assert (t[f"{S.DEMAND}_lo80"] <= t[S.DEMAND] + 1e-9).all()
+    assert (t[S.DEMAND] <= t[f"{S.DEMAND}_hi80"] + 1e-9).all()
+
+
+def test_teachers_summary_ratio_and_labels_hand_computed():
+    """Two draws, enrolment 100 / 300, demand 10 / 20: ratio 400/30 = 13.33 (not the mean of
+    10 and 15); a label varying by draw is dropped, a constant one kept."""
+    t = pd.DataFrame({S.AREA: "A", S.YEAR: 2025, S.LEVEL: "primary", S.DRAW: [0, 1],
+                      S.ENROLMENT: [100.0, 300.0], S.DEMAND: [10.0, 20.0], S.RATIO: [10.0, 15.0],
+                      S.HIRES_NEEDED: [1.0, 3.0], S.METHOD: "area_ratio", "flag": ["a", "b"]})
+    row = pipeline.summarise_teachers(t).iloc[0]
+    assert row[S.RATIO] == pytest.approx(400 / 30) and row[S.DEMAND] == pytest.approx(15)
+    assert row[S.METHOD] == "area_ratio" and "flag" not in row.index
+
+
 def test_teachers_added_is_the_2021_2025_sum_of_hires():
     """teachers_added_2021_2025 = Σ hires_needed 2021..2025 over levels (synthetic teachers)."""
     t = pd.DataFrame({S.AREA: CITY, S.YEAR: [2020, 2021, 2022, 2023, 2024, 2025, 2025, 2026],

@@ -96,6 +96,22 @@ def test_county_rows_only_for_county_targets():
     assert ger.iloc[1][S.SCOPE].startswith("county") and ger.iloc[1][S.STATUS] == "off_track"
     voc = gaps[gaps[S.INDICATOR] == "secondary_vocational_enrolment"]
     assert list(voc[S.AREA]) == ["511000"]
+    assert list(ger[S.BASIS]) == [pt.BASIS_OWN, pt.BASIS_COUNTY]
+
+
+def test_county_rows_copying_the_city_are_labelled():
+    """A county whose draws equal the city's (no county data) is labelled as the city's rate,
+    in basis and note; a county differing in one draw is its own projection."""
+    s = pd.concat([_series("511000", "senior_stage_ger", 2025, [94, 96]),
+                   _series("511025", "senior_stage_ger", 2025, [94, 96]),
+                   _series("511024", "senior_stage_ger", 2025, [94, 96.5])])
+    gaps = pt.compare_to_targets(s, _targets([("senior_stage_ger", 95, "at_least", "percent")]))
+    g = gaps.set_index(S.AREA)
+    assert g.loc["511025", S.BASIS] == "city rate applied; no county data"
+    assert "no county data" in g.loc["511025", S.NOTE]
+    assert g.loc["511024", S.BASIS] == pt.BASIS_COUNTY
+    assert "no county data" not in g.loc["511024", S.NOTE]
+    assert g.loc["511000", S.BASIS] == pt.BASIS_OWN
 
 
 def test_later_years_hold_target_and_say_so():

@@ -189,3 +189,29 @@ def test_chinese_figure_saved_with_cjk_font():
         warnings.simplefilter("always")
         rp.save_figure_bytes(fig)
     assert not [w for w in caught if "missing from font" in str(w.message)]
+
+
+def test_run_info_json_records_provenance(report, tmp_path):
+    """run_info.json is written with the outputs and records version, data hash, the config
+    file's text, seed, draws and a UTC time; a config path's text is read back verbatim."""
+    import dataclasses
+    import datetime as dt
+    import json
+
+    from njforecast import __version__
+
+    res, _, out, paths = report
+    info = json.loads((out / "run_info.json").read_text(encoding="utf-8"))
+    assert paths["run_info.json"] == out / "run_info.json"
+    assert info["data_hash"] == "0" * 64 and info["package_version"] == __version__
+    assert info["seed"] == res.config.seed and info["draws"] == DRAWS
+    assert info["config_path"] is None and info["config"]["draws"] == DRAWS
+    assert info["git_commit"] is None or len(info["git_commit"]) == 40
+    assert dt.datetime.fromisoformat(info["created_utc"]).utcoffset() == dt.timedelta(0)
+    toml = tmp_path / "c.toml"
+    toml.write_text('name = "x"\ndraws = 3\n', encoding="utf-8")
+    res2 = dataclasses.replace(res, config=RunConfig(name="x", draws=3, path=str(toml)))
+    p = rp.write_run_info(res2, tmp_path / "o" / "run_info.json")
+    got = json.loads(p.read_text(encoding="utf-8"))
+    assert got["config_text"] == 'name = "x"\ndraws = 3\n' and got["config_path"] == str(toml)
+    assert not list((tmp_path / "o").glob("*.tmp"))

@@ -142,18 +142,56 @@ def test_base_supply_planner_counts_replace_estimate(ratios):
     assert s.loc["511024", S.SUPPLY] == pytest.approx(19000 / (19 / 0.91))
 
 
-def test_implied_attrition_hand_computed(ratios):
-    """Attrition implied by plan box 1: (5,918 − ΔN) / (5 × mean N), N from standard ratios."""
-    plan = data.load_plan_indicators()
-    rp, rj, rs = 19 / 0.91, 13.5 / 0.88, 12.5 / 0.85
+def _tiny_plan(h):
+    """Synthetic plan box 1 (labelled test data): two years, hires H over 2016–2020."""
+    rows = [("kindergarten_children", 2015, 1200), ("kindergarten_children", 2020, 1200),
+            ("compulsory_enrolment", 2015, 900), ("compulsory_enrolment", 2020, 1800),
+            ("senior_stage_enrolment", 2015, 0), ("senior_stage_enrolment", 2020, 0),
+            ("secondary_vocational_enrolment", 2015, 0),
+            ("secondary_vocational_enrolment", 2020, 0),
+            ("teachers_added_2016_2020", 2020, h)]
+    return pd.DataFrame(rows, columns=[S.INDICATOR, S.YEAR, S.VALUE]).assign(**{S.AREA: "900000"})
 
-    def need(kg, comp, senior):
-        return kg / 12 + comp * 2 / 3 / rp + comp / 3 / rj + senior / rs
 
-    n15, n20 = need(100200, 335900, 92900), need(85600, 320200, 96100)
-    want = (5918 - (n20 - n15)) / (5 * (n15 + n20) / 2)
-    assert implied_attrition(plan, ratios) == pytest.approx(want)
-    assert 0.01 < want < 0.1
+TINY_RATIOS = pd.DataFrame({S.LEVEL: ["preschool", "primary", "junior", "senior_general",
+                                      "secondary_vocational"],
+                            S.RATIO: [12.0, 20.0, 10.0, 10.0, 10.0]})
+
+
+def test_implied_attrition_hand_computed():
+    """Tiny case: N2015 = 100 + 600/20 + 300/10 = 160, N2020 = 220, H = 155 → a = 95/950 = 0.1;
+    with primary share 1/2: N = 167.5, 235 → a = 87.5 / 1006.25."""
+    assert implied_attrition(_tiny_plan(155), TINY_RATIOS) == pytest.approx(0.1)
+    assert implied_attrition(_tiny_plan(155), TINY_RATIOS, primary_share=0.5) == pytest.approx(
+        87.5 / 1006.25)
+    halved = TINY_RATIOS.assign(**{S.RATIO: TINY_RATIOS[S.RATIO] / 2})  # twice the stock
+    assert implied_attrition(_tiny_plan(155), halved) == pytest.approx((155 - 120) / (5 * 380))
+
+
+def test_run_teachers_attrition_uses_the_base_stock_ratios():
+    """The derived attrition uses the run's base stock (enrolment ÷ supply) and base primary
+    share: base 2,000 primary + 1,000 junior staffed by a planner's 100 + 100 teachers →
+    ratios 20 and 10, share 2/3, whatever the standard says (preschool, absent at the base,
+    keeps the standard's ratio)."""
+    from njforecast.teachers import run_teachers
+
+    region = load_region(DATA / "tiny_region.toml")
+    plan = _tiny_plan(155)
+    e = pd.DataFrame({S.AREA: "900001", S.YEAR: [2020, 2020, 2021, 2021],
+                      S.LEVEL: ["primary", "junior"] * 2,
+                      S.ENROLMENT: [2000.0, 1000.0, 2000.0, 1000.0]})
+    obs = pd.DataFrame({S.AREA: "900001", S.YEAR: 2020,
+                        S.INDICATOR: ["primary_teachers", "junior_teachers"],
+                        S.VALUE: [100.0, 100.0]})
+    std = data.load_standards()
+    r = staffing_ratios(std).set_index(S.LEVEL)[S.RATIO]
+    assert abs(r["primary"] - 20) > 0.5  # the standard differs from the stock's ratio
+    out = run_teachers(e, {"method": "area_ratio"}, region, observations=obs, plan_obs=plan,
+                       standards=std)
+    a = dict((n, v) for n, v, *_ in out["assumptions"])["attrition"]
+    # preschool still at the standard (no base preschool): N = 1200/r_pre + 30 + 30, etc.
+    n15, n20 = 1200 / r["preschool"] + 600 / 20 + 300 / 10, 1200 / r["preschool"] + 60 + 60
+    assert a == pytest.approx((155 - (n20 - n15)) / (5 * (n15 + n20) / 2))
 
 
 def test_hiring_need_city_and_target():
@@ -164,7 +202,10 @@ def test_hiring_need_city_and_target():
                       S.HIRES_NEEDED: [5.0, 10.0, 7.0, 1.0, 2000.0, 3.0, 6.0, 2010.0, 10.0]})
     h = hiring_need(t, region, 2021, 2025, 4000).set_index(S.AREA)
     assert h.loc["900001", S.HIRES_NEEDED] == 10 and h.loc["900000", S.HIRES_NEEDED] == 2010
-    assert not h.loc["900000", "meets_target"] and np.isnan(h.loc["900001", S.TARGET])
+    assert h.loc["900000", S.PLAN_COVERS_NEED] and np.isnan(h.loc["900001", S.TARGET])
+    assert not h.loc["900001", S.PLAN_COVERS_NEED]  # no target: nothing covered
+    short = hiring_need(t, region, 2021, 2025, 2000).set_index(S.AREA)
+    assert not short.loc["900000", S.PLAN_COVERS_NEED]  # need 2,010 > plan 2,000
 
 
 def test_supply_city_is_sum_of_areas_by_draw(ratios):
