@@ -25,10 +25,11 @@ Public functions:
                                                         (``njforecast enrolment base``)
 
 Conventions (DESIGN §4, §5):
-    * ``year`` is the school year starting that autumn. The census moment (1 November 2020) is
-      taken as the start of school year 2020 (1 September 2020): population at age *a* on
-      1 Nov of year *t* is the population of age *a* for school year *t* (a two-month shift,
-      ignored).
+    * ``year`` is the school year starting that autumn. Population frames from demography are
+      dated 1 September of *t* (the school-year start) in every year, the base year included:
+      demography takes the 1 November census back one step and interpolates (see
+      ``demography.back_step``), so population at age *a* in year *t* is the population of age
+      *a* at the start of school year *t*.
     * Age bands (parameters, defaults = the plan's and UIS's official ages): preschool 3–5,
       primary 6–11, junior 12–14, senior stage 15–17 (senior stage = senior general +
       secondary vocational).
@@ -1614,7 +1615,8 @@ def run_enrolment_stage(pop_df: pd.DataFrame, cfg_section: Mapping | None, regio
     f = rates.drop_duplicates(S.BAND).set_index(S.BAND)[S.GER_FACTOR]
     assumptions = [
         ("base_year", base_year, "observed",
-         f"census moment (1 Nov {base_year}) taken as the start of school year {base_year}"),
+         f"population at 1 Sep {base_year} (start of school year {base_year}): the 1 Nov "
+         f"census taken back one step by demography"),
         ("population_basis", basis, "estimated", f"GER denominators: {basis_note}"),
         ("ger_basis", ger_basis, "estimated",
          {"plan": "denominators scaled so the base GERs equal the plan's",
