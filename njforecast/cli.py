@@ -10,7 +10,6 @@ from __future__ import annotations
 import sys
 from enum import Enum
 from pathlib import Path
-from typing import Optional
 
 import typer
 
@@ -56,10 +55,10 @@ app.add_typer(enrolment_app, name="enrolment")
 
 @enrolment_app.command("base")
 def enrolment_base(region: str = typer.Option("neijiang", help="Region name or region file."),
-                   observations: Optional[Path] = typer.Option(
+                   observations: Path | None = typer.Option(
                        None, help="Your own county series (CSV/xlsx: area, year, indicator, "
                                   "value); base-year counts replace the estimates."),
-                   out: Optional[Path] = typer.Option(None, help="Also write the table as CSV.")):
+                   out: Path | None = typer.Option(None, help="Also write the table as CSV.")):
     """Print the calibrated base year (census 2020 → plan baselines) by area and level."""
     from .areas import load_region
     from .data import write_csv_atomic
@@ -82,7 +81,7 @@ def enrolment_base(region: str = typer.Option("neijiang", help="Region name or r
 
 
 @data_app.command("build")
-def data_build(out: Optional[Path] = typer.Option(None, help="Output folder (default data/processed).")):
+def data_build(out: Path | None = typer.Option(None, help="Output folder (default data/processed).")):
     """Rebuild data/processed from data/raw (deterministic: byte-identical on rerun)."""
     from .data import build_processed
 
@@ -306,14 +305,14 @@ def demography_project(
         fertility_multiplier: float = typer.Option(1.0, help="Scenario factor on births."),
         executor: str = typer.Option("local", help="local (process pool), dask (cluster; a "
                                      "LocalCluster without --address) or serial."),
-        workers: Optional[int] = typer.Option(None, help="Worker processes (default: CPU "
+        workers: int | None = typer.Option(None, help="Worker processes (default: CPU "
                                               "count); ignored with --address."),
-        address: Optional[str] = typer.Option(None, help="Dask scheduler, e.g. "
+        address: str | None = typer.Option(None, help="Dask scheduler, e.g. "
                                               "tcp://10.0.0.5:8786 (needs --executor dask)."),
         with_enrolment: bool = typer.Option(False, help="Also enrolment and teacher demand by "
                                             "county, year and level under the default national "
                                             "assumptions (estimated; needs --draws >= 1)."),
-        enrolment_output: Optional[Path] = typer.Option(None, help="Enrolment/teachers CSV "
+        enrolment_output: Path | None = typer.Option(None, help="Enrolment/teachers CSV "
                                                         "(default OUTPUT_enrolment.csv; the "
                                                         "assumptions go to "
                                                         "OUTPUT_enrolment_assumptions.csv)."),
@@ -416,14 +415,14 @@ def backtest(
                                       "ignored)."),
     indicator: list[str] = typer.Option(..., "--indicator", help="Indicator to back-test "
                                         "(repeatable)."),
-    area: Optional[list[str]] = typer.Option(None, "--area", help="Area code or slug "
+    area: list[str] | None = typer.Option(None, "--area", help="Area code or slug "
                                              "(repeatable; default all)."),
     horizon: int = typer.Option(5, "--horizon", help="Leads 1..H (years)."),
     windows: int = typer.Option(5, "--windows", help="Cutoffs per series (T-H-W+1 .. T-H)."),
     models: str = typer.Option("all", "--models", help="Comma list of models, or 'all'."),
     output: Path = typer.Option(..., "--output", help="Folder for cv.csv and metrics.csv."),
     seed: int = typer.Option(20201101, "--seed", help="Seed for stochastic models."),
-    tracking_uri: Optional[str] = typer.Option(None, "--tracking-uri", help="Log to MLflow at "
+    tracking_uri: str | None = typer.Option(None, "--tracking-uri", help="Log to MLflow at "
                                                "this URI (e.g. sqlite:///mlflow.db)."),
     experiment: str = typer.Option("backtest", "--experiment", help="MLflow experiment name."),
 ):

@@ -1625,7 +1625,8 @@ def run_enrolment_stage(pop_df: pd.DataFrame, cfg_section: Mapping | None, regio
         *((f"ger_factor_{b}", float(f[b]), "estimated", "GER denominator / resident population")
           for b in bands),
         ("bands", {b: list(v) for b, v in bands.items()}, "observed", "official ages"),
-        ("split_rule", cfg.get("split_rule", "ger"), "estimated", "primary/junior split of the plan's compulsory count"),
+        ("split_rule", cfg.get("split_rule", "ger"), "estimated",
+         "primary/junior split of the plan's compulsory count"),
         ("distribution_rule", cfg.get("distribution_rule", "age_structure"), "estimated",
          "county values from the city baseline"),
         ("enrolment_method", method, "estimated", flow_note),

@@ -200,7 +200,8 @@ def presets() -> dict[str, Scenario]:
     """The standard scenarios (plan and standards figures read from data/raw).
 
     baseline; low_fertility / high_fertility (×0.8 / ×1.2 fertility); high_out_migration
-    (×1.5 net migration); status_quo_rates (2020 rates held); plan_targets_2025 (rates reach the plan targets by their target
+    (×1.5 net migration); status_quo_rates (2020 rates held); plan_targets_2025 (rates reach the
+    plan targets by their target
     year); national_staffing (2014 unified standard); class_caps_45_50 (plan box 9 caps).
     """
     from .data import load_plan_targets, load_standards

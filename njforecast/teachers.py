@@ -443,7 +443,8 @@ def run_teachers(enrol_df: pd.DataFrame, cfg: Mapping | None, region: Region,
     "area_ratio"; when absent: "class_size" if a class cap is set, else ``standard``
     "unified_2014" → "standard", "current" → "area_ratio" (each area's base ratio held), else
     "standard"], class_size_cap_primary / class_size_cap_junior [pupils], hires_per_year
-    [fixed hiring plan, all levels; default hire to need], nonteaching_share [{level: fraction}; default the standard's caps],
+    [fixed hiring plan, all levels; default hire to need], nonteaching_share [{level: fraction};
+    default the standard's caps],
     vocational_as ["senior_general"], base_supply ["standard" | "province_ratio"],
     attrition [default: :func:`implied_attrition` from the plan], ratio_change [0.0],
     class_caps [{level: pupils}], teachers_per_class [{level: teachers}],
