@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -59,6 +60,23 @@ def write_csv_atomic(df: pd.DataFrame, path: str | Path, **kwargs) -> Path:
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
+
+
+def replace_dir_atomic(staged: str | Path, final: str | Path) -> Path:
+    """Put a fully written folder ``staged`` in place of ``final`` by renames.
+
+    The previous ``final`` (if any) is moved aside first and deleted only after the new folder
+    is in place, so readers see either the old or the new outputs, never a half-written mix.
+    ``staged`` must be on the same file system as ``final`` (make it in ``final.parent``).
+    """
+    staged, final = Path(staged), Path(final)
+    old = final.parent / f".{final.name}.old"
+    shutil.rmtree(old, ignore_errors=True)
+    if final.exists():
+        final.rename(old)
+    staged.rename(final)
+    shutil.rmtree(old, ignore_errors=True)
+    return final
 
 
 # ------------------------------------------------------------------------------------------

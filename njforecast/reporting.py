@@ -37,6 +37,7 @@ import numpy as np
 import pandas as pd
 
 from . import schema as S
+from .data import replace_dir_atomic
 from .plan_targets import BASIS_CITY_COPY, OFF_TRACK_P, ON_TRACK_P
 
 # --- labels -------------------------------------------------------------------------------
@@ -814,12 +815,7 @@ def build_outputs(cfg, lang: str = "en", scenario=None, compare: Iterable | None
         paths = write_report(res, gaps, tmp, lang=lang, scenario_table=table,
                              fan_indicators=cfg.section("report").get("fan_indicators"),
                              scenario_targets=scen_targets if len(summaries) > 1 else None)
-        old = final.parent / f".{final.name}.old"
-        shutil.rmtree(old, ignore_errors=True)
-        if final.exists():
-            final.rename(old)
-        tmp.rename(final)
-        shutil.rmtree(old, ignore_errors=True)
+        replace_dir_atomic(tmp, final)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise

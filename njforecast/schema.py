@@ -58,16 +58,6 @@ COMPARISON = "comparison"
 SCENARIO = "scenario"
 #: national mode (national.py): what a summary row counts (population | enrolment | teachers)
 QUANTITY = "quantity"
-# enrolment / teachers / capacity stage (enrollment.py, teachers.py, capacity.py)
-BAND = "band"
-RATE = "rate"
-RATE_PATH = "rate_path"
-GER_FACTOR = "ger_factor"
-METHOD = "method"
-STATUS = "status"
-PERIOD = "period"
-ENTRANTS = "entrants"
-GRADUATES = "graduates"
 # back-test (cv) and metrics frames (backtest.py, metrics.py)
 H = "h"
 ACTUAL = "actual"
@@ -184,11 +174,9 @@ PROJECTED_LO80, PROJECTED_HI80 = "projected_lo80", "projected_hi80"
 PROJECTED_LO95, PROJECTED_HI95 = "projected_lo95", "projected_hi95"
 GAP = "gap"
 P_MEET = "p_meet"
-STATUS = "status"
 N_DRAWS = "n_draws"
 SCOPE = "scope"
 NOTE = "note"
-SCENARIO = "scenario"
 INDICATOR_ZH = "indicator_zh"
 STATUSES = ("on_track", "at_risk", "off_track", "target_above_need", "target_below_need",
             "not_projectable", "not_quantified")

@@ -616,7 +616,7 @@ def export_scenario_model(out_dir: str | Path, config_path: str | Path) -> Path:
 
     mlflow = _mlflow()
     from .config import data_dir
-    from .data import read_processed
+    from .data import read_processed, replace_dir_atomic
 
     out_dir = Path(out_dir)
     for name in ("census_population", "census_areas", "observations", "plan_targets", "seats",
@@ -642,13 +642,7 @@ def export_scenario_model(out_dir: str | Path, config_path: str | Path) -> Path:
                           "max_rows": SERVE_MAX_ROWS},
                 pip_requirements=[f"{p}=={v}" for p, v in package_versions().items()
                                   if v != "absent" and p != "njforecast"])
-    old = out_dir.parent / f".{out_dir.name}.old"
-    shutil.rmtree(old, ignore_errors=True)
-    if out_dir.exists():
-        out_dir.rename(old)
-    target.rename(out_dir)
-    shutil.rmtree(old, ignore_errors=True)
-    return out_dir
+    return replace_dir_atomic(target, out_dir)
 
 
 def log_scenario_model(parent: Run, model_dir: str | Path) -> None:
