@@ -13,6 +13,23 @@ def processed():
             ("census_population", "census_areas", "observations", "plan_targets", "seats")}
 
 
+def sichuan_census_head(directory, n):
+    """The 2020 Sichuan county table cut to its first ``n`` county-level rows (real, unchanged).
+
+    Returns the path of the CSV written in ``directory``.
+    """
+    import pandas as pd
+
+    from njforecast.config import raw_dir
+
+    raw = pd.read_csv(raw_dir() / "census" / "census_county_2020_sichuan.csv", dtype=str)
+    code = raw["区划代码"].fillna("").str.replace(r"\.0$", "", regex=True)
+    rows = raw[code.str.fullmatch(r"\d{6}") & ~code.str.endswith("00")].head(n)
+    path = directory / f"sichuan{n}.csv"
+    rows.to_csv(path, index=False)
+    return path
+
+
 @pytest.fixture()
 def tracking_uri(tmp_path):
     """An MLflow tracking URI in a temporary folder (never the working directory)."""

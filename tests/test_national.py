@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from njforecast import demography as D
 from njforecast import national as N
 from njforecast import schema as S
-from njforecast.config import raw_dir
+from conftest import sichuan_census_head
 from njforecast.data import load_census, load_standards
 
 BANDS = list(D.SCHOOL_BANDS)
@@ -132,12 +132,7 @@ def test_bundled_2010_assumptions():
 @pytest.fixture(scope="module")
 def census6(tmp_path_factory):
     """The 2020 Sichuan county table cut to its first 6 county-level rows (real, unchanged)."""
-    raw = pd.read_csv(raw_dir() / "census" / "census_county_2020_sichuan.csv", dtype=str)
-    code = raw["区划代码"].fillna("").str.replace(r"\.0$", "", regex=True)
-    rows = raw[code.str.fullmatch(r"\d{6}") & ~code.str.endswith("00")].head(6)
-    path = tmp_path_factory.mktemp("census") / "sichuan6.csv"
-    rows.to_csv(path, index=False)
-    return path
+    return sichuan_census_head(tmp_path_factory.mktemp("census"), 6)
 
 
 @pytest.fixture(scope="module")

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from njforecast import demography as D
 from njforecast import parallel as P
 from njforecast import schema as S
-from njforecast.config import raw_dir
+from conftest import sichuan_census_head
 from njforecast.data import read_processed
 
 SCENARIOS = {"medium": D.DemographicAssumptions(),
@@ -115,12 +115,7 @@ def test_point_run_equals_unchunked_projection(base20):
 @pytest.fixture(scope="module")
 def census12(tmp_path_factory):
     """The 2020 Sichuan county table cut to its first 12 county-level rows (real, unchanged)."""
-    raw = pd.read_csv(raw_dir() / "census" / "census_county_2020_sichuan.csv", dtype=str)
-    code = raw["区划代码"].fillna("").str.replace(r"\.0$", "", regex=True)
-    rows = raw[code.str.fullmatch(r"\d{6}") & ~code.str.endswith("00")].head(12)
-    path = tmp_path_factory.mktemp("census") / "sichuan12.csv"
-    rows.to_csv(path, index=False)
-    return path
+    return sichuan_census_head(tmp_path_factory.mktemp("census"), 12)
 
 
 def test_cli_local_pool_output_byte_identical_to_serial(census12, tmp_path):
