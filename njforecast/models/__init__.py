@@ -12,7 +12,7 @@ from .baselines import Drift, Mean, Naive
 from .ensemble import Auto, Combination
 from .learned import GlobalRegressor
 from .prophet_model import ProphetForecaster
-from .statistical import Arima, DampedETS, Theta
+from .statistical import Arima, AutoETS, DampedETS, Theta
 from .structural import Structural
 
 MODELS: dict[str, type[Forecaster]] = {
@@ -22,6 +22,7 @@ MODELS: dict[str, type[Forecaster]] = {
     "theta": Theta,
     "ets": DampedETS,
     "arima": Arima,
+    "autoets": AutoETS,
     "prophet": ProphetForecaster,
     "global": GlobalRegressor,
     "structural": Structural,
@@ -46,6 +47,6 @@ def make_model(name: str, **kwargs) -> Forecaster:
     return MODELS[name](**kwargs)
 
 
-__all__ = ["MODELS", "Arima", "Auto", "Combination", "DampedETS", "Drift", "Forecaster",
+__all__ = ["MODELS", "Arima", "Auto", "AutoETS", "Combination", "DampedETS", "Drift", "Forecaster",
            "GlobalRegressor", "Mean", "Naive", "ProphetForecaster", "Structural", "Theta",
            "available_models", "make_model", "series_id", "split_series_id"]

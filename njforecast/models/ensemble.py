@@ -47,6 +47,9 @@ AUTO_INTERVAL_SCALE: dict[int, tuple[float, ...]] = {
     95: (0.988, 1.139, 1.243, 1.498, 1.569),
 }
 
+#: Ways ``auto`` combines its chosen members at a lead.
+COMBINE_RULES = ("median", "mean", "inverse_mape")
+
 _CACHE: dict[tuple, pd.DataFrame] = {}
 _CACHE_MAX = 50_000
 
@@ -81,6 +84,19 @@ def cached_forecast(model: Forecaster, y: pd.Series, X: pd.DataFrame | None, h: 
         _CACHE.clear()
     _CACHE[key] = fc
     return fc.copy()
+
+
+def _shrink_weight(a: np.ndarray, c: np.ndarray, n: np.ndarray) -> float:
+    """Least-squares weight w ∈ [0, 1] of forecast c against forecast n on relative errors:
+    argmin_w Σ (w·e_c + (1 − w)·e_n)², e = f/a − 1 (Bates & Granger 1969); 1 when the two
+    forecasts never differ."""
+    ok = np.isfinite(a) & np.isfinite(c) & np.isfinite(n) & (a != 0)
+    ec, en = c[ok] / a[ok] - 1, n[ok] / a[ok] - 1
+    d = en - ec
+    den = float(np.sum(d * d))
+    if den <= 0:
+        return 1.0
+    return float(np.clip(np.sum(en * d) / den, 0.0, 1.0))
 
 
 def conformal_quantile(errors: Sequence[float] | np.ndarray, level: float) -> float:
@@ -192,8 +208,16 @@ class Auto(Forecaster):
             (split-conformal, Lei et al. 2018; finite-sample order statistic, see
             :func:`conformal_quantile`) when at least ``min_errors`` exist; otherwise
             (or with "members") the same statistic of the members' bounds.
-        combine: "median" (default; robust to one wild member) or "mean" of the chosen
-            members, per lead.
+        combine: how the chosen members are combined at each lead — "median" (default;
+            robust to one wild member), "mean", or "inverse_mape": weights w_m ∝ 1/MAPE_m²
+            from the inner errors at that lead (inverse-MSE weights of Bates & Granger 1969
+            in relative terms; Stock & Watson 2004).
+        shrink_to_naive: blend the combination c with the naive (last value) forecast n at
+            each lead, ŷ = w·c + (1 − w)·n, with w ∈ [0, 1] the least-squares weight on the
+            inner relative errors, w = Σ e_n(e_n − e_c) / Σ (e_n − e_c)² (Bates & Granger
+            1969; Granger & Ramanathan 1984, constrained) — the random walk is the hardest
+            yearly benchmark at long leads, and the weight says how much the selection has
+            earned beyond it. Needs "naive" among ``members``.
         interval_scale: widening factor c of the conformal half-width — a float, or
             {level: factor} / {level: [factor by lead]}; default :data:`AUTO_INTERVAL_SCALE`.
 
@@ -212,14 +236,19 @@ class Auto(Forecaster):
                  per_lead: bool = True, pool: bool = True, intervals: str = "conformal",
                  min_errors: int = 10, combine: str = "median",
                  interval_scale: float | Mapping = AUTO_INTERVAL_SCALE,
+                 shrink_to_naive: bool = False,
                  lower: float | None = 0.0, upper: float | None = None):
         super().__init__(alias, lower, upper)
         if intervals not in ("conformal", "members"):
             raise ValueError(f"auto: intervals must be 'conformal' or 'members', got "
                              f"{intervals!r}")
-        if combine not in ("mean", "median"):
-            raise ValueError(f"auto: combine must be 'mean' or 'median', got {combine!r}")
+        if combine not in COMBINE_RULES:
+            raise ValueError(f"auto: combine must be one of {', '.join(COMBINE_RULES)}, got "
+                             f"{combine!r}")
+        if shrink_to_naive and "naive" not in members:
+            raise ValueError("auto: shrink_to_naive needs 'naive' among the members")
         self.members = tuple(members)
+        self.shrink_to_naive = bool(shrink_to_naive)
         self.top_k = int(top_k)
         self.combine = combine
         self.interval_scale = interval_scale
@@ -278,6 +307,8 @@ class Auto(Forecaster):
         self.n_inner_ = int((df["member"] == self.members[0]).sum()) if len(df) else 0
         order = {m: i for i, m in enumerate(self.members)}
         self._chosen: dict[int, list[str]] = {}
+        self._weights: dict[int, np.ndarray] = {}
+        self._shrink: dict[int, float] = {}
         self._errors = {}
         self.interval_method_ = "members"
         if self.n_inner_:
@@ -294,25 +325,31 @@ class Auto(Forecaster):
             default = top(overall)
             for k in range(1, self.inner_h + 1):
                 ok = self.per_lead and k in by_lead.index and counts.get(k, 0) >= self.min_errors
-                self._chosen[k] = top(by_lead.loc[k]) if ok else default
+                scores = by_lead.loc[k] if ok else overall
+                self._chosen[k] = top(scores)
+                if self.combine == "inverse_mape":
+                    w = 1.0 / np.maximum(scores[self._chosen[k]].to_numpy(float), 1e-9) ** 2
+                    self._weights[k] = w / w.sum()
             self.scores_ = ";".join(f"{m}={overall[m]:.3g}" for m in self.members)
-            # split-conformal: |relative error| of the per-lead combination, by lead
-            if self.intervals == "conformal":
-                wide = df.pivot_table(index=["sid", "c", "lead"], columns="member",
-                                      values="f", aggfunc="first")
-                act = df[df["member"] == self.members[0]].set_index(["sid", "c", "lead"])["a"]
-                have = set(wide.index.get_level_values("lead"))
-                for k, members in self._chosen.items():
-                    if k not in have:  # no inner forecast reached this lead (short series)
-                        continue
-                    w = wide.xs(k, level="lead")
-                    comb = (w[members].mean(axis=1) if self.combine == "mean"
-                            else w[members].median(axis=1))
-                    a = act.xs(k, level="lead").reindex(comb.index)
-                    e = np.abs(a.to_numpy() / comb.to_numpy() - 1)
-                    self._errors[k] = e[np.isfinite(e)]
-                if len(self._errors.get(1, [])) >= self.min_errors:
-                    self.interval_method_ = "conformal"
+            wide = df.pivot_table(index=["sid", "c", "lead"], columns="member", values="f",
+                                  aggfunc="first")
+            act = df[df["member"] == self.members[0]].set_index(["sid", "c", "lead"])["a"]
+            have = set(wide.index.get_level_values("lead"))
+            for k in self._chosen:
+                if k not in have:  # no inner forecast reached this lead (short series)
+                    continue
+                w = wide.xs(k, level="lead")
+                a = act.xs(k, level="lead").reindex(w.index).to_numpy(float)
+                comb = self._combine_values(k, {m: w[m].to_numpy(float)
+                                                for m in self._chosen[k]}, shrink=False)
+                if self.shrink_to_naive:
+                    self._shrink[k] = _shrink_weight(a, comb, w["naive"].to_numpy(float))
+                    comb = self._shrink[k] * comb + (1 - self._shrink[k]) * w["naive"].to_numpy(
+                        float)
+                e = np.abs(a / comb - 1)
+                self._errors[k] = e[np.isfinite(e)]
+            if self.intervals == "conformal" and len(self._errors.get(1, [])) >= self.min_errors:
+                self.interval_method_ = "conformal"
         else:
             default = [m for m in ("naive", "drift", "theta") if m in self.members] or \
                 list(self.members[:1])
@@ -322,25 +359,57 @@ class Auto(Forecaster):
         self._default = default
         self.selected_ = ",".join(default)
         self.selected_by_lead_ = ";".join(f"h{k}:{'+'.join(v)}" for k, v in self._chosen.items())
+        self.shrink_by_lead_ = ";".join(f"h{k}:{v:.2f}" for k, v in self._shrink.items())
         self._y, self._X = y, Xt
 
+    def _last_lead(self, table: dict, k: int):
+        """The entry for lead k, else for the longest validated lead (None if empty)."""
+        return table.get(k, table[max(table)]) if table else None
+
     def _members_for(self, k: int) -> list[str]:
-        return self._chosen.get(k, self._chosen.get(max(self._chosen), self._default)
-                                if self._chosen else self._default)
+        return self._last_lead(self._chosen, k) or self._default
+
+    def _combine_values(self, k: int, vals: dict[str, np.ndarray], shrink: bool = True,
+                        naive: np.ndarray | None = None) -> np.ndarray:
+        """Combination at lead k of member values (arrays of equal length), optionally
+        blended with the naive values by the lead's shrinkage weight."""
+        ms = list(vals)
+        m = np.column_stack([vals[x] for x in ms])
+        if self.combine == "inverse_mape" and self._weights:
+            c = m @ self._last_lead(self._weights, k)
+        elif self.combine == "median":
+            c = np.median(m, axis=1)
+        else:
+            c = np.mean(m, axis=1)
+        if shrink and self._shrink and naive is not None:
+            w = self._last_lead(self._shrink, k)
+            c = w * c + (1 - w) * naive
+        return c
 
     def _predict(self, h: int, X, level: Sequence[int]):
-        names = sorted({m for k in range(1, h + 1) for m in self._members_for(k)},
-                       key=self.members.index)
+        names = {m for k in range(1, h + 1) for m in self._members_for(k)}
+        if self._shrink:
+            names.add("naive")
+        names = sorted(names, key=self.members.index)
         frames = {m: cached_forecast(self._member(m), self._y, self._X, h, level) for m in names}
-        agg = np.mean if self.combine == "mean" else np.median
         mean = np.empty(h)
         bounds = {lv: (np.empty(h), np.empty(h)) for lv in level}
+
+        def at(col: str, m: str, i: int) -> np.ndarray:
+            return np.array([frames[m][col.format(m=m)].iloc[i]])
+
         for i in range(h):
             ms = self._members_for(i + 1)
-            mean[i] = agg([frames[m][m].iloc[i] for m in ms])
+            nv = {c: at(c, "naive", i) for c in ("{m}", *(f"{{m}}-{s}-{lv}" for lv in level
+                                                         for s in ("lo", "hi")))} \
+                if "naive" in frames else {}
+            mean[i] = self._combine_values(i + 1, {m: at("{m}", m, i) for m in ms},
+                                           naive=nv.get("{m}"))[0]
             for lv in level:
-                bounds[lv][0][i] = agg([frames[m][f"{m}-lo-{lv}"].iloc[i] for m in ms])
-                bounds[lv][1][i] = agg([frames[m][f"{m}-hi-{lv}"].iloc[i] for m in ms])
+                for j, side in enumerate(("lo", "hi")):
+                    col = f"{{m}}-{side}-{lv}"
+                    bounds[lv][j][i] = self._combine_values(
+                        i + 1, {m: at(col, m, i) for m in ms}, naive=nv.get(col))[0]
         if self.interval_method_ != "conformal":
             return mean, bounds
         out = {}

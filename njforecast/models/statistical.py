@@ -1,6 +1,7 @@
-"""statsmodels forecasters for yearly series: Theta, damped-trend ETS, ARIMA with drift.
+"""Statistical forecasters for yearly series: Theta, damped-trend ETS, ARIMA with drift
+(statsmodels) and ETS with automatic model selection (statsforecast).
 
-Public classes: Theta, DampedETS, Arima.
+Public classes: Theta, DampedETS, Arima, AutoETS.
 
 * Theta: Assimakopoulos & Nikolopoulos (2000) as the SES-with-drift equivalence of Hyndman &
   Billah (2003), ``statsmodels.tsa.forecasting.theta.ThetaModel`` (no seasonality, θ = 2);
@@ -11,6 +12,12 @@ Public classes: Theta, DampedETS, Arima.
   ``statsmodels.tsa.arima.model.ARIMA``; intervals from the model. (MA terms are left out:
   on short trending series their MLE sits at the invertibility boundary and costs ~1 s per fit,
   while the theta model already covers the ARIMA(0,1,1)-with-drift case.)
+
+* AutoETS: ETS(Z,Z,N) — error (A/M) and trend (N/A/Ad) chosen by AICc (Hyndman et al. 2002;
+  2008 §7.7), ``statsforecast.models.AutoETS`` (season_length = 1); analytic intervals.
+  Unlike ``ets`` it may choose *no* trend, which on short yearly series with turning points
+  is often the better model; about 100× faster than statsmodels' ETSModel
+  (benchmarks/results/backtest_vs_statsforecast.md).
 
 For yearly series Theta and damped ETS beat naive by about 22 % MASE in M3/M4 (DESIGN §5).
 Every class falls back to ``Drift`` (then ``Naive``) below its minimum length, with a warning.
@@ -150,3 +157,30 @@ class Arima(_StatsFallback):
                 ci = np.asarray(fc.conf_int(alpha=1 - lv / 100), dtype=float)
                 out[lv] = (ci[:, 0], ci[:, 1])
         return mean, out
+
+
+class AutoETS(_StatsFallback):
+    """ETS with error/trend/damping chosen by AICc (statsforecast), no season.
+
+    Attributes:
+        method_: the chosen model, e.g. "ETS(M,Ad,N)".
+    """
+
+    name = "autoets"
+    min_length = 6
+
+    def _fit(self, y: pd.Series, X=None) -> None:
+        from statsforecast.models import AutoETS as _SFAutoETS
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            self._res = _SFAutoETS(season_length=1).fit(y.to_numpy(dtype=float))
+        self.method_ = str(self._res.model_["method"])
+
+    def _predict(self, h: int, X, level: Sequence[int]):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            fc = self._res.predict(h, level=list(level))
+        mean = np.asarray(fc["mean"], dtype=float)
+        return mean, {lv: (np.asarray(fc[f"lo-{lv}"], dtype=float),
+                           np.asarray(fc[f"hi-{lv}"], dtype=float)) for lv in level}
