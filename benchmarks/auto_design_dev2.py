@@ -32,6 +32,11 @@ Development data (never scored by the provinces back-test):
    small to choose on.
 
 Interval calibration factors are computed for every variant as in the first study.
+
+Re-run after a bug fix (same candidates, same rule): the first run let the structural model
+return NaN where a derived-births year was missing (Hubei 2010: no year-end population), and
+every metric silently skipped those points; structural rules now require a gap-free driver,
+any non-finite forecast falls back (logged), and metrics count ``n_missing``.
 Writes benchmarks/results/auto_design_dev2.csv, _calibration.csv and .md.
 """
 
@@ -58,9 +63,11 @@ FRESH = ["primary_enrolment", "senior_general_enrolment", "primary_teachers"]
 OLD = ("naive", "drift", "theta", "ets", "arima", "global", "structural")
 NEW = ("naive", "drift", "theta", "autoets", "arima", "global", "structural")
 VARIANTS = {
-    "sel3_median": {"members": OLD, "top_k": 3, "combine": "median"},
-    "sel3_median_autoets": {"members": NEW, "top_k": 3, "combine": "median"},
-    "invmape_autoets": {"members": NEW, "top_k": 0, "combine": "inverse_mape"},
+    "sel3_median": {"members": OLD, "top_k": 3, "combine": "median", "shrink_to_naive": False},
+    "sel3_median_autoets": {"members": NEW, "top_k": 3, "combine": "median",
+                            "shrink_to_naive": False},
+    "invmape_autoets": {"members": NEW, "top_k": 0, "combine": "inverse_mape",
+                        "shrink_to_naive": False},
     "sel3_median_autoets_shrink": {"members": NEW, "top_k": 3, "combine": "median",
                                    "shrink_to_naive": True},
     "invmape_autoets_shrink": {"members": NEW, "top_k": 0, "combine": "inverse_mape",

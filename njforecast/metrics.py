@@ -25,7 +25,7 @@ import pandas as pd
 
 from . import schema as S
 
-METRIC_COLUMNS = ("n", "mape", "mdape", "mase", "coverage80", "coverage95", "winkler80",
+METRIC_COLUMNS = ("n", "n_missing", "mape", "mdape", "mase", "coverage80", "coverage95", "winkler80",
                   "winkler95")
 
 
@@ -103,6 +103,9 @@ def _summary(g: pd.DataFrame) -> dict:
     a = g[S.ACTUAL]
     return {
         "n": len(g),
+        # forecasts missing where an actual exists: every error metric skips them, so a
+        # model cannot look better by failing on hard points unseen — this count shows it
+        "n_missing": int((g[S.FORECAST].isna() & g[S.ACTUAL].notna()).sum()),
         "mape": mape(a, g[S.FORECAST]),
         "mdape": mdape(a, g[S.FORECAST]),
         "mase": mase(a, g[S.FORECAST], g["scale"]),
@@ -122,7 +125,8 @@ def evaluate(cv_df: pd.DataFrame, history_df: pd.DataFrame) -> pd.DataFrame:
         history_df: the observations the back-test used (for the MASE scale).
 
     Returns:
-        Columns indicator, model, h (1..H or "all"), n, mape (%), mdape (%), mase,
+        Columns indicator, model, h (1..H or "all"), n, n_missing (forecasts that are NaN
+        where an actual exists; excluded from the error metrics), mape (%), mdape (%), mase,
         coverage80 (%), coverage95 (%), winkler80, winkler95 (scaled by the naive MAE).
     """
     cv = cv_df.copy()

@@ -88,3 +88,17 @@ def test_evaluate_and_nces_layout_by_hand():
     # scaled Winkler 80 for a at lead 2: (2 + 2/0.2 · (18 − 16)) / (7/3)
     a2 = m[(m[S.MODEL] == "a") & (m[S.H] == "2")].iloc[0]
     assert a2["winkler80"] == pytest.approx((2 + 10 * 2) / (7 / 3))
+
+
+def test_evaluate_counts_missing_forecasts_instead_of_hiding_them():
+    """A NaN forecast (where the actual exists) is excluded from MAPE but counted in
+    n_missing; model a's lead-2 forecast removed → MAPE at lead 2 is NaN, n_missing 1."""
+    cv, hist = _cv()
+    cv.loc[(cv[S.MODEL] == "a") & (cv[S.H] == 2), S.FORECAST] = np.nan
+    m = M.evaluate(cv, hist)
+    a = m[m[S.MODEL] == "a"].set_index(S.H)
+    assert a.loc["2", "n_missing"] == 1 and a.loc["1", "n_missing"] == 0
+    assert a.loc["all", "n_missing"] == 1
+    assert np.isnan(a.loc["2", "mape"])
+    assert a.loc["all", "mape"] == pytest.approx(100 / 16)  # lead 1 only
+    assert m[m[S.MODEL] == "b"]["n_missing"].sum() == 0

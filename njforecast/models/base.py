@@ -21,7 +21,8 @@ Conventions:
     * A model that lacks data (``len(y) < min_length``) fits its ``fallback`` model instead,
       logs it and records the fact in ``fallback_`` — it never fails silently. A model whose
       fit raises (numerical failure, too little pooled data) does the same, with a warning
-      and the error type in ``fallback_``.
+      and the error type in ``fallback_``. A fitted model whose forecast is not finite at some
+      lead (e.g. a driver value missing) is refitted as its fallback, logged and recorded.
 """
 
 from __future__ import annotations
@@ -204,6 +205,7 @@ class Forecaster:
         self.cutoff_ = int(y.index[-1])
         self.fallback_ = None
         self._fallback_model = None
+        self._fit_X = X
         if len(y) < self.min_length:
             fb = self.fallback_model()
             if fb is None:
@@ -245,6 +247,17 @@ class Forecaster:
             return fc.rename(columns=lambda c: c.replace(self._fallback_model.alias, self.alias, 1)
                              if c != S.YEAR else c)
         mean, intervals = self._predict(h, X, level)
+        bad = ~np.isfinite(np.asarray(mean, dtype=float))
+        if bad.any():  # never hand on a NaN forecast: the whole path falls back, recorded
+            fb = self.fallback_model() or _naive(self)
+            if fb.min_length > len(self.y_):
+                fb = _naive(self)
+            log.warning("%s: %s gave no finite forecast at lead(s) %s; using %s instead",
+                        self.y_.name or "series", self.name,
+                        ",".join(map(str, np.flatnonzero(bad) + 1)), fb.name)
+            self.fallback_ = f"{fb.name} (non-finite forecast)"
+            self._fallback_model = fb.fit(self.y_, self._fit_X)
+            return self.predict(h, X, level)
         years = np.arange(self.cutoff_ + 1, self.cutoff_ + h + 1)
         return forecast_frame(self.alias, years, mean, intervals, level, self.lower, self.upper)
 

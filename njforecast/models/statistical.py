@@ -167,7 +167,7 @@ class AutoETS(_StatsFallback):
     """
 
     name = "autoets"
-    min_length = 6
+    min_length = 7  # statsforecast refuses ≤ 6 values ("tiny datasets")
 
     def _fit(self, y: pd.Series, X=None) -> None:
         from statsforecast.models import AutoETS as _SFAutoETS

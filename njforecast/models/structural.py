@@ -14,7 +14,8 @@ entrants ← births 6 years earlier) or, without a rule, are held at their last 
 Intervals: the ratio's random-walk error σ_r √h (relative), combined in quadrature with the
 relative error of a forecast driver.
 
-Rules (first usable one wins; each needs ≥ ``min_ratio_points`` overlapping years):
+Rules (first usable one wins; each needs ≥ ``min_ratio_points`` overlapping years, and the
+driver's every year from T+1−b to the cutoff T — those a forecast reads — without gaps):
     primary_enrolment ← primary_entrants (lags 0–5) | births (lags 6–11)
     primary_entrants ← births (lag 6); primary_graduates ← primary_entrants (lag 5)
     junior_entrants ← primary_graduates (lag 0); junior_enrolment ← junior_entrants (0–2)
@@ -166,6 +167,14 @@ class Structural(Forecaster):
             if len(br):
                 ratio = ratio.iloc[br[-1] + 1:]
             if len(ratio) < self.min_ratio_points:
+                continue
+            # every driver year a forecast may read at or before the cutoff, T+1−b … T, must be
+            # there (no silent gaps: a missing year would make D, hence ŷ, NaN)
+            missing = [t for t in range(cutoff + 1 - b, cutoff + 1)
+                       if not np.isfinite(d.get(t, np.nan))]
+            if missing:
+                log.info("%s: driver %s[%d-%d] lacks %s before the cutoff; rule skipped",
+                         y.name, driver, a, b, ",".join(map(str, missing)))
                 continue
             self._driver = (driver, a, b, d)
             self.driver_ = f"{driver}[{a}-{b}]"

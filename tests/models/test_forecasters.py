@@ -85,6 +85,44 @@ def test_structural_entrants_from_births_six_years_earlier():
     assert m.sigma_ == pytest.approx(0.0, abs=1e-12)
 
 
+def test_structural_skips_a_rule_whose_driver_has_a_gap_before_the_cutoff():
+    """Births missing for 2008 (synthetic): forecasts from 2010 would read births 2005–2010,
+    so the births rule is skipped (no NaN forecast) and the drift fallback is recorded."""
+    births = {yr: 1000.0 + 37 * ((yr * 7) % 5) for yr in range(1990, 2016) if yr != 2008}
+    rows = [("a", yr, "births", v) for yr, v in births.items()]
+    rows += [("a", yr, "primary_entrants", 0.9 * births[yr - 6]) for yr in range(1998, 2011)]
+    X = _obs(rows)
+    y = X[X[S.INDICATOR] == "primary_entrants"].set_index(S.YEAR)[S.VALUE]
+    y.name = series_id("a", "primary_entrants")
+    m = Structural().fit(y, X[X[S.YEAR] <= 2010])
+    assert m.fallback_ == "drift" and not hasattr(m, "driver_")
+    assert np.isfinite(m.predict(5)["structural"]).all()
+
+
+def test_a_non_finite_forecast_falls_back_for_the_whole_path(caplog):
+    """A model whose _predict returns NaN at lead 2 (synthetic stub) is refitted as its
+    fallback (drift on the line: 1320, 1340, 1360), with a warning and a record."""
+    from njforecast.models import Naive
+
+    class Broken(Naive):
+        name = "broken"
+
+        def _predict(self, h, X, level):
+            mean, iv = super()._predict(h, X, level)
+            mean = mean.astype(float).copy()
+            mean[1] = np.nan
+            return mean, iv
+
+        def fallback_model(self):
+            from njforecast.models import Drift
+            return Drift(alias=self.alias)
+
+    m = Broken().fit(LINE)
+    fc = m.predict(3)
+    assert fc["broken"].tolist() == pytest.approx([1320.0, 1340.0, 1360.0])
+    assert m.fallback_ == "drift (non-finite forecast)" and "lead(s) 2" in caplog.text
+
+
 def test_structural_teachers_chain_through_enrolment():
     """Teachers = enrolment/20 and enrolment held (no rule data): teachers forecast = last/20."""
     rows = [("a", yr, "primary_enrolment", 2000.0 + 100 * (yr - 2000)) for yr in range(2000, 2011)]
@@ -192,3 +230,53 @@ def test_auto_short_series_extends_the_last_validated_lead_without_error():
     assert m.interval_method_ == "conformal" and getattr(m, "fallback_", None) is None
     rel = (fc["auto-hi-80"] / fc["auto"] - 1).to_numpy()
     assert rel[2:] == pytest.approx(rel[1] * np.sqrt(np.arange(3, 6) / 2))
+
+
+def test_autoets_extends_an_exact_line_and_falls_back_when_short():
+    """statsforecast AutoETS on the noisy line (synthetic) stays within 3 % of it; with 5 values
+    (< 7, statsforecast refuses it) it uses drift and records it."""
+    from njforecast.models import AutoETS
+
+    noisy = LINE + np.tile([1.0, -1.0], len(LINE) // 2)
+    m = AutoETS().fit(noisy)
+    fc = m.predict(3)
+    assert m.method_.startswith("ETS(")
+    assert np.allclose(fc["autoets"], 1000 + 20 * (fc["year"] - 2000), rtol=0.03)
+    assert (fc["autoets-lo-95"] <= fc["autoets-lo-80"]).all()
+    assert (fc["autoets-hi-80"] <= fc["autoets-hi-95"]).all()
+    assert AutoETS().fit(LINE.iloc[:5]).fallback_ == "drift"
+
+
+def test_shrink_weight_is_the_least_squares_blend_of_relative_errors():
+    """Hand cases: naive exact → w = 0; combination exact → w = 1; errors +20 % and −20 % →
+    w = ½ (the blend is exact); identical forecasts → 1."""
+    from njforecast.models.ensemble import _shrink_weight
+
+    a = np.array([100.0, 100.0])
+    assert _shrink_weight(a, np.array([110.0, 90.0]), a) == pytest.approx(0.0)
+    assert _shrink_weight(a, a, np.array([110.0, 120.0])) == pytest.approx(1.0)
+    assert _shrink_weight(a[:1], np.array([120.0]), np.array([80.0])) == pytest.approx(0.5)
+    assert _shrink_weight(a, a, a) == 1.0
+
+
+def test_auto_inverse_mape_weights_favour_an_exact_member():
+    """On an exact line (synthetic) drift has zero inner error, so its inverse-MAPE weight is
+    ~1 and auto = drift's 1320, 1340 although naive and mean are combined too."""
+    m = Auto(members=("naive", "drift", "mean"), top_k=0, combine="inverse_mape", pool=False,
+             min_errors=1).fit(LINE)
+    assert m.predict(2)["auto"].tolist() == pytest.approx([1320.0, 1340.0], rel=1e-9)
+
+
+def test_auto_shrinks_to_naive_when_the_combination_never_beats_it():
+    """A step from 50 to 100 (synthetic): inside the window naive is exact and the mean of
+    (naive, mean) is not, so the shrinkage weight is 0 and auto = naive = 100."""
+    step = pd.Series([50.0] * 5 + [100.0] * 11, index=YEARS, name="x|step")
+    m = Auto(members=("naive", "mean"), top_k=0, combine="mean", pool=False, min_errors=1,
+             shrink_to_naive=True).fit(step)
+    assert m.shrink_by_lead_.startswith("h1:0.00")
+    assert m.predict(3)["auto"].tolist() == pytest.approx([100.0] * 3)
+    no = Auto(members=("naive", "mean"), top_k=0, combine="mean", pool=False,
+              min_errors=1, shrink_to_naive=False).fit(step)
+    assert no.predict(1)["auto"].iloc[0] < 100.0
+    with pytest.raises(ValueError, match="naive"):
+        Auto(members=("drift", "mean"), shrink_to_naive=True)
