@@ -10,6 +10,8 @@ Public functions:
     rate_path(rates_df, years, path, ...)               rate paths to the horizon (named
                                                         assumption): hold / target / trend
                                                         (damped, drift draws) / external
+    model_ger_path(series_obs, years, g0, ...)          a GER path forecast by a models/
+                                                        forecaster (rate_path "model")
     damped_trend(...), drift_ratios(...), trend_parameters(...), trend_ceilings(...),
     drift_shocks(...), trend_setup(cfg, plan_obs, base_year)
                                                         the trend path's pieces and inputs
@@ -405,6 +407,12 @@ TREND_WINDOW = 5
 #: A planner's own GER series (observations indicators, percent) that give an area its own
 #: trend slope instead of the city's.
 AREA_TREND_INDICATORS = {"preschool": "preschool_ger_pct", "senior": "senior_stage_ger_pct"}
+#: Observation indicators (percent) that rate_path "model" forecasts, by band (the
+#: observations file's names; the plan's ids are :data:`BAND_GER`).
+MODEL_GER_INDICATORS = {"preschool": "preschool_ger_pct", "primary": "primary_ger_pct",
+                        "junior": "junior_ger_pct", "senior": "senior_stage_ger_pct"}
+#: z of the central 80 % interval (its half-width / 1.2816 = the forecast's sd, normal).
+_Z80 = 1.2815515655446004
 #: Upper bounds (percent) of the trend paths; the preschool and consolidation ceilings are
 #: read from data (:func:`trend_ceilings`), this one is definitional / stated.
 FIXED_CEILINGS = {"senior": 100.0}
@@ -679,6 +687,136 @@ def _base_ger(rates_df: pd.DataFrame, region_code: str) -> dict[str, float]:
     return (g["e"] / (g["p"] * g["f"]) * 100.0).to_dict()
 
 
+def model_ger_path(series_obs: pd.DataFrame, years, g0: Mapping[str, float], *,
+                   model: str = "auto", area: str = NATIONAL_AREA, change: str = "relative",
+                   indicators: Mapping[str, str] | None = None, draw_ids=None, seed: int = 0,
+                   model_options: Mapping | None = None,
+                   ceilings: Mapping[str, float] | None = None,
+                   min_years: int = 8) -> tuple[pd.DataFrame, list[str]]:
+    """City GER paths forecast by a models/ forecaster from an observed rate series — how a
+    back-test's winner feeds the projection (DESIGN §5: rate paths come from models/).
+
+    For each band with a series ``indicators[band]`` (percent) for ``area`` in
+    ``series_obs``: the model is fitted on the series' last run of consecutive years (up to
+    its last year T; other areas' series of the indicator are passed as X for pooled models)
+    and forecasts T+1 … max(years); years ≤ T keep the observed values. Per draw d the path is
+    F_d(t) = F̂(t) + z_d · s(t), s(t) = (hi80(t) − lo80(t)) / (2 · 1.2816) (normal reading of
+    the model's 80 % interval; z_d ~ Normal(0, 1) seeded by (seed, indicator) and indexed by
+    draw id, :func:`drift_shocks`; one z per draw for all years, i.e. the draws are whole
+    paths, fully correlated over years — a stated simplification).
+
+    ``change="relative"`` (default) applies the series' relative change to the city's base
+    GER: G_d(t) = G0 · F_d(t) / F_d(t0), t0 = the base year (for a reference series on another
+    basis or area — e.g. the national GER); ``change="level"`` uses G_d(t) = F_d(t) (the series
+    must be the city's own, on the plan's basis). In both modes the base year keeps the
+    calibrated G0; a year ≤ T missing from the series holds the previous year (noted); a band
+    with a ceiling c (as the trend path's, :func:`trend_ceilings`) is capped at max(c, G0) —
+    yearly models extrapolate a rising rate's trend without any notion of saturation.
+
+    Args:
+        series_obs: observations (area, year, indicator, value).
+        years: school years, base year first.
+        g0: the city's base GER by band (percent).
+        model: registry name of the forecaster (``auto``, ``theta``, …).
+        area: the series' area code.
+        change: "relative" or "level".
+        indicators: {band: observation indicator}; default :data:`MODEL_GER_INDICATORS`.
+        draw_ids: draw ids (None: the mean path only).
+        seed: seed of the per-draw z.
+        model_options: extra keyword arguments of the model.
+        ceilings: {band: percent} upper bounds of the paths.
+        min_years: fewest consecutive years a series needs before it is extrapolated past its
+            end (a shorter one leaves the band held, noted — three points do not make a
+            fifteen-year path).
+
+    Returns:
+        (ger_path with columns year, indicator (plan GER id), value (percent)[, draw];
+        notes — one line per band saying what was fitted, or why the band is held).
+
+    Raises:
+        ValueError: unknown change mode, or no band has a series.
+    """
+    from .models import make_model, series_id  # the small models/ interface (DESIGN §3)
+
+    if change not in ("relative", "level"):
+        raise ValueError(f"rate path 'model': rate_change must be 'relative' or 'level', got "
+                         f"{change!r}")
+    years = sorted(int(y) for y in years)
+    t0, t_end = years[0], years[-1]
+    ind_map = dict(indicators or MODEL_GER_INDICATORS)
+    z_ids = None if draw_ids is None else np.sort(np.unique(np.asarray(draw_ids, dtype=int)))
+    frames, notes = [], []
+    for band, ind in ind_map.items():
+        if band not in g0:
+            continue
+        sub = series_obs[(series_obs[S.INDICATOR] == ind) & (series_obs[S.AREA] == str(area))]
+        sub = sub.drop_duplicates(S.YEAR).sort_values(S.YEAR)
+        if sub.empty:
+            notes.append(f"{band}: no {ind} series for area {area}; held at the base GER")
+            continue
+        obs = pd.Series(sub[S.VALUE].to_numpy(float), index=sub[S.YEAR].to_numpy(int))
+        T = int(obs.index[-1])
+        yrs = obs.index.to_numpy()
+        br = np.flatnonzero(np.diff(yrs) != 1)
+        run = obs.iloc[br[-1] + 1:] if len(br) else obs
+        if change == "relative" and t0 < int(run.index[0]) and t0 not in obs.index:
+            notes.append(f"{band}: {ind} ({area}) has no value at the base year {t0}; held")
+            continue
+        if t_end > T and len(run) < min_years:
+            notes.append(f"{band}: {ind} ({area}) has only {len(run)} consecutive years "
+                         f"({int(run.index[0])}–{T}) < {min_years}; held at the base GER")
+            continue
+        n = 1 if z_ids is None else len(z_ids)
+        path = np.full((n, len(years)), np.nan)
+        for j, t in enumerate(years):
+            if t <= T and t in obs.index:
+                path[:, j] = obs[t]
+        h = t_end - T
+        fitted = "none needed"
+        if h > 0:
+            y = run.copy()
+            y.name = series_id(str(area), ind)
+            X = series_obs.loc[(series_obs[S.INDICATOR] == ind) & (series_obs[S.YEAR] <= T),
+                               [S.AREA, S.YEAR, S.INDICATOR, S.VALUE]]
+            m = make_model(model, alias="m", lower=0.0, **dict(model_options or {}))
+            fc = m.fit(y, X).predict(h, X, (80,))
+            sd = (fc["m-hi-80"].to_numpy(float) - fc["m-lo-80"].to_numpy(float)) / (2 * _Z80)
+            z = np.zeros(1) if z_ids is None else drift_shocks(z_ids, 1.0, seed, f"model:{ind}")
+            f = fc["m"].to_numpy(float)[None, :] + z[:, None] * sd[None, :]
+            for j, t in enumerate(years):
+                if t > T:
+                    path[:, j] = f[:, t - T - 1]
+            fb = f" (fell back to {m.fallback_})" if getattr(m, "fallback_", None) else ""
+            fitted = (f"{model}{fb} on {int(run.index[0])}–{T} ({len(run)} years), "
+                      f"forecast {T + 1}–{t_end}")
+        path = np.clip(path, 0.0, None)
+        if change == "relative":
+            base = path[:, [0]]
+            if not np.all(base > 0):
+                notes.append(f"{band}: {ind} ({area}) is 0 at the base year; held")
+                continue
+            path = g0[band] * path / base
+        path[:, 0] = g0[band]  # the base year stays calibrated to the plan
+        if ceilings and band in ceilings:
+            top = max(float(ceilings[band]), g0[band])
+            if np.nanmax(path) > top:
+                fitted += f"; capped at {top:.2f}"
+            path = np.minimum(path, top)
+        gaps = [t for j, t in enumerate(years) if np.isnan(path[0, j])]
+        if gaps:
+            fitted += f"; no value for {','.join(map(str, gaps))}: the previous year's held"
+        part = pd.DataFrame({S.YEAR: np.tile(years, n), S.INDICATOR: BAND_GER[band],
+                             S.VALUE: path.ravel()})
+        if z_ids is not None:
+            part[S.DRAW] = np.repeat(z_ids, len(years))
+        frames.append(part.dropna(subset=[S.VALUE]))
+        notes.append(f"{band}: {ind} of area {area}, {change} change; {fitted}")
+    if not frames:
+        raise ValueError(f"rate path 'model': no band has a usable series among "
+                         f"{sorted(ind_map.values())} for area {area}; " + "; ".join(notes))
+    return pd.concat(frames, ignore_index=True), notes
+
+
 def rate_path(rates_df: pd.DataFrame, years, region: Region, path: str = "hold",
               targets: Mapping[str, float] | None = None, target_year: int | None = None,
               annual_change: Mapping[str, float] | None = None,
@@ -706,8 +844,10 @@ def rate_path(rates_df: pd.DataFrame, years, region: Region, path: str = "hold",
           percentage points of the share), bounded to [0, 1], and splits the senior
           stage: m_voc = m_senior × s(t)/s0, m_general = m_senior × (1 − s(t))/(1 − s0)
           (the stage total is unchanged by the split). Bands without a change are held.
-        * ``"external"``: ``ger_path`` (year, indicator, value = city GER in percent, e.g. a
-          models/ forecast) gives m(t) = G(t)/G0; years not given hold the last value.
+        * ``"external"`` / ``"model"``: ``ger_path`` (year, indicator, value = city GER in
+          percent[, draw]; e.g. :func:`model_ger_path`, a models/ forecast) gives
+          m(t) = G(t)/G0; years not given hold the last value; with a draw column each draw
+          gets its own path.
 
     Counties follow the city multipliers (their base rates are estimated from the city), unless
     ``area_change`` {area: {band: points a year}} gives an area its own slope (a planner's own
@@ -796,17 +936,29 @@ def rate_path(rates_df: pd.DataFrame, years, region: Region, path: str = "hold",
                               0.0, 1.0)
             level_extra["secondary_vocational"] = sh / s0
             level_extra["senior_general"] = (1 - sh) / (1 - s0)
-    elif path == "external":
+    elif path in ("external", "model"):
         if ger_path is None or ger_path.empty:
-            raise ValueError("rate path 'external' needs ger_path (year, indicator, value)")
+            raise ValueError(f"rate path {path!r} needs ger_path (year, indicator, value"
+                             "[, draw])")
+        if S.DRAW in ger_path.columns:
+            draw_ids = np.sort(ger_path[S.DRAW].unique().astype(int))
         for b, ind in BAND_GER.items():
-            s = ger_path[ger_path[S.INDICATOR] == ind].set_index(S.YEAR)[S.VALUE].sort_index()
-            if s.empty:
+            gp = ger_path[ger_path[S.INDICATOR] == ind]
+            if gp.empty or b not in g0:
                 continue
-            s = s.reindex(years).ffill().fillna(g0[b])
-            mult[b] = (s.to_numpy(float) / g0[b])[None, :]
+            if S.DRAW in gp.columns:
+                w = gp.pivot_table(index=S.DRAW, columns=S.YEAR, values=S.VALUE)
+                w = w.reindex(index=draw_ids, columns=years).ffill(axis=1).fillna(g0[b])
+            else:
+                w = gp.set_index(S.YEAR)[S.VALUE].sort_index().reindex(years).ffill().fillna(
+                    g0[b]).to_frame().T
+            g = w.to_numpy(float)
+            if max_ger is not None:
+                g = np.minimum(g, max_ger)
+            mult[b] = np.clip(g, 0.0, None) / g0[b]
     else:
-        raise ValueError(f"rate path must be 'hold', 'target', 'trend' or 'external', got {path!r}")
+        raise ValueError(f"rate path must be 'hold', 'target', 'trend', 'external' or 'model', "
+                         f"got {path!r}")
     n = 1 if draw_ids is None else len(draw_ids)
     frames = []
     for level, band in LEVEL_BAND.items():
@@ -1383,6 +1535,36 @@ def _apply_flow(enrol: pd.DataFrame, pop_df: pd.DataFrame, rates: pd.DataFrame, 
 
 
 
+def _read_ger_path(cfg: Mapping) -> pd.DataFrame:
+    """``[enrolment] ger_path``: a CSV with columns year, indicator (plan GER id, e.g.
+    preschool_ger_3y), value (city GER, percent) and optionally draw."""
+    from .data import DataError
+
+    f = cfg.get("ger_path")
+    if not f:
+        raise ValueError("[enrolment] rate_path 'external' needs ger_path = \"FILE.csv\" (columns "
+                         "year, indicator, value[, draw]; indicator one of "
+                         f"{sorted(BAND_GER.values())})")
+    try:
+        df = pd.read_csv(f)
+    except (OSError, ValueError) as exc:
+        raise DataError(f"{f}: cannot read the GER path ({exc}); give a CSV with columns year, "
+                        "indicator, value[, draw]") from exc
+    miss = [c for c in (S.YEAR, S.INDICATOR, S.VALUE) if c not in df.columns]
+    if miss:
+        raise DataError(f"{f}: missing column(s) {miss}; the GER path needs year, indicator, "
+                        "value[, draw]")
+    bad = sorted(set(df[S.INDICATOR]) - set(BAND_GER.values()))
+    if bad:
+        raise DataError(f"{f}: column indicator has {bad}; use plan GER ids "
+                        f"{sorted(BAND_GER.values())}")
+    v = pd.to_numeric(df[S.VALUE], errors="coerce")
+    if v.isna().any() or (v < 0).any():
+        row = int(np.flatnonzero(v.isna() | (v < 0))[0]) + 2
+        raise DataError(f"{f}: row {row}, column value: must be a GER in percent ≥ 0")
+    return df.assign(**{S.VALUE: v})
+
+
 def trend_setup(cfg: Mapping, plan_obs: pd.DataFrame, base_year: int,
                 observations: pd.DataFrame | None = None,
                 planner_obs: pd.DataFrame | None = None, areas=None) -> dict:
@@ -1573,7 +1755,29 @@ def run_enrolment_stage(pop_df: pd.DataFrame, cfg_section: Mapping | None, regio
     trend = (trend_setup(cfg, plan_obs, base_year, planner_obs=observations,
                          areas=[a.code for a in region.counties])
              if "trend" in (path, cpath) else None)
-    if path == "trend":
+    model_notes: list[str] = []
+    if path == "model":
+        # a models/ forecast of an observed GER series (the planner's own first, then the
+        # bundled national/provincial series); see model_ger_path
+        series_obs = data_mod.preferred(data_mod.load_observations())
+        if observations is not None and not observations.empty:
+            series_obs = pd.concat([observations, series_obs], ignore_index=True)
+        series_obs = series_obs.drop_duplicates([S.AREA, S.YEAR, S.INDICATOR])
+        ger_path, model_notes = model_ger_path(
+            series_obs, years, _base_ger(rates, region.code),
+            model=cfg.get("rate_model", "auto"),
+            area=str(cfg.get("rate_series_area", NATIONAL_AREA)),
+            change=cfg.get("rate_change", "relative"),
+            indicators=cfg.get("rate_series_indicators"), draw_ids=draw_ids, seed=seed,
+            model_options=cfg.get("rate_model_options"),
+            ceilings={**trend_ceilings(series_obs), **cfg.get("ceilings", {})},
+            min_years=int(cfg.get("rate_series_min_years", 8)))
+        paths = rate_path(rates, years, region, path, ger_path=ger_path,
+                          max_ger=cfg.get("max_ger"))
+    elif path == "external":
+        paths = rate_path(rates, years, region, path, ger_path=_read_ger_path(cfg),
+                          max_ger=cfg.get("max_ger"))
+    elif path == "trend":
         paths = rate_path(rates, years, region, path, annual_change=trend["annual_change"],
                           max_ger=cfg.get("max_ger"), damping=trend["damping"],
                           drift_sd=trend["drift_sd"], ceilings=trend["ceilings"],
@@ -1632,7 +1836,11 @@ def run_enrolment_stage(pop_df: pd.DataFrame, cfg_section: Mapping | None, regio
         ("enrolment_method", method, "estimated", flow_note),
         ("rate_path", path, "estimated", f"targets {ger_targets} by {target_year}"
          if path == "target" else ("damped trend of plan box 1 2015→2020 with drift draws"
-                                   if path == "trend" else "")),
+                                   if path == "trend" else
+                                   (f"city GER path from file {cfg.get('ger_path')}"
+                                    if path == "external" else ""))),
+        *((f"rate_model_{n.split(':', 1)[0]}", cfg.get("rate_model", "auto"), "estimated",
+           n.split(": ", 1)[1]) for n in model_notes),
         ("consolidation_path", cpath, "estimated", ""),
         *(_trend_assumptions(trend) if trend is not None else []),
         *tch["assumptions"], *capf["assumptions"],

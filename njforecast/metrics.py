@@ -41,14 +41,20 @@ def ape(actual, forecast) -> np.ndarray:
     return np.where(a == 0, np.nan, out)
 
 
+def _nan_stat(fn, x: np.ndarray) -> float:
+    """``fn`` (nanmean/nanmedian) of x; NaN without a warning when every value is NaN."""
+    x = np.asarray(x, dtype=float)
+    return float(fn(x)) if np.isfinite(x).any() else float("nan")
+
+
 def mape(actual, forecast) -> float:
     """Mean absolute percentage error, % (zeros in ``actual`` ignored)."""
-    return float(np.nanmean(ape(actual, forecast)))
+    return _nan_stat(np.nanmean, ape(actual, forecast))
 
 
 def mdape(actual, forecast) -> float:
     """Median absolute percentage error, %."""
-    return float(np.nanmedian(ape(actual, forecast)))
+    return _nan_stat(np.nanmedian, ape(actual, forecast))
 
 
 def naive_scale(history) -> float:
@@ -61,7 +67,7 @@ def mase(actual, forecast, scale) -> float:
     """Mean of |f − a| / scale (``scale`` a scalar or one value per forecast)."""
     a, f, s = _arr(actual), _arr(forecast), _arr(scale)
     with np.errstate(divide="ignore", invalid="ignore"):
-        return float(np.nanmean(np.abs(f - a) / s))
+        return _nan_stat(np.nanmean, np.abs(f - a) / s)
 
 
 def coverage(actual, lo, hi) -> float:

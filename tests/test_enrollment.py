@@ -668,3 +668,112 @@ def test_consolidation_ceiling_and_parameters_from_consolidation_series_only():
     r1, r2 = 0.34 - beta * 0.4, 0.18 - beta * 0.44
     assert p["drift_sd"] == pytest.approx(np.sqrt(r1 ** 2 + r2 ** 2) / beta)
     assert p["damping"] == pytest.approx(damping_from_ratio(beta))
+
+
+# --- rate_path "model": a models/ forecast of an observed GER series -------------------------
+
+def _ger_series(values: dict[int, float], ind: str = "senior_stage_ger_pct",
+                area: str = "100000") -> pd.DataFrame:
+    """A synthetic GER series (labelled: hand-made for the tests)."""
+    return pd.DataFrame({S.AREA: area, S.YEAR: list(values), S.INDICATOR: ind,
+                         S.VALUE: list(values.values())})
+
+
+def test_model_ger_path_level_and_relative_hand_computed():
+    """Series 80, 82, 84, 86, 88 (2018–2022) with the naive model: level mode gives 86, 88 then
+    88 held by naive, the base year kept at G0 = 85; relative mode scales by F(t)/F(2020):
+    G0 = 42 → 43, 44, 44, 44."""
+    from njforecast.enrollment import model_ger_path
+
+    obs = _ger_series({2018: 80.0, 2019: 82.0, 2020: 84.0, 2021: 86.0, 2022: 88.0})
+    years = [2020, 2021, 2022, 2023, 2024]
+    lv, notes = model_ger_path(obs, years, {"senior": 85.0}, model="naive", change="level",
+                               min_years=3)
+    assert lv[S.INDICATOR].unique().tolist() == ["senior_stage_ger"]
+    assert lv[S.VALUE].tolist() == pytest.approx([85.0, 86.0, 88.0, 88.0, 88.0])
+    rel, _ = model_ger_path(obs, years, {"senior": 42.0}, model="naive", min_years=3)
+    assert rel[S.VALUE].tolist() == pytest.approx([42.0, 43.0, 44.0, 44.0, 44.0])
+    assert "naive on 2018–2022 (5 years), forecast 2023–2024" in notes[0]
+
+
+def test_model_ger_path_draws_are_whole_paths_seeded_by_draw_id():
+    """Per draw the deviation from the mean path is z_d × s(t) with one z per draw: the ratio
+    of deviations at two leads is the same for every draw; a draw's path does not depend on
+    which other draws are asked for; ceilings cap every draw (synthetic noisy series)."""
+    from njforecast.enrollment import model_ger_path
+
+    vals = {2008 + i: 60.0 + 2.0 * i + (1.5 if i % 2 else -1.5) for i in range(13)}
+    obs = _ger_series(vals)
+    years = list(range(2020, 2031))
+    kw = dict(model="drift", change="level", seed=3)
+    mean, _ = model_ger_path(obs, years, {"senior": 84.0}, **kw)
+    many, _ = model_ger_path(obs, years, {"senior": 84.0}, draw_ids=range(10), **kw)
+    few, _ = model_ger_path(obs, years, {"senior": 84.0}, draw_ids=[7, 2], **kw)
+    w = many.pivot(index=S.DRAW, columns=S.YEAR, values=S.VALUE)
+    m = mean.set_index(S.YEAR)[S.VALUE]
+    dev = w[[2022, 2026]] - m[[2022, 2026]].to_numpy()
+    ratio = (dev[2026] / dev[2022]).to_numpy()
+    assert np.allclose(ratio, ratio[0])
+    assert w[2020].eq(84.0).all() and w[2021].nunique() == 10  # base year fixed, then spread
+    f = few.pivot(index=S.DRAW, columns=S.YEAR, values=S.VALUE)
+    pd.testing.assert_series_equal(f.loc[7], w.loc[7])
+    capped, notes = model_ger_path(obs, years, {"senior": 84.0}, draw_ids=range(10),
+                                   ceilings={"senior": 90.0}, **kw)
+    assert capped[S.VALUE].max() <= 90.0 and "capped at 90.00" in notes[0]
+
+
+def test_model_ger_path_holds_short_or_missing_series_and_says_so():
+    """Three consecutive years (< min_years 8) are not extrapolated; a band without a series
+    is held; no usable band at all is an error that names the indicators and the area."""
+    from njforecast.enrollment import model_ger_path
+
+    obs = pd.concat([_ger_series({2018: 90.0, 2019: 91.0, 2020: 92.0}),
+                     _ger_series({2010 + i: 70.0 + i for i in range(11)},
+                                 ind="preschool_ger_pct")])
+    out, notes = model_ger_path(obs, [2020, 2021, 2022], {"senior": 93.0, "preschool": 88.0,
+                                                          "primary": 100.0}, model="naive")
+    assert set(out[S.INDICATOR]) == {"preschool_ger_3y"}
+    text = " | ".join(notes)
+    assert "only 3 consecutive years" in text and "no primary_ger_pct series" in text
+    with pytest.raises(ValueError, match="no band has a usable series.*100000"):
+        model_ger_path(obs[obs[S.INDICATOR] == "senior_stage_ger_pct"], [2020, 2025],
+                       {"senior": 93.0}, model="naive")
+    with pytest.raises(ValueError, match="rate_change"):
+        model_ger_path(obs, [2020], {"senior": 93.0}, change="both")
+
+
+def test_stage_model_rate_path_on_bundled_national_series(neijiang):
+    """rate_path "model" (auto on the national preschool GER, relative change) runs the stage:
+    preschool GER rises from the plan's 88.86 but never past the Sichuan ceiling 93.59; the
+    senior-stage series (3 consecutive years) is held at 93.38; the assumptions say both."""
+    from njforecast.demography import project_population
+
+    region, pop20, _ = neijiang
+    pop = project_population(pop20.rename(columns={S.YEAR: S.CENSUS_YEAR}), start_year=2020,
+                             end_year=2026, draws=3, seed=7, ages=range(20))
+    out = run_enrolment_stage(pop, {"rate_path": "model", "rate_model": "theta"}, region)
+    ind = out["indicators"]
+    city = ind[ind[S.AREA] == region.code].groupby([S.INDICATOR, S.YEAR])[S.VALUE]
+    pre = city.max()["preschool_ger_3y"]
+    assert pre[2020] == pytest.approx(88.86, abs=0.01)
+    assert pre[2026] > 89.0 and pre.max() <= 93.59 + 1e-9
+    assert city.max()["senior_stage_ger"][2026] == pytest.approx(93.38, abs=0.01)
+    a = out["assumptions"].set_index("name")["note"]
+    assert "theta on 2014–2024" in a["rate_model_preschool"]
+    assert "consecutive years" in a["rate_model_senior"]
+
+
+def test_stage_external_rate_path_file_errors_name_the_file(tmp_path, tiny):
+    """rate_path "external" reads [enrolment] ger_path; a bad indicator is named with the fix."""
+    from njforecast.data import DataError
+    from njforecast.enrollment import _read_ger_path
+
+    f = tmp_path / "ger.csv"
+    f.write_text("year,indicator,value\n2021,senior_ger,95\n", encoding="utf-8")
+    with pytest.raises(DataError, match=r"ger\.csv: column indicator has \['senior_ger'\]"):
+        _read_ger_path({"ger_path": str(f)})
+    f.write_text("year,indicator,value\n2021,senior_stage_ger,-1\n", encoding="utf-8")
+    with pytest.raises(DataError, match="row 2, column value"):
+        _read_ger_path({"ger_path": str(f)})
+    with pytest.raises(ValueError, match="needs ger_path"):
+        _read_ger_path({})

@@ -217,9 +217,9 @@ class Auto(Forecaster):
             :func:`conformal_quantile`) when at least ``min_errors`` exist; otherwise
             (or with "members") the same statistic of the members' bounds.
         combine: how the chosen members are combined at each lead — "inverse_mape"
-            (default): weights w_m ∝ 1/MAPE_m² from the inner errors at that lead (inverse-MSE weights of Bates & Granger 1969
-            in relative terms; Stock & Watson 2004); "median" (robust to one wild member)
-            or "mean".
+            (default): weights w_m ∝ 1/MAPE_m² from the inner errors at that lead
+            (inverse-MSE weights of Bates & Granger 1969 in relative terms; Stock & Watson
+            2004); "median" (robust to one wild member) or "mean".
         shrink_to_naive: blend the combination c with the naive (last value) forecast n at
             each lead, ŷ = w·c + (1 − w)·n, with w ∈ [0, 1] the least-squares weight on the
             inner relative errors, w = Σ e_n(e_n − e_c) / Σ (e_n − e_c)² (Bates & Granger
