@@ -36,7 +36,8 @@ from njforecast.backtest import cross_validation, read_observations_file
 from njforecast.config import raw_dir
 from njforecast.metrics import evaluate
 from njforecast.models import MODELS, Auto
-from njforecast.models.ensemble import conformal_quantile
+
+from _common import calibration_factors, markdown  # benchmarks/ helper
 
 DEV = ["senior_general_teachers", "senior_general_entrants", "primary_entrants",
        "senior_general_graduates", "primary_graduates"]
@@ -46,16 +47,6 @@ VARIANTS = {"sel3_mean": {"top_k": 3, "combine": "mean", "interval_scale": 1.0},
             "all_mean": {"top_k": 0, "combine": "mean", "interval_scale": 1.0}}
 MEMBERS = ["naive", "drift", "theta", "ets", "arima", "global", "structural"]
 OUT = Path(__file__).resolve().parent / "results"
-
-
-def markdown(t: pd.DataFrame) -> str:
-    """A small markdown table."""
-    cols = [t.index.name or "", *map(str, t.columns)]
-    out = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
-    for idx, row in t.iterrows():
-        out.append("| " + " | ".join([str(idx), *(f"{v:.3g}" if isinstance(v, float) else
-                                                   str(v) for v in row)]) + " |")
-    return "\n".join(out)
 
 
 def main() -> None:
@@ -79,21 +70,7 @@ def main() -> None:
              f"{len(cv)} forecasts; {secs:.0f} s; fallbacks {len(fallbacks)}.", "",
              "## MAPE at h = 5 (%) and score", "", markdown(t5.round(3)), "",
              "## MAPE all leads (%)", "", markdown(allm.round(3)), ""]
-    # calibration factors from the uncalibrated conformal intervals
-    rows = []
-    for v in VARIANTS:
-        sub = cv[cv[S.MODEL] == v]
-        f, a = sub[S.FORECAST].to_numpy(), sub[S.ACTUAL].to_numpy()
-        for lv, hi in ((80, S.HI80), (95, S.HI95)):
-            q = sub[hi].to_numpy() / f - 1
-            lo = S.LO80 if lv == 80 else S.LO95
-            cov = np.mean((a >= sub[lo].to_numpy()) & (a <= sub[hi].to_numpy())) * 100
-            c = np.abs(a / f - 1) / q
-            by = {f"c_h{k}": conformal_quantile(c[sub[S.H].to_numpy() == k], lv)
-                  for k in range(1, 6)}
-            rows.append({"variant": v, "level": lv, "coverage_uncal": cov,
-                         "c_all": conformal_quantile(c, lv), **by})
-    cal = pd.DataFrame(rows).set_index("variant")
+    cal = calibration_factors(cv, VARIANTS)
     cal.to_csv(OUT / "auto_design_dev_calibration.csv", float_format="%.6g")
     lines += ["## Interval calibration factors (finite-sample quantile of |a/f−1|/q)", "",
               markdown(cal.round(3)), ""]

@@ -55,7 +55,8 @@ from njforecast.backtest import cross_validation, read_observations_file
 from njforecast.config import raw_dir
 from njforecast.metrics import evaluate
 from njforecast.models import MODELS, Auto
-from njforecast.models.ensemble import conformal_quantile
+
+from _common import calibration_factors, markdown  # benchmarks/ helper
 
 DEV = ["senior_general_teachers", "senior_general_entrants", "primary_entrants",
        "senior_general_graduates", "primary_graduates"]
@@ -77,16 +78,6 @@ MEMBERS = list(dict.fromkeys([*OLD, *NEW]))
 OUT = Path(__file__).resolve().parent / "results"
 
 
-def markdown(t: pd.DataFrame) -> str:
-    """A small markdown table."""
-    cols = [t.index.name or "", *map(str, t.columns)]
-    out = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
-    for idx, row in t.iterrows():
-        out.append("| " + " | ".join([str(idx), *(f"{v:.3g}" if isinstance(v, float) else
-                                                   str(v) for v in row)]) + " |")
-    return "\n".join(out)
-
-
 def _register() -> None:
     for name, kw in VARIANTS.items():
         MODELS[name] = functools.partial(Auto, interval_scale=1.0, **kw)
@@ -98,23 +89,6 @@ def _run(job: tuple[list[str], list[str]]) -> pd.DataFrame:
     obs = read_observations_file(raw_dir() / "observed" / "china_provinces_education.csv")
     cv, _ = cross_validation(obs, indicators, [*MEMBERS, *VARIANTS], 5, 5, areas=areas)
     return cv
-
-
-def calibration(cv: pd.DataFrame) -> pd.DataFrame:
-    """Widening factors c(l, h) = finite-sample l-quantile of |a/f − 1| / q per variant."""
-    rows = []
-    for v in VARIANTS:
-        sub = cv[cv[S.MODEL] == v]
-        f, a = sub[S.FORECAST].to_numpy(), sub[S.ACTUAL].to_numpy()
-        for lv, lo, hi in ((80, S.LO80, S.HI80), (95, S.LO95, S.HI95)):
-            q = sub[hi].to_numpy() / f - 1
-            cov = np.mean((a >= sub[lo].to_numpy()) & (a <= sub[hi].to_numpy())) * 100
-            c = np.abs(a / f - 1) / q
-            by = {f"c_h{k}": conformal_quantile(c[sub[S.H].to_numpy() == k], lv)
-                  for k in range(1, 6)}
-            rows.append({"variant": v, "level": lv, "coverage_uncal": cov,
-                         "c_all": conformal_quantile(c, lv), **by})
-    return pd.DataFrame(rows).set_index("variant")
 
 
 def main() -> None:
@@ -143,7 +117,7 @@ def main() -> None:
         if score[v] <= score[best] + 0.01:
             chosen = v
             break
-    cal = calibration(dev)
+    cal = calibration_factors(dev, VARIANTS)
     cal.to_csv(OUT / "auto_design_dev2_calibration.csv", float_format="%.6g")
     fr = mf[mf[S.H].isin(["5", "all"])].pivot_table(index=S.MODEL, columns=[S.INDICATOR, S.H],
                                                     values="mape")

@@ -28,18 +28,11 @@ from njforecast.backtest import cross_validation, read_observations_file
 from njforecast.config import raw_dir
 from njforecast.metrics import evaluate
 
+from _common import markdown  # benchmarks/ helper
+
 INDICATORS = ["primary_enrolment", "senior_general_enrolment", "primary_teachers"]
 OURS = ["naive", "theta", "ets", "autoets", "arima", "structural", "global", "auto"]
 OUT = Path(__file__).resolve().parent / "results"
-
-
-def markdown(t: pd.DataFrame) -> str:
-    """A small markdown table (no tabulate dependency)."""
-    cols = [t.index.name or "", *map(str, t.columns)]
-    out = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
-    for idx, row in t.iterrows():
-        out.append("| " + " | ".join([str(idx), *(f"{v:.2f}" for v in row)]) + " |")
-    return "\n".join(out)
 
 
 def paired_bootstrap(cv: pd.DataFrame, h: int, against: list[str], reps: int = 2000,
@@ -133,12 +126,12 @@ def main() -> None:
         t = pd.DataFrame({"MAPE h=1": piv["1"], f"MAPE h={args.horizon}": piv[str(args.horizon)],
                           "MAPE all": piv["all"], "coverage80 %": cov}).sort_values(
             f"MAPE h={args.horizon}")
-        lines += [f"## {ind}", "", markdown(t), ""]
+        lines += [f"## {ind}", "", markdown(t, ".2f"), ""]
     sig = paired_bootstrap(cv, args.horizon, ["naive", "sf_AutoETS", "sf_AutoTheta"])
     lines += [f"## auto − benchmark, MAPE at h = {args.horizon} (points; bootstrap over "
               "provinces, 2000 resamples)", "",
               markdown(sig.set_index(sig[S.INDICATOR] + ": auto − " + sig["benchmark"])
-                       .drop(columns=[S.INDICATOR, "benchmark"]).rename_axis(None)), ""]
+                       .drop(columns=[S.INDICATOR, "benchmark"]).rename_axis(None), ".2f"), ""]
     (OUT / "backtest_vs_statsforecast.md").write_text("\n".join(lines), encoding="utf-8")
     print("\n".join(lines))
 
