@@ -17,7 +17,8 @@ scenario field             stage assumption
 =========================  =======================================================
 fertility_multiplier       demography: fertility scaled (births)
 migration_multiplier       demography: net migration scaled
-rate_path                  [enrolment] rate_path and consolidation_path ("hold", "trend")
+rate_path                  [enrolment] rate_path and consolidation_path ("hold", "trend");
+                           "model": rate_path only (a models/ forecast, config's rate_model)
 reach_targets_by           [enrolment] rate_path = "target", target_year, consolidation
 staffing_standard          [teachers] standard
 class_size_cap_*           [teachers] class-size caps
@@ -380,9 +381,10 @@ def _stage_configs(cfg: RunConfig, overrides: Mapping[str, Any]) -> dict[str, di
     for k in ("fertility_multiplier", "migration_multiplier"):
         if overrides.get(k, 1.0) != 1.0:
             dem[k] = float(dem.get(k, 1.0)) * overrides[k]
-    if overrides.get("rate_path") is not None:  # status quo ("hold") or the trend
+    if overrides.get("rate_path") is not None:  # status quo ("hold"), trend or model
         enr["rate_path"] = overrides["rate_path"]
-        enr["consolidation_path"] = overrides["rate_path"]
+        if overrides["rate_path"] != "model":  # no model path for consolidation: as configured
+            enr["consolidation_path"] = overrides["rate_path"]
     if overrides.get("reach_targets_by") is not None:
         enr["rate_path"] = "target"
         enr["target_year"] = overrides["reach_targets_by"]

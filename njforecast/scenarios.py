@@ -42,7 +42,7 @@ MAX_DRAWS = 1000
 #: Staffing standards a scenario may choose.
 STAFFING_STANDARDS = ("config", "unified_2014", "area_ratio")
 #: Rate paths a scenario may choose (``reach_targets_by`` selects the target path).
-RATE_PATHS = ("hold", "trend")
+RATE_PATHS = ("hold", "trend", "model")
 
 
 class ScenarioError(ValueError):
@@ -60,7 +60,9 @@ FIELDS: dict[str, tuple[type, Any, Any, str, str]] = {
                          "enrolment rates move linearly to the plan targets by this year"),
     "rate_path": (str, None, None, "",
                   ("enrolment rates, vocational share and consolidation: 'hold' (2020 values, "
-                   "status quo) or 'trend' (damped 2015→2020 trend); default as in the config")),
+                   "status quo) or 'trend' (damped 2015→2020 trend); or 'model' (GERs follow a "
+                   "models/ forecast of an observed GER series, [enrolment] rate_model; "
+                   "consolidation as configured); default as in the config")),
     "staffing_standard": (str, None, None, "",
                           ("'config' (as in the experiment's [teachers] table), 'unified_2014' "
                            "(中央编办发〔2014〕72号 staff ratios) or 'area_ratio' (each area's "

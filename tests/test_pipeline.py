@@ -281,6 +281,9 @@ def test_status_quo_rates_scenario_holds_rates_and_consolidation():
     st = pipeline._stage_configs(cfg, presets()["status_quo_rates"].overrides())
     assert st["enrolment"] == {"rate_path": "hold", "consolidation_path": "hold"}
     assert pipeline._stage_configs(cfg, {})["enrolment"]["rate_path"] == "trend"
+    # a model path changes the GER paths only; consolidation keeps the configured trend
+    st = pipeline._stage_configs(cfg, {"rate_path": "model"})
+    assert st["enrolment"] == {"rate_path": "model", "consolidation_path": "trend"}
 
 
 def test_target_series_marks_teachers_added_as_need_or_hires():
