@@ -45,6 +45,8 @@ from typing import Any
 
 import pandas as pd
 
+from .metrics import METRIC_COLUMNS
+
 log = logging.getLogger(__name__)
 
 DEFAULT_TRACKING_URI = "sqlite:///mlflow.db"
@@ -378,8 +380,7 @@ def log_backtest(result, experiment: str, tracking_uri: str = DEFAULT_TRACKING_U
                 sub = m[m["model"] == model_name]
                 metrics = {}
                 for r in sub.itertuples():
-                    for col in ("mape", "mdape", "mase", "coverage80", "coverage95",
-                                "winkler80", "winkler95"):
+                    for col in (c for c in METRIC_COLUMNS if c != "n"):  # n_missing too
                         metrics[f"{r.indicator}.{col}_h{r.h}"] = getattr(r, col)
                 child.log_metrics(metrics)
         return parent.run_id

@@ -232,6 +232,13 @@ def test_run_experiment_config_tracks_parent_and_nested_runs(tmp_path, store):
     assert set(runs["status"]) == {"FINISHED"}
     parent = runs.loc[runs["run_name"] == "t-exp", "run_id"].iloc[0]
     assert set(runs.loc[runs["run_name"] != "t-exp", "parent_run_id"]) == {parent}
+    # every metric of metrics.csv, n_missing included, is on the model's nested run
+    import mlflow
+
+    child = runs.loc[runs["run_name"] == "naive", "run_id"].iloc[0]
+    got = mlflow.MlflowClient(tracking_uri).get_run(child).data.metrics
+    assert got["primary_enrolment.n_missing_h1"] == 0
+    assert {"mape_h2", "coverage80_hall", "winkler95_h1"} <= {k.split(".", 1)[1] for k in got}
 
 
 def test_run_experiment_failure_marks_run_failed(tmp_path, store):
