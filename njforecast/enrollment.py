@@ -687,6 +687,75 @@ def _base_ger(rates_df: pd.DataFrame, region_code: str) -> dict[str, float]:
     return (g["e"] / (g["p"] * g["f"]) * 100.0).to_dict()
 
 
+def model_series_path(obs: pd.Series, years, *, model: str = "auto", draw_ids=None,
+                      seed: int = 0, X: pd.DataFrame | None = None, min_years: int = 8,
+                      model_options: Mapping | None = None,
+                      need_first: bool = False) -> tuple[np.ndarray | None, str]:
+    """One observed yearly series continued by a models/ forecaster over ``years``, per draw
+    — the core of every "model" path (GER paths here, pupil–teacher ratios in teachers).
+
+    The model is fitted on the last run of consecutive years of ``obs`` (up to its last year
+    T; ``X`` — observations of the same indicator for other areas, cut at T — feeds pooled
+    models) and forecasts T+1 … max(years); years ≤ T keep the observed values (NaN where the
+    series has no value). Per draw d: F_d(t) = F̂(t) + z_d·s(t), s(t) = (hi80 − lo80)/(2·1.2816)
+    (the model's 80 % interval read as normal), z_d ~ Normal(0, 1) seeded by (seed, series
+    name) and indexed by draw id (:func:`drift_shocks`) — whole paths, fully correlated over
+    years (a stated simplification). Values are clipped at 0.
+
+    Args:
+        obs: the series (index year, values), named ``area|indicator``.
+        years: the years of the path (sorted).
+        model: registry name of the forecaster.
+        draw_ids: draw ids (None: one mean path).
+        seed: seed of the per-draw z.
+        X: pooled observations (area, year, indicator, value) for models that use them.
+        min_years: fewest consecutive years before the series is extrapolated.
+        model_options: extra keyword arguments of the model.
+        need_first: the first year's value is needed (relative change): no path when it lies
+            before the run and is not observed.
+
+    Returns:
+        (array draws × years, or None when the series cannot be used; a note saying what was
+        fitted, or why not).
+    """
+    from .models import make_model  # the small models/ interface (DESIGN §3)
+
+    years = sorted(int(y) for y in years)
+    t_end = years[-1]
+    z_ids = None if draw_ids is None else np.sort(np.unique(np.asarray(draw_ids, dtype=int)))
+    obs = obs.dropna().sort_index()
+    T = int(obs.index[-1])
+    yrs = obs.index.to_numpy()
+    br = np.flatnonzero(np.diff(yrs) != 1)
+    run = obs.iloc[br[-1] + 1:] if len(br) else obs
+    if need_first and years[0] < int(run.index[0]) and years[0] not in obs.index:
+        return None, f"has no value at {years[0]}"
+    if t_end > T and len(run) < min_years:
+        return None, (f"has only {len(run)} consecutive years ({int(run.index[0])}–{T}) < "
+                      f"{min_years}")
+    n = 1 if z_ids is None else len(z_ids)
+    path = np.full((n, len(years)), np.nan)
+    for j, t in enumerate(years):
+        if t <= T and t in obs.index:
+            path[:, j] = obs[t]
+    note = "observed, no forecast needed"
+    if t_end > T:
+        h = t_end - T
+        Xt = None if X is None else X[X[S.YEAR] <= T]
+        m = make_model(model, alias="m", lower=0.0, **dict(model_options or {}))
+        fc = m.fit(run, Xt).predict(h, Xt, (80,))
+        sd = (fc["m-hi-80"].to_numpy(float) - fc["m-lo-80"].to_numpy(float)) / (2 * _Z80)
+        z = np.zeros(1) if z_ids is None else drift_shocks(z_ids, 1.0, seed,
+                                                            f"model:{obs.name}")
+        f = fc["m"].to_numpy(float)[None, :] + z[:, None] * sd[None, :]
+        for j, t in enumerate(years):
+            if t > T:
+                path[:, j] = f[:, t - T - 1]
+        fb = f" (fell back to {m.fallback_})" if getattr(m, "fallback_", None) else ""
+        note = f"{model}{fb} on {int(run.index[0])}–{T} ({len(run)} years), forecast {T + 1}–{t_end}"
+    return np.clip(path, 0.0, None), note
+
+
 def model_ger_path(series_obs: pd.DataFrame, years, g0: Mapping[str, float], *,
                    model: str = "auto", area: str = NATIONAL_AREA, change: str = "relative",
                    indicators: Mapping[str, str] | None = None, draw_ids=None, seed: int = 0,
@@ -736,13 +805,12 @@ def model_ger_path(series_obs: pd.DataFrame, years, g0: Mapping[str, float], *,
     Raises:
         ValueError: unknown change mode, or no band has a series.
     """
-    from .models import make_model, series_id  # the small models/ interface (DESIGN §3)
+    from .models import series_id
 
     if change not in ("relative", "level"):
         raise ValueError(f"rate path 'model': rate_change must be 'relative' or 'level', got "
                          f"{change!r}")
     years = sorted(int(y) for y in years)
-    t0, t_end = years[0], years[-1]
     ind_map = dict(indicators or MODEL_GER_INDICATORS)
     z_ids = None if draw_ids is None else np.sort(np.unique(np.asarray(draw_ids, dtype=int)))
     frames, notes = [], []
@@ -754,41 +822,16 @@ def model_ger_path(series_obs: pd.DataFrame, years, g0: Mapping[str, float], *,
         if sub.empty:
             notes.append(f"{band}: no {ind} series for area {area}; held at the base GER")
             continue
-        obs = pd.Series(sub[S.VALUE].to_numpy(float), index=sub[S.YEAR].to_numpy(int))
-        T = int(obs.index[-1])
-        yrs = obs.index.to_numpy()
-        br = np.flatnonzero(np.diff(yrs) != 1)
-        run = obs.iloc[br[-1] + 1:] if len(br) else obs
-        if change == "relative" and t0 < int(run.index[0]) and t0 not in obs.index:
-            notes.append(f"{band}: {ind} ({area}) has no value at the base year {t0}; held")
+        obs = pd.Series(sub[S.VALUE].to_numpy(float), index=sub[S.YEAR].to_numpy(int),
+                        name=series_id(str(area), ind))
+        X = series_obs.loc[series_obs[S.INDICATOR] == ind,
+                           [S.AREA, S.YEAR, S.INDICATOR, S.VALUE]]
+        path, fitted = model_series_path(obs, years, model=model, draw_ids=z_ids, seed=seed,
+                                         X=X, min_years=min_years, model_options=model_options,
+                                         need_first=change == "relative")
+        if path is None:
+            notes.append(f"{band}: {ind} ({area}) {fitted}; held at the base GER")
             continue
-        if t_end > T and len(run) < min_years:
-            notes.append(f"{band}: {ind} ({area}) has only {len(run)} consecutive years "
-                         f"({int(run.index[0])}–{T}) < {min_years}; held at the base GER")
-            continue
-        n = 1 if z_ids is None else len(z_ids)
-        path = np.full((n, len(years)), np.nan)
-        for j, t in enumerate(years):
-            if t <= T and t in obs.index:
-                path[:, j] = obs[t]
-        h = t_end - T
-        fitted = "none needed"
-        if h > 0:
-            y = run.copy()
-            y.name = series_id(str(area), ind)
-            X = series_obs.loc[(series_obs[S.INDICATOR] == ind) & (series_obs[S.YEAR] <= T),
-                               [S.AREA, S.YEAR, S.INDICATOR, S.VALUE]]
-            m = make_model(model, alias="m", lower=0.0, **dict(model_options or {}))
-            fc = m.fit(y, X).predict(h, X, (80,))
-            sd = (fc["m-hi-80"].to_numpy(float) - fc["m-lo-80"].to_numpy(float)) / (2 * _Z80)
-            z = np.zeros(1) if z_ids is None else drift_shocks(z_ids, 1.0, seed, f"model:{ind}")
-            f = fc["m"].to_numpy(float)[None, :] + z[:, None] * sd[None, :]
-            for j, t in enumerate(years):
-                if t > T:
-                    path[:, j] = f[:, t - T - 1]
-            fb = f" (fell back to {m.fallback_})" if getattr(m, "fallback_", None) else ""
-            fitted = (f"{model}{fb} on {int(run.index[0])}–{T} ({len(run)} years), "
-                      f"forecast {T + 1}–{t_end}")
         path = np.clip(path, 0.0, None)
         if change == "relative":
             base = path[:, [0]]
@@ -805,6 +848,7 @@ def model_ger_path(series_obs: pd.DataFrame, years, g0: Mapping[str, float], *,
         gaps = [t for j, t in enumerate(years) if np.isnan(path[0, j])]
         if gaps:
             fitted += f"; no value for {','.join(map(str, gaps))}: the previous year's held"
+        n = path.shape[0]
         part = pd.DataFrame({S.YEAR: np.tile(years, n), S.INDICATOR: BAND_GER[band],
                              S.VALUE: path.ravel()})
         if z_ids is not None:
@@ -1813,7 +1857,8 @@ def run_enrolment_stage(pop_df: pd.DataFrame, cfg_section: Mapping | None, regio
                                   else None, target_year)
     ind = indicators(enrol, pop_df, rates, region, bands, cons, plan_obs)
     ind[S.RATE_PATH] = path
-    tch = tch_mod.run_teachers(enrol, teachers_cfg, region, observations=observations,
+    tch = tch_mod.run_teachers(enrol, {"seed": seed, **dict(teachers_cfg or {})}, region,
+                               observations=observations,
                                standards=standards, plan_obs=plan_obs, targets=targets)
     capf = cap_mod.run_capacity(enrol, capacity_cfg, region, seats=seats)
     f = rates.drop_duplicates(S.BAND).set_index(S.BAND)[S.GER_FACTOR]

@@ -6,6 +6,8 @@ Public functions:
                                              (c) the area's own pupil–teacher ratio
     base_teacher_supply(base_enrol, ratios, rule, ...)
                                              estimated teachers at the base (or a planner's counts)
+    model_ratio_multipliers(obs, years, ...)  pupil–teacher ratio paths from a models/ forecast
+                                             of an observed ratio series (ratio_path "model")
     base_stock_ratios(base, supply0, ratios) pupils per teacher of the base stock, primary share
     implied_attrition(plan_obs, ratios, ...) attrition implied by the plan's 2016–2020 hiring
     teacher_supply(demand_df, base_supply, attrition)
@@ -35,6 +37,7 @@ import pandas as pd
 
 from . import schema as S
 from .areas import Region, aggregate_to_parent
+from .enrollment import LEVEL_INDICATOR, model_series_path
 
 #: Levels whose ratio the 2014 standard does not cover, and the level whose ratio they borrow
 #: (named assumption: secondary vocational staffed like senior general — no national ratio in
@@ -123,7 +126,8 @@ def teacher_demand(enrol_df: pd.DataFrame, ratios: pd.DataFrame, method: str = "
                    caps: Mapping[str, float] | None = None,
                    teachers_per_class: Mapping[str, float] | None = None,
                    area_ratio: pd.DataFrame | None = None, ratio_change: float = 0.0,
-                   base_year: int | None = None) -> pd.DataFrame:
+                   base_year: int | None = None,
+                   ratio_multiplier: pd.DataFrame | None = None) -> pd.DataFrame:
     """Full-time teachers needed by area, level and year.
 
     Methods:
@@ -134,6 +138,9 @@ def teacher_demand(enrol_df: pd.DataFrame, ratios: pd.DataFrame, method: str = "
         * ``"area_ratio"``: the area's own pupils per teacher at the base (``area_ratio``:
           area, level, ratio) held, or trended by ``ratio_change`` pupils per teacher a year:
           ratio(t) = ratio0 + ratio_change × (t − base_year); demand = enrolment / ratio(t).
+          With ``ratio_multiplier`` (year, level[, draw], multiplier — e.g.
+          :func:`model_ratio_multipliers`) instead: ratio(t) = ratio0 × multiplier(t); levels
+          or years it does not cover keep ratio0.
 
     Args:
         enrol_df: enrolment (area, year, level, enrolment[, draw]) — county rows; the city is
@@ -172,13 +179,76 @@ def teacher_demand(enrol_df: pd.DataFrame, ratios: pd.DataFrame, method: str = "
             bad = out.loc[np.isnan(base), [S.AREA, S.LEVEL]].iloc[0].tolist()
             raise ValueError(f"teacher demand 'area_ratio': no base ratio for {bad}")
         t0 = base_year if base_year is not None else int(out[S.YEAR].min())
-        out[S.RATIO] = np.maximum(base + ratio_change * (out[S.YEAR] - t0), 1e-9)
+        if ratio_multiplier is not None and len(ratio_multiplier):
+            on = [S.YEAR, S.LEVEL, *([S.DRAW] if S.DRAW in ratio_multiplier.columns
+                                     and S.DRAW in out.columns else [])]
+            mult = out[on].merge(ratio_multiplier[[*on, "multiplier"]], on=on, how="left")
+            out[S.RATIO] = np.maximum(base * mult["multiplier"].fillna(1.0).to_numpy(), 1e-9)
+        else:
+            out[S.RATIO] = np.maximum(base + ratio_change * (out[S.YEAR] - t0), 1e-9)
         out[S.DEMAND] = out[S.ENROLMENT] / out[S.RATIO]
     else:
         raise ValueError(f"teacher demand method must be 'standard', 'class_size' or "
                          f"'area_ratio', got {method!r}")
     out[S.METHOD] = method
     return out
+
+
+def model_ratio_multipliers(obs: pd.DataFrame, years, levels, area: str, *,
+                            model: str = "auto", draw_ids=None, seed: int = 0,
+                            min_years: int = 8, model_options: Mapping | None = None
+                            ) -> tuple[pd.DataFrame, list[str]]:
+    """Pupil–teacher ratio paths, as multipliers of the base ratio, from a models/ forecast
+    of an observed ratio series (NCES projects teachers from pupil–teacher ratio trends).
+
+    For each level the series is R(t) = enrolment(t) / teachers(t) of ``area`` (derived from
+    the observations :data:`njforecast.enrollment.LEVEL_INDICATOR` and
+    :data:`TEACHER_INDICATOR`), continued by the model over ``years`` with per-draw whole
+    paths (:func:`njforecast.enrollment.model_series_path`); multiplier_d(t) =
+    R_d(t) / R_d(t0), t0 = the first year, so each area's own base ratio moves by the
+    series' relative change.
+
+    Returns:
+        (frame year, level[, draw], multiplier; notes — one per level: what was fitted, or why
+        the level keeps its base ratio).
+    """
+    from .models import series_id
+
+    years = sorted(int(y) for y in years)
+    frames, notes = [], []
+    for lv in levels:
+        e_ind, t_ind = LEVEL_INDICATOR.get(lv), TEACHER_INDICATOR.get(lv)
+        sub = obs[obs[S.AREA].astype(str) == str(area)]
+        e = sub[sub[S.INDICATOR] == e_ind].drop_duplicates(S.YEAR).set_index(S.YEAR)[S.VALUE]
+        t = sub[sub[S.INDICATOR] == t_ind].drop_duplicates(S.YEAR).set_index(S.YEAR)[S.VALUE]
+        r = (e / t[t > 0]).dropna()
+        if r.empty:
+            notes.append(f"{lv}: no {e_ind}/{t_ind} for area {area}; base ratio held")
+            continue
+        r.index = r.index.astype(int)
+        r.name = series_id(str(area), f"{lv}_pupils_per_teacher")
+        path, note = model_series_path(r.sort_index(), years, model=model, draw_ids=draw_ids,
+                                       seed=seed, min_years=min_years,
+                                       model_options=model_options, need_first=True)
+        if path is None or not np.all(path[:, 0] > 0):
+            notes.append(f"{lv}: pupils per teacher ({area}, derived) {note or 'is 0'}; base "
+                         "ratio held")
+            continue
+        m = path / path[:, [0]]
+        part = pd.DataFrame({S.YEAR: np.tile(years, m.shape[0]), S.LEVEL: lv,
+                             "multiplier": m.ravel()})
+        if draw_ids is not None:
+            part[S.DRAW] = np.repeat(np.sort(np.unique(np.asarray(draw_ids, dtype=int))),
+                                     len(years))
+        frames.append(part.dropna(subset=["multiplier"]))
+        gaps = [y for j, y in enumerate(years) if np.isnan(m[0, j])]
+        notes.append(f"{lv}: pupils per teacher of area {area} (derived: {e_ind}/{t_ind}), "
+                     f"relative change; {note}"
+                     + (f"; no value for {','.join(map(str, gaps))}: ratio0 kept" if gaps
+                        else ""))
+    cols = [S.YEAR, S.LEVEL, "multiplier", *([S.DRAW] if draw_ids is not None else [])]
+    return (pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=cols),
+            notes)
 
 
 def base_teacher_supply(base_enrol: pd.DataFrame, ratios: pd.DataFrame, rule: str = "standard",
@@ -447,6 +517,10 @@ def run_teachers(enrol_df: pd.DataFrame, cfg: Mapping | None, region: Region,
     default the standard's caps],
     vocational_as ["senior_general"], base_supply ["standard" | "province_ratio"],
     attrition [default: :func:`implied_attrition` from the plan], ratio_change [0.0],
+    ratio_path ["linear" (ratio_change a year) | "model": each area's base ratio moves by the
+    relative change of a models/ forecast of an observed pupil-teacher ratio series,
+    :func:`model_ratio_multipliers`; with ratio_model ["auto"], ratio_series_area [the
+    region's province], ratio_series_min_years [8], ratio_model_options; method area_ratio],
     class_caps [{level: pupils}], teachers_per_class [{level: teachers}],
     hiring_period [the years of the plan's ``teachers_added_YYYY_YYYY`` target, else
     [2021, 2025]].
@@ -500,9 +574,28 @@ def run_teachers(enrol_df: pd.DataFrame, cfg: Mapping | None, region: Region,
     else:
         method = "standard"
     caps = class_caps(standards, cap_over)
+    mult, ratio_notes = None, []
+    if cfg.get("ratio_path", "linear") == "model":
+        if method != "area_ratio":
+            raise ValueError(f"[teachers] ratio_path 'model' moves each area's own pupil-teacher "
+                             f"ratio; it needs method = 'area_ratio', got {method!r}")
+        series = data_mod.preferred(data_mod.load_observations())
+        if observations is not None and not observations.empty:
+            series = pd.concat([observations, series], ignore_index=True)
+        draw_ids = (np.sort(counties[S.DRAW].unique()) if S.DRAW in counties.columns
+                    else None)
+        mult, ratio_notes = model_ratio_multipliers(
+            series, sorted(counties[S.YEAR].unique()), sorted(counties[S.LEVEL].unique()),
+            str(cfg.get("ratio_series_area", region.province)),
+            model=cfg.get("ratio_model", "auto"), draw_ids=draw_ids,
+            seed=int(cfg.get("seed", 0)), min_years=int(cfg.get("ratio_series_min_years", 8)),
+            model_options=cfg.get("ratio_model_options"))
+    elif cfg.get("ratio_path", "linear") != "linear":
+        raise ValueError(f"[teachers] ratio_path must be 'linear' (ratio_change a year) or "
+                         f"'model', got {cfg['ratio_path']!r}")
     demand = teacher_demand(counties, ratios, method, caps, cfg.get("teachers_per_class"),
                             supply0[[S.AREA, S.LEVEL, S.RATIO]], float(cfg.get("ratio_change", 0)),
-                            t0)
+                            t0, ratio_multiplier=mult)
     hpy = cfg.get("hires_per_year")
     hpy = float(hpy) if hpy is not None and float(hpy) > 0 else None
     tch = teacher_supply(demand, supply0, attrition, region, hpy)
@@ -527,6 +620,8 @@ def run_teachers(enrol_df: pd.DataFrame, cfg: Mapping | None, region: Region,
          "demand", "estimated", ""),
         *((f"class_cap_{lv}", float(v), "observed" if lv in ("primary", "junior") else
            "estimated", "pupils per class") for lv, v in caps.items() if method == "class_size"),
+        *((f"ratio_model_{n.split(':', 1)[0]}", cfg.get("ratio_model", "auto"), "estimated",
+           n.split(": ", 1)[1]) for n in ratio_notes),
     ]
     return {"teachers": tch, "hiring": hiring, "hiring_summary": hiring_summary,
             "ratios": ratios, "assumptions": assumptions}

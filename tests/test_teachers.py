@@ -265,3 +265,70 @@ def test_run_teachers_config_keys_choose_method():
     assert (cur["teachers"][S.METHOD] == "area_ratio").all()
     with pytest.raises(ValueError, match="standard must be one of"):
         run_teachers(e, {"standard": "1999"}, region, plan_obs=plan)
+
+
+# --- ratio_path "model": pupil-teacher ratios from a models/ forecast -----------------------
+
+def _ptr_obs(ratios_by_year: dict[int, float], area: str = "510000") -> pd.DataFrame:
+    """Synthetic observations (labelled: hand-made) whose primary pupils per teacher are the
+    given values: teachers 1000, enrolment 1000 × ratio."""
+    rows = []
+    for y, r in ratios_by_year.items():
+        rows += [(area, y, "primary_enrolment", 1000.0 * r), (area, y, "primary_teachers", 1000.0)]
+    return pd.DataFrame(rows, columns=[S.AREA, S.YEAR, S.INDICATOR, S.VALUE])
+
+
+def test_model_ratio_multipliers_hand_computed():
+    """Ratio 20, 19.5, …, 15.5 (2010–2019, synthetic): drift continues −0.5 a year, so from
+    t0 = 2019 the multipliers are 1, 15/15.5, 14.5/15.5; naive gives 1, 1, 1; a level without
+    data keeps its base ratio and says so."""
+    from njforecast.teachers import model_ratio_multipliers
+
+    obs = _ptr_obs({2010 + i: 20.0 - 0.5 * i for i in range(10)})
+    m, notes = model_ratio_multipliers(obs, [2019, 2020, 2021], ["primary", "junior"], "510000",
+                                       model="drift")
+    assert m[S.LEVEL].unique().tolist() == ["primary"]
+    assert m["multiplier"].tolist() == pytest.approx([1.0, 15.0 / 15.5, 14.5 / 15.5])
+    assert "derived: primary_enrolment/primary_teachers" in notes[0]
+    assert "junior: no junior_enrolment/junior_teachers" in notes[1]
+    n, _ = model_ratio_multipliers(obs, [2019, 2020, 2021], ["primary"], "510000",
+                                   model="naive")
+    assert n["multiplier"].tolist() == pytest.approx([1.0, 1.0, 1.0])
+
+
+def test_demand_area_ratio_with_multiplier_by_draw(ratios):
+    """Base ratio 20 × multiplier 0.5 in 2021 for draw 1 only: 190 pupils need 19 teachers in
+    draw 1 and 9.5 in draw 0 (ratio 20, no multiplier row → kept)."""
+    e = _enrol([190.0, 190.0], years=(2020, 2021)).merge(pd.DataFrame({S.DRAW: [0, 1]}),
+                                                         how="cross")
+    ar = pd.DataFrame({S.AREA: ["900001"], S.LEVEL: ["primary"], S.RATIO: [20.0]})
+    mult = pd.DataFrame({S.YEAR: [2020, 2021], S.LEVEL: "primary", S.DRAW: [1, 1],
+                         "multiplier": [1.0, 0.5]})
+    d = teacher_demand(e, ratios, "area_ratio", area_ratio=ar, base_year=2020,
+                       ratio_multiplier=mult)
+    d = d.set_index([S.YEAR, S.DRAW])
+    assert d.loc[(2021, 1), S.DEMAND] == pytest.approx(19.0)
+    assert d.loc[(2021, 0), S.DEMAND] == pytest.approx(9.5)
+
+
+def test_run_teachers_ratio_path_model_needs_own_ratios_and_is_recorded():
+    """ratio_path 'model' with the standard method is refused with the fix; with area_ratio
+    the Sichuan primary ratio series (bundled, 2000–2019) moves the ratios and the assumptions
+    say how."""
+    from njforecast.teachers import run_teachers
+
+    region = load_region(DATA / "tiny_region.toml")
+    plan = data.load_plan_indicators()
+    e = pd.DataFrame({S.AREA: ["900001", "900002"] * 2, S.YEAR: [2020, 2020, 2021, 2021],
+                      S.LEVEL: "primary", S.ENROLMENT: [450.0, 900.0, 460.0, 900.0]})
+    with pytest.raises(ValueError, match="needs method = 'area_ratio'"):
+        run_teachers(e, {"ratio_path": "model"}, region, plan_obs=plan)
+    with pytest.raises(ValueError, match="ratio_path must be"):
+        run_teachers(e, {"method": "area_ratio", "ratio_path": "trend"}, region, plan_obs=plan)
+    out = run_teachers(e, {"method": "area_ratio", "ratio_path": "model", "ratio_model": "theta",
+                           "ratio_series_area": "510000", "attrition": 0.0}, region,
+                       plan_obs=plan)
+    t = out["teachers"].set_index([S.AREA, S.YEAR])[S.RATIO]
+    assert t[("900001", 2021)] != pytest.approx(t[("900001", 2020)])
+    notes = {a[0]: a[3] for a in out["assumptions"]}
+    assert "theta on 2000–2019 (20 years)" in notes["ratio_model_primary"]
