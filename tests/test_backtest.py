@@ -62,7 +62,8 @@ def store(tmp_path_factory):
     return f"sqlite:///{tmp_path_factory.mktemp('mlflow') / 'mlflow.db'}"
 
 
-FAST = ["naive", "drift", "mean", "theta", "ets", "arima", "global", "structural", "combo"]
+FAST = ["naive", "drift", "mean", "theta", "ets", "autoets", "arima", "global", "structural",
+        "combo"]
 
 
 def test_cutoffs_formula():
