@@ -150,11 +150,21 @@ def run(config: Path = typer.Argument(..., help="Experiment config (TOML), e.g. 
                                       "experiments/neijiang-baseline/config.toml."),
         lang: str = typer.Option("en", "--lang", help="Report language: en or zh."),
         scenarios: bool = typer.Option(True, "--scenarios/--no-scenarios",
-                                       help="Also run the preset scenarios side by side.")):
+                                       help="Also run the preset scenarios side by side."),
+        observations: Path | None = typer.Option(
+            None, "--observations", help="Your own series (observations format, README "
+            "'Bringing your own county series'); replace the estimates where present. Same as "
+            "[data] observations in the config.")):
     """Run the main job for a config: build data, project, compare with targets, report, track."""
+    from dataclasses import replace
+
     from .config import load_config
 
     cfg = _guard(load_config, config)
+    if observations is not None:
+        sections = dict(cfg.sections)
+        sections["data"] = {**cfg.section("data"), "observations": str(observations.resolve())}
+        cfg = replace(cfg, sections=sections)
     if cfg.section("backtest"):  # a back-test experiment (experiments/<name>/config.toml)
         _backtest_experiment(cfg)
         return

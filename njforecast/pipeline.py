@@ -399,6 +399,10 @@ def _stage_configs(cfg: RunConfig, overrides: Mapping[str, Any]) -> dict[str, di
     if caps:
         tch["method"] = "class_size"
         tch["class_caps"] = {**tch.get("class_caps", {}), **caps}
+    if tch.get("method", "area_ratio") != "area_ratio":
+        # a standard or class caps replace the areas' own ratios, so a ratio path has nothing
+        # to move (the scenario's method wins over the config's ratio_path)
+        tch.pop("ratio_path", None)
     for k in ("attrition", "hires_per_year"):
         if overrides.get(k) is not None:
             tch[k] = overrides[k]
@@ -436,6 +440,40 @@ def project_base_population(census_df: pd.DataFrame, region: Region, cfg: RunCon
     return pop, a
 
 
+def planner_observations(cfg: RunConfig) -> tuple[pd.DataFrame | None, str]:
+    """A planner's own series for the run: ``[data] observations = "FILE"`` (CSV or xlsx in
+    the observations format, README "Bringing your own county series"; a relative path is
+    looked up in the working directory, then next to the config). Checked by
+    :func:`njforecast.validation.load_user_observations`; where they exist they replace the
+    engine's estimates (base enrolment and teachers, flow ratios, own GER slopes, model paths).
+
+    Returns:
+        (the observations — ``preferred`` rows — or None when not configured; a one-line note).
+
+    Raises:
+        DataError: the file is missing or invalid (every problem with row, column and fix).
+    """
+    from pathlib import Path
+
+    from .data import DataError, preferred
+    from .validation import load_user_observations
+
+    f = cfg.section("data").get("observations")
+    if not f:
+        return None, ""
+    path = Path(f)
+    if not path.is_absolute():
+        cands = [Path.cwd() / path, *([Path(cfg.path).parent / path] if cfg.path else [])]
+        path = next((c for c in cands if c.is_file()), cands[0])
+    if not path.is_file():
+        raise DataError(f"{cfg.path or 'config'}: [data] observations = {f!r} not found "
+                        "(relative to the working directory or the config folder)")
+    obs = preferred(load_user_observations(path, cfg.region))
+    note = (f"{len(obs)} rows, areas {', '.join(sorted(obs[S.AREA].astype(str).unique()))}, "
+            f"{int(obs[S.YEAR].min())}–{int(obs[S.YEAR].max())}; replace estimates where present")
+    return obs, note
+
+
 def run(cfg: RunConfig, scenario=None, progress=None) -> Results:
     """Run the engine for one config (and optional ``scenarios.Scenario``).
 
@@ -467,14 +505,18 @@ def run(cfg: RunConfig, scenario=None, progress=None) -> Results:
     say("population")
     pop, dem_assumptions = project_base_population(census, region, cfg, stages["demography"])
     say("enrolment, teachers, capacity")
+    planner, planner_note = planner_observations(cfg)
     st = enr_mod.run_enrolment_stage(pop, stages["enrolment"], region,
                                      teachers_cfg=stages["teachers"],
                                      capacity_cfg=stages["capacity"], targets=targets,
-                                     seed=cfg.seed)
+                                     seed=cfg.seed, observations=planner)
     series = target_series(st["indicators"], st.get("teachers"), targets[S.INDICATOR],
                            region.code)
     scen = pd.DataFrame([(f"scenario.{k}", v, "estimated", "scenario override")
-                         for k, v in overrides.items()], columns=dem_assumptions.columns)
+                         for k, v in overrides.items()]
+                        + ([("planner_observations", cfg.section("data")["observations"],
+                             "observed", planner_note)] if planner is not None else []),
+                        columns=dem_assumptions.columns)
     assumptions = pd.concat([dem_assumptions, st["assumptions"], scen], ignore_index=True)
     assumptions[S.VALUE] = assumptions[S.VALUE].map(str)
     extra = {k: v for k, v in st.items() if k not in ("enrolment", "indicators", "teachers",

@@ -1,6 +1,7 @@
 """Tests for njforecast.pipeline and the end-to-end run (few draws, short horizon, tmp outputs)."""
 
 import dataclasses
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -16,6 +17,7 @@ from njforecast.data import load_plan_targets
 from njforecast.scenarios import Scenario, presets
 
 CITY = "511000"
+DATA = Path(__file__).parent / "data"
 
 
 @pytest.fixture(scope="module")
@@ -284,6 +286,11 @@ def test_status_quo_rates_scenario_holds_rates_and_consolidation():
     # a model path changes the GER paths only; consolidation keeps the configured trend
     st = pipeline._stage_configs(cfg, {"rate_path": "model"})
     assert st["enrolment"] == {"rate_path": "model", "consolidation_path": "trend"}
+    # a scenario's staffing standard replaces own ratios, so a configured ratio path is dropped
+    cfg = RunConfig(sections={"teachers": {"method": "area_ratio", "ratio_path": "model"}})
+    st = pipeline._stage_configs(cfg, {"staffing_standard": "unified_2014"})
+    assert st["teachers"] == {"method": "standard"}
+    assert pipeline._stage_configs(cfg, {})["teachers"]["ratio_path"] == "model"
 
 
 def test_target_series_marks_teachers_added_as_need_or_hires():
@@ -297,3 +304,35 @@ def test_target_series_marks_teachers_added_as_need_or_hires():
     assert s.attrs["projected_as"] == {name: "need"} and s[S.VALUE].iloc[0] == 50
     s2 = pipeline.target_series(ind, t.assign(**{S.HIRES: 20.0}), [name], "1")
     assert s2.attrs["projected_as"] == {name: "hires"} and s2[S.VALUE].iloc[0] == 100
+
+
+def test_planner_observations_reach_the_run_and_bad_files_exit_2(small_cfg, tmp_path):
+    """[data] observations (a planner's file, synthetic county count) replaces the estimate in
+    the main job: Zizhong primary 2020 = 50,000, flagged observed, and the assumptions name the
+    file; a missing file or a bad row exits 2 naming the file, without a traceback."""
+    from dataclasses import replace
+
+    f = tmp_path / "mine.csv"
+    f.write_text((DATA / "enrolment_user_observations.csv").read_text(encoding="utf-8"),
+                 encoding="utf-8")
+    cfg = replace(small_cfg, draws=2, end_year=2021,
+                  sections={**small_cfg.sections, "data": {"observations": str(f)}})
+    res = pipeline.run(cfg)
+    e = res.enrolment.set_index([S.AREA, S.YEAR, S.LEVEL])
+    z = e.loc[("511025", 2020, "primary")]
+    assert (z[S.ENROLMENT] == 50000).all() and (z[S.QUALITY] == "observed").all()
+    a = res.assumptions.set_index("name")
+    assert a.loc["planner_observations", S.VALUE] == str(f)
+    cfg_file = tmp_path / "c.toml"
+    cfg_file.write_text(f'name = "t-obs"\nend_year = 2021\ndraws = 2\n'
+                        f'output_dir = "{tmp_path / "out"}"\n'
+                        f'tracking_uri = "sqlite:///{tmp_path / "m.db"}"\n', encoding="utf-8")
+    r = CliRunner().invoke(app, ["run", str(cfg_file), "--no-scenarios", "--observations",
+                                 str(tmp_path / "nope.csv")])
+    assert r.exit_code == 2 and "nope.csv" in r.output and "Traceback" not in r.output
+    bad = tmp_path / "bad.csv"
+    bad.write_text("area,year,indicator,value\n511025,2020,primary_enrolment,12万\n",
+                   encoding="utf-8")
+    r = CliRunner().invoke(app, ["run", str(cfg_file), "--no-scenarios", "--observations",
+                                 str(bad)])
+    assert r.exit_code == 2 and "bad.csv" in r.output and "Traceback" not in r.output
