@@ -205,7 +205,10 @@ def _pipeline_job(cfg, lang: str, scenario, with_presets: bool, export_model: bo
                             say, on_scenario=lambda res, gaps: log_scenario(parent, res, gaps))
         if export_model:
             say(f"exporting the scenario model to {DEFAULT_MODEL}")
-            log_scenario_model(parent, export_scenario_model(DEFAULT_MODEL, cfg.path))
+            from .pipeline import planner_observations_path
+
+            log_scenario_model(parent, export_scenario_model(
+                DEFAULT_MODEL, cfg.path, planner_observations_path(cfg)))
         say("logging to MLflow")
         return out
 

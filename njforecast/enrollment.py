@@ -751,7 +751,8 @@ def model_series_path(obs: pd.Series, years, *, model: str = "auto", draw_ids=No
         for j, t in enumerate(years):
             if t > T:
                 path[:, j] = f[:, t - T - 1]
-        fb = f" (fell back to {m.fallback_})" if getattr(m, "fallback_", None) else ""
+        used = getattr(m, "fallback_", None) or getattr(m, "predict_fallback_", None)
+        fb = f" (fell back to {used})" if used else ""
         note = f"{model}{fb} on {int(run.index[0])}–{T} ({len(run)} years), forecast {T + 1}–{t_end}"
     return np.clip(path, 0.0, None), note
 
@@ -904,8 +905,8 @@ def rate_path(rates_df: pd.DataFrame, years, region: Region, path: str = "hold",
         region: the region.
         path: "hold", "target", "trend" or "external".
         damping, drift_sd, ceilings, voc_share_change, draws, seed, area_change: trend path
-            only; ``draws`` is the draw ids (e.g. the population frame's) — given, the output
-            has a draw column.
+            only, except ``draws``: the draw ids (e.g. the population frame's) — given, the
+            output has a draw column; a ``ger_path`` with draws must cover every one of them.
 
     Returns:
         Columns area, year, level[, draw], rate (fraction), rate_path (the path name).
@@ -985,7 +986,15 @@ def rate_path(rates_df: pd.DataFrame, years, region: Region, path: str = "hold",
             raise ValueError(f"rate path {path!r} needs ger_path (year, indicator, value"
                              "[, draw])")
         if S.DRAW in ger_path.columns:
-            draw_ids = np.sort(ger_path[S.DRAW].unique().astype(int))
+            if draws is None:
+                raise ValueError(f"rate path {path!r}: ger_path has a draw column but the run "
+                                 "has no draws; drop the column or run with draws")
+            draw_ids = np.sort(np.unique(np.asarray(draws, dtype=int)))
+            missing = sorted(set(draw_ids.tolist()) - set(ger_path[S.DRAW].astype(int)))
+            if missing:
+                raise ValueError(f"rate path {path!r}: ger_path lacks draw(s) {missing[:5]}"
+                                 f"{' …' if len(missing) > 5 else ''} of the run's "
+                                 f"{len(draw_ids)}; give every draw or drop the draw column")
         for b, ind in BAND_GER.items():
             gp = ger_path[ger_path[S.INDICATOR] == ind]
             if gp.empty or b not in g0:
@@ -1817,10 +1826,21 @@ def run_enrolment_stage(pop_df: pd.DataFrame, cfg_section: Mapping | None, regio
             ceilings={**trend_ceilings(series_obs), **cfg.get("ceilings", {})},
             min_years=int(cfg.get("rate_series_min_years", 8)))
         paths = rate_path(rates, years, region, path, ger_path=ger_path,
-                          max_ger=cfg.get("max_ger"))
+                          max_ger=cfg.get("max_ger"), draws=draw_ids)
     elif path == "external":
-        paths = rate_path(rates, years, region, path, ger_path=_read_ger_path(cfg),
-                          max_ger=cfg.get("max_ger"))
+        ger_path = _read_ger_path(cfg)
+        if S.DRAW in ger_path.columns:
+            from .data import DataError
+
+            have = set(ger_path[S.DRAW].astype(int))
+            need = set() if draw_ids is None else {int(d) for d in draw_ids}
+            if not need or need - have:
+                raise DataError(f"{cfg['ger_path']}: column draw has {len(have)} draw(s) but "
+                                f"the run's draws are {sorted(need)[:5]}"
+                                f"{' …' if len(need) > 5 else ''}; give every draw of the run "
+                                "or drop the draw column (one path for all draws)")
+        paths = rate_path(rates, years, region, path, ger_path=ger_path,
+                          max_ger=cfg.get("max_ger"), draws=draw_ids)
     elif path == "trend":
         paths = rate_path(rates, years, region, path, annual_change=trend["annual_change"],
                           max_ger=cfg.get("max_ger"), damping=trend["damping"],

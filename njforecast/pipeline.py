@@ -166,11 +166,13 @@ def target_series(indicators_df: pd.DataFrame, teachers_df: pd.DataFrame | None,
     return out
 
 
-def data_hash(paths: Iterable | None = None) -> str:
-    """sha256 over the bundled input files (relative path + bytes), sorted: the data lineage."""
+def data_hash(paths: Iterable | None = None, extra: Iterable = ()) -> str:
+    """sha256 over the bundled input files (relative path + bytes), sorted, then ``extra``
+    files (e.g. a planner's observations; name + bytes): the data lineage."""
     root = raw_dir()
     files = sorted(paths) if paths is not None else sorted(
         p for p in root.rglob("*") if p.is_file() and not p.name.startswith("."))
+    files = [*files, *extra]
     h = hashlib.sha256()
     for p in files:
         rel = p.relative_to(root.parent) if root.parent in p.parents else p.name
@@ -399,9 +401,9 @@ def _stage_configs(cfg: RunConfig, overrides: Mapping[str, Any]) -> dict[str, di
     if caps:
         tch["method"] = "class_size"
         tch["class_caps"] = {**tch.get("class_caps", {}), **caps}
-    if tch.get("method", "area_ratio") != "area_ratio":
-        # a standard or class caps replace the areas' own ratios, so a ratio path has nothing
-        # to move (the scenario's method wins over the config's ratio_path)
+    if (std == "unified_2014" or caps) and tch.get("method") != "area_ratio":
+        # the scenario's standard or class caps replace the areas' own ratios, so a configured
+        # ratio path has nothing to move (a config that sets both itself still gets the error)
         tch.pop("ratio_path", None)
     for k in ("attrition", "hires_per_year"):
         if overrides.get(k) is not None:
@@ -440,10 +442,34 @@ def project_base_population(census_df: pd.DataFrame, region: Region, cfg: RunCon
     return pop, a
 
 
+def planner_observations_path(cfg: RunConfig):
+    """The file of ``[data] observations`` (a relative path is looked up in the working
+    directory, then next to the config), or None when not configured.
+
+    Raises:
+        DataError: configured but not found.
+    """
+    from pathlib import Path
+
+    from .data import DataError
+
+    f = cfg.section("data").get("observations")
+    if not f:
+        return None
+    path = Path(f)
+    if not path.is_absolute():
+        cands = [Path.cwd() / path, *([Path(cfg.path).parent / path] if cfg.path else [])]
+        path = next((c for c in cands if c.is_file()), cands[0])
+    if not path.is_file():
+        raise DataError(f"{cfg.path or 'config'}: [data] observations = {f!r} not found "
+                        "(relative to the working directory or the config folder)")
+    return path.resolve()
+
+
 def planner_observations(cfg: RunConfig) -> tuple[pd.DataFrame | None, str]:
     """A planner's own series for the run: ``[data] observations = "FILE"`` (CSV or xlsx in
-    the observations format, README "Bringing your own county series"; a relative path is
-    looked up in the working directory, then next to the config). Checked by
+    the observations format, README "Bringing your own county series";
+    :func:`planner_observations_path`). Checked by
     :func:`njforecast.validation.load_user_observations`; where they exist they replace the
     engine's estimates (base enrolment and teachers, flow ratios, own GER slopes, model paths).
 
@@ -453,21 +479,12 @@ def planner_observations(cfg: RunConfig) -> tuple[pd.DataFrame | None, str]:
     Raises:
         DataError: the file is missing or invalid (every problem with row, column and fix).
     """
-    from pathlib import Path
-
-    from .data import DataError, preferred
+    from .data import preferred
     from .validation import load_user_observations
 
-    f = cfg.section("data").get("observations")
-    if not f:
+    path = planner_observations_path(cfg)
+    if path is None:
         return None, ""
-    path = Path(f)
-    if not path.is_absolute():
-        cands = [Path.cwd() / path, *([Path(cfg.path).parent / path] if cfg.path else [])]
-        path = next((c for c in cands if c.is_file()), cands[0])
-    if not path.is_file():
-        raise DataError(f"{cfg.path or 'config'}: [data] observations = {f!r} not found "
-                        "(relative to the working directory or the config folder)")
     obs = preferred(load_user_observations(path, cfg.region))
     note = (f"{len(obs)} rows, areas {', '.join(sorted(obs[S.AREA].astype(str).unique()))}, "
             f"{int(obs[S.YEAR].min())}–{int(obs[S.YEAR].max())}; replace estimates where present")
@@ -521,7 +538,8 @@ def run(cfg: RunConfig, scenario=None, progress=None) -> Results:
     assumptions[S.VALUE] = assumptions[S.VALUE].map(str)
     extra = {k: v for k, v in st.items() if k not in ("enrolment", "indicators", "teachers",
                                                        "capacity", "assumptions")}
-    return Results(config=cfg, region=region, data_hash=data_hash(), scenario=name,
+    dh = data_hash(extra=[planner_observations_path(cfg)] if planner is not None else ())
+    return Results(config=cfg, region=region, data_hash=dh, scenario=name,
                    population=pop, enrolment=st["enrolment"], indicators=st["indicators"],
                    teachers=st.get("teachers"), capacity=st.get("capacity"),
                    target_series=series, observations=obs, assumptions=assumptions,

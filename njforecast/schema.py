@@ -46,6 +46,7 @@ CENSUS_YEAR = "census_year"
 SEATS = "seats"
 UTILISATION = "utilisation"
 RATIO = "ratio"
+MULTIPLIER = "multiplier"  # factor on a base value (e.g. a pupil-teacher ratio path)
 DEMAND = "demand"
 SUPPLY = "supply"
 HIRES_NEEDED = "hires_needed"

@@ -138,7 +138,7 @@ def teacher_demand(enrol_df: pd.DataFrame, ratios: pd.DataFrame, method: str = "
         * ``"area_ratio"``: the area's own pupils per teacher at the base (``area_ratio``:
           area, level, ratio) held, or trended by ``ratio_change`` pupils per teacher a year:
           ratio(t) = ratio0 + ratio_change × (t − base_year); demand = enrolment / ratio(t).
-          With ``ratio_multiplier`` (year, level[, draw], multiplier — e.g.
+          With ``ratio_multiplier`` (year, level[, draw], multiplier (unitless) — e.g.
           :func:`model_ratio_multipliers`) instead: ratio(t) = ratio0 × multiplier(t); levels
           or years it does not cover keep ratio0.
 
@@ -182,8 +182,8 @@ def teacher_demand(enrol_df: pd.DataFrame, ratios: pd.DataFrame, method: str = "
         if ratio_multiplier is not None and len(ratio_multiplier):
             on = [S.YEAR, S.LEVEL, *([S.DRAW] if S.DRAW in ratio_multiplier.columns
                                      and S.DRAW in out.columns else [])]
-            mult = out[on].merge(ratio_multiplier[[*on, "multiplier"]], on=on, how="left")
-            out[S.RATIO] = np.maximum(base * mult["multiplier"].fillna(1.0).to_numpy(), 1e-9)
+            mult = out[on].merge(ratio_multiplier[[*on, S.MULTIPLIER]], on=on, how="left")
+            out[S.RATIO] = np.maximum(base * mult[S.MULTIPLIER].fillna(1.0).to_numpy(), 1e-9)
         else:
             out[S.RATIO] = np.maximum(base + ratio_change * (out[S.YEAR] - t0), 1e-9)
         out[S.DEMAND] = out[S.ENROLMENT] / out[S.RATIO]
@@ -208,9 +208,21 @@ def model_ratio_multipliers(obs: pd.DataFrame, years, levels, area: str, *,
     R_d(t) / R_d(t0), t0 = the first year, so each area's own base ratio moves by the
     series' relative change.
 
+    Args:
+        obs: observations (area, year, indicator, value) with the enrolment and teacher counts
+            (persons).
+        years: the years of the paths (t0 first).
+        levels: school levels (keys of LEVEL_INDICATOR / :data:`TEACHER_INDICATOR`).
+        area: the series' area code (e.g. the province, 510000).
+        model: registry name of the forecaster.
+        draw_ids: draw ids (None: the mean path only).
+        seed: seed of the per-draw z.
+        min_years: fewest consecutive years before a series is extrapolated.
+        model_options: extra keyword arguments of the model.
+
     Returns:
-        (frame year, level[, draw], multiplier; notes — one per level: what was fitted, or why
-        the level keeps its base ratio).
+        (frame year, level[, draw], multiplier (unitless, 1 at t0); notes — one per level:
+        what was fitted, or why the level keeps its base ratio).
     """
     from .models import series_id
 
@@ -236,17 +248,17 @@ def model_ratio_multipliers(obs: pd.DataFrame, years, levels, area: str, *,
             continue
         m = path / path[:, [0]]
         part = pd.DataFrame({S.YEAR: np.tile(years, m.shape[0]), S.LEVEL: lv,
-                             "multiplier": m.ravel()})
+                             S.MULTIPLIER: m.ravel()})
         if draw_ids is not None:
             part[S.DRAW] = np.repeat(np.sort(np.unique(np.asarray(draw_ids, dtype=int))),
                                      len(years))
-        frames.append(part.dropna(subset=["multiplier"]))
+        frames.append(part.dropna(subset=[S.MULTIPLIER]))
         gaps = [y for j, y in enumerate(years) if np.isnan(m[0, j])]
         notes.append(f"{lv}: pupils per teacher of area {area} (derived: {e_ind}/{t_ind}), "
                      f"relative change; {note}"
                      + (f"; no value for {','.join(map(str, gaps))}: ratio0 kept" if gaps
                         else ""))
-    cols = [S.YEAR, S.LEVEL, "multiplier", *([S.DRAW] if draw_ids is not None else [])]
+    cols = [S.YEAR, S.LEVEL, S.MULTIPLIER, *([S.DRAW] if draw_ids is not None else [])]
     return (pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=cols),
             notes)
 

@@ -414,7 +414,8 @@ def log_pipeline(cfg, body: Callable[[Any], Any], tracking_uri: str | None = Non
     raises, the run is marked FAILED and the error propagates.
 
     Logged: params (config, scenario, ``env.*``), the inputs as ``mlflow.data`` datasets with
-    digests (census base, observations, plan targets), metrics (city projections of every
+    digests (census base, observations, plan targets, and a planner's own series when the
+    config has ``[data] observations``), metrics (city projections of every
     target indicator for 2025/2030/2035, p_meet per target for 2025, status counts), artifacts
     (every output file), tag ``data_hash``.
 
@@ -438,6 +439,12 @@ def log_pipeline(cfg, body: Callable[[Any], Any], tracking_uri: str | None = Non
                 warnings.simplefilter("ignore", UserWarning)
                 parent.log_dataset(read_processed(name), name=name,
                                    source=f"data/processed/{name}.csv", context="input")
+        from .pipeline import planner_observations, planner_observations_path
+
+        own, _ = planner_observations(cfg)
+        if own is not None:
+            parent.log_dataset(own, name="planner_observations",
+                               source=str(planner_observations_path(cfg)), context="input")
         parent.log_metrics(_gap_metrics(gaps) | res.key_metrics())
         for name, path in out["paths"].items():
             if Path(path).is_file():
@@ -500,9 +507,16 @@ class ScenarioEngine:
 
         if data_dir is not None:
             os.environ["NJFORECAST_DATA"] = str(data_dir)
+        from dataclasses import replace
+
         from .config import load_config
 
         self.cfg = load_config(config_path)
+        own = sorted(Path(config_path).parent.glob(f"{PLANNER_FILE}.*"))
+        if own:  # the planner's series exported with the model (export_scenario_model)
+            sections = dict(self.cfg.sections)
+            sections["data"] = {**self.cfg.section("data"), "observations": str(own[0])}
+            self.cfg = replace(self.cfg, sections=sections)
 
     def scenarios_for(self, df: pd.DataFrame) -> list:
         """Validate request rows and build their Scenarios (raises the 400 exception)."""
@@ -606,12 +620,19 @@ def _field_metadata() -> dict[str, Any]:
     return meta
 
 
-def export_scenario_model(out_dir: str | Path, config_path: str | Path) -> Path:
+#: Name (without suffix) of a planner's observations file inside an exported model folder.
+PLANNER_FILE = "planner_observations"
+
+
+def export_scenario_model(out_dir: str | Path, config_path: str | Path,
+                          observations: str | Path | None = None) -> Path:
     """Save the scenario engine as an MLflow pyfunc model folder (atomic: temp + rename).
 
     The folder holds the package code (``code_paths``), the bundled data (raw, external and
-    processed) and the config, so ``mlflow models serve -m <folder> --env-manager local``
-    needs nothing else from the repository.
+    processed), the config and — when the run used one (``observations``) — the planner's own
+    series (as ``planner_observations.<ext>``, which the served engine uses instead of the
+    config's ``[data] observations``), so ``mlflow models serve -m <folder> --env-manager
+    local`` needs nothing else from the repository.
     """
     import shutil
 
@@ -620,6 +641,11 @@ def export_scenario_model(out_dir: str | Path, config_path: str | Path) -> Path:
     from .data import read_processed, replace_dir_atomic
 
     out_dir = Path(out_dir)
+    if observations is None:  # the config's own [data] observations, if any
+        from .config import load_config
+        from .pipeline import planner_observations_path
+
+        observations = planner_observations_path(load_config(config_path))
     for name in ("census_population", "census_areas", "observations", "plan_targets", "seats",
                  "standards"):
         read_processed(name)  # builds data/processed when missing
@@ -631,6 +657,8 @@ def export_scenario_model(out_dir: str | Path, config_path: str | Path) -> Path:
             shutil.copytree(data_dir() / sub, stage / "data" / sub,
                             ignore=shutil.ignore_patterns(".*", "*.tmp"))
         shutil.copy(config_path, stage / "config.toml")
+        if observations is not None:
+            shutil.copy(observations, stage / f"{PLANNER_FILE}{Path(observations).suffix}")
         target = out_dir.parent / f".{out_dir.name}.tmp"
         shutil.rmtree(target, ignore_errors=True)
         example = pd.DataFrame([{"scenario": "baseline", "draws": 20, "end_year": 2030}])

@@ -751,7 +751,7 @@ def test_stage_model_rate_path_on_bundled_national_series(neijiang):
     region, pop20, _ = neijiang
     pop = project_population(pop20.rename(columns={S.YEAR: S.CENSUS_YEAR}), start_year=2020,
                              end_year=2026, draws=3, seed=7, ages=range(20))
-    out = run_enrolment_stage(pop, {"rate_path": "model", "rate_model": "theta"}, region)
+    out = run_enrolment_stage(pop, {"rate_path": "model"}, region)  # rate_model auto
     ind = out["indicators"]
     city = ind[ind[S.AREA] == region.code].groupby([S.INDICATOR, S.YEAR])[S.VALUE]
     pre = city.max()["preschool_ger_3y"]
@@ -759,7 +759,7 @@ def test_stage_model_rate_path_on_bundled_national_series(neijiang):
     assert pre[2026] > 89.0 and pre.max() <= 93.59 + 1e-9
     assert city.max()["senior_stage_ger"][2026] == pytest.approx(93.38, abs=0.01)
     a = out["assumptions"].set_index("name")["note"]
-    assert "theta on 2014–2024" in a["rate_model_preschool"]
+    assert "auto on 2014–2024" in a["rate_model_preschool"]
     assert "consecutive years" in a["rate_model_senior"]
 
 
@@ -777,3 +777,20 @@ def test_stage_external_rate_path_file_errors_name_the_file(tmp_path, tiny):
         _read_ger_path({"ger_path": str(f)})
     with pytest.raises(ValueError, match="needs ger_path"):
         _read_ger_path({})
+
+
+def test_external_ger_path_draws_must_cover_the_runs_draws(tiny):
+    """A per-draw GER path lacking some of the run's draws is refused (it would silently drop
+    population draws); one covering them all gives each draw its own path."""
+    region, pop, plan = tiny
+    rates = calibrate_base_rates(pop, plan_baselines(plan, pop, region), region)
+    ger = pd.DataFrame({S.YEAR: [2021, 2021], S.INDICATOR: "senior_stage_ger",
+                        S.VALUE: [110.0, 120.0], S.DRAW: [0, 1]})
+    with pytest.raises(ValueError, match=r"lacks draw\(s\) \[2\]"):
+        rate_path(rates, [2020, 2021], region, "external", ger_path=ger, draws=[0, 1, 2])
+    with pytest.raises(ValueError, match="run has no draws"):
+        rate_path(rates, [2020, 2021], region, "external", ger_path=ger)
+    p = rate_path(rates, [2020, 2021], region, "external", ger_path=ger, draws=[0, 1])
+    sg = p[(p[S.AREA] == "900002") & (p[S.LEVEL] == "senior_general")].set_index(
+        [S.YEAR, S.DRAW])[S.RATE]
+    assert sg[(2021, 0)] == pytest.approx(2.0 * 1.1) and sg[(2021, 1)] == pytest.approx(2.0 * 1.2)

@@ -323,6 +323,7 @@ def test_planner_observations_reach_the_run_and_bad_files_exit_2(small_cfg, tmp_
     assert (z[S.ENROLMENT] == 50000).all() and (z[S.QUALITY] == "observed").all()
     a = res.assumptions.set_index("name")
     assert a.loc["planner_observations", S.VALUE] == str(f)
+    assert res.data_hash != pipeline.data_hash()  # the planner's file is part of the lineage
     cfg_file = tmp_path / "c.toml"
     cfg_file.write_text(f'name = "t-obs"\nend_year = 2021\ndraws = 2\n'
                         f'output_dir = "{tmp_path / "out"}"\n'

@@ -138,3 +138,21 @@ def test_engine_applies_overrides_and_default_draws(tmp_path):
                                                 "end_year": 2030.0}]))
     assert (sc.class_size_cap_primary, sc.class_size_cap_junior) == (40.0, 50.0)
     assert (sc.end_year, sc.draws) == (2030, 40)
+
+
+def test_exported_model_carries_the_planners_series(tmp_path):
+    """A config with [data] observations (relative path; synthetic county count) exports the
+    file with the model, and the served engine reads it from there, not from the original
+    place."""
+    f = tmp_path / "mine.csv"
+    f.write_text((REPO / "tests" / "data" / "enrolment_user_observations.csv").read_text(
+        encoding="utf-8"), encoding="utf-8")
+    cfg = tmp_path / "c.toml"
+    cfg.write_text('name = "export-test"\nend_year = 2022\ndraws = 2\n[data]\n'
+                   'observations = "mine.csv"\n', encoding="utf-8")
+    model = tracking.export_scenario_model(tmp_path / "model", cfg)
+    f.unlink()  # the served copy must not depend on the original file
+    staged = sorted(model.rglob("planner_observations.csv"))
+    assert len(staged) == 1
+    engine = tracking.ScenarioEngine(staged[0].parent / "config.toml")
+    assert engine.cfg.section("data")["observations"] == str(staged[0])

@@ -288,12 +288,12 @@ def test_model_ratio_multipliers_hand_computed():
     m, notes = model_ratio_multipliers(obs, [2019, 2020, 2021], ["primary", "junior"], "510000",
                                        model="drift")
     assert m[S.LEVEL].unique().tolist() == ["primary"]
-    assert m["multiplier"].tolist() == pytest.approx([1.0, 15.0 / 15.5, 14.5 / 15.5])
+    assert m[S.MULTIPLIER].tolist() == pytest.approx([1.0, 15.0 / 15.5, 14.5 / 15.5])
     assert "derived: primary_enrolment/primary_teachers" in notes[0]
     assert "junior: no junior_enrolment/junior_teachers" in notes[1]
     n, _ = model_ratio_multipliers(obs, [2019, 2020, 2021], ["primary"], "510000",
                                    model="naive")
-    assert n["multiplier"].tolist() == pytest.approx([1.0, 1.0, 1.0])
+    assert n[S.MULTIPLIER].tolist() == pytest.approx([1.0, 1.0, 1.0])
 
 
 def test_demand_area_ratio_with_multiplier_by_draw(ratios):
@@ -303,7 +303,7 @@ def test_demand_area_ratio_with_multiplier_by_draw(ratios):
                                                          how="cross")
     ar = pd.DataFrame({S.AREA: ["900001"], S.LEVEL: ["primary"], S.RATIO: [20.0]})
     mult = pd.DataFrame({S.YEAR: [2020, 2021], S.LEVEL: "primary", S.DRAW: [1, 1],
-                         "multiplier": [1.0, 0.5]})
+                         S.MULTIPLIER: [1.0, 0.5]})
     d = teacher_demand(e, ratios, "area_ratio", area_ratio=ar, base_year=2020,
                        ratio_multiplier=mult)
     d = d.set_index([S.YEAR, S.DRAW])

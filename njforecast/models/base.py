@@ -21,8 +21,10 @@ Conventions:
     * A model that lacks data (``len(y) < min_length``) fits its ``fallback`` model instead,
       logs it and records the fact in ``fallback_`` — it never fails silently. A model whose
       fit raises (numerical failure, too little pooled data) does the same, with a warning
-      and the error type in ``fallback_``. A fitted model whose forecast is not finite at some
-      lead (e.g. a driver value missing) is refitted as its fallback, logged and recorded.
+      and the error type in ``fallback_``. A fitted model whose forecast or bounds are not
+      finite at some lead (e.g. a driver value missing) answers that ``predict`` call with its
+      fallback's forecast, logged and recorded in ``predict_fallback_`` (the fitted model is
+      kept: a later call with a shorter horizon may be finite).
 """
 
 from __future__ import annotations
@@ -247,17 +249,22 @@ class Forecaster:
             return fc.rename(columns=lambda c: c.replace(self._fallback_model.alias, self.alias, 1)
                              if c != S.YEAR else c)
         mean, intervals = self._predict(h, X, level)
-        bad = ~np.isfinite(np.asarray(mean, dtype=float))
-        if bad.any():  # never hand on a NaN forecast: the whole path falls back, recorded
+        vals = [np.asarray(mean, dtype=float), *(np.asarray(b, dtype=float)
+                                                 for lv in level for b in intervals[lv])]
+        bad = ~np.all(np.isfinite(np.vstack(vals)), axis=0)
+        self.predict_fallback_ = None
+        if bad.any():  # never hand on a NaN forecast or bound: this path falls back, recorded
             fb = self.fallback_model() or _naive(self)
             if fb.min_length > len(self.y_):
                 fb = _naive(self)
-            log.warning("%s: %s gave no finite forecast at lead(s) %s; using %s instead",
-                        self.y_.name or "series", self.name,
+            log.warning("%s: %s gave no finite forecast at lead(s) %s; using %s for this "
+                        "forecast", self.y_.name or "series", self.name,
                         ",".join(map(str, np.flatnonzero(bad) + 1)), fb.name)
-            self.fallback_ = f"{fb.name} (non-finite forecast)"
-            self._fallback_model = fb.fit(self.y_, self._fit_X)
-            return self.predict(h, X, level)
+            fc = fb.fit(self.y_, self._fit_X).predict(h, X, level)
+            # the record, not the model, changes: a later predict tries the model again
+            self.predict_fallback_ = f"{fb.name} (non-finite at lead {np.flatnonzero(bad)[0] + 1})"
+            return fc.rename(columns=lambda c: c.replace(fb.alias, self.alias, 1)
+                             if c != S.YEAR else c)
         years = np.arange(self.cutoff_ + 1, self.cutoff_ + h + 1)
         return forecast_frame(self.alias, years, mean, intervals, level, self.lower, self.upper)
 

@@ -321,7 +321,11 @@ class Auto(Forecaster):
         self._errors = {}
         self.interval_method_ = "members"
         if self.n_inner_:
-            df["ape"] = np.abs(df["f"] - df["a"]) / np.abs(df["a"]) * 100
+            # APE, NaN where the actual is 0 (as metrics.ape): one zero in the pool must not
+            # make every member's MAPE infinite
+            with np.errstate(divide="ignore", invalid="ignore"):
+                df["ape"] = np.where(df["a"] == 0, np.nan,
+                                     np.abs(df["f"] - df["a"]) / np.abs(df["a"]) * 100)
             by_lead = df.groupby(["lead", "member"])["ape"].mean().unstack("member")
             overall = by_lead.mean(axis=0)  # leads weighted equally
             counts = df[df["member"] == self.members[0]].groupby("lead").size()
@@ -338,6 +342,9 @@ class Auto(Forecaster):
                 self._chosen[k] = top(scores)
                 if self.combine == "inverse_mape":
                     w = 1.0 / np.maximum(scores[self._chosen[k]].to_numpy(float), 1e-9) ** 2
+                    ok = np.isfinite(w) & (w > 0)
+                    # members without a finite inner MAPE get no weight; none at all → equal
+                    w = np.where(ok, w, 0.0) if ok.any() else np.ones_like(w)
                     self._weights[k] = w / w.sum()
             self.scores_ = ";".join(f"{m}={overall[m]:.3g}" for m in self.members)
             wide = df.pivot_table(index=["sid", "c", "lead"], columns="member", values="f",

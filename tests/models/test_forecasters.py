@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from njforecast import schema as S
-from njforecast.models import (Arima, Auto, Combination, DampedETS, GlobalRegressor,
+from njforecast.models import (Arima, Auto, Combination, DampedETS, Drift, GlobalRegressor, Naive,
                                Structural, Theta, series_id)
 from njforecast.models.structural import derive_births
 
@@ -100,8 +100,10 @@ def test_structural_skips_a_rule_whose_driver_has_a_gap_before_the_cutoff():
 
 
 def test_a_non_finite_forecast_falls_back_for_the_whole_path(caplog):
-    """A model whose _predict returns NaN at lead 2 (synthetic stub) is refitted as its
-    fallback (drift on the line: 1320, 1340, 1360), with a warning and a record."""
+    """A model whose _predict returns NaN at lead 2 (synthetic stub) answers that call with its
+    fallback (drift on the line: 1320, 1340, 1360), with a warning and a record; the fitted
+    model is kept, so a 1-year forecast is still its own (naive 1300) and the answer for a
+    given h never depends on earlier calls."""
     from njforecast.models import Naive
 
     class Broken(Naive):
@@ -110,7 +112,8 @@ def test_a_non_finite_forecast_falls_back_for_the_whole_path(caplog):
         def _predict(self, h, X, level):
             mean, iv = super()._predict(h, X, level)
             mean = mean.astype(float).copy()
-            mean[1] = np.nan
+            if len(mean) > 1:
+                mean[1] = np.nan
             return mean, iv
 
         def fallback_model(self):
@@ -120,7 +123,10 @@ def test_a_non_finite_forecast_falls_back_for_the_whole_path(caplog):
     m = Broken().fit(LINE)
     fc = m.predict(3)
     assert fc["broken"].tolist() == pytest.approx([1320.0, 1340.0, 1360.0])
-    assert m.fallback_ == "drift (non-finite forecast)" and "lead(s) 2" in caplog.text
+    assert m.predict_fallback_ == "drift (non-finite at lead 2)" and "lead(s) 2" in caplog.text
+    assert m.fallback_ is None  # the fitted model is kept: a 1-year forecast is its own
+    assert m.predict(1)["broken"].tolist() == [1300.0] and m.predict_fallback_ is None
+    assert m.predict(3)["broken"].tolist() == pytest.approx([1320.0, 1340.0, 1360.0])
 
 
 def test_structural_teachers_chain_through_enrolment():
@@ -280,3 +286,24 @@ def test_auto_shrinks_to_naive_when_the_combination_never_beats_it():
     assert no.predict(1)["auto"].iloc[0] < 100.0
     with pytest.raises(ValueError, match="naive"):
         Auto(members=("drift", "mean"), shrink_to_naive=True)
+
+
+def test_auto_weights_survive_a_zero_actual_in_the_pool():
+    """A pooled series with one zero (synthetic) must not turn every inner MAPE infinite: auto
+    stays a finite weighted combination of its members (between their forecasts) and is not
+    replaced by naive through the non-finite fallback."""
+    rows = []
+    for a, (base, slope) in {"a": (1000.0, 15.0), "b": (800.0, 12.0), "c": (600.0, 9.0)}.items():
+        for i, yr in enumerate(range(2000, 2016)):
+            rows.append((a, yr, "ind", 0.0 if (a == "c" and yr == 2008) else base + slope * i
+                         + (3.0 if i % 2 else -3.0)))
+    X = _obs(rows)
+    y = X[X[S.AREA] == "a"].set_index(S.YEAR)[S.VALUE]
+    y.name = series_id("a", "ind")
+    m = Auto(members=("naive", "drift", "theta"), shrink_to_naive=False).fit(y, X)
+    fc = m.predict(3)
+    assert getattr(m, "predict_fallback_", None) is None and np.isfinite(fc["auto"]).all()
+    members = [cls().fit(y).predict(3).iloc[:, 1] for cls in (Naive, Drift, Theta)]
+    lo, hi = np.min(members, axis=0), np.max(members, axis=0)
+    assert np.all(fc["auto"].to_numpy() >= lo - 1e-9) and np.all(fc["auto"].to_numpy() <= hi + 1e-9)
+    assert not np.allclose(fc["auto"].to_numpy(), members[0].to_numpy())
