@@ -167,6 +167,11 @@ def forecast_frame(alias: str, years: Sequence[int], mean: np.ndarray,
     return pd.DataFrame(data)
 
 
+class TooLittleData(ValueError):
+    """A model cannot be fitted because the data are too few for it (e.g. no pool for a
+    pooled model): an expected case, so the fallback is logged at INFO, not as a failure."""
+
+
 def _naive(model: Forecaster) -> Forecaster:
     from .baselines import Naive
 
@@ -224,8 +229,10 @@ class Forecaster:
             fb = self.fallback_model() or _naive(self)
             if fb.min_length > len(y):
                 fb = _naive(self)
-            log.warning("%s: %s failed (%s: %s); using %s instead", y.name or "series",
-                        self.name, type(exc).__name__, exc, fb.name)
+            log.log(logging.INFO if isinstance(exc, TooLittleData) else logging.WARNING,
+                    "%s: %s %s (%s: %s); using %s instead", y.name or "series", self.name,
+                    "not usable" if isinstance(exc, TooLittleData) else "failed",
+                    type(exc).__name__, exc, fb.name)
             self.fallback_ = f"{fb.name} ({type(exc).__name__})"
             self._fallback_model = fb.fit(y, X)
         return self

@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from .. import schema as S
-from .base import Forecaster, split_series_id
+from .base import Forecaster, TooLittleData, split_series_id
 
 
 def _rows(v: np.ndarray, lags: int, k: int) -> tuple[np.ndarray, np.ndarray]:
@@ -120,7 +120,7 @@ class GlobalRegressor(Forecaster):
             if k == 1:
                 self.n_rows_ = len(T)
         if not self._models:
-            raise ValueError(f"{y.name}: too few pooled rows for the global model")
+            raise TooLittleData(f"{y.name}: too few pooled rows for the global model")
         self.alphas_ = ",".join(f"{a:g}" for a in alphas)
         v = y.to_numpy()
         self._x = np.diff(np.log(v))[-self.lags:][::-1].reshape(1, -1)

@@ -177,12 +177,25 @@ def test_auto_too_short_for_inner_validation_falls_back_with_warning(caplog):
 
 
 def test_failed_fit_falls_back_with_record(caplog):
-    """The global model with too few pooled rows does not crash: drift is used and recorded."""
+    """The global model with too few pooled rows does not crash: drift is used and recorded;
+    being an expected shortage (TooLittleData) it is logged at INFO as "not usable", while a
+    real failure (non-positive values) is a WARNING "failed"."""
+    import logging
+
     y = LINE.iloc[:5].copy()
     y.name = series_id("x", "line")
-    m = GlobalRegressor().fit(y, _obs([]))
-    assert m.fallback_.startswith("drift") and "failed" in caplog.text
+    with caplog.at_level(logging.INFO, logger="njforecast.models"):
+        m = GlobalRegressor().fit(y, _obs([]))
+    assert m.fallback_ == "drift (TooLittleData)"
+    rec = [r for r in caplog.records if "not usable" in r.getMessage()]
+    assert rec and rec[0].levelno == logging.INFO
     assert m.predict(1)["global"].iloc[0] == pytest.approx(1100.0)
+    caplog.clear()
+    neg = y.copy()
+    neg.iloc[0] = -1.0
+    GlobalRegressor().fit(neg, _obs([]))
+    assert any(r.levelno == logging.WARNING and "failed" in r.getMessage()
+               for r in caplog.records)
 
 
 def test_conformal_quantile_is_the_finite_sample_order_statistic():
