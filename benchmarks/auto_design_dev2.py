@@ -45,25 +45,8 @@ Writes benchmarks/results/auto_design_dev2.csv, _calibration.csv and .md.
 
 from __future__ import annotations
 
-import functools
-import time
-from concurrent.futures import ProcessPoolExecutor
-from pathlib import Path
+from _common import design_study  # benchmarks/ helper
 
-import numpy as np
-import pandas as pd
-
-from njforecast import schema as S
-from njforecast.backtest import cross_validation, read_observations_file
-from njforecast.config import raw_dir
-from njforecast.metrics import evaluate
-from njforecast.models import MODELS, Auto
-
-from _common import calibration_factors, markdown  # benchmarks/ helper
-
-DEV = ["senior_general_teachers", "senior_general_entrants", "primary_entrants",
-       "senior_general_graduates", "primary_graduates"]
-FRESH = ["primary_enrolment", "senior_general_enrolment", "primary_teachers"]
 OLD = ("naive", "drift", "theta", "ets", "arima", "global", "structural")
 NEW = ("naive", "drift", "theta", "autoets", "arima", "global", "structural")
 VARIANTS = {
@@ -77,70 +60,6 @@ VARIANTS = {
     "invmape_autoets_shrink": {"members": NEW, "top_k": 0, "combine": "inverse_mape",
                                "shrink_to_naive": True},
 }
-MEMBERS = list(dict.fromkeys([*OLD, *NEW]))
-OUT = Path(__file__).resolve().parent / "results"
-
-
-def _register() -> None:
-    for name, kw in VARIANTS.items():
-        MODELS[name] = functools.partial(Auto, interval_scale=1.0, **kw)
-
-
-def _run(job: tuple[list[str], list[str]]) -> pd.DataFrame:
-    indicators, areas = job
-    _register()
-    obs = read_observations_file(raw_dir() / "observed" / "china_provinces_education.csv")
-    cv, _ = cross_validation(obs, indicators, [*MEMBERS, *VARIANTS], 5, 5, areas=areas)
-    return cv
-
-
-def main() -> None:
-    obs = read_observations_file(raw_dir() / "observed" / "china_provinces_education.csv")
-    provinces = sorted(a for a in obs[S.AREA].unique() if a != "100000")
-    jobs = [(DEV[:2], provinces), (DEV[2:], provinces), (FRESH, ["100000"])]
-    t0 = time.perf_counter()
-    with ProcessPoolExecutor(2) as ex:
-        parts = list(ex.map(_run, jobs))
-    secs = time.perf_counter() - t0
-    dev = parts[0].pipe(lambda d: pd.concat([d, parts[1]], ignore_index=True))
-    dev = dev.dropna(subset=[S.ACTUAL])
-    fresh = parts[2].dropna(subset=[S.ACTUAL])
-    m = evaluate(dev, obs)
-    mf = evaluate(fresh, obs)
-    OUT.mkdir(exist_ok=True)
-    pd.concat([m.assign(set="dev"), mf.assign(set="fresh_national")]).to_csv(
-        OUT / "auto_design_dev2.csv", index=False, float_format="%.6g")
-    h5 = m[m[S.H] == "5"].pivot(index=S.MODEL, columns=S.INDICATOR, values="mape")
-    rel = h5.div(h5.loc["naive"], axis=1)
-    score = np.exp(np.log(rel).mean(axis=1)).rename("score")
-    t5 = pd.concat([h5, score], axis=1).sort_values("score")
-    order = list(VARIANTS)
-    best = min(order, key=lambda v: score[v])
-    for v in order:  # the simplest variant within 0.01 of the best
-        if score[v] <= score[best] + 0.01:
-            chosen = v
-            break
-    cal = calibration_factors(dev, VARIANTS)
-    cal.to_csv(OUT / "auto_design_dev2_calibration.csv", float_format="%.6g")
-    fr = mf[mf[S.H].isin(["5", "all"])].pivot_table(index=S.MODEL, columns=[S.INDICATOR, S.H],
-                                                    values="mape")
-    fr.columns = [f"{i} h={h}" for i, h in fr.columns]
-    cov = m[m[S.H] == "all"].pivot(index=S.MODEL, columns=S.INDICATOR, values="coverage80")
-    lines = [f"# auto design, study 2 — development series ({', '.join(DEV)})", "",
-             f"{len(dev)} development and {len(fresh)} fresh-national forecasts; {secs:.0f} s.",
-             "", f"**Chosen by the pre-registered rule: `{chosen}`** (score "
-             f"{score[chosen]:.3f}; best {best} {score[best]:.3f}).", "",
-             "## Development: MAPE at h = 5 (%) and score (geo-mean of MAPE5 / naive MAPE5)", "",
-             markdown(t5.round(3)), "",
-             "## Development: 80 % coverage, all leads (uncalibrated for the variants)", "",
-             markdown(cov.round(1)), "",
-             "## Fresh national hold-out (information only; 3 series, few points)", "",
-             markdown(fr.round(2)), "",
-             "## Interval calibration factors (finite-sample quantile of |a/f−1|/q)", "",
-             markdown(cal.round(3)), ""]
-    (OUT / "auto_design_dev2.md").write_text("\n".join(lines), encoding="utf-8")
-    print("\n".join(lines))
-
 
 if __name__ == "__main__":
-    main()
+    design_study(VARIANTS, [*OLD, *NEW], "auto_design_dev2", "auto design, study 2")

@@ -55,7 +55,7 @@ AUTO_INTERVAL_SCALE: dict[int, tuple[float, ...]] = {
 }
 
 #: Ways ``auto`` combines its chosen members at a lead.
-COMBINE_RULES = ("median", "mean", "inverse_mape")
+COMBINE_RULES = ("median", "mean", "inverse_mape", "stack")
 
 _CACHE: dict[tuple, pd.DataFrame] = {}
 _CACHE_MAX = 50_000
@@ -93,17 +93,53 @@ def cached_forecast(model: Forecaster, y: pd.Series, X: pd.DataFrame | None, h: 
     return fc.copy()
 
 
-def _shrink_weight(a: np.ndarray, c: np.ndarray, n: np.ndarray) -> float:
+def _shrink_weight(a: np.ndarray, c: np.ndarray, n: np.ndarray,
+                   wt: np.ndarray | None = None) -> float:
     """Least-squares weight w ∈ [0, 1] of forecast c against forecast n on relative errors:
-    argmin_w Σ (w·e_c + (1 − w)·e_n)², e = f/a − 1 (Bates & Granger 1969); 1 when the two
-    forecasts never differ."""
+    argmin_w Σ ω·(w·e_c + (1 − w)·e_n)², e = f/a − 1 (Bates & Granger 1969), with optional
+    observation weights ω (default 1); 1 when the two forecasts never differ."""
     ok = np.isfinite(a) & np.isfinite(c) & np.isfinite(n) & (a != 0)
+    om = np.ones(int(ok.sum())) if wt is None else np.asarray(wt, float)[ok]
     ec, en = c[ok] / a[ok] - 1, n[ok] / a[ok] - 1
     d = en - ec
-    den = float(np.sum(d * d))
+    den = float(np.sum(om * d * d))
     if den <= 0:
         return 1.0
-    return float(np.clip(np.sum(en * d) / den, 0.0, 1.0))
+    return float(np.clip(np.sum(om * en * d) / den, 0.0, 1.0))
+
+
+def stacking_weights(F: np.ndarray, a: np.ndarray, wt: np.ndarray | None = None) -> np.ndarray:
+    """Convex combination weights fitted to past forecasts (stacking).
+
+    w = argmin Σ_i ω_i (Σ_m w_m F_im / a_i − 1)²  subject to w ≥ 0, Σ w = 1 — the constrained
+    regression of Granger & Ramanathan (1984) on relative errors, i.e. Breiman's (1996) stacked
+    regression with non-negative weights, here also summing to one so the combination keeps
+    the members' level. Solved by non-negative least squares (``scipy.optimize.nnls``) with the
+    sum-to-one constraint appended as a heavily weighted row (a standard penalty device;
+    Lawson & Hanson 1974, ch. 20).
+
+    Args:
+        F: forecasts, one row per (series, origin) and one column per member.
+        a: actuals (same unit), length = rows of F; rows with a = 0 or any non-finite value
+            are dropped.
+        wt: optional non-negative row weights ω (e.g. recency).
+
+    Returns:
+        Weights (length = columns of F) summing to 1; equal weights when no row is usable.
+    """
+    from scipy.optimize import nnls
+
+    F, a = np.asarray(F, float), np.asarray(a, float)
+    ok = np.isfinite(a) & (a != 0) & np.all(np.isfinite(F), axis=1)
+    m = F.shape[1]
+    if not ok.any():
+        return np.full(m, 1.0 / m)
+    r = np.sqrt(np.ones(int(ok.sum())) if wt is None else np.asarray(wt, float)[ok])
+    A = F[ok] / a[ok, None] * r[:, None]
+    big = 1e3 * max(1.0, float(np.sqrt(np.sum(A * A) / m)))
+    w, _ = nnls(np.vstack([A, np.full((1, m), big)]), np.append(r, big))
+    s = w.sum()
+    return w / s if s > 0 else np.full(m, 1.0 / m)
 
 
 def conformal_quantile(errors: Sequence[float] | np.ndarray, level: float) -> float:
@@ -219,13 +255,19 @@ class Auto(Forecaster):
         combine: how the chosen members are combined at each lead — "inverse_mape"
             (default): weights w_m ∝ 1/MAPE_m² from the inner errors at that lead
             (inverse-MSE weights of Bates & Granger 1969 in relative terms; Stock & Watson
-            2004); "median" (robust to one wild member) or "mean".
+            2004); "stack": convex weights fitted by constrained least squares to the inner
+            forecasts at that lead (:func:`stacking_weights`; Granger & Ramanathan 1984,
+            Breiman 1996); "median" (robust to one wild member) or "mean".
         shrink_to_naive: blend the combination c with the naive (last value) forecast n at
             each lead, ŷ = w·c + (1 − w)·n, with w ∈ [0, 1] the least-squares weight on the
             inner relative errors, w = Σ e_n(e_n − e_c) / Σ (e_n − e_c)² (Bates & Granger
             1969; Granger & Ramanathan 1984, constrained) — the random walk is the hardest
             yearly benchmark at long leads, and the weight says how much the selection has
             earned beyond it. Needs "naive" among ``members``. Default True.
+        recency_halflife: weight inner errors by 2^(−age / half-life), age = years between
+            the scored year and the end of the training window, in the member scores, the
+            stacking fit and the shrinkage weight (not in the interval quantiles); None (the
+            default) weights them equally.
         interval_scale: widening factor c of the conformal half-width — a float, or
             {level: factor} / {level: [factor by lead]}; default :data:`AUTO_INTERVAL_SCALE`.
 
@@ -245,7 +287,7 @@ class Auto(Forecaster):
                  per_lead: bool = True, pool: bool = True, intervals: str = "conformal",
                  min_errors: int = 10, combine: str = "inverse_mape",
                  interval_scale: float | Mapping = AUTO_INTERVAL_SCALE,
-                 shrink_to_naive: bool = True,
+                 shrink_to_naive: bool = True, recency_halflife: float | None = None,
                  lower: float | None = 0.0, upper: float | None = None):
         super().__init__(alias, lower, upper)
         if intervals not in ("conformal", "members"):
@@ -258,6 +300,10 @@ class Auto(Forecaster):
             raise ValueError("auto: shrink_to_naive needs 'naive' among the members")
         self.members = tuple(members)
         self.shrink_to_naive = bool(shrink_to_naive)
+        if recency_halflife is not None and not float(recency_halflife) > 0:
+            raise ValueError(f"auto: recency_halflife must be > 0 years or None, got "
+                             f"{recency_halflife!r}")
+        self.recency_halflife = None if recency_halflife is None else float(recency_halflife)
         self.top_k = int(top_k)
         self.combine = combine
         self.interval_scale = interval_scale
@@ -309,10 +355,14 @@ class Auto(Forecaster):
                 for name in self.members:
                     fc = cached_forecast(self._member(name), sc, Xc, self.inner_h)
                     f = fc[name].to_numpy()[: len(act)]
-                    recs.extend((name, i + 1, a, fv, s.name, c)
+                    recs.extend((name, i + 1, a, fv, s.name, c, Ts - (c + i + 1))
                                 for i, (a, fv) in enumerate(zip(act, f, strict=True)))
         self.n_pool_ = len(pool)
-        df = pd.DataFrame(recs, columns=["member", "lead", "a", "f", "sid", "c"])
+        df = pd.DataFrame(recs, columns=["member", "lead", "a", "f", "sid", "c", "age"])
+        # weight of an inner error: 1, or 2^(−age / half-life) with age the years between the
+        # scored year and the series' last year (recent outcomes count more)
+        df["om"] = 1.0 if not self.recency_halflife else \
+            np.exp2(-df["age"].to_numpy(float) / float(self.recency_halflife))
         self.n_inner_ = int((df["member"] == self.members[0]).sum()) if len(df) else 0
         order = {m: i for i, m in enumerate(self.members)}
         self._chosen: dict[int, list[str]] = {}
@@ -326,7 +376,10 @@ class Auto(Forecaster):
             with np.errstate(divide="ignore", invalid="ignore"):
                 df["ape"] = np.where(df["a"] == 0, np.nan,
                                      np.abs(df["f"] - df["a"]) / np.abs(df["a"]) * 100)
-            by_lead = df.groupby(["lead", "member"])["ape"].mean().unstack("member")
+            df["om"] = df["om"].where(df["ape"].notna(), 0.0)
+            df["ape_om"] = df["ape"].fillna(0.0) * df["om"]
+            g = df.groupby(["lead", "member"])
+            by_lead = (g["ape_om"].sum() / g["om"].sum()).unstack("member")
             overall = by_lead.mean(axis=0)  # leads weighted equally
             counts = df[df["member"] == self.members[0]].groupby("lead").size()
 
@@ -336,6 +389,11 @@ class Auto(Forecaster):
                 return sorted(scores.index, key=lambda m: (scores[m], order[m]))[:k_keep]
 
             default = top(overall)
+            wide = df.pivot_table(index=["sid", "c", "lead"], columns="member", values="f",
+                                  aggfunc="first")
+            first = df[df["member"] == self.members[0]].set_index(["sid", "c", "lead"])
+            act, om = first["a"], first["om"]
+            have = set(wide.index.get_level_values("lead"))
             for k in range(1, self.inner_h + 1):
                 ok = self.per_lead and k in by_lead.index and counts.get(k, 0) >= self.min_errors
                 scores = by_lead.loc[k] if ok else overall
@@ -346,11 +404,12 @@ class Auto(Forecaster):
                     # members without a finite inner MAPE get no weight; none at all → equal
                     w = np.where(ok, w, 0.0) if ok.any() else np.ones_like(w)
                     self._weights[k] = w / w.sum()
+                elif self.combine == "stack":
+                    # fitted at this lead when it has enough inner forecasts, else the
+                    # all-leads fit
+                    kk = k if ok else None
+                    self._weights[k] = self._stack(wide, act, om, kk, self._chosen[k])
             self.scores_ = ";".join(f"{m}={overall[m]:.3g}" for m in self.members)
-            wide = df.pivot_table(index=["sid", "c", "lead"], columns="member", values="f",
-                                  aggfunc="first")
-            act = df[df["member"] == self.members[0]].set_index(["sid", "c", "lead"])["a"]
-            have = set(wide.index.get_level_values("lead"))
             for k in self._chosen:
                 if k not in have:  # no inner forecast reached this lead (short series)
                     continue
@@ -359,7 +418,8 @@ class Auto(Forecaster):
                 comb = self._combine_values(k, {m: w[m].to_numpy(float)
                                                 for m in self._chosen[k]}, shrink=False)
                 if self.shrink_to_naive:
-                    self._shrink[k] = _shrink_weight(a, comb, w["naive"].to_numpy(float))
+                    wk = om.xs(k, level="lead").reindex(w.index).to_numpy(float)
+                    self._shrink[k] = _shrink_weight(a, comb, w["naive"].to_numpy(float), wk)
                     comb = self._shrink[k] * comb + (1 - self._shrink[k]) * w["naive"].to_numpy(
                         float)
                 e = np.abs(a / comb - 1)
@@ -378,6 +438,17 @@ class Auto(Forecaster):
         self.shrink_by_lead_ = ";".join(f"h{k}:{v:.2f}" for k, v in self._shrink.items())
         self._y, self._X = y, Xt
 
+    @staticmethod
+    def _stack(wide: pd.DataFrame, act: pd.Series, om: pd.Series, k: int | None,
+               members: list[str]) -> np.ndarray:
+        """Stacking weights (:func:`stacking_weights`) of ``members`` from the inner forecasts
+        at lead k (None: all leads pooled)."""
+        if k is not None:
+            wide, act, om = (t.xs(k, level="lead") for t in (wide, act, om))
+        a = act.reindex(wide.index).to_numpy(float)
+        return stacking_weights(wide[members].to_numpy(float), a,
+                                om.reindex(wide.index).to_numpy(float))
+
     def _last_lead(self, table: dict, k: int):
         """The entry for lead k, else for the longest validated lead (None if empty)."""
         return table.get(k, table[max(table)]) if table else None
@@ -391,7 +462,7 @@ class Auto(Forecaster):
         blended with the naive values by the lead's shrinkage weight."""
         ms = list(vals)
         m = np.column_stack([vals[x] for x in ms])
-        if self.combine == "inverse_mape" and self._weights:
+        if self.combine in ("inverse_mape", "stack") and self._weights:
             c = m @ self._last_lead(self._weights, k)
         elif self.combine == "median":
             c = np.median(m, axis=1)

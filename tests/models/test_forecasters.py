@@ -320,3 +320,75 @@ def test_auto_weights_survive_a_zero_actual_in_the_pool():
     lo, hi = np.min(members, axis=0), np.max(members, axis=0)
     assert np.all(fc["auto"].to_numpy() >= lo - 1e-9) and np.all(fc["auto"].to_numpy() <= hi + 1e-9)
     assert not np.allclose(fc["auto"].to_numpy(), members[0].to_numpy())
+
+
+def test_stacking_weights_hand_cases():
+    """One member exact → all weight on it; errors −10 % and +10 % → ½ each (the blend is
+    exact); rows with a zero actual or a NaN are dropped; no usable row → equal weights."""
+    from njforecast.models.ensemble import stacking_weights
+
+    a = np.array([100.0, 200.0, 50.0])
+    assert stacking_weights(np.column_stack([a, 2 * a]), a) == pytest.approx([1.0, 0.0])
+    assert stacking_weights(np.column_stack([0.9 * a, 1.1 * a]), a) == pytest.approx([0.5, 0.5])
+    F = np.column_stack([np.append(a, np.nan), np.append(1.5 * a, 7.0)])
+    assert stacking_weights(F, np.append(a, 0.0)) == pytest.approx([1.0, 0.0])
+    assert stacking_weights(np.ones((1, 4)), np.array([0.0])) == pytest.approx([0.25] * 4)
+
+
+def test_stacking_weights_row_weights_decide_between_conflicting_rows():
+    """Row 1 says member 1 is exact, row 2 says member 2 is: with row weights (1, 0) the fit
+    is (1, 0), with (0, 1) it is (0, 1), equal weights split the difference."""
+    from njforecast.models.ensemble import stacking_weights
+
+    F = np.array([[100.0, 120.0], [80.0, 100.0]])
+    a = np.array([100.0, 100.0])
+    assert stacking_weights(F, a, np.array([1.0, 0.0])) == pytest.approx([1.0, 0.0], abs=1e-6)
+    assert stacking_weights(F, a, np.array([0.0, 1.0])) == pytest.approx([0.0, 1.0], abs=1e-6)
+    assert stacking_weights(F, a) == pytest.approx([0.5, 0.5], abs=1e-6)
+
+
+def test_shrink_weight_with_row_weights():
+    """Hand case: combination exact in row 1, naive exact in row 2; weights (3, 1) → w = ¾ —
+    argmin 3·(w·0 + (1−w)·e)² + (w·e)² with the same |e| in both rows."""
+    from njforecast.models.ensemble import _shrink_weight
+
+    a = np.array([100.0, 100.0])
+    c, n = np.array([100.0, 110.0]), np.array([110.0, 100.0])
+    assert _shrink_weight(a, c, n, np.array([3.0, 1.0])) == pytest.approx(0.75)
+    assert _shrink_weight(a, c, n) == pytest.approx(0.5)
+
+
+def test_auto_stack_puts_the_weight_on_an_exact_member():
+    """On an exact line (synthetic) drift is exact at every inner lead, so the stacking fit
+    gives it weight 1: auto = drift (1320, 1340), naive and mean get 0."""
+    m = Auto(members=("naive", "drift", "mean"), combine="stack", shrink_to_naive=False,
+             pool=False, min_errors=1).fit(LINE)
+    w = dict(zip(m._chosen[1], m._weights[1], strict=True))
+    assert [w["naive"], w["drift"], w["mean"]] == pytest.approx([0.0, 1.0, 0.0], abs=1e-9)
+    assert m.predict(2)["auto"].tolist() == pytest.approx([1320.0, 1340.0], rel=1e-9)
+
+
+def test_auto_recency_weights_follow_the_recent_regime():
+    """Synthetic: +25/yr to 2004, −20/yr to 2010, then +40/yr. Over all inner origins
+    (2005–2014) naive errs less than drift (drift keeps the early rise through the fall), so
+    equal weights put all lead-1 weight on naive (580); with a half-life of 0.5 years the
+    recent rising years dominate, where drift (slope 12/yr) errs less than naive: all weight
+    on drift, 580 + 12 = 592."""
+    v = np.select([YEARS <= 2004, YEARS <= 2010],
+                  [400.0 + 25 * (YEARS - 2000), 500.0 - 20 * (YEARS - 2004)],
+                  380.0 + 40 * (YEARS - 2010))
+    y = pd.Series(v, index=YEARS, name="x|kink")
+    kw = dict(members=("naive", "drift"), combine="stack", shrink_to_naive=False, pool=False,
+              min_errors=1, inner_windows=10)
+    flat = Auto(**kw).fit(y)
+    recent = Auto(**kw, recency_halflife=0.5).fit(y)
+
+    def drift_weight(m):
+        return dict(zip(m._chosen[1], m._weights[1], strict=True))["drift"]
+
+    assert drift_weight(flat) == pytest.approx(0.0, abs=1e-9)
+    assert drift_weight(recent) == pytest.approx(1.0, abs=1e-9)
+    assert flat.predict(1)["auto"].iloc[0] == pytest.approx(580.0)
+    assert recent.predict(1)["auto"].iloc[0] == pytest.approx(592.0)
+    with pytest.raises(ValueError, match="recency_halflife"):
+        Auto(recency_halflife=0)
