@@ -9,16 +9,16 @@ Public classes: Combination, Auto.
 * Auto: chooses and combines members using only the training window. At fit time it runs an
   inner rolling-origin validation *inside* the training window — cutoffs T−1, …, T−k, leads up
   to ``inner_h`` but never past T, on the series and (``pool``) the other areas' series of the
-  same indicator up to T — and scores each member by its MAPE at each lead. By default every
-  member is combined with weights ∝ 1/MAPE² at that lead (Bates & Granger 1969) and the
-  combination is then blended with the naive forecast by the least-squares weight the inner
-  errors give it (shrinkage toward the random walk); median/mean of the ``top_k`` best are
-  options. This design won the pre-registered development study 2
-  (benchmarks/auto_design_dev2.py: geo-mean MAPE₅/naive 0.97 on five unscored indicators;
-  the per-lead median of the best 3, study 1's choice, scored 1.08). Intervals are
-  split-conformal from the same inner errors (finite-sample quantile), widened by
-  :data:`AUTO_INTERVAL_SCALE` (calibrated on the same development series;
-  experiments/provinces-backtest/README.md).
+  same indicator up to T — and scores each member by its MAPE at each lead. By default the
+  members are combined at each lead with convex weights fitted to those inner forecasts by
+  constrained least squares (stacking: Granger & Ramanathan 1984, Breiman 1996; naive is a
+  member, so the fit can fall back on the random walk). This design won the pre-registered
+  development study 3 (benchmarks/auto_design_dev3.py: geo-mean MAPE₅/naive 0.947 on five
+  unscored indicators, against 0.968 for study 2's choice — weights ∝ 1/MAPE², shrunk toward
+  naive, still available as ``combine="inverse_mape", shrink_to_naive=True`` — and 1.08 for
+  study 1's per-lead median of the best 3). Intervals are split-conformal from the same inner
+  errors (finite-sample quantile), widened by :data:`AUTO_INTERVAL_SCALE` (calibrated on the
+  same development series; experiments/provinces-backtest/README.md).
   Nothing after T is ever read, so the outer back-test stays honest (the no-look-ahead test
   proves it).
   Member fits at inner cutoffs are memoised by (model, series values up to that cutoff, X up
@@ -46,12 +46,12 @@ AUTO_MEMBERS = ("naive", "drift", "theta", "autoets", "arima", "global", "struct
 #: last). Calibrated on development series only — senior_general_teachers, _entrants,
 #: _graduates, primary_entrants, _graduates of the provinces file, which the provinces
 #: back-test does not score: c(l, h) = finite-sample l-quantile of |a/f − 1| / q over the
-#: development forecasts at lead h (benchmarks/auto_design_dev2.py,
-#: benchmarks/results/auto_design_dev2_calibration.csv, row invmape_autoets_shrink).
+#: development forecasts at lead h (benchmarks/auto_design_dev3.py,
+#: benchmarks/results/auto_design_dev3_calibration.csv, row stack).
 #: Inner-validation errors from earlier windows understate later errors; this corrects for it.
 AUTO_INTERVAL_SCALE: dict[int, tuple[float, ...]] = {
-    80: (1.098, 1.204, 1.384, 1.403, 1.437),
-    95: (1.060, 1.099, 1.368, 1.470, 1.634),
+    80: (1.086, 1.284, 1.352, 1.394, 1.437),
+    95: (1.059, 1.548, 1.879, 1.712, 1.934),
 }
 
 #: Ways ``auto`` combines its chosen members at a lead.
@@ -230,7 +230,7 @@ class Combination(Forecaster):
 
 class Auto(Forecaster):
     """Members scored by inner rolling-origin validation inside the training window, combined
-    per lead (inverse-MAPE² weights, then shrunk toward naive, by default); intervals
+    per lead (by default with stacking weights fitted to the inner forecasts); intervals
     calibrated on the same inner forecasts.
 
     Args:
@@ -252,18 +252,20 @@ class Auto(Forecaster):
             (split-conformal, Lei et al. 2018; finite-sample order statistic, see
             :func:`conformal_quantile`) when at least ``min_errors`` exist; otherwise
             (or with "members") the same statistic of the members' bounds.
-        combine: how the chosen members are combined at each lead — "inverse_mape"
-            (default): weights w_m ∝ 1/MAPE_m² from the inner errors at that lead
-            (inverse-MSE weights of Bates & Granger 1969 in relative terms; Stock & Watson
-            2004); "stack": convex weights fitted by constrained least squares to the inner
-            forecasts at that lead (:func:`stacking_weights`; Granger & Ramanathan 1984,
-            Breiman 1996); "median" (robust to one wild member) or "mean".
+        combine: how the chosen members are combined at each lead — "stack" (default):
+            convex weights fitted by constrained least squares to the inner forecasts at that
+            lead (:func:`stacking_weights`; Granger & Ramanathan 1984, Breiman 1996), or to
+            all leads pooled when the lead has fewer than ``min_errors``; "inverse_mape":
+            weights w_m ∝ 1/MAPE_m² from the inner errors at that lead (inverse-MSE weights of
+            Bates & Granger 1969 in relative terms; Stock & Watson 2004); "median" (robust to
+            one wild member) or "mean".
         shrink_to_naive: blend the combination c with the naive (last value) forecast n at
             each lead, ŷ = w·c + (1 − w)·n, with w ∈ [0, 1] the least-squares weight on the
             inner relative errors, w = Σ e_n(e_n − e_c) / Σ (e_n − e_c)² (Bates & Granger
             1969; Granger & Ramanathan 1984, constrained) — the random walk is the hardest
             yearly benchmark at long leads, and the weight says how much the selection has
-            earned beyond it. Needs "naive" among ``members``. Default True.
+            earned beyond it. Needs "naive" among ``members``. Default False (study 2's
+            design used it with "inverse_mape"; "stack" weighs naive as a member itself).
         recency_halflife: weight inner errors by 2^(−age / half-life), age = years between
             the scored year and the end of the training window, in the member scores, the
             stacking fit and the shrinkage weight (not in the interval quantiles); None (the
@@ -285,9 +287,9 @@ class Auto(Forecaster):
     def __init__(self, alias: str | None = None, members: Sequence[str] = AUTO_MEMBERS,
                  top_k: int = 0, inner_windows: int = 8, inner_h: int = 5, min_train: int = 6,
                  per_lead: bool = True, pool: bool = True, intervals: str = "conformal",
-                 min_errors: int = 10, combine: str = "inverse_mape",
+                 min_errors: int = 10, combine: str = "stack",
                  interval_scale: float | Mapping = AUTO_INTERVAL_SCALE,
-                 shrink_to_naive: bool = True, recency_halflife: float | None = None,
+                 shrink_to_naive: bool = False, recency_halflife: float | None = None,
                  lower: float | None = 0.0, upper: float | None = None):
         super().__init__(alias, lower, upper)
         if intervals not in ("conformal", "members"):
