@@ -278,6 +278,8 @@ class Auto(Forecaster):
         per lead; scores_: inner MAPE per member, leads weighted equally (text);
         n_inner_: inner forecasts scored per member; n_pool_: series in the selection pool;
         shrink_by_lead_: weight of the combination against naive per lead (text);
+        weights_by_lead_: member weights per lead for "stack" and "inverse_mape" (text,
+        e.g. "h1:naive=0.200,global=0.800;…");
         interval_method_: "conformal" or "members".
     """
 
@@ -438,6 +440,9 @@ class Auto(Forecaster):
         self.selected_ = ",".join(default)
         self.selected_by_lead_ = ";".join(f"h{k}:{'+'.join(v)}" for k, v in self._chosen.items())
         self.shrink_by_lead_ = ";".join(f"h{k}:{v:.2f}" for k, v in self._shrink.items())
+        self.weights_by_lead_ = ";".join(
+            f"h{k}:" + ",".join(f"{m}={x:.3f}" for m, x in zip(self._chosen[k], w, strict=True))
+            for k, w in self._weights.items())
         self._y, self._X = y, Xt
 
     @staticmethod

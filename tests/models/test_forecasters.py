@@ -365,6 +365,7 @@ def test_auto_stack_puts_the_weight_on_an_exact_member():
              pool=False, min_errors=1).fit(LINE)
     w = dict(zip(m._chosen[1], m._weights[1], strict=True))
     assert [w["naive"], w["drift"], w["mean"]] == pytest.approx([0.0, 1.0, 0.0], abs=1e-9)
+    assert m.fitted_params()["weights_by_lead_"].startswith("h1:drift=1.000,")
     assert m.predict(2)["auto"].tolist() == pytest.approx([1320.0, 1340.0], rel=1e-9)
 
 
