@@ -22,7 +22,8 @@ members as in study 2 — naive, drift, theta, autoets, arima, global, structura
 * ``alllead_shrink`` — the same, but weights from the all-leads scores (``per_lead=False``):
   lead-1 and lead-2 inner errors come from recent origins
 * ``recent3_shrink`` — the default with inner errors weighted by 2^(−age/3), age = years from
-  the scored year to the cutoff (``recency_halflife=3``)
+  the scored year to the last year of that pooled series, i.e. the cutoff for the series
+  itself (``recency_halflife=3``; wording corrected after the run, the code is unchanged)
 * ``stack``          — convex weights fitted to the inner forecasts per lead by constrained
   least squares (``combine="stack"``; Granger & Ramanathan 1984, Breiman 1996); naive is a
   member, so no separate shrinkage

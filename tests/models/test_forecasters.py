@@ -393,3 +393,18 @@ def test_auto_recency_weights_follow_the_recent_regime():
     assert recent.predict(1)["auto"].iloc[0] == pytest.approx(592.0)
     with pytest.raises(ValueError, match="recency_halflife"):
         Auto(recency_halflife=0)
+
+
+def test_auto_stack_works_on_an_unnamed_series():
+    """A series without a name (direct API use) still gets stacking weights, not the naive
+    fallback: on an exact line (synthetic) auto = drift."""
+    m = Auto(members=("naive", "drift"), pool=False, min_errors=1).fit(LINE.rename(None))
+    assert m.fallback_ is None
+    assert m.predict(1)["auto"].iloc[0] == pytest.approx(1320.0, rel=1e-9)
+
+
+def test_stacking_weights_all_zero_row_weights_give_equal_weights():
+    from njforecast.models.ensemble import stacking_weights
+
+    F = np.array([[100.0, 120.0], [80.0, 100.0]])
+    assert stacking_weights(F, np.array([100.0, 100.0]), np.zeros(2)) == pytest.approx([0.5, 0.5])
