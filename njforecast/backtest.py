@@ -5,7 +5,7 @@ Public names:
     series_from(obs_df, ...)       {series id → yearly Series} for indicators × areas
     cutoffs_for(last_year, h, windows)
     cross_validation(obs_df, indicators, models, h, windows, areas=None, ...) → cv frame
-    run_backtest(...) → BacktestResult (cv, metrics, params, figures)
+    run_backtest(...) → BacktestResult (cv, metrics, fits, params, figures)
     write_outputs(result, out_dir), format_mape_tables(metrics_df)
     run_experiment(cfg) → BacktestResult for a config with a ``[backtest]`` table
 
@@ -14,7 +14,9 @@ for a series ending in year T, ``windows`` W and horizon H the cutoffs are
 T−H−W+1, …, T−H. At each cutoff c every model is refitted on the years ≤ c — the series
 *and* every driver/pool series in X are truncated at c — and forecasts leads h = 1…H,
 which are compared with the actuals c+1…c+H. Output (cv.csv): area, indicator, year, cutoff,
-h, actual, model, forecast, lo80, hi80, lo95, hi95 (units of the series).
+h, actual, model, forecast, lo80, hi80, lo95, hi95 (units of the series). fits.csv: what
+each fit chose (area, indicator, cutoff, model, param, value — the models' fitted attributes,
+e.g. ``auto``'s weights by lead or the order ARIMA picked), one row per fit and attribute.
 """
 
 from __future__ import annotations
@@ -166,7 +168,8 @@ def cross_validation(obs_df: pd.DataFrame, indicators: Sequence[str],
                      models: Sequence[str], h: int, windows: int,
                      areas: Sequence[str] | None = None, seed: int = 20201101,
                      model_options: dict[str, dict] | None = None,
-                     min_train: int = 3) -> tuple[pd.DataFrame, list[dict]]:
+                     min_train: int = 3,
+                     fits: list[dict] | None = None) -> tuple[pd.DataFrame, list[dict]]:
     """Rolling-origin back-test with refit at every cutoff.
 
     Args:
@@ -177,6 +180,8 @@ def cross_validation(obs_df: pd.DataFrame, indicators: Sequence[str],
         models: registry names; h: horizon H (years); windows: W cutoffs per series.
         seed: seed for stochastic models; model_options: {model: {param: value}}.
         min_train: cutoffs leaving fewer training years are skipped (logged).
+        fits: if a list, one dict per fit and fitted attribute is appended to it (columns of
+            :data:`schema.FIT_COLUMNS`; value as text).
 
     Returns:
         (cv frame with :data:`schema.CV_COLUMNS`, list of fallbacks — model errors replaced
@@ -191,11 +196,11 @@ def cross_validation(obs_df: pd.DataFrame, indicators: Sequence[str],
 
     with threadpool_limits(limits=1):
         return _cross_validation(obs_df, indicators, models, h, windows, areas, seed,
-                                 model_options, min_train)
+                                 model_options, min_train, fits)
 
 
 def _cross_validation(obs_df, indicators, models, h, windows, areas, seed, model_options,
-                      min_train):
+                      min_train, fits):
     models = resolve_models(models)
     series = series_from(obs_df, indicators, areas)
     units = obs_df.drop_duplicates([S.AREA, S.INDICATOR]).set_index([S.AREA, S.INDICATOR])
@@ -218,7 +223,12 @@ def _cross_validation(obs_df, indicators, models, h, windows, areas, seed, model
             for name in models:
                 kw = model_kwargs(name, ind, unit, seed, model_options)
                 try:
-                    fc = cached_forecast(make_model(name, **kw), yc, Xc, h, LEVELS)
+                    fc, fitted = cached_forecast(make_model(name, **kw), yc, Xc, h, LEVELS,
+                                                 with_params=True)
+                    if fits is not None:
+                        fits.extend({S.AREA: area, S.INDICATOR: ind, S.CUTOFF: c,
+                                     S.MODEL: name, S.PARAM: k, S.VALUE: str(v)}
+                                    for k, v in sorted(fitted.items()))
                 except Exception as exc:  # recorded and reported, never silent
                     log.warning("%s at cutoff %d: %s failed (%s); naive used", sid, c, name, exc)
                     fallbacks.append({S.AREA: area, S.INDICATOR: ind, S.CUTOFF: c,
@@ -252,6 +262,7 @@ class BacktestResult:
     source: str
     model_params: dict[str, dict]
     params: dict[str, Any] = field(default_factory=dict)
+    fits: pd.DataFrame | None = None
     fallbacks: list[dict] = field(default_factory=list)
     figures: dict[str, Any] = field(default_factory=dict)
 
@@ -262,8 +273,10 @@ def run_backtest(obs_df: pd.DataFrame, indicators: Sequence[str], models: Sequen
                  source: str = "", figures: bool = False) -> BacktestResult:
     """Back-test and evaluate: :func:`cross_validation` then :func:`metrics.evaluate`."""
     names = resolve_models(models)
+    fit_rows: list[dict] = []
     cv, fallbacks = cross_validation(obs_df, indicators, names, h, windows, areas, seed,
-                                     model_options)
+                                     model_options, fits=fit_rows)
+    fits = pd.DataFrame(fit_rows, columns=list(S.FIT_COLUMNS))
     metrics = evaluate(cv, obs_df)
     params = {"indicators": list(indicators), "areas": list(areas or ["all"]), "horizon": h,
               "windows": windows, "models": names, "seed": seed,
@@ -274,7 +287,8 @@ def run_backtest(obs_df: pd.DataFrame, indicators: Sequence[str], models: Sequen
         m = make_model(n, **model_kwargs(n, "", "", seed, model_options))
         model_params[n] = {k: v for k, v in m.get_params().items() if k != "alias"}
     figs = {"mape_by_lead.png": mape_figure(metrics)} if figures else {}
-    return BacktestResult(cv, metrics, obs_df, source, model_params, params, fallbacks, figs)
+    return BacktestResult(cv, metrics, obs_df, source, model_params, params, fits, fallbacks,
+                          figs)
 
 
 def format_mape_tables(metrics_df: pd.DataFrame) -> str:
@@ -308,11 +322,13 @@ def mape_figure(metrics_df: pd.DataFrame):
 
 
 def write_outputs(result: BacktestResult, out_dir: str | Path) -> dict[str, Path]:
-    """Write cv.csv, metrics.csv and fallbacks.csv (atomically) into ``out_dir``."""
+    """Write cv.csv, metrics.csv, fits.csv and fallbacks.csv (atomically) into ``out_dir``."""
     out = Path(out_dir)
     paths = {"cv": write_csv_atomic(result.cv, out / "cv.csv", float_format="%.6g"),
              "metrics": write_csv_atomic(result.metrics, out / "metrics.csv",
                                          float_format="%.6g")}
+    if result.fits is not None and len(result.fits):
+        paths["fits"] = write_csv_atomic(result.fits, out / "fits.csv")
     if result.fallbacks:
         paths["fallbacks"] = write_csv_atomic(pd.DataFrame(result.fallbacks),
                                               out / "fallbacks.csv")

@@ -417,7 +417,8 @@ def _backtest_experiment(cfg) -> None:
            params={"name": cfg.name, "seed": cfg.seed, "backtest": cfg.section("backtest")},
            body=body)
     typer.echo(format_mape_tables(result["r"].metrics))
-    typer.echo(f"\noutputs: {cfg.output_dir}/cv.csv, metrics.csv; MLflow: {cfg.tracking_uri} "
+    typer.echo(f"\noutputs: {cfg.output_dir}/cv.csv, metrics.csv, fits.csv; MLflow: "
+               f"{cfg.tracking_uri} "
                f"(experiment {cfg.name!r})")
 
 
@@ -475,7 +476,7 @@ def backtest(
     if res.fallbacks:
         typer.echo(f"\nnote: {len(res.fallbacks)} model fit(s) failed and used naive instead; "
                    f"see {output}/fallbacks.csv")
-    typer.echo(f"\nwrote {output}/cv.csv and {output}/metrics.csv")
+    typer.echo(f"\nwrote {output}/cv.csv, {output}/metrics.csv and {output}/fits.csv")
 
 
 def main() -> None:

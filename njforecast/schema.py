@@ -71,6 +71,9 @@ LO80, HI80, LO95, HI95 = "lo80", "hi80", "lo95", "hi95"
 SUMMARY_COLUMNS = (MEAN, LO80, HI80, LO95, HI95)
 #: the back-test frame (backtest.cross_validation, cv.csv)
 CV_COLUMNS = (AREA, INDICATOR, YEAR, CUTOFF, H, ACTUAL, MODEL, FORECAST, LO80, HI80, LO95, HI95)
+#: What each back-test fit chose (fits.csv): a model's fitted attributes, one row each.
+PARAM = "param"
+FIT_COLUMNS = (AREA, INDICATOR, CUTOFF, MODEL, PARAM, VALUE)
 
 # enrolment / teachers / capacity stage (enrollment.py, teachers.py, capacity.py)
 BAND = "band"

@@ -348,8 +348,8 @@ def log_backtest(result, experiment: str, tracking_uri: str = DEFAULT_TRACKING_U
 
     Logged: params (config + ``env.*`` package versions), the observations as an
     ``mlflow.data`` dataset with its digest, parent metrics ``<model>.<indicator>.mape_h<h>``,
-    artifacts cv.csv, metrics.csv, mape_by_lead.csv and figures; per model a nested run with
-    the model's params and metrics by indicator and lead.
+    artifacts cv.csv, metrics.csv, fits.csv (what each fit chose), mape_by_lead.csv and
+    figures; per model a nested run with the model's params and metrics by indicator and lead.
 
     Returns:
         the parent run id.
@@ -368,6 +368,8 @@ def log_backtest(result, experiment: str, tracking_uri: str = DEFAULT_TRACKING_U
         parent.log_frame(result.metrics, "metrics.csv")
         if result.fallbacks:
             parent.log_frame(pd.DataFrame(result.fallbacks), "fallbacks.csv")
+        if getattr(result, "fits", None) is not None and len(result.fits):
+            parent.log_frame(result.fits, "fits.csv")
         for fig_name, fig in (result.figures or {}).items():
             parent.log_figure(fig, fig_name)
         m = result.metrics

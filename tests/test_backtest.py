@@ -156,6 +156,26 @@ def test_same_input_same_numbers():
     pd.testing.assert_frame_equal(a, b)
 
 
+def test_fits_record_what_each_fit_chose():
+    """fits has one row per (series, cutoff, model, fitted attribute): auto's weights by lead
+    parse and sum to 1 at every lead of every fit (convex stacking weights), and every cutoff
+    of the cv frame has its fits."""
+    obs = synthetic_obs()
+    res = B.run_backtest(obs, ["primary_enrolment"], ["naive", "auto"], h=2, windows=2,
+                         areas=["510000", "420000"])
+    f = res.fits
+    assert list(f.columns) == list(S.FIT_COLUMNS)
+    keys = [S.AREA, S.INDICATOR, S.CUTOFF, S.MODEL]
+    assert set(map(tuple, f[keys].drop_duplicates().to_numpy())) == \
+        set(map(tuple, res.cv[keys].drop_duplicates().to_numpy()))
+    w = f[(f[S.MODEL] == "auto") & (f[S.PARAM] == "weights_by_lead_")]
+    assert len(w) == 4  # 2 areas × 2 cutoffs
+    for text in w[S.VALUE]:
+        for lead in text.split(";"):
+            ws = [float(x.split("=")[1]) for x in lead.split(":", 1)[1].split(",")]
+            assert sum(ws) == pytest.approx(1.0, abs=2e-3) and min(ws) >= 0
+
+
 def test_too_short_series_is_a_clear_error():
     """H + W beyond the data → ValueError saying how many years are needed."""
     obs = synthetic_obs(areas=("510000",))
@@ -239,6 +259,9 @@ def test_run_experiment_config_tracks_parent_and_nested_runs(tmp_path, store):
     child = runs.loc[runs["run_name"] == "naive", "run_id"].iloc[0]
     got = mlflow.MlflowClient(tracking_uri).get_run(child).data.metrics
     assert got["primary_enrolment.n_missing_h1"] == 0
+    assert "fits.csv" in {x.path for x in mlflow.MlflowClient(tracking_uri).list_artifacts(
+        parent)}
+    assert (tmp_path / "out" / "fits.csv").is_file()
     assert {"mape_h2", "coverage80_hall", "winkler95_h1"} <= {k.split(".", 1)[1] for k in got}
 
 

@@ -83,18 +83,23 @@ def _digest(y: pd.Series, X: pd.DataFrame | None) -> str:
 
 
 def cached_forecast(model: Forecaster, y: pd.Series, X: pd.DataFrame | None, h: int,
-                    level: Sequence[int] = LEVELS) -> pd.DataFrame:
-    """``model.fit(y, X).predict(h)`` memoised on (model repr, data digest, h, level)."""
+                    level: Sequence[int] = LEVELS, with_params: bool = False):
+    """``model.fit(y, X).predict(h)`` memoised on (model repr, data digest, h, level).
+
+    Returns:
+        The forecast frame; with ``with_params`` the pair (frame, the fitted model's
+        :meth:`~njforecast.models.base.Forecaster.fitted_params`).
+    """
     key = (repr(model), _digest(y, X if getattr(model, "uses_X", False) else None), int(h),
            tuple(level))
     hit = _CACHE.get(key)
-    if hit is not None:
-        return hit.copy()
-    fc = model.fit(y, X).predict(h, X, level)
-    if len(_CACHE) >= _CACHE_MAX:
-        _CACHE.clear()
-    _CACHE[key] = fc
-    return fc.copy()
+    if hit is None:
+        fitted = model.fit(y, X)
+        hit = (fitted.predict(h, X, level), fitted.fitted_params())
+        if len(_CACHE) >= _CACHE_MAX:
+            _CACHE.clear()
+        _CACHE[key] = hit
+    return (hit[0].copy(), dict(hit[1])) if with_params else hit[0].copy()
 
 
 def _shrink_weight(a: np.ndarray, c: np.ndarray, n: np.ndarray,
