@@ -61,7 +61,7 @@ AUTO_INTERVAL_SCALE: dict[int, tuple[float, ...]] = {
 #: Ways ``auto`` combines its chosen members at a lead.
 COMBINE_RULES = ("median", "mean", "inverse_mape", "stack")
 
-_CACHE: dict[tuple, pd.DataFrame] = {}
+_CACHE: dict[tuple, tuple[pd.DataFrame, dict]] = {}  # key → (forecast, fitted params)
 _CACHE_MAX = 50_000
 
 
@@ -124,8 +124,8 @@ def stacking_weights(F: np.ndarray, a: np.ndarray, wt: np.ndarray | None = None)
     regression of Granger & Ramanathan (1984) on relative errors, i.e. Breiman's (1996) stacked
     regression with non-negative weights, here also summing to one so the combination keeps
     the members' level. Solved by non-negative least squares (``scipy.optimize.nnls``) with the
-    sum-to-one constraint appended as a heavily weighted row (a standard penalty device;
-    Lawson & Hanson 1974, ch. 20).
+    sum-to-one constraint appended as a heavily weighted row (the weighting method for
+    equality constraints, Lawson & Hanson 1974).
 
     Args:
         F: forecasts, one row per (series, origin) and one column per member.
