@@ -368,7 +368,7 @@ def log_backtest(result, experiment: str, tracking_uri: str = DEFAULT_TRACKING_U
         parent.log_frame(result.metrics, "metrics.csv")
         if result.fallbacks:
             parent.log_frame(pd.DataFrame(result.fallbacks), "fallbacks.csv")
-        if getattr(result, "fits", None) is not None and len(result.fits):
+        if result.fits is not None and len(result.fits):
             parent.log_frame(result.fits, "fits.csv")
         for fig_name, fig in (result.figures or {}).items():
             parent.log_figure(fig, fig_name)
