@@ -32,9 +32,9 @@ import numpy as np
 import pandas as pd
 
 from njforecast import schema as S
-from njforecast.backtest import cross_validation, read_observations_file
+from njforecast.evaluation.backtest import cross_validation, read_observations_file
 from njforecast.config import raw_dir
-from njforecast.metrics import evaluate
+from njforecast.evaluation.metrics import evaluate
 from njforecast.models import MODELS, Auto
 
 from _common import calibration_factors, markdown  # benchmarks/ helper

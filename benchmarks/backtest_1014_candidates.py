@@ -54,7 +54,7 @@ sys.path.insert(0, str(ROOT))
 
 from njforecast import demography as dm  # noqa: E402
 from njforecast import schema as S  # noqa: E402
-from njforecast.data import _code_str, load_census  # noqa: E402
+from njforecast.io.store import _code_str, load_census  # noqa: E402
 
 GROUPS = list(dm.BACKTEST_GROUPS)
 GRIDS = {

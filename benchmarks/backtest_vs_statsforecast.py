@@ -11,7 +11,7 @@ and how sure the h = 5 comparisons of ``auto`` are: the difference in MAPE again
 benchmark with a 95 % interval from a bootstrap over provinces — the 16 provinces are the
 independent units; 5 overlapping cutoffs per province are not).
 statsforecast runs its own ``cross_validation`` (same cutoffs: the last W windows of each series,
-step 1, refit at each); both are scored by ``njforecast.metrics.evaluate``.
+step 1, refit at each); both are scored by ``njforecast.evaluation.metrics.evaluate``.
 """
 
 from __future__ import annotations
@@ -24,9 +24,9 @@ import numpy as np
 import pandas as pd
 
 from njforecast import schema as S
-from njforecast.backtest import cross_validation, read_observations_file
+from njforecast.evaluation.backtest import cross_validation, read_observations_file
 from njforecast.config import raw_dir
-from njforecast.metrics import evaluate
+from njforecast.evaluation.metrics import evaluate
 
 from _common import markdown  # benchmarks/ helper
 

@@ -29,11 +29,11 @@ sys.path.insert(0, str(HERE.parent))
 
 import pandas as pd
 
-from njforecast import data
+from njforecast.io import store as data
 from njforecast import schema as S
 from njforecast.areas import load_region
 from njforecast.demography import graduate_single_ages, project_population
-from njforecast.enrollment import run_enrolment_stage
+from njforecast.education.enrolment import run_enrolment_stage
 
 RESULTS = HERE / "results"
 

@@ -30,7 +30,7 @@ sys.path.insert(0, str(ROOT))
 
 from njforecast import demography as dm  # noqa: E402
 from njforecast import schema as S  # noqa: E402
-from njforecast.data import load_census  # noqa: E402
+from njforecast.io.store import load_census  # noqa: E402
 
 
 def main() -> None:

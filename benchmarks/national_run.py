@@ -11,7 +11,7 @@ i.e. all 2,857 county-level rows of the 2010 county table, cohort-component proj
 draws, split into area chunks by ``njforecast.parallel`` (draws streamed inside each task,
 reduced before leaving the worker). With ``--with-enrolment`` the command also computes
 enrolment and teacher demand per draw under the default national assumptions
-(``njforecast.national``) inside each task; rows then go to results/national_run_enrolment.csv.
+(``njforecast.engine.national``) inside each task; rows then go to results/national_run_enrolment.csv.
 See benchmarks/README.md.
 
     python benchmarks/national_run.py --plan 100:local:1 100:local:2 100:dask:2 --repeat 3

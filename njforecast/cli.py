@@ -33,7 +33,7 @@ def _fail(message: str) -> None:
 def _guard(func, *args, **kwargs):
     """Run ``func``; turn input errors into a message and exit status 2 (no traceback)."""
     from .config import ConfigError
-    from .data import DataError
+    from .io.store import DataError
 
     try:
         return func(*args, **kwargs)
@@ -61,13 +61,13 @@ def enrolment_base(region: str = typer.Option("neijiang", help="Region name or r
                    out: Path | None = typer.Option(None, help="Also write the table as CSV.")):
     """Print the calibrated base year (census 2020 → plan baselines) by area and level."""
     from .areas import load_region
-    from .data import write_csv_atomic
-    from .enrollment import base_year_table
+    from .io.store import write_csv_atomic
+    from .education.enrolment import base_year_table
 
     reg = _guard(load_region, region)
     obs = None
     if observations is not None:
-        from .validation import load_user_observations
+        from .io.validation import load_user_observations
 
         if not observations.is_file():
             _fail(f"{observations}: file not found; give a CSV or xlsx with columns area, year, "
@@ -83,7 +83,7 @@ def enrolment_base(region: str = typer.Option("neijiang", help="Region name or r
 @data_app.command("build")
 def data_build(out: Path | None = typer.Option(None, help="Output folder (default data/processed).")):
     """Rebuild data/processed from data/raw (deterministic: byte-identical on rerun)."""
-    from .data import build_processed
+    from .io.store import build_processed
 
     paths = _guard(build_processed, out)
     for name, path in paths.items():
@@ -96,10 +96,10 @@ def data_show(name: str = typer.Argument("summary", help="summary, or a processe
                                           "plan_targets, seats, standards)."),
               rows: int = typer.Option(20, help="Rows to print.")):
     """Print a summary of the bundled data, or the first rows of one processed frame."""
-    from .data import read_processed
+    from .io.store import read_processed
 
     if name == "summary":
-        from .pipeline import data_summary
+        from .engine.pipeline import data_summary
 
         typer.echo(_guard(data_summary))
         return
@@ -128,8 +128,8 @@ def data_validate(
                                    "ids are accepted (every census code is accepted too)."),
         max_problems: int = typer.Option(50, "--max-problems", help="Problems printed per "
                                          "file (the rest are counted).")):
-    """Validate user files (njforecast.validation); print problems; exit 2 on errors."""
-    from .validation import format_problems, input_files, validate_file
+    """Validate user files (njforecast.io.validation); print problems; exit 2 on errors."""
+    from .io.validation import format_problems, input_files, validate_file
 
     files = _guard(input_files, paths)
     failed = 0
@@ -192,7 +192,7 @@ def _progress():
 def _pipeline_job(cfg, lang: str, scenario, with_presets: bool, export_model: bool) -> None:
     """Pipeline → targets → scenarios → report inside one MLflow run; print the summary."""
     from .reporting import build_outputs, resolve_lang, summary_table
-    from .scenarios import presets
+    from .planning.scenarios import presets
     from .tracking import export_scenario_model, log_pipeline, log_scenario, log_scenario_model
 
     say = _progress()
@@ -205,7 +205,7 @@ def _pipeline_job(cfg, lang: str, scenario, with_presets: bool, export_model: bo
                             say, on_scenario=lambda res, gaps: log_scenario(parent, res, gaps))
         if export_model:
             say(f"exporting the scenario model to {DEFAULT_MODEL}")
-            from .pipeline import planner_observations_path
+            from .engine.pipeline import planner_observations_path
 
             log_scenario_model(parent, export_scenario_model(
                 DEFAULT_MODEL, cfg.path, planner_observations_path(cfg)))
@@ -223,7 +223,7 @@ def _pipeline_job(cfg, lang: str, scenario, with_presets: bool, export_model: bo
 @scenario_app.command("list")
 def scenario_list():
     """List the preset scenarios and what each changes."""
-    from .scenarios import presets
+    from .planning.scenarios import presets
 
     for sc in _guard(presets).values():
         over = ", ".join(f"{k}={v}" for k, v in sc.overrides().items()) or "—"
@@ -233,7 +233,7 @@ def scenario_list():
 @scenario_app.command("show")
 def scenario_show(name: str = typer.Argument(..., help="Preset name or a scenario .toml file.")):
     """Print a scenario as TOML (copy it to a file to make your own)."""
-    from .scenarios import get_scenario
+    from .planning.scenarios import get_scenario
 
     typer.echo(_guard(get_scenario, name).to_toml(), nl=False)
 
@@ -249,7 +249,7 @@ def scenario_run(name: str = typer.Argument(..., help="Preset name or a scenario
     import dataclasses
 
     from .config import load_config
-    from .scenarios import get_scenario
+    from .planning.scenarios import get_scenario
 
     cfg = _guard(load_config, config)
     sc = _guard(get_scenario, name)
@@ -331,7 +331,7 @@ def demography_project(
                                                         "OUTPUT_enrolment_assumptions.csv)."),
 ):
     """Project a census by county to YEAR: school-age bands (or single ages) with intervals."""
-    from .data import write_csv_atomic
+    from .io.store import write_csv_atomic
     from .demography import DemographicAssumptions, project_census_file
 
     ass = _guard(DemographicAssumptions, fertility_path=fertility_path,
@@ -351,8 +351,8 @@ def demography_project(
 def _national_enrolment(base, to, output, enrolment_output, draws, seed, ass, region,
                         single_ages, executor, workers, address) -> None:
     """`demography project --with-enrolment`: population + enrolment/teachers files."""
-    from .data import write_csv_atomic
-    from .national import project_census_file_enrolment
+    from .io.store import write_csv_atomic
+    from .engine.national import project_census_file_enrolment
 
     if region or single_ages:
         _fail("--with-enrolment runs every county under national assumptions; drop --region "
@@ -382,7 +382,7 @@ def demography_backtest(
         max_ratio: float = typer.Option(2.0, help="Exclude counties whose total B/A is above."),
 ):
     """Project census A's counties to census B's moment and print errors beside the naive."""
-    from .data import write_csv_atomic
+    from .io.store import write_csv_atomic
     from .demography import census_backtest
 
     res = _guard(census_backtest, base, actual, (min_ratio, max_ratio))
@@ -404,7 +404,7 @@ def demography_backtest(
 
 def _backtest_experiment(cfg) -> None:
     """Run a config's [backtest] inside an MLflow parent run (FAILED if it raises)."""
-    from .backtest import format_mape_tables, run_experiment
+    from .evaluation.backtest import format_mape_tables, run_experiment
     from .tracking import log_backtest
 
     result = {}
@@ -441,11 +441,11 @@ def backtest(
     experiment: str = typer.Option("backtest", "--experiment", help="MLflow experiment name."),
 ):
     """Rolling-origin back-test of forecasting models; prints MAPE by lead (NCES layout)."""
-    from .backtest import format_mape_tables, read_observations_file, run_backtest, write_outputs
+    from .evaluation.backtest import format_mape_tables, read_observations_file, run_backtest, write_outputs
 
     obs = _guard(read_observations_file, observations)
     if area:
-        from .data import _area_slugs
+        from .io.store import _area_slugs
 
         slugs = _area_slugs()
         area = [slugs.get(a, a) for a in area]

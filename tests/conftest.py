@@ -6,7 +6,7 @@ import pytest
 @pytest.fixture(scope="session")
 def processed():
     """The processed frames, rebuilt from data/raw once per test session."""
-    from njforecast import data
+    from njforecast.io import store as data
 
     data.build_processed()
     return {name: data.read_processed(name) for name in

@@ -1,4 +1,4 @@
-"""Tests for njforecast.backtest and the `njforecast backtest`/`run` commands: cutoffs, the cv
+"""Tests for njforecast.evaluation.backtest and the `njforecast backtest`/`run` commands: cutoffs, the cv
 frame, no look-ahead for every model, determinism, input errors (exit 2), MLflow runs.
 
 Synthetic observations (labelled) are built here: hand-made provinces with births, entrants,
@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from njforecast import backtest as B
+from njforecast.evaluation import backtest as B
 from njforecast import schema as S
 from njforecast.cli import app
 from njforecast.models import ensemble

@@ -1,4 +1,4 @@
-"""Tests for njforecast.capacity: base places, phasing of planned places, utilisation,
+"""Tests for njforecast.education.capacity: base places, phasing of planned places, utilisation,
 allocation of units without population, years over capacity."""
 
 from pathlib import Path
@@ -9,10 +9,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from njforecast import data
+from njforecast.io import store as data
 from njforecast import schema as S
 from njforecast.areas import check_coherence, load_region
-from njforecast.capacity import (
+from njforecast.education.capacity import (
     base_capacity,
     capacity_years,
     compare_capacity,

@@ -1,11 +1,11 @@
-"""Tests for njforecast.data: census figures match the published ones; rebuilds are identical."""
+"""Tests for njforecast.io.store: census figures match the published ones; rebuilds are identical."""
 
 import filecmp
 
 import pandas as pd
 import pytest
 
-from njforecast import data
+from njforecast.io import store as data
 from njforecast import schema as S
 from njforecast.config import raw_dir
 

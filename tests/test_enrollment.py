@@ -1,4 +1,4 @@
-"""Tests for njforecast.enrollment: plan baselines, calibration, rate paths, enrolment-rate and
+"""Tests for njforecast.education.enrolment: plan baselines, calibration, rate paths, enrolment-rate and
 flow methods, indicators, and the whole stage (coherence draw by draw)."""
 
 from pathlib import Path
@@ -9,10 +9,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from njforecast import data
+from njforecast.io import store as data
 from njforecast import schema as S
 from njforecast.areas import check_coherence, load_region
-from njforecast.enrollment import (
+from njforecast.education.enrolment import (
     DEFAULT_BANDS,
     band_population,
     calibrate_base_rates,
@@ -339,7 +339,7 @@ def test_run_stage_hiring_frames(neijiang):
 
 def test_flow_cohorts_tiny_hand_computed():
     """Entrants = intake × entry population; grades progress by s; junior entry by transition."""
-    from njforecast.enrollment import flow_cohorts
+    from njforecast.education.enrolment import flow_cohorts
 
     out = flow_cohorts(np.array([0.0, 6.0, 7.0]),
                        {"primary": np.array([10.0, 8.0]), "junior": np.array([4.0])},
@@ -353,7 +353,7 @@ def test_flow_backtest_national(level, duration, tol):
     """Flow back-test on the national series: from the 2015 stock and published entrants,
     stock-consistent grade progression reproduces enrolment 2016–2019 (primary within 5 %,
     junior within 2 %; measured 4.3 % and 1.7 % at four years)."""
-    from njforecast.enrollment import flow_cohorts, stock_retention
+    from njforecast.education.enrolment import flow_cohorts, stock_retention
 
     obs = data.preferred(data.load_observations())
     n = obs[obs[S.AREA] == "100000"].pivot_table(index=S.YEAR, columns=S.INDICATOR,
@@ -387,7 +387,7 @@ def test_stage_flow_method_with_planner_series(neijiang):
     note = flow["assumptions"].set_index("name").loc["enrolment_method", "note"]
     assert "flow for ['511025']" in note
     # first grade from 2021: intake × P6 with intake = 10,000 entrants / P6(2020), P6 held
-    from njforecast.enrollment import flow_ratios
+    from njforecast.education.enrolment import flow_ratios
 
     assert flow_ratios(obs, "511025").query("indicator == 'primary_completion'")[S.VALUE].iloc[
         -1] == pytest.approx(0.95)
@@ -395,7 +395,7 @@ def test_stage_flow_method_with_planner_series(neijiang):
 
 def test_stock_retention_hand_computed_and_errors():
     """100 entrants in each of two years and 190 pupils give s = 0.9; gaps are named."""
-    from njforecast.enrollment import stock_retention
+    from njforecast.education.enrolment import stock_retention
 
     e = pd.Series([100.0, 100.0], index=[2019, 2020])
     assert stock_retention(e, 190.0, 2020, 2) == pytest.approx(0.9)
@@ -435,7 +435,7 @@ def test_cli_enrolment_base_with_planner_file(tmp_path):
 def test_registered_basis_uses_city_ratio(tiny):
     """Registered basis: f = registered / resident of the latest year ≤ base (Neijiang 2019:
     4,081,800 / 3,700,000); GER = E / (f × P) × 100."""
-    from njforecast.enrollment import registered_ratio
+    from njforecast.education.enrolment import registered_ratio
 
     r, year = registered_ratio(data.load_observations(), "511000", 2020)
     assert year == 2019 and r == pytest.approx(4_081_800 / 3_700_000)
@@ -460,7 +460,7 @@ def _tiny_rates(tiny):
 def test_damped_trend_hand_computed_and_bounded():
     """φ = 0.5, b = 2 from 90: 90, 91, 91.5, 91.75 (Σφ^i = 0, .5, .75, .875); a 91.2 ceiling
     stops it there; φ = 1 is the straight line."""
-    from njforecast.enrollment import damped_trend
+    from njforecast.education.enrolment import damped_trend
 
     h = [0, 1, 2, 3]
     assert np.allclose(damped_trend(90, 2.0, h, 0.5), [[90, 91, 91.5, 91.75]])
@@ -474,7 +474,7 @@ def test_damped_trend_hand_computed_and_bounded():
 def test_damping_from_ratio_inverts_the_window_mean():
     """φ = 0.5 over a 2-year window averages (0.5 + 0.25)/2 = 0.375 of the slope, so a ratio of
     0.375 gives back φ = 0.5; ratios ≥ 1 mean no damping, ≤ 0 a held level."""
-    from njforecast.enrollment import damping_from_ratio
+    from njforecast.education.enrolment import damping_from_ratio
 
     assert damping_from_ratio(0.375, 2) == pytest.approx(0.5)
     assert damping_from_ratio(1.2, 5) == 1.0 and damping_from_ratio(-0.1, 5) == 0.0
@@ -484,7 +484,7 @@ def test_trend_parameters_hand_computed():
     """Synthetic national series 80→90→95 and 50→60→67 (past 2, next 1 and 1.4): β = 4.8/8 =
     0.6, residuals ∓0.2 so s_e = 0.2828 and the drift sd is s_e/β = 0.4714 points a year; one
     window is not enough for a spread, and a reversing trend (β ≤ 0) is refused."""
-    from njforecast.enrollment import damping_from_ratio, drift_ratios, trend_parameters
+    from njforecast.education.enrolment import damping_from_ratio, drift_ratios, trend_parameters
 
     obs = pd.DataFrame({S.AREA: "100000", S.YEAR: [2010, 2015, 2020] * 2,
                         S.INDICATOR: ["preschool_ger_pct"] * 3 + ["senior_stage_ger_pct"] * 3,
@@ -578,8 +578,8 @@ def test_stage_trend_draws_give_informative_p_meet(neijiang):
     the box-1 trend gives 2025 preschool GERs that differ by draw and stay under the ceiling,
     consolidation ≤ 100, the base year is the plan's in every draw, the run is reproducible,
     and a target at the central path has p_meet strictly between 0 and 1."""
-    from njforecast.enrollment import damped_trend, trend_setup
-    from njforecast.plan_targets import compare_to_targets
+    from njforecast.education.enrolment import damped_trend, trend_setup
+    from njforecast.planning.targets import compare_to_targets
 
     region, pop20, plan = neijiang
     frames = [pop20.assign(**{S.YEAR: y, S.DRAW: d}) for y in range(2020, 2026)
@@ -616,7 +616,7 @@ def test_trend_area_with_own_series_follows_its_own_slope(tiny):
     """A planner's own preschool GER series for area A (synthetic: 80 in 2015, 90 in 2020, so
     +2 a year) moves A by its own slope (90 → 92 in 2021) while area B follows the city's +1
     (90 → 91); without draws and with φ = 1 the numbers are exact."""
-    from njforecast.enrollment import area_slopes
+    from njforecast.education.enrolment import area_slopes
 
     region, _, rates = _tiny_rates(tiny)
     obs = pd.DataFrame({S.AREA: ["900001", "900001", "900002"], S.YEAR: [2015, 2020, 2020],
@@ -635,7 +635,7 @@ def test_consolidation_trend_mean_bounded_by_ceiling_draws_keep_spread():
     """Base 94, +1 a year, φ = 1, ceiling 96: mean 94, 95, 96, 96 (capped); draws with shocks
     ±0.5 add ±0.5·h around it (so their mean is the capped path); a base above the ceiling
     (96.86 > 96.84) is held, draws spread around it, every draw ≤ 100."""
-    from njforecast.enrollment import consolidation_path
+    from njforecast.education.enrolment import consolidation_path
 
     p = consolidation_path(94.0, [2020, 2021, 2022, 2023], slope=1.0, damping=1.0,
                            ceiling=96.0)
@@ -657,7 +657,7 @@ def test_consolidation_ceiling_and_parameters_from_consolidation_series_only():
     """Ceiling = highest China/Sichuan consolidation observed (Sichuan 96.84, 2025); damping
     and spread from the national consolidation series alone: windows 2017 (91.8→93.8→95.5)
     and 2020 (93.0→95.2→96.1), β = (0.4·0.34 + 0.44·0.18) / (0.4² + 0.44²)."""
-    from njforecast.enrollment import (consolidation_ceiling, consolidation_parameters,
+    from njforecast.education.enrolment import (consolidation_ceiling, consolidation_parameters,
                                        damping_from_ratio)
 
     obs = data.load_observations()
@@ -683,7 +683,7 @@ def test_model_ger_path_level_and_relative_hand_computed():
     """Series 80, 82, 84, 86, 88 (2018–2022) with the naive model: level mode gives 86, 88 then
     88 held by naive, the base year kept at G0 = 85; relative mode scales by F(t)/F(2020):
     G0 = 42 → 43, 44, 44, 44."""
-    from njforecast.enrollment import model_ger_path
+    from njforecast.education.enrolment import model_ger_path
 
     obs = _ger_series({2018: 80.0, 2019: 82.0, 2020: 84.0, 2021: 86.0, 2022: 88.0})
     years = [2020, 2021, 2022, 2023, 2024]
@@ -700,7 +700,7 @@ def test_model_ger_path_draws_are_whole_paths_seeded_by_draw_id():
     """Per draw the deviation from the mean path is z_d × s(t) with one z per draw: the ratio
     of deviations at two leads is the same for every draw; a draw's path does not depend on
     which other draws are asked for; ceilings cap every draw (synthetic noisy series)."""
-    from njforecast.enrollment import model_ger_path
+    from njforecast.education.enrolment import model_ger_path
 
     vals = {2008 + i: 60.0 + 2.0 * i + (1.5 if i % 2 else -1.5) for i in range(13)}
     obs = _ger_series(vals)
@@ -725,7 +725,7 @@ def test_model_ger_path_draws_are_whole_paths_seeded_by_draw_id():
 def test_model_ger_path_holds_short_or_missing_series_and_says_so():
     """Three consecutive years (< min_years 8) are not extrapolated; a band without a series
     is held; no usable band at all is an error that names the indicators and the area."""
-    from njforecast.enrollment import model_ger_path
+    from njforecast.education.enrolment import model_ger_path
 
     obs = pd.concat([_ger_series({2018: 90.0, 2019: 91.0, 2020: 92.0}),
                      _ger_series({2010 + i: 70.0 + i for i in range(11)},
@@ -765,8 +765,8 @@ def test_stage_model_rate_path_on_bundled_national_series(neijiang):
 
 def test_stage_external_rate_path_file_errors_name_the_file(tmp_path, tiny):
     """rate_path "external" reads [enrolment] ger_path; a bad indicator is named with the fix."""
-    from njforecast.data import DataError
-    from njforecast.enrollment import _read_ger_path
+    from njforecast.io.store import DataError
+    from njforecast.education.enrolment import _read_ger_path
 
     f = tmp_path / "ger.csv"
     f.write_text("year,indicator,value\n2021,senior_ger,95\n", encoding="utf-8")

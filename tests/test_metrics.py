@@ -1,4 +1,4 @@
-"""Tests for njforecast.metrics: hand-computed tiny cases for every metric and the NCES table."""
+"""Tests for njforecast.evaluation.metrics: hand-computed tiny cases for every metric and the NCES table."""
 
 import numpy as np
 import pandas as pd
@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from njforecast import metrics as M
+from njforecast.evaluation import metrics as M
 from njforecast import schema as S
 
 

@@ -1,4 +1,4 @@
-"""Tests for njforecast.national: enrolment and teachers under default national assumptions.
+"""Tests for njforecast.engine.national: enrolment and teachers under default national assumptions.
 
 Hand-computed cases use small synthetic frames (labelled); the projection cases use real
 county rows of the bundled 2020 Sichuan census table with few draws and a short horizon.
@@ -11,10 +11,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from njforecast import demography as D
-from njforecast import national as N
+from njforecast.engine import national as N
 from njforecast import schema as S
 from conftest import sichuan_census_head
-from njforecast.data import load_census, load_standards
+from njforecast.io.store import load_census, load_standards
 
 BANDS = list(D.SCHOOL_BANDS)
 

@@ -1,4 +1,4 @@
-"""Tests for njforecast.pipeline and the end-to-end run (few draws, short horizon, tmp outputs)."""
+"""Tests for njforecast.engine.pipeline and the end-to-end run (few draws, short horizon, tmp outputs)."""
 
 import dataclasses
 from pathlib import Path
@@ -8,13 +8,13 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from njforecast import pipeline
+from njforecast.engine import pipeline
 from njforecast import reporting as rp
 from njforecast import schema as S
 from njforecast.cli import app
 from njforecast.config import RunConfig
-from njforecast.data import load_plan_targets
-from njforecast.scenarios import Scenario, presets
+from njforecast.io.store import load_plan_targets
+from njforecast.planning.scenarios import Scenario, presets
 
 CITY = "511000"
 DATA = Path(__file__).parent / "data"
@@ -56,7 +56,7 @@ def test_counties_add_up_to_city_enrolment(base):
 
 def test_every_target_has_a_row_and_p_meet_in_unit_interval(base):
     """Comparing the real run with the plan keeps all 31 targets; p_meet lies in [0, 1]."""
-    from njforecast.plan_targets import compare_to_targets
+    from njforecast.planning.targets import compare_to_targets
 
     tg = load_plan_targets()
     gaps = compare_to_targets(base.target_series, tg, years=[2025, 2027])
@@ -71,7 +71,7 @@ def test_every_target_has_a_row_and_p_meet_in_unit_interval(base):
 def test_summary_tables_labels_agree_with_summarised_values(base):
     """capacity.csv status and p_over agree with the summarised utilisation and the draws;
     teachers.csv ratio is its summarised enrolment ÷ demand and no draw-varying label is kept."""
-    from njforecast.capacity import capacity_status
+    from njforecast.education.capacity import capacity_status
 
     tabs = base.tables()
     cap = tabs["capacity"]
@@ -277,7 +277,7 @@ def test_cli_scenario_run_user_toml(tmp_path):
 
 def test_status_quo_rates_scenario_holds_rates_and_consolidation():
     """The status_quo_rates preset sets both the rate path and the consolidation path to hold."""
-    from njforecast.scenarios import presets
+    from njforecast.planning.scenarios import presets
 
     cfg = RunConfig(sections={"enrolment": {"rate_path": "trend", "consolidation_path": "trend"}})
     st = pipeline._stage_configs(cfg, presets()["status_quo_rates"].overrides())

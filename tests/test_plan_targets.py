@@ -1,4 +1,4 @@
-"""Tests for njforecast.plan_targets: tiny hand-made (synthetic) draws, the real target table."""
+"""Tests for njforecast.planning.targets: tiny hand-made (synthetic) draws, the real target table."""
 
 import numpy as np
 import pandas as pd
@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from njforecast import data
-from njforecast import plan_targets as pt
+from njforecast.io import store as data
+from njforecast.planning import targets as pt
 from njforecast import schema as S
 
 

@@ -11,13 +11,13 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from njforecast import plan_targets as pt
+from njforecast.planning import targets as pt
 from njforecast import reporting as rp
 from njforecast import schema as S
 from njforecast.areas import load_region
 from njforecast.config import RunConfig
-from njforecast.data import load_plan_targets
-from njforecast.pipeline import Results, quality_table, sources_table
+from njforecast.io.store import load_plan_targets
+from njforecast.engine.pipeline import Results, quality_table, sources_table
 
 YEARS = list(range(2020, 2036))
 DRAWS = 20

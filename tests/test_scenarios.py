@@ -1,11 +1,11 @@
-"""Tests for njforecast.scenarios: presets from data, TOML round trip, validation messages."""
+"""Tests for njforecast.planning.scenarios: presets from data, TOML round trip, validation messages."""
 
 import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from njforecast import scenarios as sc
+from njforecast.planning import scenarios as sc
 from njforecast import schema as S
 from njforecast.config import RunConfig
 

@@ -1,4 +1,4 @@
-"""Tests for njforecast.teachers: ratios from the standards, the three demand methods, the
+"""Tests for njforecast.education.teachers: ratios from the standards, the three demand methods, the
 supply roll-forward, base supply rules and hiring need."""
 
 from pathlib import Path
@@ -9,10 +9,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from njforecast import data
+from njforecast.io import store as data
 from njforecast import schema as S
 from njforecast.areas import check_coherence, load_region
-from njforecast.teachers import (
+from njforecast.education.teachers import (
     base_teacher_supply,
     class_caps,
     hiring_need,
@@ -173,7 +173,7 @@ def test_run_teachers_attrition_uses_the_base_stock_ratios():
     share: base 2,000 primary + 1,000 junior staffed by a planner's 100 + 100 teachers →
     ratios 20 and 10, share 2/3, whatever the standard says (preschool, absent at the base,
     keeps the standard's ratio)."""
-    from njforecast.teachers import run_teachers
+    from njforecast.education.teachers import run_teachers
 
     region = load_region(DATA / "tiny_region.toml")
     plan = _tiny_plan(155)
@@ -250,7 +250,7 @@ def test_fixed_hiring_plan_shared_by_demand_and_shortage_reported():
 
 def test_run_teachers_config_keys_choose_method():
     """A class cap in [teachers] selects the class-size method; 'current' selects own ratios."""
-    from njforecast.teachers import run_teachers
+    from njforecast.education.teachers import run_teachers
 
     region = load_region(DATA / "tiny_region.toml")
     plan = data.load_plan_indicators()
@@ -282,7 +282,7 @@ def test_model_ratio_multipliers_hand_computed():
     """Ratio 20, 19.5, …, 15.5 (2010–2019, synthetic): drift continues −0.5 a year, so from
     t0 = 2019 the multipliers are 1, 15/15.5, 14.5/15.5; naive gives 1, 1, 1; a level without
     data keeps its base ratio and says so."""
-    from njforecast.teachers import model_ratio_multipliers
+    from njforecast.education.teachers import model_ratio_multipliers
 
     obs = _ptr_obs({2010 + i: 20.0 - 0.5 * i for i in range(10)})
     m, notes = model_ratio_multipliers(obs, [2019, 2020, 2021], ["primary", "junior"], "510000",
@@ -315,7 +315,7 @@ def test_run_teachers_ratio_path_model_needs_own_ratios_and_is_recorded():
     """ratio_path 'model' with the standard method is refused with the fix; with area_ratio
     the Sichuan primary ratio series (bundled, 2000–2019) moves the ratios and the assumptions
     say how."""
-    from njforecast.teachers import run_teachers
+    from njforecast.education.teachers import run_teachers
 
     region = load_region(DATA / "tiny_region.toml")
     plan = data.load_plan_indicators()

@@ -1,4 +1,4 @@
-"""Tests for njforecast.validation: every malformed fixture gives its message, bundled data pass.
+"""Tests for njforecast.io.validation: every malformed fixture gives its message, bundled data pass.
 
 Frames built here by hand are synthetic test data (labelled), never statistics.
 """
@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from njforecast import schema as S
-from njforecast import validation as V
+from njforecast.io import validation as V
 from njforecast.cli import app
 from njforecast.config import REPO_ROOT, raw_dir
 

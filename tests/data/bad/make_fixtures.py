@@ -69,7 +69,7 @@ def good_observations() -> pd.DataFrame:
 
 def good_population() -> pd.DataFrame:
     """Zizhong (511025) 2020 census population by sex and age group (real, 38 rows)."""
-    from njforecast.data import load_census
+    from njforecast.io.store import load_census
 
     cen = load_census(ROOT / "data/raw/census/census_county_2020_sichuan.csv")
     z = cen[cen["area"] == "511025"]

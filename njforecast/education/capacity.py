@@ -29,8 +29,8 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from . import schema as S
-from .areas import Region, aggregate_to_parent
+from .. import schema as S
+from ..areas import Region, aggregate_to_parent
 
 SEAT_LEVEL = {"preschool": "preschool", "primary": "compulsory", "junior": "compulsory",
               "senior_general": "senior_general", "secondary_vocational": "secondary_vocational"}
@@ -140,7 +140,7 @@ def compare_capacity(enrol_df: pd.DataFrame, seats_df: pd.DataFrame, base_cap: p
 
     Args:
         enrol_df: enrolment frame (county rows used; a city row is recomputed).
-        seats_df: planned new places (:func:`njforecast.data.load_seats`: area, level, seats).
+        seats_df: planned new places (:func:`njforecast.io.store.load_seats`: area, level, seats).
         base_cap: :func:`base_capacity` output.
         region: the region (``[allocation]`` for units without population).
         phase_in, period: see :func:`seat_path`.
@@ -254,7 +254,7 @@ def run_capacity(enrol_df: pd.DataFrame, cfg: Mapping | None, region: Region,
     Returns:
         dict: ``capacity`` (capacity frame), ``capacity_years``, ``assumptions``.
     """
-    from . import data as data_mod
+    from ..io import store as data_mod
 
     cfg = dict(cfg or {})
     seats = seats if seats is not None else data_mod.load_seats()

@@ -42,7 +42,7 @@ from collections.abc import Iterable, Mapping
 import numpy as np
 import pandas as pd
 
-from . import schema as S
+from .. import schema as S
 
 #: p_meet at or above this → on track (stated in outputs).
 ON_TRACK_P = 0.8
@@ -229,7 +229,7 @@ def compare_to_targets(series_df: pd.DataFrame, targets_df: pd.DataFrame,
     missing = need_t - set(targets_df.columns)
     if missing:
         raise ValueError(f"targets: missing column(s) {sorted(missing)}; load them with "
-                         f"njforecast.data.load_plan_targets()")
+                         f"njforecast.io.store.load_plan_targets()")
     status_note = (f"status: on track if p_meet >= {on_track:g}, off track if p_meet < "
                    f"{off_track:g}, else at risk; p_meet = share of draws meeting the target")
     county_targets = set(county_targets)

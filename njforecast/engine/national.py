@@ -26,9 +26,9 @@ applied to a county):
 * The senior stage (band 15-17) is split into senior_general and secondary_vocational by the
   national enrolment shares of the base year (derived).
 * Teachers = enrolment / pupils per full-time teacher, the ratio from
-  :func:`njforecast.teachers.staffing_ratios` (2014 unified standard 19 / 13.5 / 12.5 students
+  :func:`njforecast.education.teachers.staffing_ratios` (2014 unified standard 19 / 13.5 / 12.5 students
   per staff × teaching share; kindergarten 2013 standard; vocational as senior general), demand
-  by :func:`njforecast.teachers.teacher_demand` (method "standard").
+  by :func:`njforecast.education.teachers.teacher_demand` (method "standard").
 
 Draws: enrolment and teachers are computed per draw from each draw's band population and then
 summarised (mean, 80 %/95 % intervals) inside the worker, so memory stays bounded by one chunk.
@@ -43,7 +43,7 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from . import schema as S
+from .. import schema as S
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +70,7 @@ MAX_LAG = 2
 
 
 def _national_band_population(base_year: int) -> dict[str, float]:
-    from .demography import SCHOOL_BANDS, graduate_single_ages, national_census
+    from ..demography import SCHOOL_BANDS, graduate_single_ages, national_census
 
     nat = graduate_single_ages(national_census(base_year))
     return {b: float(nat.loc[nat[S.AGE].between(lo, hi), S.POPULATION].sum())
@@ -103,8 +103,8 @@ def national_assumptions(base_year: int, obs_df: pd.DataFrame | None = None,
     Raises:
         ValueError: a band has neither a usable observed GER nor the counts to derive one.
     """
-    from . import data
-    from .teachers import staffing_ratios
+    from ..io import store as data
+    from ..education.teachers import staffing_ratios
 
     obs = data.preferred(obs_df if obs_df is not None else data.load_observations())
     nat = obs[obs[S.AREA] == NATIONAL_AREA]
@@ -167,7 +167,7 @@ def enrolment_arrays(years_bands: np.ndarray, band_labels: list[str], ass: pd.Da
     """Per-draw enrolment and teacher demand from band populations of one year.
 
     Formula: ``E[a, ℓ, d] = P[a, band(ℓ), d] × rate_ℓ / 100 × share_ℓ``; teachers by
-    :func:`njforecast.teachers.teacher_demand` (method "standard": E / ratio_ℓ).
+    :func:`njforecast.education.teachers.teacher_demand` (method "standard": E / ratio_ℓ).
 
     Args:
         years_bands: band populations (area, band, draw), persons.
@@ -178,7 +178,7 @@ def enrolment_arrays(years_bands: np.ndarray, band_labels: list[str], ass: pd.Da
     Returns:
         (enrolment, teachers), each (area, level, draw) in the order of ``ass`` levels.
     """
-    from .teachers import teacher_demand
+    from ..education.teachers import teacher_demand
 
     idx = [band_labels.index(b) for b in ass[S.BAND]]
     factor = (ass[S.RATE].to_numpy() / 100.0 * ass["share"].to_numpy())[None, :, None]
@@ -215,7 +215,7 @@ def project_census_enrolment(census_df: pd.DataFrame, end_year: int = 2035, draw
         (persons at 1 September), quality ("" for population, "estimated" otherwise). Split it
         with :func:`split_outputs`.
     """
-    from .demography import (SCHOOL_BANDS, DemographicAssumptions, _iter_school_years,
+    from ..demography import (SCHOOL_BANDS, DemographicAssumptions, _iter_school_years,
                              _quantile_block, graduate_single_ages, prepare_inputs, to_array)
 
     if draws < 1:
@@ -263,7 +263,7 @@ def split_outputs(df: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
         area, year, band order (as ``demography.project_census`` with draws); enrolment =
         ``ENROLMENT_COLUMNS`` sorted by area, year, level order, quantity (enrolment first).
     """
-    from .demography import SCHOOL_BANDS
+    from ..demography import SCHOOL_BANDS
 
     is_pop = df[S.QUANTITY] == S.POPULATION
     band_order = {b: i for i, b in enumerate(SCHOOL_BANDS)}
@@ -294,7 +294,7 @@ def project_census_file_enrolment(path, end_year: int = 2035, draws: int = 100,
         with draws (area, year, age_group, mean … hi95); enrolment with ``ENROLMENT_COLUMNS``;
         the :func:`national_assumptions` frame used.
     """
-    from .data import load_census
+    from ..io.store import load_census
 
     cen = load_census(path)
     year = int(cen[S.CENSUS_YEAR].iloc[0])
@@ -311,7 +311,7 @@ def project_census_file_enrolment(path, end_year: int = 2035, draws: int = 100,
     if executor == "serial":
         out = project_census_enrolment(cen, end_year, draws, seed, assumptions, **kwargs)
     else:
-        from . import parallel
+        from .. import parallel
 
         size = parallel.balanced_chunk_size(cen[S.AREA].nunique(), workers, cap=100)
         out = parallel.project_in_chunks(

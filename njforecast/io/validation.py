@@ -58,9 +58,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import schema as S
-from .config import data_dir, external_dir, processed_dir
-from .data import DataError, _census_paths, load_census_areas
+from .. import schema as S
+from ..config import data_dir, external_dir, processed_dir
+from .store import DataError, _census_paths, load_census_areas
 
 #: Index name of frames returned by :func:`read_table` (spreadsheet row numbers).
 ROW = "row"
@@ -523,7 +523,7 @@ def known_areas(region: str = "neijiang") -> KnownAreas:
 
 @functools.lru_cache(maxsize=8)
 def _known_areas(region: str, _data: str) -> KnownAreas:
-    from .areas import load_region  # local import: areas sits below validation in the order
+    from ..areas import load_region  # local import: areas sits below validation in the order
 
     reg = load_region(region)
     canonical: dict[str, str] = {}

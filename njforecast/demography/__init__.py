@@ -101,7 +101,7 @@ import numpy as np
 import pandas as pd
 from scipy.interpolate import PchipInterpolator
 
-from . import schema as S
+from .. import schema as S
 
 # ------------------------------------------------------------------------------------------
 # constants derived from the conventions above (no data figures)
@@ -186,7 +186,7 @@ def graduate_single_ages(census_df: pd.DataFrame) -> pd.DataFrame:
     """Census 5-year age groups → single years of age 0..100, every group's total preserved.
 
     Args:
-        census_df: long census frame as from :func:`njforecast.data.load_census` (columns
+        census_df: long census frame as from :func:`njforecast.io.store.load_census` (columns
             census_year, area, sex, age_group, population; persons at 1 November).
 
     Returns:
@@ -364,7 +364,7 @@ class DemographicAssumptions:
 @functools.lru_cache(maxsize=1)
 def _bundled_census() -> pd.DataFrame:
     """All bundled census rows (both years), from data/processed (rebuilt from raw if absent)."""
-    from .data import read_processed
+    from ..io.store import read_processed
 
     pop = read_processed("census_population")
     pop[S.AREA] = pop[S.AREA].astype(str)
@@ -373,7 +373,7 @@ def _bundled_census() -> pd.DataFrame:
 
 @functools.lru_cache(maxsize=1)
 def _bundled_census_areas() -> pd.DataFrame:
-    from .data import read_processed
+    from ..io.store import read_processed
 
     return read_processed("census_areas")
 
@@ -476,7 +476,7 @@ def national_births() -> pd.Series:
 
 @functools.lru_cache(maxsize=1)
 def _observations() -> pd.DataFrame:
-    from .data import load_observations
+    from ..io.store import load_observations
 
     return load_observations()
 
@@ -550,8 +550,8 @@ class DemographicInputs:
 
 def _region_units(census_year: int) -> list[tuple[str, list[str], list[str]]]:
     """(unit id, codes at the earlier census, codes at ``census_year``) from every region file."""
-    from .areas import load_region
-    from .config import external_dir
+    from ..areas import load_region
+    from ..config import external_dir
 
     out = []
     for p in sorted((external_dir() / "regions").glob("*.toml")):
@@ -579,8 +579,8 @@ def internal_migration_stock() -> pd.Series:
     give: the province's in-migrant total is allocated to counties in proportion to their
     registered population (户籍人口), so that in- and out-migrants balance within the province.
     """
-    from .config import raw_dir
-    from .data import _code_str
+    from ..config import raw_dir
+    from ..io.store import _code_str
 
     cols = {"区划代码": "code", "合计": "total", "户籍人口": "registered",
             "迁入人口（人）-本省其他县\n（市）、市区": "in_province"}
@@ -764,7 +764,7 @@ def local_birth_adjustment(area: str, census_year: int, years: list[int]) -> tup
 
 @functools.lru_cache(maxsize=1)
 def _preferred_births_cached() -> dict[str, pd.Series]:
-    from .data import preferred
+    from ..io.store import preferred
 
     obs = preferred(_observations())
     b = obs[obs[S.INDICATOR] == "births"]
@@ -1313,7 +1313,7 @@ def census_backtest(base_path, actual_path, band: tuple[float, float] = TOTAL_RA
         mean_ape in %),
         excluded (area_code, area_name, reason) and the rules as text.
     """
-    from .data import load_census, load_census_areas
+    from ..io.store import load_census, load_census_areas
 
     cen_a, cen_b = load_census(base_path), load_census(actual_path)
     ya, yb = int(cen_a[S.CENSUS_YEAR].iloc[0]), int(cen_b[S.CENSUS_YEAR].iloc[0])
@@ -1417,7 +1417,7 @@ def project_census(census_df: pd.DataFrame, end_year: int = 2035, draws: int = 0
     """Project every area of a census frame and return age-group totals by year.
 
     Args:
-        census_df: census groups (one census year) as from :func:`njforecast.data.load_census`;
+        census_df: census groups (one census year) as from :func:`njforecast.io.store.load_census`;
             every area in it is projected.
         end_year: last year (1 September of each year from the census year + 1).
         draws: 0 → one path (column ``population``); N → summaries over N draws.
@@ -1473,7 +1473,7 @@ def region_base(region: str = "neijiang", census_year: int = 2020) -> pd.DataFra
         Frame census_year, area, sex, age, population (persons at 1 November) for the codes
         under which the bundled census of ``census_year`` publishes the region's counties.
     """
-    from .areas import census_codes, load_region
+    from ..areas import census_codes, load_region
 
     codes = census_codes(load_region(region), census_year)
     pop = _bundled_census()
@@ -1497,7 +1497,7 @@ def school_age_outlook(region: str = "neijiang", end_year: int = 2035, draws: in
         Frame area, area_name, year, age_group, mean, lo80, hi80, lo95, hi95 (persons at
         1 September; draws=0 gives ``population`` instead of the summary columns).
     """
-    from .areas import census_codes, load_region
+    from ..areas import census_codes, load_region
 
     reg = load_region(region)
     codes = census_codes(reg, 2020)
@@ -1528,13 +1528,13 @@ def project_census_file(path, end_year: int = 2035, draws: int = 0, seed: int = 
             "serial" runs it in this process. Same numbers and row order either way.
         Other arguments as :func:`project_census`.
     """
-    from .data import load_census
+    from ..io.store import load_census
 
     cen = load_census(path)
     year = int(cen[S.CENSUS_YEAR].iloc[0])
     totals = None
     if region:
-        from .areas import census_codes, load_region
+        from ..areas import census_codes, load_region
 
         reg = load_region(region)
         codes = census_codes(reg, year)
@@ -1553,7 +1553,7 @@ def project_census_file(path, end_year: int = 2035, draws: int = 0, seed: int = 
     if executor == "serial":
         out = project_census(cen, end_year, draws, seed, assumptions, groups, totals)
     else:
-        from . import parallel
+        from .. import parallel
 
         n = cen[S.AREA].nunique()  # a region total needs all its members in one task
         size = n if totals else parallel.balanced_chunk_size(n, workers, cap=100)
@@ -1581,7 +1581,7 @@ def hamilton_perry_region(region: str = "neijiang", year_a: int = 2010,
         Frame area (unit id), year (B + 10; persons at 1 November), sex, age_group (0-4 …
         80-84, 85+), population.
     """
-    from .areas import load_region
+    from ..areas import load_region
 
     reg = load_region(region)
     pop = _bundled_census()

@@ -23,7 +23,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from . import schema as S
+from .. import schema as S
 
 METRIC_COLUMNS = ("n", "n_missing", "mape", "mdape", "mase", "coverage80", "coverage95", "winkler80",
                   "winkler95")

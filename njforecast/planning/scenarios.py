@@ -31,8 +31,8 @@ from typing import Any
 
 import pandas as pd
 
-from . import schema as S
-from .config import RunConfig
+from .. import schema as S
+from ..config import RunConfig
 
 #: Requests and scenario files may not project past this year (the data cannot support it).
 MAX_END_YEAR = 2050
@@ -206,7 +206,7 @@ def presets() -> dict[str, Scenario]:
     plan targets by their target
     year); national_staffing (2014 unified standard); class_caps_45_50 (plan box 9 caps).
     """
-    from .data import load_plan_targets, load_standards
+    from ..io.store import load_plan_targets, load_standards
 
     std = load_standards()
     tyear = int(load_plan_targets()[S.TARGET_YEAR].max())

@@ -35,9 +35,9 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from . import schema as S
-from .areas import Region, aggregate_to_parent
-from .enrollment import LEVEL_INDICATOR, model_series_path
+from .. import schema as S
+from ..areas import Region, aggregate_to_parent
+from .enrolment import LEVEL_INDICATOR, model_series_path
 
 #: Levels whose ratio the 2014 standard does not cover, and the level whose ratio they borrow
 #: (named assumption: secondary vocational staffed like senior general — no national ratio in
@@ -202,9 +202,9 @@ def model_ratio_multipliers(obs: pd.DataFrame, years, levels, area: str, *,
     of an observed ratio series (NCES projects teachers from pupil–teacher ratio trends).
 
     For each level the series is R(t) = enrolment(t) / teachers(t) of ``area`` (derived from
-    the observations :data:`njforecast.enrollment.LEVEL_INDICATOR` and
+    the observations :data:`njforecast.education.enrolment.LEVEL_INDICATOR` and
     :data:`TEACHER_INDICATOR`), continued by the model over ``years`` with per-draw whole
-    paths (:func:`njforecast.enrollment.model_series_path`); multiplier_d(t) =
+    paths (:func:`njforecast.education.enrolment.model_series_path`); multiplier_d(t) =
     R_d(t) / R_d(t0), t0 = the first year, so each area's own base ratio moves by the
     series' relative change.
 
@@ -224,7 +224,7 @@ def model_ratio_multipliers(obs: pd.DataFrame, years, levels, area: str, *,
         (frame year, level[, draw], multiplier (unitless, 1 at t0); notes — one per level:
         what was fitted, or why the level keeps its base ratio).
     """
-    from .models import series_id
+    from ..models import series_id
 
     years = sorted(int(y) for y in years)
     frames, notes = [], []
@@ -543,7 +543,7 @@ def run_teachers(enrol_df: pd.DataFrame, cfg: Mapping | None, region: Region,
         cumulative over the period vs the plan's target), ``ratios`` (:func:`staffing_ratios`),
         ``assumptions`` (list of (name, value, quality, note)).
     """
-    from . import data as data_mod
+    from ..io import store as data_mod
 
     cfg = dict(cfg or {})
     standards = standards if standards is not None else data_mod.load_standards()

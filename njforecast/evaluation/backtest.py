@@ -30,12 +30,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from . import schema as S
-from .config import REPO_ROOT, RunConfig
-from .data import DataError, write_csv_atomic
+from .. import schema as S
+from ..config import REPO_ROOT, RunConfig
+from ..io.store import DataError, write_csv_atomic
 from .metrics import evaluate, mape_by_lead
-from .models import available_models, make_model, series_id, split_series_id
-from .models.ensemble import cached_forecast
+from ..models import available_models, make_model, series_id, split_series_id
+from ..models.ensemble import cached_forecast
 
 log = logging.getLogger(__name__)
 
@@ -50,9 +50,9 @@ def read_observations_file(path: str | Path, region: str = "neijiang") -> pd.Dat
     """Read any file in the observations format (CSV or Excel; extra columns ignored).
 
     The raw bundled format (area as a slug such as ``sichuan``, ``source_url``/``source_note``
-    columns, several sources per figure) is read by :func:`njforecast.data.load_observations`,
+    columns, several sources per figure) is read by :func:`njforecast.io.store.load_observations`,
     which ranks duplicate sources (tier, precision, file order). Any other file — a planner's
-    series with division codes — goes through :func:`njforecast.validation.load_user_observations`
+    series with division codes — goes through :func:`njforecast.io.validation.load_user_observations`
     (every problem reported with its row, column and fix); where one (area, year, indicator)
     has several rows, the ``preferred`` one is used.
 
@@ -62,8 +62,8 @@ def read_observations_file(path: str | Path, region: str = "neijiang") -> pd.Dat
     Raises:
         DataError: missing or invalid file (ValidationError lists every problem).
     """
-    from .data import _area_slugs, load_observations, preferred
-    from .validation import load_user_observations
+    from ..io.store import _area_slugs, load_observations, preferred
+    from ..io.validation import load_user_observations
 
     path = Path(path)
     if not path.is_file():

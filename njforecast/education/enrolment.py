@@ -57,8 +57,8 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from . import schema as S
-from .areas import Region, aggregate_to_parent
+from .. import schema as S
+from ..areas import Region, aggregate_to_parent
 
 # --- vocabularies ---------------------------------------------------------------------------
 
@@ -184,7 +184,7 @@ def plan_baselines(plan_obs: pd.DataFrame, pop_base: pd.DataFrame, region: Regio
     ``split_rule="population"`` uses w = P_band alone.
 
     Args:
-        plan_obs: plan box 1 as observations (:func:`njforecast.data.load_plan_indicators`).
+        plan_obs: plan box 1 as observations (:func:`njforecast.io.store.load_plan_indicators`).
         pop_base: population frame including the base year (single ages).
         region: the region (its code is the city).
         bands: official age bands.
@@ -718,7 +718,7 @@ def model_series_path(obs: pd.Series, years, *, model: str = "auto", draw_ids=No
         (array draws × years, or None when the series cannot be used; a note saying what was
         fitted, or why not).
     """
-    from .models import make_model  # the small models/ interface (DESIGN §3)
+    from ..models import make_model  # the small models/ interface (DESIGN §3)
 
     years = sorted(int(y) for y in years)
     t_end = years[-1]
@@ -806,7 +806,7 @@ def model_ger_path(series_obs: pd.DataFrame, years, g0: Mapping[str, float], *,
     Raises:
         ValueError: unknown change mode, or no band has a series.
     """
-    from .models import series_id
+    from ..models import series_id
 
     if change not in ("relative", "level"):
         raise ValueError(f"rate path 'model': rate_change must be 'relative' or 'level', got "
@@ -1591,7 +1591,7 @@ def _apply_flow(enrol: pd.DataFrame, pop_df: pd.DataFrame, rates: pd.DataFrame, 
 def _read_ger_path(cfg: Mapping) -> pd.DataFrame:
     """``[enrolment] ger_path``: a CSV with columns year, indicator (plan GER id, e.g.
     preschool_ger_3y), value (city GER, percent) and optionally draw."""
-    from .data import DataError
+    from ..io.store import DataError
 
     f = cfg.get("ger_path")
     if not f:
@@ -1643,7 +1643,7 @@ def trend_setup(cfg: Mapping, plan_obs: pd.DataFrame, base_year: int,
     need_obs = ("damping" not in cfg or "drift_sd" not in cfg
                 or not set(TREND_GER) | {CONSOLIDATION} <= set(cfg.get("ceilings", {})))
     if need_obs and observations is None:
-        from . import data as data_mod
+        from ..io import store as data_mod
 
         observations = data_mod.load_observations()
     if "damping" in cfg and "drift_sd" in cfg:
@@ -1670,7 +1670,7 @@ def trend_setup(cfg: Mapping, plan_obs: pd.DataFrame, base_year: int,
         c_source = "[enrolment] consolidation_damping and consolidation_drift_sd (config)"
     else:
         if observations is None:
-            from . import data as data_mod
+            from ..io import store as data_mod
 
             observations = data_mod.load_observations()
         cp = consolidation_parameters(observations)
@@ -1740,7 +1740,7 @@ def run_enrolment_stage(pop_df: pd.DataFrame, cfg_section: Mapping | None, regio
         max_ger, consolidation_path ["hold", "target" (97 by 2025 from the plan) or "trend"
         (damped box-1 trend, key consolidation_change)], seed [the run's seed; drift draws].
     ``teachers_cfg`` (``[teachers]``) and ``capacity_cfg`` (``[capacity]``): see
-    :func:`njforecast.teachers.run_teachers` and :func:`njforecast.capacity.run_capacity`.
+    :func:`njforecast.education.teachers.run_teachers` and :func:`njforecast.education.capacity.run_capacity`.
 
     Args:
         pop_df: population (area, year, sex, age, population[, draw]) for the census areas,
@@ -1758,7 +1758,7 @@ def run_enrolment_stage(pop_df: pd.DataFrame, cfg_section: Mapping | None, regio
         every named assumption of the run, for logging).
     """
     from . import capacity as cap_mod
-    from . import data as data_mod
+    from ..io import store as data_mod
     from . import teachers as tch_mod
 
     cfg = dict(cfg_section or {})
@@ -1830,7 +1830,7 @@ def run_enrolment_stage(pop_df: pd.DataFrame, cfg_section: Mapping | None, regio
     elif path == "external":
         ger_path = _read_ger_path(cfg)
         if S.DRAW in ger_path.columns:
-            from .data import DataError
+            from ..io.store import DataError
 
             have = set(ger_path[S.DRAW].astype(int))
             need = set() if draw_ids is None else {int(d) for d in draw_ids}
@@ -1931,8 +1931,8 @@ def base_year_table(region: Region, observations: pd.DataFrame | None = None,
         rate (percent of the resident band population), ger (percent, on the run's GER
         basis), quality.
     """
-    from . import data as data_mod
-    from .demography import graduate_single_ages
+    from ..io import store as data_mod
+    from ..demography import graduate_single_ages
 
     cfg = dict(cfg_section or {})
     path = census_path or data_mod.raw_dir() / "census" / "census_county_2020_sichuan.csv"

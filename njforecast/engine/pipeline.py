@@ -37,10 +37,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from . import schema as S
-from .areas import Region, load_region
-from .config import RunConfig, raw_dir
-from .data import read_processed
+from .. import schema as S
+from ..areas import Region, load_region
+from ..config import RunConfig, raw_dir
+from ..io.store import read_processed
 
 #: Years whose hires add up to the plan's "teachers added 2021–2025" target.
 TEACHERS_ADDED = ("teachers_added_2021_2025", 2021, 2025)
@@ -78,7 +78,7 @@ def data_summary(region_name: str = "neijiang") -> str:
 
 def run_config(cfg: RunConfig) -> None:
     """Build data and print the data summary (the job before the engine existed)."""
-    from .data import build_processed
+    from ..io.store import build_processed
 
     build_processed()
     print(data_summary(cfg.region))
@@ -279,7 +279,7 @@ class Results:
         if self.teachers is not None and len(self.teachers):
             out["teachers"] = summarise_teachers(self.teachers)
         if self.capacity is not None and len(self.capacity):
-            from .capacity import summarise_capacity
+            from ..education.capacity import summarise_capacity
             out["capacity"] = summarise_capacity(self.capacity)
         out["quality_flags"] = self.quality
         return out
@@ -340,7 +340,7 @@ def _summarise_wide(df: pd.DataFrame, by: list[str]) -> pd.DataFrame:
     hires needed when draws exist. Non-numeric columns are kept only when they are constant
     within each group (e.g. method, quality); a label that varies by draw is dropped rather
     than taken from one draw (the summary of such a label must be recomputed from the
-    summarised values, as :func:`njforecast.capacity.summarise_capacity` does for status)."""
+    summarised values, as :func:`njforecast.education.capacity.summarise_capacity` does for status)."""
     num = [c for c in df.columns if c not in (*by, S.DRAW) and pd.api.types.is_numeric_dtype(df[c])]
     if S.DRAW not in df.columns:
         return df.copy()
@@ -420,8 +420,8 @@ def project_base_population(census_df: pd.DataFrame, region: Region, cfg: RunCon
         (population: area, year, sex, age, population[, draw] for the region's census areas,
         years base_year…end_year, ages 0..``max_age`` (default 24); assumptions frame).
     """
-    from . import demography as dem
-    from .areas import census_codes
+    from .. import demography as dem
+    from ..areas import census_codes
 
     sec = dict(section)
     max_age = int(sec.pop("max_age", 24))
@@ -451,7 +451,7 @@ def planner_observations_path(cfg: RunConfig):
     """
     from pathlib import Path
 
-    from .data import DataError
+    from ..io.store import DataError
 
     f = cfg.section("data").get("observations")
     if not f:
@@ -470,7 +470,7 @@ def planner_observations(cfg: RunConfig) -> tuple[pd.DataFrame | None, str]:
     """A planner's own series for the run: ``[data] observations = "FILE"`` (CSV or xlsx in
     the observations format, README "Bringing your own county series";
     :func:`planner_observations_path`). Checked by
-    :func:`njforecast.validation.load_user_observations`; where they exist they replace the
+    :func:`njforecast.io.validation.load_user_observations`; where they exist they replace the
     engine's estimates (base enrolment and teachers, flow ratios, own GER slopes, model paths).
 
     Returns:
@@ -479,8 +479,8 @@ def planner_observations(cfg: RunConfig) -> tuple[pd.DataFrame | None, str]:
     Raises:
         DataError: the file is missing or invalid (every problem with row, column and fix).
     """
-    from .data import preferred
-    from .validation import load_user_observations
+    from ..io.store import preferred
+    from ..io.validation import load_user_observations
 
     path = planner_observations_path(cfg)
     if path is None:
@@ -502,13 +502,13 @@ def run(cfg: RunConfig, scenario=None, progress=None) -> Results:
     Returns:
         Results. Same config + data + seed → identical numbers.
     """
-    from . import enrollment as enr_mod
-    from .data import load_plan_targets
+    from ..education import enrolment as enr_mod
+    from ..io.store import load_plan_targets
 
     say = progress or (lambda _msg: None)
     name = "baseline"
     if scenario is not None:
-        from .scenarios import apply_to_config
+        from ..planning.scenarios import apply_to_config
 
         cfg = apply_to_config(cfg, scenario)
         name = scenario.name

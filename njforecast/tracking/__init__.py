@@ -45,7 +45,7 @@ from typing import Any
 
 import pandas as pd
 
-from .metrics import METRIC_COLUMNS
+from ..evaluation.metrics import METRIC_COLUMNS
 
 log = logging.getLogger(__name__)
 
@@ -434,14 +434,14 @@ def log_pipeline(cfg, body: Callable[[Any], Any], tracking_uri: str | None = Non
                                        "seed")},
                            **{f"section.{k}": v for k, v in cfg.sections.items()}})
         parent.log_environment()
-        from .data import read_processed
+        from ..io.store import read_processed
 
         for name in ("census_population", "observations", "plan_targets"):
             with warnings.catch_warnings():  # MLflow's integer-schema hint is not actionable
                 warnings.simplefilter("ignore", UserWarning)
                 parent.log_dataset(read_processed(name), name=name,
                                    source=f"data/processed/{name}.csv", context="input")
-        from .pipeline import planner_observations, planner_observations_path
+        from ..engine.pipeline import planner_observations, planner_observations_path
 
         own, _ = planner_observations(cfg)
         if own is not None:
@@ -456,7 +456,7 @@ def log_pipeline(cfg, body: Callable[[Any], Any], tracking_uri: str | None = Non
 
 
 def _gap_metrics(gaps: pd.DataFrame) -> dict[str, float]:
-    from . import schema as S
+    from .. import schema as S
 
     city = gaps[gaps[S.SCOPE] == "plan (city)"]
     m = {f"p_meet.{r.indicator}.{r.year}": r.p_meet for r in city.itertuples()
@@ -511,7 +511,7 @@ class ScenarioEngine:
             os.environ["NJFORECAST_DATA"] = str(data_dir)
         from dataclasses import replace
 
-        from .config import load_config
+        from ..config import load_config
 
         self.cfg = load_config(config_path)
         own = sorted(Path(config_path).parent.glob(f"{PLANNER_FILE}.*"))
@@ -524,7 +524,7 @@ class ScenarioEngine:
         """Validate request rows and build their Scenarios (raises the 400 exception)."""
         import dataclasses
 
-        from .scenarios import ScenarioError, presets
+        from ..planning.scenarios import ScenarioError, presets
 
         if not isinstance(df, pd.DataFrame):
             try:
@@ -574,7 +574,7 @@ class ScenarioEngine:
 
     def predict(self, model_input, params=None) -> pd.DataFrame:
         """Projection summaries for every request row (see the class docstring)."""
-        from . import pipeline
+        from ..engine import pipeline
 
         frames = []
         for sc in self.scenarios_for(model_input):
@@ -612,7 +612,7 @@ def scenario_signature():
 
 
 def _field_metadata() -> dict[str, Any]:
-    from .scenarios import FIELDS
+    from ..planning.scenarios import FIELDS
 
     meta = {"scenario": {"type": "string", "required": True, "meaning": "preset name"}}
     for k in SERVE_FIELDS[1:]:
@@ -639,19 +639,19 @@ def export_scenario_model(out_dir: str | Path, config_path: str | Path,
     import shutil
 
     mlflow = _mlflow()
-    from .config import data_dir
-    from .data import read_processed, replace_dir_atomic
+    from ..config import data_dir
+    from ..io.store import read_processed, replace_dir_atomic
 
     out_dir = Path(out_dir)
     if observations is None:  # the config's own [data] observations, if any
-        from .config import load_config
-        from .pipeline import planner_observations_path
+        from ..config import load_config
+        from ..engine.pipeline import planner_observations_path
 
         observations = planner_observations_path(load_config(config_path))
     for name in ("census_population", "census_areas", "observations", "plan_targets", "seats",
                  "standards"):
         read_processed(name)  # builds data/processed when missing
-    pkg = Path(__file__).resolve().parent
+    pkg = Path(__file__).resolve().parent.parent  # the njforecast package
     with tempfile.TemporaryDirectory() as tmp:
         stage = Path(tmp) / "engine"
         (stage / "data").mkdir(parents=True)

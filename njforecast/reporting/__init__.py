@@ -36,9 +36,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import schema as S
-from .data import replace_dir_atomic
-from .plan_targets import BASIS_CITY_COPY, OFF_TRACK_P, ON_TRACK_P
+from .. import schema as S
+from ..io.store import replace_dir_atomic
+from ..planning.targets import BASIS_CITY_COPY, OFF_TRACK_P, ON_TRACK_P
 
 # --- labels -------------------------------------------------------------------------------
 LABELS: dict[str, dict[str, str]] = {
@@ -510,7 +510,7 @@ def write_report(results, gaps_df: pd.DataFrame, out_dir: str | Path, lang: str 
     Returns:
         name → path of every file written.
     """
-    from .data import write_csv_atomic
+    from ..io.store import write_csv_atomic
 
     out = Path(out_dir)
     figdir = out / "figures"
@@ -663,7 +663,7 @@ def run_info(results) -> dict:
     import dataclasses
     import datetime as dt
 
-    from . import __version__
+    from .. import __version__
 
     cfg = results.config
     text = None
@@ -671,7 +671,7 @@ def run_info(results) -> dict:
         text = Path(cfg.path).read_text(encoding="utf-8")
     return {
         "package_version": __version__,
-        **_git_commit(Path(__file__).resolve().parent),
+        **_git_commit(Path(__file__).resolve().parent.parent),
         "data_hash": results.data_hash,
         "config_path": None if cfg.path is None else str(cfg.path),
         "config_text": text,
@@ -771,10 +771,10 @@ def build_outputs(cfg, lang: str = "en", scenario=None, compare: Iterable | None
         dict: results, gaps, scenario_table, scenario_targets, paths (name → final path),
         out_dir, lang_message.
     """
-    from .data import load_plan_targets
-    from .pipeline import run as run_pipeline
-    from .plan_targets import compare_to_targets
-    from .scenarios import comparison_table, presets
+    from ..io.store import load_plan_targets
+    from ..engine.pipeline import run as run_pipeline
+    from ..planning.targets import compare_to_targets
+    from ..planning.scenarios import comparison_table, presets
 
     say = progress or (lambda _m: None)
     _, lang_msg = resolve_lang(lang)

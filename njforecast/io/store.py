@@ -32,8 +32,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import schema as S
-from .config import external_dir, processed_dir, raw_dir
+from .. import schema as S
+from ..config import external_dir, processed_dir, raw_dir
 
 # ------------------------------------------------------------------------------------------
 # errors and atomic writes
@@ -266,7 +266,7 @@ def source_tier(note: str) -> int:
 def _area_slugs() -> dict[str, str]:
     codes = pd.read_csv(external_dir() / "province_codes.csv", dtype=str)
     slugs = dict(zip(codes["slug"], codes["code"], strict=True))
-    from .areas import load_region  # local import: areas sits below data in the import order
+    from ..areas import load_region  # local import: areas sits below data in the import order
 
     for name in _region_names():
         region = load_region(name)
@@ -345,7 +345,7 @@ _PLAN_SOURCE = "Neijiang 14th Five-Year education plan (data/raw/plan/neijiang_1
 
 
 def _plan_codes() -> dict[str, str]:
-    from .areas import load_region
+    from ..areas import load_region
 
     codes: dict[str, str] = {}
     for name in _region_names():

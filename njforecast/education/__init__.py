@@ -1,0 +1,1 @@
+"""Enrolment, indicators, teachers and capacity."""

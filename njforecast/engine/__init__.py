@@ -1,0 +1,1 @@
+"""The engine: base state, projection on arrays, the one orchestrator, batch runs."""

@@ -1,0 +1,1 @@
+"""Back-tests and accuracy metrics."""

@@ -1,0 +1,1 @@
+"""Bundled data store, planner files, validation and atomic writes."""

@@ -1,0 +1,1 @@
+"""Plan targets and scenarios."""
