@@ -53,6 +53,7 @@ References:
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -863,14 +864,68 @@ def model_ger_path(series_obs: pd.DataFrame, years, g0: Mapping[str, float], *,
 
 
 def rate_path(rates_df: pd.DataFrame, years, region: Region, path: str = "hold",
-              targets: Mapping[str, float] | None = None, target_year: int | None = None,
-              annual_change: Mapping[str, float] | None = None,
-              ger_path: pd.DataFrame | None = None, max_ger: float | None = None, *,
-              damping: float = 1.0, drift_sd: float = 0.0,
-              ceilings: Mapping[str, float] | None = None,
-              voc_share_change: float | None = None, draws=None,
-              seed: int = 0,
-              area_change: Mapping[str, Mapping[str, float]] | None = None) -> pd.DataFrame:
+              **kwargs) -> pd.DataFrame:
+    """Enrolment-rate paths as a long frame: :func:`rate_multipliers` × the base rates.
+
+    Returns:
+        Columns area, year, level[, draw], rate (fraction), rate_path (the path name).
+    """
+    years = sorted(int(y) for y in years)
+    m = rate_multipliers(rates_df, years, region, path, **kwargs)
+    draw_ids = m.draw_ids
+    n = 1 if draw_ids is None else len(draw_ids)
+    frames = []
+    for level, lm in m.level.items():
+        part = {S.LEVEL: level, S.YEAR: np.tile(years, n), "_m": lm.ravel()}
+        if draw_ids is not None:
+            part[S.DRAW] = np.repeat(draw_ids, len(years))
+        frames.append(pd.DataFrame(part))
+    mf = pd.concat(frames, ignore_index=True)
+    out = rates_df[[S.AREA, S.LEVEL, S.RATE]].merge(mf, on=S.LEVEL)
+    dk = [S.DRAW] if draw_ids is not None else []
+    if m.area:
+        own = []
+        for (area, level), mm in m.area.items():
+            part = {S.AREA: area, S.LEVEL: level, S.YEAR: np.tile(years, n), "_own": mm.ravel()}
+            if dk:
+                part[S.DRAW] = np.repeat(draw_ids, len(years))
+            own.append(pd.DataFrame(part))
+        out = out.merge(pd.concat(own, ignore_index=True), on=[S.AREA, S.LEVEL, S.YEAR, *dk],
+                        how="left")
+        out["_m"] = out["_own"].fillna(out["_m"])
+    out[S.RATE] = out[S.RATE] * out["_m"]
+    out[S.RATE_PATH] = path
+    return out[[S.AREA, S.YEAR, S.LEVEL, *dk, S.RATE, S.RATE_PATH]].sort_values(
+        [S.AREA, S.LEVEL, S.YEAR, *dk], kind="stable").reset_index(drop=True)
+
+
+@dataclass(frozen=True)
+class RateMultipliers:
+    """Multipliers of the base enrolment rates, rate(a, L, t, d) = rate0(a, L) × m.
+
+    Attributes:
+        level: level → array (n, T) (n = draws, or 1 without draws), the city path.
+        area: (area, level) → array (n, T) for areas with their own path (a planner's slope).
+        draw_ids: the draw ids (None without draws).
+        path: the path's name.
+    """
+
+    level: dict
+    area: dict
+    draw_ids: np.ndarray | None
+    path: str
+
+
+def rate_multipliers(rates_df: pd.DataFrame, years, region: Region, path: str = "hold",
+                     targets: Mapping[str, float] | None = None, target_year: int | None = None,
+                     annual_change: Mapping[str, float] | None = None,
+                     ger_path: pd.DataFrame | None = None, max_ger: float | None = None, *,
+                     damping: float = 1.0, drift_sd: float = 0.0,
+                     ceilings: Mapping[str, float] | None = None,
+                     voc_share_change: float | None = None, draws=None,
+                     seed: int = 0,
+                     area_change: Mapping[str, Mapping[str, float]] | None = None
+                     ) -> RateMultipliers:
     """Enrolment-rate paths from the base year to the horizon (a named assumption).
 
     Paths (every level in a band moves by the same multiplier m_band(t); rate(t) = rate_base × m):
@@ -909,7 +964,8 @@ def rate_path(rates_df: pd.DataFrame, years, region: Region, path: str = "hold",
             output has a draw column; a ``ger_path`` with draws must cover every one of them.
 
     Returns:
-        Columns area, year, level[, draw], rate (fraction), rate_path (the path name).
+        :class:`RateMultipliers` (arrays draws × years by level, and by area where an area has
+        its own path).
     """
     years = sorted(int(y) for y in years)
     t0 = int(rates_df[S.YEAR].iloc[0])
@@ -1013,36 +1069,14 @@ def rate_path(rates_df: pd.DataFrame, years, region: Region, path: str = "hold",
         raise ValueError(f"rate path must be 'hold', 'target', 'trend', 'external' or 'model', "
                          f"got {path!r}")
     n = 1 if draw_ids is None else len(draw_ids)
-    frames = []
-    for level, band in LEVEL_BAND.items():
-        if band not in mult:
-            continue
-        m = np.broadcast_to(mult[band] * level_extra.get(level, 1.0), (n, len(years)))
-        part = {S.LEVEL: level, S.YEAR: np.tile(years, n), "_m": m.ravel()}
-        if draw_ids is not None:
-            part[S.DRAW] = np.repeat(draw_ids, len(years))
-        frames.append(pd.DataFrame(part))
-    m = pd.concat(frames, ignore_index=True)
-    out = rates_df[[S.AREA, S.LEVEL, S.RATE]].merge(m, on=S.LEVEL)
-    if area_mult:
-        dk = [S.DRAW] if draw_ids is not None else []
-        own = []
-        for (area, band), am in area_mult.items():
-            for level in (lv for lv, bd in LEVEL_BAND.items() if bd == band):
-                mm = np.broadcast_to(am * level_extra.get(level, 1.0), (n, len(years)))
-                part = {S.AREA: area, S.LEVEL: level, S.YEAR: np.tile(years, n),
-                        "_own": mm.ravel()}
-                if dk:
-                    part[S.DRAW] = np.repeat(draw_ids, len(years))
-                own.append(pd.DataFrame(part))
-        out = out.merge(pd.concat(own, ignore_index=True), on=[S.AREA, S.LEVEL, S.YEAR, *dk],
-                        how="left")
-        out["_m"] = out["_own"].fillna(out["_m"])
-    out[S.RATE] = out[S.RATE] * out["_m"]
-    out[S.RATE_PATH] = path
-    dk = [S.DRAW] if draw_ids is not None else []
-    return out[[S.AREA, S.YEAR, S.LEVEL, *dk, S.RATE, S.RATE_PATH]].sort_values(
-        [S.AREA, S.LEVEL, S.YEAR, *dk], kind="stable").reset_index(drop=True)
+    level_m = {level: np.broadcast_to(mult[band] * level_extra.get(level, 1.0), (n, len(years)))
+               for level, band in LEVEL_BAND.items() if band in mult}
+    own = {}
+    for (area, band), am in area_mult.items():
+        for level in (lv for lv, bd in LEVEL_BAND.items() if bd == band):
+            own[(area, level)] = np.broadcast_to(am * level_extra.get(level, 1.0),
+                                                 (n, len(years)))
+    return RateMultipliers(level=level_m, area=own, draw_ids=draw_ids, path=path)
 
 
 # --- projection -----------------------------------------------------------------------------
@@ -1206,6 +1240,28 @@ def consolidation_path(base_value: float, years, target: float | None = None,
                        target_year: int | None = None, *, slope: float | None = None,
                        damping: float = 1.0, ceiling: float = 100.0,
                        shocks: np.ndarray | None = None, draw_ids=None) -> pd.DataFrame:
+    """Consolidation-rate path as a frame (:func:`consolidation_values`).
+
+    Returns columns year[, draw], value (percent), quality ("estimated"; the base year
+    "observed").
+    """
+    years = sorted(int(y) for y in years)
+    v = consolidation_values(base_value, years, target, target_year, slope=slope,
+                             damping=damping, ceiling=ceiling, shocks=shocks, draw_ids=draw_ids)
+    q = np.where(np.asarray(years) == years[0], "observed", "estimated")
+    if slope is not None and draw_ids is not None:
+        ids = np.asarray(draw_ids, dtype=int)
+        out = pd.DataFrame({S.YEAR: np.tile(years, len(ids)),
+                            S.DRAW: np.repeat(ids, len(years)), S.VALUE: v.ravel()})
+        out[S.QUALITY] = np.tile(q, len(ids))
+        return out
+    return pd.DataFrame({S.YEAR: years, S.VALUE: v[0], S.QUALITY: q})
+
+
+def consolidation_values(base_value: float, years, target: float | None = None,
+                         target_year: int | None = None, *, slope: float | None = None,
+                         damping: float = 1.0, ceiling: float = 100.0,
+                         shocks: np.ndarray | None = None, draw_ids=None) -> np.ndarray:
     """Consolidation-rate path: held, moved linearly to a target, or a damped trend.
 
     * held: C(t) = C0; target: C0 + (C* − C0) × min(1, (t − t0)/(target_year − t0));
@@ -1219,8 +1275,8 @@ def consolidation_path(base_value: float, years, target: float | None = None,
       (so P(C ≥ target) reflects the drift uncertainty around a bounded mean, not a
       drift heading to 100); 100 is the definitional bound of every draw.
 
-    Returns columns year[, draw], value (percent), quality ("estimated"; the base year
-    "observed").
+    Returns:
+        Array (n, T) in percent: n = the number of draws for a trend with ``draw_ids``, else 1.
     """
     years = sorted(int(y) for y in years)
     t0 = years[0]
@@ -1231,25 +1287,17 @@ def consolidation_path(base_value: float, years, target: float | None = None,
         cum = h if damping == 1 else damping * (1 - damping ** h) / (1 - damping)
         mean = np.minimum(base_value + float(slope) * cum, max(float(ceiling), base_value))
         if draw_ids is None:
-            v = np.clip(mean, 0.0, 100.0)[None, :]
-            out = pd.DataFrame({S.YEAR: years, S.VALUE: v[0]})
-        else:
-            ids = np.asarray(draw_ids, dtype=int)
-            e = np.zeros(len(ids)) if shocks is None else np.asarray(shocks, float)
-            v = np.clip(mean[None, :] + e[:, None] * cum[None, :], 0.0, 100.0)
-            out = pd.DataFrame({S.YEAR: np.tile(years, len(ids)),
-                                S.DRAW: np.repeat(ids, len(years)), S.VALUE: v.ravel()})
-        out[S.QUALITY] = np.where(out[S.YEAR] == t0, "observed", "estimated")
-        return out
+            return np.clip(mean, 0.0, 100.0)[None, :]
+        ids = np.asarray(draw_ids, dtype=int)
+        e = np.zeros(len(ids)) if shocks is None else np.asarray(shocks, float)
+        return np.clip(mean[None, :] + e[:, None] * cum[None, :], 0.0, 100.0)
     vals = []
     for y in years:
         if target is None or target_year is None or target_year <= t0:
             vals.append(base_value)
         else:
             vals.append(base_value + (target - base_value) * min(1.0, (y - t0) / (target_year - t0)))
-    out = pd.DataFrame({S.YEAR: years, S.VALUE: vals, S.QUALITY: "estimated"})
-    out.loc[0, S.QUALITY] = "observed"
-    return out
+    return np.asarray(vals, dtype=float)[None, :]
 
 
 # --- flow method ----------------------------------------------------------------------------

@@ -1,1 +1,18 @@
-"""The engine: base state, projection on arrays, the one orchestrator, batch runs."""
+"""The engine: base state built once, projection on arrays, summaries over draws, one orchestrator.
+
+Public names:
+    BaseState, build_state(cfg), state_for(cfg)   (engine.state)
+    Projection, project(state, scenario)          (engine.project)
+    Results                                       (engine.results)
+    summarise(x), p_meet(x, target, comparison)   (engine.summaries)
+    run(cfg, scenario=None)                       (engine.run)
+"""
+
+from .project import Projection, project
+from .results import Results
+from .run import run
+from .state import BaseState, build_state, state_for
+from .summaries import p_meet, summarise
+
+__all__ = ["BaseState", "Projection", "Results", "build_state", "p_meet", "project", "run",
+           "state_for", "summarise"]

@@ -1,0 +1,277 @@
+"""The base state: everything a scenario does not change, built once per config and data.
+
+Public names:
+    BaseState (frozen), build_state(cfg) → BaseState, state_for(cfg) → BaseState (cached by
+    config and data hash), stage_configs(cfg, overrides) → stage tables with a scenario applied,
+    data_hash(), sources_table(), planner_observations(cfg), planner_observations_path(cfg).
+
+A BaseState holds the tables read from ``data/`` (once), the census base graduated to single
+ages, the demographic inputs (survival, migration residuals, fertility path; DESIGN §5), and a
+memo of the pieces that depend only on a few scenario fields (the base calibration depends on
+the migration multiplier through the base year's back step; model rate paths on draws and
+seed). ``engine.project`` reads it and never touches a file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import OrderedDict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .. import demography as dem
+from .. import schema as S
+from ..areas import Region, census_codes, load_region
+from ..config import RunConfig, raw_dir
+from ..io import store
+from ..planning.scenarios import MAX_END_YEAR
+
+
+def stage_configs(cfg: RunConfig, overrides: Mapping[str, Any]) -> dict[str, dict]:
+    """Stage config tables with a scenario's overrides applied.
+
+    =========================  =======================================================
+    scenario field             stage assumption
+    =========================  =======================================================
+    fertility_multiplier       [demography] fertility_multiplier (× the config's)
+    migration_multiplier       [demography] migration_multiplier (× the config's)
+    rate_path                  [enrolment] rate_path and consolidation_path ("hold", "trend");
+                               "model": rate_path only (consolidation as configured)
+    reach_targets_by           [enrolment] rate_path = "target", target_year, consolidation
+    staffing_standard          [teachers] method ("unified_2014" → standard, "area_ratio")
+    class_size_cap_*           [teachers] method class_size with these caps
+    attrition, hires_per_year  [teachers] attrition, hires_per_year
+    =========================  =======================================================
+    """
+    enr = cfg.section("enrolment")
+    tch = cfg.section("teachers")
+    demo = cfg.section("demography")
+    for k in ("fertility_multiplier", "migration_multiplier"):
+        if overrides.get(k, 1.0) != 1.0:
+            demo[k] = float(demo.get(k, 1.0)) * overrides[k]
+    if overrides.get("rate_path") is not None:
+        enr["rate_path"] = overrides["rate_path"]
+        if overrides["rate_path"] != "model":  # no model path for consolidation: as configured
+            enr["consolidation_path"] = overrides["rate_path"]
+    if overrides.get("reach_targets_by") is not None:
+        enr["rate_path"] = "target"
+        enr["target_year"] = overrides["reach_targets_by"]
+        enr["consolidation_path"] = "target"
+    std = overrides.get("staffing_standard", "config")
+    if std == "unified_2014":
+        tch["method"] = "standard"
+    elif std == "area_ratio":
+        tch["method"] = "area_ratio"
+    caps = {lv: overrides[f"class_size_cap_{lv}"] for lv in ("primary", "junior")
+            if overrides.get(f"class_size_cap_{lv}") is not None}
+    if caps:
+        tch["method"] = "class_size"
+        tch["class_caps"] = {**tch.get("class_caps", {}), **caps}
+    if (std == "unified_2014" or caps) and tch.get("method") != "area_ratio":
+        # the scenario's standard or class caps replace the areas' own ratios, so a configured
+        # ratio path has nothing to move (a config that sets both itself still gets the error)
+        tch.pop("ratio_path", None)
+    for k in ("attrition", "hires_per_year"):
+        if overrides.get(k) is not None:
+            tch[k] = overrides[k]
+    return {"demography": demo, "enrolment": enr, "teachers": tch,
+            "capacity": cfg.section("capacity")}
+
+
+def data_hash(paths: Iterable | None = None, extra: Iterable = ()) -> str:
+    """sha256 over the bundled input files (relative path + bytes), sorted, then ``extra``
+    files (e.g. a planner's observations; name + bytes): the data lineage."""
+    root = raw_dir()
+    files = sorted(paths) if paths is not None else sorted(
+        p for p in root.rglob("*") if p.is_file() and not p.name.startswith("."))
+    files = [*files, *extra]
+    h = hashlib.sha256()
+    for p in files:
+        rel = p.relative_to(root.parent) if root.parent in p.parents else p.name
+        h.update(str(rel).encode())
+        h.update(p.read_bytes())
+    return h.hexdigest()
+
+
+def sources_table() -> pd.DataFrame:
+    """The data sources (``data/raw/SOURCES.md`` table) with each file's sha256 prefix."""
+    path = raw_dir() / "SOURCES.md"
+    rows = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) < 4 or not line.startswith("|") or set(cells[0]) <= {"-", " "} or \
+                cells[0] == "file":
+            continue
+        rows.append({"file": cells[0], "origin": cells[1], "licence": cells[2],
+                     "checked": cells[3]})
+    df = pd.DataFrame(rows, columns=["file", "origin", "licence", "checked"])
+
+    def digest(f: str) -> str:
+        p = raw_dir() / f
+        return hashlib.sha256(p.read_bytes()).hexdigest()[:16] if p.is_file() else ""
+
+    df["sha256"] = df["file"].map(digest)
+    return df
+
+
+def planner_observations_path(cfg: RunConfig) -> Path | None:
+    """The file of ``[data] observations`` (a relative path is looked up in the working
+    directory, then next to the config), or None when not configured.
+
+    Raises:
+        DataError: configured but not found.
+    """
+    f = cfg.section("data").get("observations")
+    if not f:
+        return None
+    path = Path(f)
+    if not path.is_absolute():
+        cands = [Path.cwd() / path, *([Path(cfg.path).parent / path] if cfg.path else [])]
+        path = next((c for c in cands if c.is_file()), cands[0])
+    if not path.is_file():
+        raise store.DataError(f"{cfg.path or 'config'}: [data] observations = {f!r} not found "
+                              "(relative to the working directory or the config folder)")
+    return path.resolve()
+
+
+def planner_observations(cfg: RunConfig) -> tuple[pd.DataFrame | None, str]:
+    """A planner's own series for the run (``[data] observations``), validated by
+    :func:`njforecast.io.validation.load_user_observations`; ``preferred`` rows.
+
+    Returns:
+        (the observations or None when not configured; a one-line note).
+
+    Raises:
+        DataError: the file is missing or invalid (every problem with row, column and fix).
+    """
+    from ..io.validation import load_user_observations
+
+    path = planner_observations_path(cfg)
+    if path is None:
+        return None, ""
+    obs = store.preferred(load_user_observations(path, cfg.region))
+    note = (f"{len(obs)} rows, areas {', '.join(sorted(obs[S.AREA].astype(str).unique()))}, "
+            f"{int(obs[S.YEAR].min())}–{int(obs[S.YEAR].max())}; replace estimates where present")
+    return obs, note
+
+
+@dataclass(frozen=True, eq=False)
+class BaseState:
+    """What every scenario of one config shares (read once, derived once).
+
+    Attributes:
+        config: the run config (no scenario applied).
+        region: the region (areas, codes, allocation of units without population).
+        areas: census area codes in array order (the demographic inputs' order).
+        base_year: census year = jump-off year (school year starting that autumn).
+        max_age: oldest single age kept from the projection (school bands and births need
+            no more).
+        pop0: census base at single ages, persons at 1 November (area, 2, 101).
+        inputs: demographic inputs prepared to :data:`MAX_END_YEAR` with multipliers 1.
+        observations: bundled observed series (processed; overlays in reports).
+        series_obs: bundled observations as loaded for the stages (trend, province ratios).
+        plan_obs, targets, standards, seats: plan box 1, plan targets, staffing standards and
+            planned new places (``data/raw``).
+        planner, planner_note, planner_path: a planner's own series (or None).
+        data_hash: sha256 of the bundled inputs (and the planner's file).
+        sources: :func:`sources_table`.
+        memo: pieces derived on first use and kept (calibration, trend set-up, model paths).
+    """
+
+    config: RunConfig
+    region: Region
+    areas: tuple[str, ...]
+    base_year: int
+    max_age: int
+    pop0: np.ndarray
+    inputs: dem.DemographicInputs
+    observations: pd.DataFrame
+    series_obs: pd.DataFrame
+    plan_obs: pd.DataFrame
+    targets: pd.DataFrame
+    standards: pd.DataFrame
+    seats: pd.DataFrame
+    planner: pd.DataFrame | None
+    planner_note: str
+    planner_path: Path | None
+    data_hash: str
+    sources: pd.DataFrame
+    memo: dict = field(default_factory=dict, repr=False)
+
+    def cached(self, key, build):
+        """The memo entry ``key``, built by ``build()`` on first use."""
+        if key not in self.memo:
+            self.memo[key] = build()
+        return self.memo[key]
+
+
+def _demography_section(cfg: RunConfig) -> tuple[dict, int]:
+    sec = cfg.section("demography")
+    max_age = int(sec.pop("max_age", 24))
+    return sec, max_age
+
+
+def build_state(cfg: RunConfig) -> BaseState:
+    """Read the data and derive the base for ``cfg`` (the slow part of a run, done once).
+
+    Raises:
+        ValueError: the base year has no census rows for the region.
+        DataError: a planner's file is missing or invalid.
+    """
+    region = load_region(cfg.region)
+    census = store.read_processed("census_population")
+    codes = census_codes(region, cfg.base_year)
+    base = census[(census[S.CENSUS_YEAR] == cfg.base_year) & census[S.AREA].isin(codes)]
+    if base.empty:
+        raise ValueError(f"no {cfg.base_year} census rows for region {cfg.region}; base_year "
+                         "must be a census year in data/raw/census")
+    single = dem.graduate_single_ages(base)
+    sec, max_age = _demography_section(cfg)
+    neutral = dem.DemographicAssumptions.from_config(
+        {**sec, "fertility_multiplier": 1.0, "migration_multiplier": 1.0})
+    inputs = dem.prepare_inputs(single, neutral, MAX_END_YEAR)
+    areas, pop0 = dem.to_array(single)
+    planner, note = planner_observations(cfg)
+    ppath = planner_observations_path(cfg) if planner is not None else None
+    return BaseState(
+        config=cfg, region=region, areas=tuple(areas), base_year=int(cfg.base_year),
+        max_age=max_age, pop0=pop0, inputs=inputs,
+        observations=store.read_processed("observations"),
+        series_obs=store.load_observations(), plan_obs=store.load_plan_indicators(),
+        targets=store.load_plan_targets(), standards=store.load_standards(),
+        seats=store.load_seats(), planner=planner, planner_note=note, planner_path=ppath,
+        data_hash=data_hash(extra=[ppath] if ppath is not None else ()),
+        sources=sources_table())
+
+
+_STATES: OrderedDict = OrderedDict()
+_MAX_STATES = 4
+
+
+def _state_key(cfg: RunConfig) -> tuple:
+    """What a base state depends on: the config without its scenario, horizon, draws and seed,
+    the data directory and the planner's file (path and modification time)."""
+    base = replace(cfg, sections={k: v for k, v in cfg.sections.items() if k != "scenario"},
+                   end_year=0, draws=0, seed=0, name="", output_dir="", tracking_uri="")
+    ppath = planner_observations_path(cfg)
+    stamp = (str(ppath), ppath.stat().st_mtime_ns) if ppath is not None else None
+    return (repr(base), str(store.raw_dir()), stamp)
+
+
+def state_for(cfg: RunConfig) -> BaseState:
+    """The cached BaseState of ``cfg`` (built on first use; a few are kept, least recent
+    dropped)."""
+    key = _state_key(cfg)
+    if key in _STATES:
+        _STATES.move_to_end(key)
+        return _STATES[key]
+    state = build_state(cfg)
+    _STATES[key] = state
+    while len(_STATES) > _MAX_STATES:
+        _STATES.popitem(last=False)
+    return state
