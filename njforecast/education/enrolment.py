@@ -21,8 +21,6 @@ Public functions:
     flow_ratios(obs_df, area), flow_enrolment(...), consolidation_rate(...),
     stock_retention(...), flow_cohorts(...), project_enrolment_flow(...)
                                                         flow (entrants × progression) method
-    run_enrolment_stage(pop_df, cfg_section, region, ...)
-                                                        the whole stage in one call (dict of frames)
     base_year_table(region, observations, ...)          the calibrated base year by area and level
                                                         (``njforecast enrolment base``)
 
@@ -924,8 +922,8 @@ def rate_multipliers(rates_df: pd.DataFrame, years, region: Region, path: str = 
                      ceilings: Mapping[str, float] | None = None,
                      voc_share_change: float | None = None, draws=None,
                      seed: int = 0,
-                     area_change: Mapping[str, Mapping[str, float]] | None = None
-                     ) -> RateMultipliers:
+                     area_change: Mapping[str, Mapping[str, float]] | None = None,
+                     g0: Mapping[str, float] | None = None) -> RateMultipliers:
     """Enrolment-rate paths from the base year to the horizon (a named assumption).
 
     Paths (every level in a band moves by the same multiplier m_band(t); rate(t) = rate_base × m):
@@ -962,6 +960,7 @@ def rate_multipliers(rates_df: pd.DataFrame, years, region: Region, path: str = 
         damping, drift_sd, ceilings, voc_share_change, draws, seed, area_change: trend path
             only, except ``draws``: the draw ids (e.g. the population frame's) — given, the
             output has a draw column; a ``ger_path`` with draws must cover every one of them.
+        g0: the city's base GER by band (percent), when the caller has it already.
 
     Returns:
         :class:`RateMultipliers` (arrays draws × years by level, and by area where an area has
@@ -969,7 +968,7 @@ def rate_multipliers(rates_df: pd.DataFrame, years, region: Region, path: str = 
     """
     years = sorted(int(y) for y in years)
     t0 = int(rates_df[S.YEAR].iloc[0])
-    g0 = _base_ger(rates_df, region.code)
+    g0 = dict(g0) if g0 is not None else _base_ger(rates_df, region.code)
     yrs = np.array(years, dtype=float)
     mult: dict[str, np.ndarray] = {b: np.ones((1, len(years))) for b in g0}
     level_extra: dict[str, np.ndarray] = {}
@@ -1764,215 +1763,13 @@ def _trend_assumptions(trend: Mapping) -> list[tuple]:
     ]
 
 
-def run_enrolment_stage(pop_df: pd.DataFrame, cfg_section: Mapping | None, region: Region,
-                        observations: pd.DataFrame | None = None,
-                        teachers_cfg: Mapping | None = None,
-                        capacity_cfg: Mapping | None = None,
-                        plan_obs: pd.DataFrame | None = None,
-                        standards: pd.DataFrame | None = None,
-                        seats: pd.DataFrame | None = None,
-                        targets: pd.DataFrame | None = None,
-                        seed: int | None = None) -> dict[str, pd.DataFrame]:
-    """Enrolment, indicators, teachers and capacity from a population frame, in one call.
-
-    Config keys (``[enrolment]``; all optional, defaults in brackets):
-        base_year [first year of pop_df], bands [DEFAULT_BANDS], split_rule ["ger"],
-        distribution_rule ["age_structure"], ger_basis ["plan" | "resident"], population_basis
-        ["resident": the census population, the only one published by age; "registered":
-        resident × the city's registered/resident ratio (:func:`registered_ratio`), which
-        sets ger_basis "registered"], method ["rate" | "flow"], rate_path ["hold"; or "target",
-        "trend", the baseline's: damped box-1 trend with drift draws, see :func:`rate_path`
-        and :func:`trend_setup` for its keys annual_change, voc_share_change, damping,
-        drift_sd, ceilings], target_year [the plan targets' year, 2025], targets [the plan's
-        GER targets: preschool_ger_3y 92.09, senior_stage_ger 95 from plan_targets_2025.csv],
-        max_ger, consolidation_path ["hold", "target" (97 by 2025 from the plan) or "trend"
-        (damped box-1 trend, key consolidation_change)], seed [the run's seed; drift draws].
-    ``teachers_cfg`` (``[teachers]``) and ``capacity_cfg`` (``[capacity]``): see
-    :func:`njforecast.education.teachers.run_teachers` and :func:`njforecast.education.capacity.run_capacity`.
-
-    Args:
-        pop_df: population (area, year, sex, age, population[, draw]) for the census areas,
-            base year included.
-        cfg_section: the ``[enrolment]`` table.
-        region: the region.
-        observations: a planner's own series (observations format); replace estimates.
-        plan_obs, standards, seats, targets: override the bundled plan tables (tests).
-
-    Returns:
-        dict with frames ``rates``, ``rate_path``, ``enrolment``, ``indicators``,
-        ``teachers``, ``hiring`` (per year: area, year, level[, draw], hires_needed, hires),
-        ``hiring_summary`` (cumulative 2021–2025 vs the plan's ≥ 4,000), ``staffing_ratios``,
-        ``capacity``, ``capacity_years`` and ``assumptions`` (name, value, quality, note —
-        every named assumption of the run, for logging).
-    """
-    from . import capacity as cap_mod
-    from ..io import store as data_mod
-    from . import teachers as tch_mod
-
-    cfg = dict(cfg_section or {})
-    base_year = int(cfg.get("base_year", int(pop_df[S.YEAR].min())))
-    years = sorted(int(y) for y in pop_df[S.YEAR].unique() if y >= base_year)
-    bands = _check_bands({k: tuple(v) for k, v in cfg.get("bands", DEFAULT_BANDS).items()})
-    basis = cfg.get("population_basis", "resident")
-    ger_basis = cfg.get("ger_basis", "plan")
-    reg_ratio, basis_note = None, "resident census population"
-    if basis == "registered":
-        obs_all = data_mod.load_observations()
-        if observations is not None and not observations.empty:
-            obs_all = pd.concat([observations, obs_all], ignore_index=True)
-            obs_all = obs_all.drop(columns=[S.PREFERRED], errors="ignore")
-        reg_ratio, ry = registered_ratio(obs_all, region.code, base_year)
-        ger_basis = "registered"
-        basis_note = (f"registered = resident × {reg_ratio:.4f} (city registered/resident, "
-                      f"{ry}, all ages)")
-    elif basis != "resident":
-        raise ValueError(f"[enrolment] population_basis must be 'resident' or 'registered', "
-                         f"got {basis!r}")
-    plan_obs = plan_obs if plan_obs is not None else data_mod.load_plan_indicators()
-    if not (plan_obs[S.YEAR] == base_year).any() or not (pop_df[S.YEAR] == base_year).any():
-        raise ValueError(f"enrolment stage: base year {base_year} must be in both the population "
-                         f"frame (years {int(pop_df[S.YEAR].min())}–{int(pop_df[S.YEAR].max())}) "
-                         "and the plan baselines (years "
-                         f"{sorted(set(plan_obs[S.YEAR].astype(int)))}); the stage calibrates to "
-                         "the plan's base-year figures, so pass the base-year population too")
-    targets = targets if targets is not None else data_mod.load_plan_targets()
-    baselines = plan_baselines(plan_obs, pop_df, region, bands, base_year,
-                               cfg.get("split_rule", "ger"))
-    rates = calibrate_base_rates(pop_df, baselines, region, bands, base_year,
-                                 cfg.get("distribution_rule", "age_structure"), observations,
-                                 ger_basis, reg_ratio)
-    path = cfg.get("rate_path", "hold")
-    tgt = targets.set_index(S.INDICATOR)[S.TARGET]
-    ger_targets = cfg.get("targets") or {k: float(tgt[k]) for k in BAND_GER.values()
-                                         if k in tgt.index and pd.notna(tgt[k])}
-    tyears = targets.loc[targets[S.INDICATOR].isin(list(BAND_GER.values())), S.TARGET_YEAR]
-    target_year = int(cfg.get("target_year", int(tyears.max()) if len(tyears) else 2025))
-    cpath = cfg.get("consolidation_path", "hold")
-    if cpath not in ("hold", "target", "trend"):
-        raise ValueError(f"[enrolment] consolidation_path must be 'hold', 'target' or 'trend', "
-                         f"got {cpath!r}")
-    seed = int(seed if seed is not None else cfg.get("seed", 0))
-    draw_ids = np.sort(pop_df[S.DRAW].unique()) if S.DRAW in pop_df.columns else None
-    trend = (trend_setup(cfg, plan_obs, base_year, planner_obs=observations,
-                         areas=[a.code for a in region.counties])
-             if "trend" in (path, cpath) else None)
-    model_notes: list[str] = []
-    if path == "model":
-        # a models/ forecast of an observed GER series (the planner's own first, then the
-        # bundled national/provincial series); see model_ger_path
-        series_obs = data_mod.preferred(data_mod.load_observations())
-        if observations is not None and not observations.empty:
-            series_obs = pd.concat([observations, series_obs], ignore_index=True)
-        series_obs = series_obs.drop_duplicates([S.AREA, S.YEAR, S.INDICATOR])
-        ger_path, model_notes = model_ger_path(
-            series_obs, years, _base_ger(rates, region.code),
-            model=cfg.get("rate_model", "auto"),
-            area=str(cfg.get("rate_series_area", NATIONAL_AREA)),
-            change=cfg.get("rate_change", "relative"),
-            indicators=cfg.get("rate_series_indicators"), draw_ids=draw_ids, seed=seed,
-            model_options=cfg.get("rate_model_options"),
-            ceilings={**trend_ceilings(series_obs), **cfg.get("ceilings", {})},
-            min_years=int(cfg.get("rate_series_min_years", 8)))
-        paths = rate_path(rates, years, region, path, ger_path=ger_path,
-                          max_ger=cfg.get("max_ger"), draws=draw_ids)
-    elif path == "external":
-        ger_path = _read_ger_path(cfg)
-        if S.DRAW in ger_path.columns:
-            from ..io.store import DataError
-
-            have = set(ger_path[S.DRAW].astype(int))
-            need = set() if draw_ids is None else {int(d) for d in draw_ids}
-            if not need or need - have:
-                raise DataError(f"{cfg['ger_path']}: column draw has {len(have)} draw(s) but "
-                                f"the run's draws are {sorted(need)[:5]}"
-                                f"{' …' if len(need) > 5 else ''}; give every draw of the run "
-                                "or drop the draw column (one path for all draws)")
-        paths = rate_path(rates, years, region, path, ger_path=ger_path,
-                          max_ger=cfg.get("max_ger"), draws=draw_ids)
-    elif path == "trend":
-        paths = rate_path(rates, years, region, path, annual_change=trend["annual_change"],
-                          max_ger=cfg.get("max_ger"), damping=trend["damping"],
-                          drift_sd=trend["drift_sd"], ceilings=trend["ceilings"],
-                          voc_share_change=trend["voc_share_change"], draws=draw_ids,
-                          seed=seed, area_change=trend["area_change"])
-    else:
-        paths = rate_path(rates, years, region, path, targets=ger_targets,
-                          target_year=target_year, annual_change=cfg.get("annual_change"),
-                          max_ger=cfg.get("max_ger"))
-    enrol = project_enrolment(pop_df, rates, paths, region, bands)
-    method = cfg.get("method", "rate")
-    flow_note = ""
-    if method == "flow":
-        enrol, flow_note = _apply_flow(enrol, pop_df, rates, region, observations, base_year,
-                                       int(cfg.get("flow_ratio_years", 3)))
-    elif method != "rate":
-        raise ValueError(f"[enrolment] method must be 'rate' or 'flow', got {method!r}")
-    enrol[S.METHOD] = method
-    c0 = _plan_value(plan_obs, CONSOLIDATION, base_year)
-    if cpath == "trend":
-        if trend["consolidation_change"] is None:
-            raise ValueError("[enrolment] consolidation_path 'trend' needs the consolidation "
-                             f"rate for {base_year - TREND_WINDOW} and {base_year} in the plan "
-                             "indicators, or consolidation_change (points a year)")
-        cons = consolidation_path(
-            c0, years, slope=trend["consolidation_change"],
-            damping=trend["consolidation_damping"],
-            ceiling=trend["ceilings"].get(CONSOLIDATION, 100.0), draw_ids=draw_ids,
-            shocks=None if draw_ids is None else drift_shocks(
-                draw_ids, trend["consolidation_drift_sd"], seed, CONSOLIDATION))
-    else:
-        cons = consolidation_path(c0, years, float(tgt[CONSOLIDATION]) if cpath == "target"
-                                  else None, target_year)
-    ind = indicators(enrol, pop_df, rates, region, bands, cons, plan_obs)
-    ind[S.RATE_PATH] = path
-    tch = tch_mod.run_teachers(enrol, {"seed": seed, **dict(teachers_cfg or {})}, region,
-                               observations=observations,
-                               standards=standards, plan_obs=plan_obs, targets=targets)
-    capf = cap_mod.run_capacity(enrol, capacity_cfg, region, seats=seats)
-    f = rates.drop_duplicates(S.BAND).set_index(S.BAND)[S.GER_FACTOR]
-    assumptions = [
-        ("base_year", base_year, "observed",
-         f"population at 1 Sep {base_year} (start of school year {base_year}): the 1 Nov "
-         f"census taken back one step by demography"),
-        ("population_basis", basis, "estimated", f"GER denominators: {basis_note}"),
-        ("ger_basis", ger_basis, "estimated",
-         {"plan": "denominators scaled so the base GERs equal the plan's",
-          "resident": "resident population as is",
-          "registered": "resident population × registered/resident ratio"}[ger_basis]),
-        *((f"ger_factor_{b}", float(f[b]), "estimated", "GER denominator / resident population")
-          for b in bands),
-        ("bands", {b: list(v) for b, v in bands.items()}, "observed", "official ages"),
-        ("split_rule", cfg.get("split_rule", "ger"), "estimated",
-         "primary/junior split of the plan's compulsory count"),
-        ("distribution_rule", cfg.get("distribution_rule", "age_structure"), "estimated",
-         "county values from the city baseline"),
-        ("enrolment_method", method, "estimated", flow_note),
-        ("rate_path", path, "estimated", f"targets {ger_targets} by {target_year}"
-         if path == "target" else ("damped trend of plan box 1 2015→2020 with drift draws"
-                                   if path == "trend" else
-                                   (f"city GER path from file {cfg.get('ger_path')}"
-                                    if path == "external" else ""))),
-        *((f"rate_model_{n.split(':', 1)[0]}", cfg.get("rate_model", "auto"), "estimated",
-           n.split(": ", 1)[1]) for n in model_notes),
-        ("consolidation_path", cpath, "estimated", ""),
-        *(_trend_assumptions(trend) if trend is not None else []),
-        *tch["assumptions"], *capf["assumptions"],
-    ]
-    return {"rates": rates, "rate_path": paths, "enrolment": enrol, "indicators": ind,
-            "teachers": tch["teachers"], "hiring": tch["hiring"],
-            "hiring_summary": tch["hiring_summary"], "staffing_ratios": tch["ratios"],
-            "capacity": capf["capacity"],
-            "capacity_years": capf["capacity_years"],
-            "assumptions": pd.DataFrame(assumptions, columns=["name", S.VALUE, S.QUALITY, "note"])}
-
-
 def base_year_table(region: Region, observations: pd.DataFrame | None = None,
                     cfg_section: Mapping | None = None, census_path=None) -> pd.DataFrame:
     """The calibrated base year (census 2020 → plan box 1) by area and level, for display.
 
     The census is graduated to single ages with
     :func:`njforecast.demography.graduate_single_ages`; the base is then calibrated as in
-    :func:`run_enrolment_stage`.
+    :func:`njforecast.engine.project.project`.
 
     Returns:
         Columns area, area_name, level, band, population (band, persons), enrolment (persons),

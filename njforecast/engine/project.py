@@ -112,10 +112,21 @@ def _population(state: BaseState, assumptions: dem.DemographicAssumptions, end_y
                                                   for y, v in inputs.fertility_index.items()})
     T = end_year - state.base_year + 1
     nA = state.max_age + 1
-    out = np.empty((len(state.areas), 2, nA, T, max(draws, 1)))
-    for j, (_, arr) in enumerate(dem._iter_school_years(state.pop0, inputs, state.base_year,
-                                                        end_year, assumptions, draws, seed)):
-        out[:, :, :, j, :] = arr[:, :, :nA] if draws else arr[:, :, :nA, None]
+    D = max(draws, 1)
+    out = np.empty((len(state.areas), 2, nA, T, D))
+    w = dem.SEPT_WEIGHT
+    pop0 = state.pop0
+    # 1 Sep of the census year: between the back-stepped year and the census (no draw spread)
+    back = dem.back_step(pop0, inputs, assumptions)
+    out[:, :, :, 0, :] = (w * pop0[:, :, :nA] + (1 - w) * back[:, :, :nA])[..., None]
+    prev = pop0[:, :, :nA, None]
+    if inputs.base_factor is not None:  # later years start from the corrected base
+        prev = prev * inputs.base_factor[:, :, :nA, None]
+    for j, (_, cur) in enumerate(dem.project_arrays(pop0, inputs, T - 1, assumptions, draws,
+                                                    seed), start=1):
+        cur = cur[:, :, :nA] if draws else cur[:, :, :nA, None]
+        out[:, :, :, j, :] = w * cur + (1 - w) * prev
+        prev = cur
     return out
 
 
@@ -238,7 +249,7 @@ def _rate_multipliers(state: BaseState, enr: Mapping, calib: dict, years, draw_i
                 min_years=int(enr.get("rate_series_min_years", 8)))
 
         ger_path, notes = state.cached(key, build)
-        m = en.rate_multipliers(rates, years, state.region, path, ger_path=ger_path,
+        m = en.rate_multipliers(rates, years, state.region, path, g0=calib["g0"], ger_path=ger_path,
                                 max_ger=enr.get("max_ger"), draws=draw_ids)
     elif path == "external":
         ger_path = state.cached(("ger_external", enr.get("ger_path")),
@@ -253,10 +264,10 @@ def _rate_multipliers(state: BaseState, enr: Mapping, calib: dict, years, draw_i
                                 f"the run's draws are {sorted(need)[:5]}"
                                 f"{' …' if len(need) > 5 else ''}; give every draw of the run "
                                 "or drop the draw column (one path for all draws)")
-        m = en.rate_multipliers(rates, years, state.region, path, ger_path=ger_path,
+        m = en.rate_multipliers(rates, years, state.region, path, g0=calib["g0"], ger_path=ger_path,
                                 max_ger=enr.get("max_ger"), draws=draw_ids)
     elif path == "trend":
-        m = en.rate_multipliers(rates, years, state.region, path,
+        m = en.rate_multipliers(rates, years, state.region, path, g0=calib["g0"],
                                 annual_change=trend["annual_change"],
                                 max_ger=enr.get("max_ger"), damping=trend["damping"],
                                 drift_sd=trend["drift_sd"], ceilings=trend["ceilings"],
@@ -264,7 +275,7 @@ def _rate_multipliers(state: BaseState, enr: Mapping, calib: dict, years, draw_i
                                 seed=seed, area_change=trend["area_change"])
     else:
         ger_targets, target_year = _targets(state, enr)
-        m = en.rate_multipliers(rates, years, state.region, path, targets=ger_targets,
+        m = en.rate_multipliers(rates, years, state.region, path, g0=calib["g0"], targets=ger_targets,
                                 target_year=target_year, annual_change=enr.get("annual_change"),
                                 max_ger=enr.get("max_ger"))
     return m, notes, trend
@@ -552,7 +563,8 @@ def _teachers(state: BaseState, tch: Mapping, base: dict, E: np.ndarray, years, 
     Ec = E[:A]
     D = Ec.shape[-1]
     method, cap_over = _teacher_method(tch)
-    caps = tm.class_caps(state.standards, cap_over)
+    caps = state.cached(("class_caps", repr(sorted(cap_over.items()))),
+                        lambda: tm.class_caps(state.standards, cap_over))
     std = base["ratios"].set_index(S.LEVEL)[S.RATIO]
     std_arr = np.array([float(std[lv]) for lv in LEVELS])[None, :, None, None]
     yrs = np.asarray(years, dtype=float)

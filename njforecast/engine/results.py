@@ -464,8 +464,9 @@ def make_results(state: BaseState, projection: Projection, cfg: RunConfig) -> Re
     assumptions = pd.DataFrame(rows, columns=["name", S.VALUE, S.QUALITY, "note"])
     assumptions[S.VALUE] = assumptions[S.VALUE].map(str)
     tch = projection.stages["teachers"]
-    ratios = staffing_ratios(state.standards, tch.get("nonteaching_share"),
-                             tch.get("vocational_as", "senior_general"))
+    share, voc = tch.get("nonteaching_share"), tch.get("vocational_as", "senior_general")
+    ratios = state.cached(("staffing_ratios", repr(share), voc),
+                          lambda: staffing_ratios(state.standards, share, voc))
     return Results(config=cfg, region=state.region, data_hash=state.data_hash,
                    scenario=projection.scenario, projection=projection,
                    observations=state.observations, assumptions=assumptions,
