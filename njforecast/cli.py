@@ -73,7 +73,11 @@ def enrolment_base(region: str = typer.Option("neijiang", help="Region name or r
             _fail(f"{observations}: file not found; give a CSV or xlsx with columns area, year, "
                   "indicator, value (check it with `njforecast data validate`)")
         obs = _guard(load_user_observations, observations, region)
-    table = _guard(base_year_table, reg, obs)
+    from .io.store import load_census, load_plan_indicators, raw_dir
+
+    census = _guard(load_census, raw_dir() / "census" / "census_county_2020_sichuan.csv")
+    table = _guard(base_year_table, reg, census, _guard(load_plan_indicators, area=reg.code),
+                   obs)
     typer.echo(table.to_string(index=False, float_format=lambda v: f"{v:,.2f}"))
     if out is not None:
         _guard(write_csv_atomic, table, out)

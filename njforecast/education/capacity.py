@@ -12,7 +12,6 @@ Public functions:
     capacity_status(utilisation)              over / at / under / n/a from utilisation (percent)
     summarise_capacity(cap_df)                capacity over draws: means, 80 % band, status of the
                                               mean utilisation and p_over (share of draws over)
-    run_capacity(enrol_df, cfg, region, ...)  the whole capacity step (dict of frames)
 
 Capacity frame (DESIGN §4): area, year, level[, draw], seats (places), enrolment (persons),
 utilisation (percent = enrolment / seats × 100), status (over / at / under), quality.
@@ -240,43 +239,3 @@ def capacity_years(cap_df: pd.DataFrame) -> pd.DataFrame:
                      "n_years_under": len(under), "max_utilisation": g[S.UTILISATION].max(),
                      "p_over_max": g["p_over"].max()})
     return pd.DataFrame(rows)
-
-
-def run_capacity(enrol_df: pd.DataFrame, cfg: Mapping | None, region: Region,
-                 seats: pd.DataFrame | None = None) -> dict:
-    """Capacity step for the enrolment stage.
-
-    Config keys (``[capacity]``, all optional): base_rule ["enrolment"], base_utilisation
-    [100.0 percent], phase_in ["linear" | "end"], period [the seats table's ``period``,
-    e.g. "2021-2025"], allocation
-    [{kind: "city" | "own"}; default the region file's].
-
-    Returns:
-        dict: ``capacity`` (capacity frame), ``capacity_years``, ``assumptions``.
-    """
-    from ..io import store as data_mod
-
-    cfg = dict(cfg or {})
-    seats = seats if seats is not None else data_mod.load_seats()
-    counties = enrol_df[enrol_df[S.AREA] != region.code]
-    t0 = int(counties[S.YEAR].min())
-    base = counties[counties[S.YEAR] == t0]
-    if S.DRAW in base.columns:
-        base = base.groupby([S.AREA, S.LEVEL])[S.ENROLMENT].mean().reset_index()
-    u0 = float(cfg.get("base_utilisation", 100.0))
-    cap0 = base_capacity(base, cfg.get("base_rule", "enrolment"), u0)
-    default = (2021, 2025)
-    if "period" in seats.columns and seats["period"].nunique() == 1:
-        default = tuple(int(x) for x in str(seats["period"].iloc[0]).split("-"))
-    period = tuple(cfg.get("period", default))
-    phase = cfg.get("phase_in", "linear")
-    cap = compare_capacity(enrol_df, seats, cap0, region, phase, period, cfg.get("allocation"))
-    alloc = _allocation(region, cfg.get("allocation"))
-    assumptions = [
-        ("base_capacity", f"{cfg.get('base_rule', 'enrolment')} at {u0:g}% utilisation",
-         "estimated", "base places are not published"),
-        ("seat_phase_in", f"{phase} {period[0]}-{period[1]}", "estimated",
-         "plan box 6 new places"),
-        ("seat_allocation", alloc, "estimated", "units without population"),
-    ]
-    return {"capacity": cap, "capacity_years": capacity_years(cap), "assumptions": assumptions}

@@ -13,7 +13,6 @@ Public functions:
     teacher_supply(demand_df, base_supply, attrition)
                                              roll-forward: supply, hires_needed, surplus
     hiring_need(teachers_df, region, ...)    cumulative hires over a period vs the plan's target
-    run_teachers(enrol_df, cfg, region, ...) the whole teacher step (dict of frames)
 
 Teachers frame (DESIGN §4): area, year, level[, draw], enrolment, ratio, demand, supply,
 hires_needed, surplus (persons; ratio in pupils per full-time teacher), method, quality.
@@ -37,7 +36,8 @@ import pandas as pd
 
 from .. import schema as S
 from ..areas import Region, aggregate_to_parent
-from .enrolment import LEVEL_INDICATOR, model_series_path
+from ..models.paths import model_series_path
+from .base import LEVEL_INDICATOR
 
 #: Levels whose ratio the 2014 standard does not cover, and the level whose ratio they borrow
 #: (named assumption: secondary vocational staffed like senior general — no national ratio in
@@ -513,127 +513,3 @@ def hiring_need(teachers_df: pd.DataFrame, region: Region, start: int = 2021, en
                              np.nan)
     out[S.PLAN_COVERS_NEED] = out[S.TARGET] >= out[S.HIRES_NEEDED]
     return out
-
-
-def run_teachers(enrol_df: pd.DataFrame, cfg: Mapping | None, region: Region,
-                 observations: pd.DataFrame | None = None,
-                 standards: pd.DataFrame | None = None, plan_obs: pd.DataFrame | None = None,
-                 targets: pd.DataFrame | None = None) -> dict:
-    """Teacher step for the enrolment stage.
-
-    Config keys (``[teachers]``, all optional): method ["standard" | "class_size" |
-    "area_ratio"; when absent: "class_size" if a class cap is set, else ``standard``
-    "unified_2014" → "standard", "current" → "area_ratio" (each area's base ratio held), else
-    "standard"], class_size_cap_primary / class_size_cap_junior [pupils], hires_per_year
-    [fixed hiring plan, all levels; default hire to need], nonteaching_share [{level: fraction};
-    default the standard's caps],
-    vocational_as ["senior_general"], base_supply ["standard" | "province_ratio"],
-    attrition [default: :func:`implied_attrition` from the plan], ratio_change [0.0],
-    ratio_path ["linear" (ratio_change a year) | "model": each area's base ratio moves by the
-    relative change of a models/ forecast of an observed pupil-teacher ratio series,
-    :func:`model_ratio_multipliers`; with ratio_model ["auto"], ratio_series_area [the
-    region's province], ratio_series_min_years [8], ratio_model_options; method area_ratio],
-    class_caps [{level: pupils}], teachers_per_class [{level: teachers}],
-    hiring_period [the years of the plan's ``teachers_added_YYYY_YYYY`` target, else
-    [2021, 2025]].
-
-    Returns:
-        dict: ``teachers`` (teachers frame incl. city), ``hiring`` (per year: area, year,
-        level[, draw], hires_needed, hires, quality), ``hiring_summary`` (:func:`hiring_need`:
-        cumulative over the period vs the plan's target), ``ratios`` (:func:`staffing_ratios`),
-        ``assumptions`` (list of (name, value, quality, note)).
-    """
-    from ..io import store as data_mod
-
-    cfg = dict(cfg or {})
-    standards = standards if standards is not None else data_mod.load_standards()
-    plan_obs = plan_obs if plan_obs is not None else data_mod.load_plan_indicators()
-    ratios = staffing_ratios(standards, cfg.get("nonteaching_share"),
-                             cfg.get("vocational_as", VOCATIONAL_AS))
-    counties = enrol_df[enrol_df[S.AREA] != region.code]
-    t0 = int(counties[S.YEAR].min())
-    base = counties[counties[S.YEAR] == t0]
-    if S.DRAW in base.columns:
-        base = base.groupby([S.AREA, S.YEAR, S.LEVEL])[S.ENROLMENT].mean().reset_index()
-    rule = cfg.get("base_supply", "standard")
-    prov = None
-    if rule == "province_ratio":
-        prov = data_mod.load_observations()
-    supply0 = base_teacher_supply(base, ratios, rule, prov, region.province, observations)
-    if "attrition" in cfg:
-        attrition, a_q, a_note = float(cfg["attrition"]), "estimated", "set in config"
-    else:
-        stock_ratios, p_share = base_stock_ratios(base, supply0, ratios)
-        attrition = implied_attrition(plan_obs, stock_ratios, primary_share=p_share)
-        h = plan_obs.loc[plan_obs[S.INDICATOR] == "teachers_added_2016_2020", S.VALUE].iloc[0]
-        a_q, a_note = "derived", (f"implied by the plan's {h:,.0f} teachers added 2016-2020 "
-                                  f"at the base supply's pupil-teacher ratios ({rule}), "
-                                  f"primary share {p_share:.3f} of compulsory")
-    cap_over = dict(cfg.get("class_caps", {}))
-    for lv in ("primary", "junior"):
-        if f"class_size_cap_{lv}" in cfg:
-            cap_over[lv] = float(cfg[f"class_size_cap_{lv}"])
-    if "method" in cfg:
-        method = cfg["method"]
-    elif cap_over:
-        method = "class_size"
-    elif "standard" in cfg:
-        std_map = {"current": "area_ratio", "unified_2014": "standard"}
-        if cfg["standard"] not in std_map:
-            raise ValueError(f"[teachers] standard must be one of {sorted(std_map)}, got "
-                             f"{cfg['standard']!r}")
-        method = std_map[cfg["standard"]]
-    else:
-        method = "standard"
-    caps = class_caps(standards, cap_over)
-    mult, ratio_notes = None, []
-    if cfg.get("ratio_path", "linear") == "model":
-        if method != "area_ratio":
-            raise ValueError(f"[teachers] ratio_path 'model' moves each area's own pupil-teacher "
-                             f"ratio; it needs method = 'area_ratio', got {method!r}")
-        series = data_mod.preferred(data_mod.load_observations())
-        if observations is not None and not observations.empty:
-            series = pd.concat([observations, series], ignore_index=True)
-        draw_ids = (np.sort(counties[S.DRAW].unique()) if S.DRAW in counties.columns
-                    else None)
-        mult, ratio_notes = model_ratio_multipliers(
-            series, sorted(counties[S.YEAR].unique()), sorted(counties[S.LEVEL].unique()),
-            str(cfg.get("ratio_series_area", region.province)),
-            model=cfg.get("ratio_model", "auto"), draw_ids=draw_ids,
-            seed=int(cfg.get("seed", 0)), min_years=int(cfg.get("ratio_series_min_years", 8)),
-            model_options=cfg.get("ratio_model_options"))
-    elif cfg.get("ratio_path", "linear") != "linear":
-        raise ValueError(f"[teachers] ratio_path must be 'linear' (ratio_change a year) or "
-                         f"'model', got {cfg['ratio_path']!r}")
-    demand = teacher_demand(counties, ratios, method, caps, cfg.get("teachers_per_class"),
-                            supply0[[S.AREA, S.LEVEL, S.RATIO]], float(cfg.get("ratio_change", 0)),
-                            t0, ratio_multiplier=mult)
-    hpy = cfg.get("hires_per_year")
-    hpy = float(hpy) if hpy is not None and float(hpy) > 0 else None
-    tch = teacher_supply(demand, supply0, attrition, region, hpy)
-    period, tgt = [2021, 2025], None
-    if targets is not None:
-        t = targets[targets[S.INDICATOR].str.match(r"^teachers_added_\d{4}_\d{4}$")]
-        if len(t):
-            tgt = float(t[S.TARGET].iloc[0])
-            period = [int(x) for x in t[S.INDICATOR].iloc[0].split("_")[-2:]]
-    period = cfg.get("hiring_period", period)
-    hiring_summary = hiring_need(tch, region, int(period[0]), int(period[1]), tgt)
-    hiring = tch[[c for c in (S.AREA, S.YEAR, S.LEVEL, S.DRAW, S.HIRES_NEEDED, S.HIRES,
-                              S.QUALITY) if c in tch.columns]]
-    r = ratios.set_index(S.LEVEL)[S.RATIO]
-    assumptions = [
-        ("teacher_method", method, "estimated", "demand method"),
-        *((f"pupils_per_teacher_{lv}", float(r[lv]), "derived" if lv != "secondary_vocational"
-           else "estimated", "staffing standard / teacher share") for lv in r.index),
-        ("base_supply", rule, "estimated", "county teacher counts are not public"),
-        ("attrition", attrition, a_q, a_note),
-        ("hiring_policy", "to need" if hpy is None else f"fixed {hpy:g} a year, shared by "
-         "demand", "estimated", ""),
-        *((f"class_cap_{lv}", float(v), "observed" if lv in ("primary", "junior") else
-           "estimated", "pupils per class") for lv, v in caps.items() if method == "class_size"),
-        *((f"ratio_model_{n.split(':', 1)[0]}", cfg.get("ratio_model", "auto"), "estimated",
-           n.split(": ", 1)[1]) for n in ratio_notes),
-    ]
-    return {"teachers": tch, "hiring": hiring, "hiring_summary": hiring_summary,
-            "ratios": ratios, "assumptions": assumptions}

@@ -116,8 +116,10 @@ def _population(state: BaseState, assumptions: dem.DemographicAssumptions, end_y
     out = np.empty((len(state.areas), 2, nA, T, D))
     w = dem.SEPT_WEIGHT
     pop0 = state.pop0
-    # 1 Sep of the census year: between the back-stepped year and the census (no draw spread)
-    back = dem.back_step(pop0, inputs, assumptions)
+    # 1 Sep of the census year: between the back-stepped year and the census (no draw spread).
+    # The back step uses the config's migration, never a scenario's: the jump-off year is the
+    # observed past, the same in every scenario.
+    back = dem.back_step(pop0, inputs, state.dem_assumptions)
     out[:, :, :, 0, :] = (w * pop0[:, :, :nA] + (1 - w) * back[:, :, :nA])[..., None]
     prev = pop0[:, :, :nA, None]
     if inputs.base_factor is not None:  # later years start from the corrected base
@@ -134,14 +136,14 @@ def _bands(cfg: Mapping) -> dict[str, tuple[int, int]]:
     return en._check_bands({k: tuple(v) for k, v in cfg.get("bands", en.DEFAULT_BANDS).items()})
 
 
-# --- base calibration (per migration multiplier: the base year is a back step) ---------------
+# --- base calibration at the jump-off year (the same for every scenario) ----------------------
 
 
-def _calibration(state: BaseState, enr: Mapping, pop: np.ndarray, mig: float) -> dict:
+def _calibration(state: BaseState, enr: Mapping, pop: np.ndarray) -> dict:
     """Base enrolment, rates and GER factors by area and level
     (:func:`njforecast.education.enrolment.calibrate_base_rates`)."""
     bands = _bands(enr)
-    key = ("calibration", mig, repr(sorted((k, str(v)) for k, v in enr.items()
+    key = ("calibration", repr(sorted((k, str(v)) for k, v in enr.items()
                                            if k in ("bands", "split_rule", "distribution_rule",
                                                     "ger_basis", "population_basis"))))
 
@@ -208,7 +210,7 @@ def _targets(state: BaseState, enr: Mapping) -> tuple[dict, int]:
 def _trend(state: BaseState, enr: Mapping) -> dict:
     key = ("trend", repr(sorted((k, str(v)) for k, v in enr.items())))
     return state.cached(key, lambda: en.trend_setup(
-        enr, state.plan_obs, state.base_year, planner_obs=state.planner,
+        enr, state.plan_obs, state.base_year, state.series_obs, planner_obs=state.planner,
         areas=[a.code for a in state.region.counties]))
 
 
@@ -252,8 +254,10 @@ def _rate_multipliers(state: BaseState, enr: Mapping, calib: dict, years, draw_i
         m = en.rate_multipliers(rates, years, state.region, path, g0=calib["g0"], ger_path=ger_path,
                                 max_ger=enr.get("max_ger"), draws=draw_ids)
     elif path == "external":
-        ger_path = state.cached(("ger_external", enr.get("ger_path")),
-                                lambda: en._read_ger_path(enr))
+        if state.ger_path is None:
+            raise ValueError("[enrolment] rate_path 'external' needs ger_path = \"FILE.csv\" "
+                             "in the experiment config (a scenario cannot set it)")
+        ger_path = state.ger_path
         if S.DRAW in ger_path.columns:
             from ..io.store import DataError
 
@@ -459,10 +463,10 @@ def _indicators(state: BaseState, calib: dict, E: np.ndarray, band_pop: np.ndarr
 # --- teachers ---------------------------------------------------------------------------------
 
 
-def _teacher_base(state: BaseState, tch: Mapping, calib: dict, mig: float) -> dict:
+def _teacher_base(state: BaseState, tch: Mapping, calib: dict) -> dict:
     """Base supply, staffing ratios and attrition (:func:`njforecast.education.teachers`
     base_teacher_supply, implied_attrition, staffing_ratios)."""
-    key = ("teacher_base", mig, id(calib), repr(sorted((k, str(v)) for k, v in tch.items()
+    key = ("teacher_base", id(calib), repr(sorted((k, str(v)) for k, v in tch.items()
                                                        if k in ("nonteaching_share",
                                                                 "vocational_as", "base_supply",
                                                                 "attrition"))))
@@ -760,7 +764,7 @@ def project(state: BaseState, scenario=None) -> Projection:
     D = max(draws, 1)
     draw_ids = np.arange(draws) if draws else None
     pop = _population(state, assumptions, end_year, draws, seed)
-    calib = _calibration(state, enr, pop, assumptions.migration_multiplier)
+    calib = _calibration(state, enr, pop)
     bands = calib["bands"]
     bp = np.stack([pop[:, :, lo:hi + 1].sum(axis=(1, 2)) for lo, hi in bands.values()], axis=1)
     mult, model_notes, trend = _rate_multipliers(state, enr, calib, list(years), draw_ids, seed)
@@ -773,7 +777,7 @@ def project(state: BaseState, scenario=None) -> Projection:
         raise ValueError(f"[enrolment] method must be 'rate' or 'flow', got {method!r}")
     cons = _consolidation(state, enr, trend, list(years), draw_ids, seed, D)
     ind, units, iq, first = _indicators(state, calib, E, bp, pop, calib["q0"], cons)
-    tbase = _teacher_base(state, tch, calib, assumptions.migration_multiplier)
+    tbase = _teacher_base(state, tch, calib)
     teachers, t_method, _, t_assumptions = _teachers(state, {"seed": seed, **tch}, tbase, E,
                                                      list(years), draw_ids, seed)
     period, htarget = hiring_period(state, tch)

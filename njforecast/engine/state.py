@@ -173,6 +173,7 @@ class BaseState:
             no more).
         pop0: census base at single ages, persons at 1 November (area, 2, 101).
         inputs: demographic inputs prepared to :data:`MAX_END_YEAR` with multipliers 1.
+        dem_assumptions: the config's demographic assumptions (no scenario applied).
         observations: bundled observed series (processed; overlays in reports).
         series_obs: bundled observations as loaded for the stages (trend, province ratios).
         plan_obs, targets, standards, seats: plan box 1, plan targets, staffing standards and
@@ -180,6 +181,7 @@ class BaseState:
         planner, planner_note, planner_path: a planner's own series (or None).
         data_hash: sha256 of the bundled inputs (and the planner's file).
         sources: :func:`sources_table`.
+        ger_path: the city GER paths of ``[enrolment] ger_path`` (rate path "external") or None.
         memo: pieces derived on first use and kept (calibration, trend set-up, model paths).
     """
 
@@ -190,6 +192,7 @@ class BaseState:
     max_age: int
     pop0: np.ndarray
     inputs: dem.DemographicInputs
+    dem_assumptions: dem.DemographicAssumptions
     observations: pd.DataFrame
     series_obs: pd.DataFrame
     plan_obs: pd.DataFrame
@@ -201,6 +204,7 @@ class BaseState:
     planner_path: Path | None
     data_hash: str
     sources: pd.DataFrame
+    ger_path: pd.DataFrame | None = None
     memo: dict = field(default_factory=dict, repr=False)
 
     def cached(self, key, build):
@@ -237,16 +241,25 @@ def build_state(cfg: RunConfig) -> BaseState:
     inputs = dem.prepare_inputs(single, neutral, MAX_END_YEAR)
     areas, pop0 = dem.to_array(single)
     planner, note = planner_observations(cfg)
+    enr = cfg.section("enrolment")
+    ger_path = None
+    if enr.get("rate_path") == "external":
+        from ..education.base import BAND_GER
+        from ..io.ger_path import read_ger_path
+
+        ger_path = read_ger_path(enr, BAND_GER.values())
     ppath = planner_observations_path(cfg) if planner is not None else None
     return BaseState(
         config=cfg, region=region, areas=tuple(areas), base_year=int(cfg.base_year),
         max_age=max_age, pop0=pop0, inputs=inputs,
+        dem_assumptions=dem.DemographicAssumptions.from_config(sec),
         observations=store.read_processed("observations"),
-        series_obs=store.load_observations(), plan_obs=store.load_plan_indicators(),
-        targets=store.load_plan_targets(), standards=store.load_standards(),
+        series_obs=store.load_observations(),
+        plan_obs=store.load_plan_indicators(area=region.code),
+        targets=store.load_plan_targets(area=region.code), standards=store.load_standards(),
         seats=store.load_seats(), planner=planner, planner_note=note, planner_path=ppath,
         data_hash=data_hash(extra=[ppath] if ppath is not None else ()),
-        sources=sources_table())
+        sources=sources_table(), ger_path=ger_path)
 
 
 _STATES: OrderedDict = OrderedDict()

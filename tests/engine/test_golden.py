@@ -84,3 +84,13 @@ def test_city_is_the_sum_of_its_areas_draw_by_draw(cfg):
     p = engine.run(cfg).projection
     for arr in (p.enrolment[:, :, 1:], p.teachers["demand"], p.band_population):
         np.testing.assert_allclose(arr[-1], arr[:-1].sum(axis=0), rtol=1e-12)
+
+
+def test_the_jump_off_year_is_the_same_in_every_scenario(cfg):
+    """Bug fixed: a scenario's migration multiplier no longer changes the jump-off year (the
+    1 Sep base interpolated from a back step), so base enrolment by county is scenario-free."""
+    base = engine.run(cfg).projection
+    mig = engine.run(cfg, Scenario("mig", migration_multiplier=2.5)).projection
+    np.testing.assert_array_equal(mig.population[..., 0, :], base.population[..., 0, :])
+    np.testing.assert_array_equal(mig.enrolment[:, :, 0], base.enrolment[:, :, 0])
+    assert not np.allclose(mig.population[..., -1, :], base.population[..., -1, :])
