@@ -13,6 +13,7 @@ import pytest
 
 from njforecast.planning import targets as pt
 from njforecast import reporting as rp
+from njforecast.reporting import labels
 from njforecast import schema as S
 from njforecast.areas import load_region
 from njforecast.config import RunConfig
@@ -153,7 +154,7 @@ def test_svg_is_deterministic():
 
 def test_chinese_labels_and_font_fallback(monkeypatch, tmp_path):
     """zh without a CJK font falls back to English figure labels and the report says so."""
-    monkeypatch.setattr(rp, "cjk_font", lambda: None)
+    monkeypatch.setattr(labels, "cjk_font", lambda: None)
     lang, msg = rp.resolve_lang("zh")
     assert lang == "en" and "no CJK font" in msg and "fonts-noto-cjk" in msg
     res = synthetic_results()

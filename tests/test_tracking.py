@@ -4,6 +4,7 @@ import pandas as pd
 import pytest
 
 from njforecast import tracking
+from njforecast.tracking import runs
 
 
 @pytest.fixture(scope="module")
@@ -89,7 +90,7 @@ def test_retry_retries_lock_errors_only():
             raise RuntimeError("(sqlite3.OperationalError) database is locked")
         return "ok"
 
-    assert tracking._retry(flaky, "test", base=0.001) == "ok" and len(calls) == 3
+    assert runs._retry(flaky, "test", base=0.001) == "ok" and len(calls) == 3
 
     def broken():
         calls.append(1)
@@ -97,7 +98,7 @@ def test_retry_retries_lock_errors_only():
 
     n = len(calls)
     with pytest.raises(RuntimeError):
-        tracking._retry(broken, "test", base=0.001)
+        runs._retry(broken, "test", base=0.001)
     assert len(calls) == n + 1
 
 

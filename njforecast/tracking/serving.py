@@ -1,0 +1,236 @@
+"""The served scenario engine: an MLflow pyfunc model (``loader_module`` flavor) that answers
+scenario requests over HTTP (DESIGN §6).
+
+Public names:
+    ScenarioEngine                request rows → projection summaries; bad requests →
+                                  MlflowException (HTTP 400) naming the row and field
+    _load_pyfunc(data_path)       MLflow's loader hook (re-exported by ``njforecast.tracking``,
+                                  the ``loader_module`` of exported models)
+    scenario_signature()          the model signature (output columns)
+    export_scenario_model(out, config)  save the engine, package code and data as a model folder
+    log_scenario_model(parent, dir)     attach an exported model folder to a run
+    SERVE_DEFAULT_DRAWS, SERVE_MAX_DRAWS, SERVE_MAX_ROWS, SERVE_FIELDS   request defaults and caps
+    PLANNER_FILE                  name of a planner's own series inside an exported model folder
+"""
+
+from __future__ import annotations
+
+import tempfile
+import warnings
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from .runs import Run, _mlflow, _retry, package_versions
+
+#: Draws a served request uses when it does not say (fewer than a full run: latency).
+SERVE_DEFAULT_DRAWS = 100
+#: Largest ``draws`` a served request may ask for (HTTP latency and memory cap; the scenario
+#: files' own cap is ``scenarios.MAX_DRAWS``).
+SERVE_MAX_DRAWS = 500
+#: Largest number of scenario rows in one request.
+SERVE_MAX_ROWS = 8
+#: Request fields: ``scenario`` (a preset name, required) and the overridable Scenario fields.
+SERVE_FIELDS = ("scenario", "fertility_multiplier", "migration_multiplier", "reach_targets_by",
+                "staffing_standard", "class_size_cap_primary", "class_size_cap_junior",
+                "attrition", "hires_per_year", "end_year", "draws", "seed")
+
+
+def _bad_request(message: str):
+    """An MlflowException that MLflow's scoring server answers with HTTP 400."""
+    from mlflow.exceptions import MlflowException
+    from mlflow.protos.databricks_pb2 import INVALID_PARAMETER_VALUE
+
+    return MlflowException(message, error_code=INVALID_PARAMETER_VALUE)
+
+
+class ScenarioEngine:
+    """The scenario engine behind the served model: request rows → projection summaries.
+
+    Each request row names a preset ``scenario`` and may override fields (``SERVE_FIELDS``);
+    the answer has, per row, columns scenario, area, year, indicator, unit, mean, lo80, hi80,
+    lo95, hi95 (see ``pipeline.Results.projection_summary``).
+
+    Bad requests raise ``MlflowException(INVALID_PARAMETER_VALUE)`` (HTTP 400) with a message
+    naming the row and field: unknown scenario, unknown field, wrong type, out-of-range value,
+    ``end_year`` past ``scenarios.MAX_END_YEAR``, ``draws`` above ``SERVE_MAX_DRAWS``, more
+    than ``SERVE_MAX_ROWS`` rows.
+    """
+
+    def __init__(self, config_path: str | Path, data_dir: str | Path | None = None):
+        import os
+
+        if data_dir is not None:
+            os.environ["NJFORECAST_DATA"] = str(data_dir)
+        from dataclasses import replace
+
+        from ..config import load_config
+
+        self.cfg = load_config(config_path)
+        own = sorted(Path(config_path).parent.glob(f"{PLANNER_FILE}.*"))
+        if own:  # the planner's series exported with the model (export_scenario_model)
+            sections = dict(self.cfg.sections)
+            sections["data"] = {**self.cfg.section("data"), "observations": str(own[0])}
+            self.cfg = replace(self.cfg, sections=sections)
+
+    def scenarios_for(self, df: pd.DataFrame) -> list:
+        """Validate request rows and build their Scenarios (raises the 400 exception)."""
+        import dataclasses
+
+        from ..planning.scenarios import ScenarioError, presets
+
+        if not isinstance(df, pd.DataFrame):
+            try:
+                df = pd.DataFrame(df)
+            except (TypeError, ValueError) as exc:
+                raise _bad_request(f"request is not a table of records: {exc}") from None
+        if len(df) == 0:
+            raise _bad_request("request has no rows; send {\"dataframe_records\": "
+                               "[{\"scenario\": \"baseline\"}]}")
+        if len(df) > SERVE_MAX_ROWS:
+            raise _bad_request(f"request has {len(df)} rows; at most {SERVE_MAX_ROWS} scenarios "
+                               "per request")
+        unknown = [c for c in df.columns if c not in SERVE_FIELDS]
+        if unknown:
+            raise _bad_request(f"unknown field(s) {unknown}; allowed: {', '.join(SERVE_FIELDS)}")
+        if "scenario" not in df.columns:
+            raise _bad_request("field 'scenario' is required (a preset name)")
+        known = presets()
+        out = []
+        for i, row in enumerate(df.to_dict("records")):
+            name = row.get("scenario")
+            if not isinstance(name, str) or name not in known:
+                raise _bad_request(f"row {i}: unknown scenario {name!r}; presets: "
+                                   f"{', '.join(known)}")
+            over = {}
+            for k, v in row.items():
+                if k == "scenario" or v is None or (isinstance(v, float) and v != v):
+                    continue
+                if isinstance(v, float) and v.is_integer() and k in ("reach_targets_by",
+                                                                     "end_year", "draws", "seed"):
+                    v = int(v)
+                if hasattr(v, "item"):
+                    v = v.item()  # numpy scalar → Python
+                over[k] = v
+            over.setdefault("draws", min(SERVE_DEFAULT_DRAWS, self.cfg.draws or
+                                         SERVE_DEFAULT_DRAWS))
+            if isinstance(over["draws"], int) and over["draws"] > SERVE_MAX_DRAWS:
+                raise _bad_request(f"row {i}: draws = {over['draws']} is above the cap of "
+                                   f"{SERVE_MAX_DRAWS} for served requests")
+            try:
+                out.append(dataclasses.replace(known[name], **over))
+            except ScenarioError as exc:
+                raise _bad_request(f"row {i}: {exc}") from None
+            except TypeError as exc:
+                raise _bad_request(f"row {i}: {exc}") from None
+        return out
+
+    def predict(self, model_input, params=None) -> pd.DataFrame:
+        """Projection summaries for every request row (see the class docstring)."""
+        from ..engine import pipeline
+
+        frames = []
+        for sc in self.scenarios_for(model_input):
+            try:
+                res = pipeline.run(self.cfg, sc)
+            except ValueError as exc:
+                raise _bad_request(f"scenario {sc.name!r}: {exc}") from None
+            frames.append(res.projection_summary().assign(scenario=sc.name))
+        out = pd.concat(frames, ignore_index=True)
+        return out[["scenario", *[c for c in out.columns if c != "scenario"]]]
+
+
+def _load_pyfunc(data_path: str) -> ScenarioEngine:
+    """MLflow loader (``loader_module`` flavor): the engine over the model's bundled data."""
+    p = Path(data_path)
+    return ScenarioEngine(p / "config.toml", p / "data")
+
+
+def scenario_signature():
+    """Signature of the served model: output columns (input fields: ``SERVE_FIELDS``, README).
+
+    The input schema is deliberately left out of the signature: with one, MLflow drops
+    unknown request columns with only a log warning (``mlflow.models.utils._enforce_schema``),
+    whereas the engine must answer them with HTTP 400. The input fields and their ranges are
+    in the model's metadata (``serve_fields``) and ``models/README.md``.
+    """
+    from mlflow.models import ModelSignature
+    from mlflow.types import ColSpec, Schema
+
+    return ModelSignature(outputs=Schema([
+        ColSpec("string", "scenario"), ColSpec("string", "area"), ColSpec("long", "year"),
+        ColSpec("string", "indicator"), ColSpec("string", "unit"), ColSpec("double", "mean"),
+        ColSpec("double", "lo80"), ColSpec("double", "hi80"), ColSpec("double", "lo95"),
+        ColSpec("double", "hi95"), ColSpec("string", "quality")]))
+
+
+def _field_metadata() -> dict[str, Any]:
+    from ..planning.scenarios import FIELDS
+
+    meta = {"scenario": {"type": "string", "required": True, "meaning": "preset name"}}
+    for k in SERVE_FIELDS[1:]:
+        typ, lo, hi, unit, meaning = FIELDS[k]
+        hi = SERVE_MAX_DRAWS if k == "draws" else hi
+        meta[k] = {"type": typ.__name__, "min": lo, "max": hi, "unit": unit, "meaning": meaning}
+    return meta
+
+
+#: Name (without suffix) of a planner's observations file inside an exported model folder.
+PLANNER_FILE = "planner_observations"
+
+
+def export_scenario_model(out_dir: str | Path, config_path: str | Path,
+                          observations: str | Path | None = None) -> Path:
+    """Save the scenario engine as an MLflow pyfunc model folder (atomic: temp + rename).
+
+    The folder holds the package code (``code_paths``), the bundled data (raw, external and
+    processed), the config and — when the run used one (``observations``) — the planner's own
+    series (as ``planner_observations.<ext>``, which the served engine uses instead of the
+    config's ``[data] observations``), so ``mlflow models serve -m <folder> --env-manager
+    local`` needs nothing else from the repository.
+    """
+    import shutil
+
+    mlflow = _mlflow()
+    from ..config import data_dir
+    from ..io.store import read_processed, replace_dir_atomic
+
+    out_dir = Path(out_dir)
+    if observations is None:  # the config's own [data] observations, if any
+        from ..config import load_config
+        from ..engine.pipeline import planner_observations_path
+
+        observations = planner_observations_path(load_config(config_path))
+    for name in ("census_population", "census_areas", "observations", "plan_targets", "seats",
+                 "standards"):
+        read_processed(name)  # builds data/processed when missing
+    pkg = Path(__file__).resolve().parent.parent  # the njforecast package
+    with tempfile.TemporaryDirectory() as tmp:
+        stage = Path(tmp) / "engine"
+        (stage / "data").mkdir(parents=True)
+        for sub in ("raw", "external", "processed"):
+            shutil.copytree(data_dir() / sub, stage / "data" / sub,
+                            ignore=shutil.ignore_patterns(".*", "*.tmp"))
+        shutil.copy(config_path, stage / "config.toml")
+        if observations is not None:
+            shutil.copy(observations, stage / f"{PLANNER_FILE}{Path(observations).suffix}")
+        target = out_dir.parent / f".{out_dir.name}.tmp"
+        shutil.rmtree(target, ignore_errors=True)
+        example = pd.DataFrame([{"scenario": "baseline", "draws": 20, "end_year": 2030}])
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            mlflow.pyfunc.save_model(
+                str(target), loader_module="njforecast.tracking", data_path=str(stage),
+                code_paths=[str(pkg)], signature=scenario_signature(), input_example=example,
+                metadata={"serve_fields": _field_metadata(), "max_draws": SERVE_MAX_DRAWS,
+                          "max_rows": SERVE_MAX_ROWS},
+                pip_requirements=[f"{p}=={v}" for p, v in package_versions().items()
+                                  if v != "absent" and p != "njforecast"])
+    return replace_dir_atomic(target, out_dir)
+
+
+def log_scenario_model(parent: Run, model_dir: str | Path) -> None:
+    """Attach an exported scenario model folder to a run (artifact path ``scenario_engine``)."""
+    _retry(lambda: parent.client.log_artifacts(parent.run_id, str(model_dir), "scenario_engine"),
+           "log scenario model")
