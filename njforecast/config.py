@@ -5,7 +5,8 @@ Public names:
     RunConfig, load_config(path), ConfigError: the experiment config
     (``experiments/*/config.toml``);
     DemographyConfig, EnrolmentConfig, TeachersConfig, CapacityConfig, DataConfig,
-    ReportConfig, BacktestConfig: the typed tables (``SECTIONS``: table name → class).
+    ReportConfig, BacktestConfig: the typed tables (``SECTIONS``: table name → class);
+    parse_section(name, table, path): one table's typed view.
 
 Every table is optional; so is every key, except where marked required. ``load_config``
 checks each table against its class (DESIGN §7): an unknown table, key or value, a wrong
@@ -344,7 +345,8 @@ SECTIONS: dict[str, type] = {
     "capacity": CapacityConfig, "data": DataConfig, "report": ReportConfig,
     "backtest": BacktestConfig}
 
-#: Tables the engine writes for itself but never reads from a file.
+#: Scenario tables: the engine records an applied scenario as ``scenario``; scenarios come from
+#: presets or scenario files, so neither table is read from a run config.
 _NOT_FROM_FILE = ("scenario", "scenarios")
 
 
