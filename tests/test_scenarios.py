@@ -50,6 +50,18 @@ def test_unknown_field_is_named(tmp_path):
         sc.load_scenario(f)
 
 
+def test_unknown_field_suggests_nearest(tmp_path):
+    """A misspelt field in a scenario file is named with the nearest known field."""
+    f = tmp_path / "typo.toml"
+    f.write_text("fertility_multiplyer = 0.8\nzzz = 1\n", encoding="utf-8")
+    with pytest.raises(sc.ScenarioError) as exc:
+        sc.load_scenario(f)
+    msg = str(exc.value)
+    assert msg.startswith(f"{f}: ")
+    assert "unknown field 'fertility_multiplyer'; did you mean 'fertility_multiplier'?" in msg
+    assert "unknown field 'zzz'; known fields: name, description" in msg
+
+
 @pytest.mark.parametrize("field,value,words", [
     ("end_year", 2051, "out of range"),
     ("draws", sc.MAX_DRAWS + 1, "out of range"),

@@ -22,6 +22,7 @@ A scenario file is TOML with the fields at top level or under ``[scenario]``::
 
 from __future__ import annotations
 
+import difflib
 import math
 import tomllib
 from collections.abc import Iterable, Mapping
@@ -165,8 +166,12 @@ def scenario_from_dict(d: Mapping[str, Any], source: str = "scenario") -> Scenar
     """Build a Scenario from a mapping, rejecting unknown fields with a message naming them."""
     unknown = sorted(set(d) - set(FIELDS))
     if unknown:
-        raise ScenarioError(f"{source}: unknown field(s) {unknown}; known fields: "
-                            f"{', '.join(FIELDS)}")
+        hints = []
+        for u in unknown:
+            best = difflib.get_close_matches(u, list(FIELDS), n=1)
+            hints.append(f"unknown field '{u}'; did you mean '{best[0]}'?" if best
+                         else f"unknown field '{u}'; known fields: {', '.join(FIELDS)}")
+        raise ScenarioError(f"{source}: " + "; ".join(hints))
     if "name" not in d:
         raise ScenarioError(f"{source}: field 'name' is required")
     try:
