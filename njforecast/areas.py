@@ -68,7 +68,7 @@ class Region:
         return {a.code: getattr(a, attr) for a in self.areas}
 
 
-def load_region(name_or_path: str | Path = "neijiang") -> Region:
+def load_region(name_or_path: str | Path) -> Region:
     """Load a region definition from TOML (a name under data/external/regions or a path)."""
     p = Path(name_or_path)
     if not p.suffix:

@@ -14,6 +14,7 @@ from pathlib import Path
 import typer
 
 from . import __version__
+from .config import DEFAULT_REGION
 
 app = typer.Typer(help="Forecast school-age population, enrolment, GER and teacher demand by "
                        "county, and compare them with education-plan targets.",
@@ -54,7 +55,7 @@ app.add_typer(enrolment_app, name="enrolment")
 
 
 @enrolment_app.command("base")
-def enrolment_base(region: str = typer.Option("neijiang", help="Region name or region file."),
+def enrolment_base(region: str = typer.Option(DEFAULT_REGION, help="Region name or region file."),
                    observations: Path | None = typer.Option(
                        None, help="Your own county series (CSV/xlsx: area, year, indicator, "
                                   "value); base-year counts replace the estimates."),
@@ -103,7 +104,7 @@ def data_show(name: str = typer.Argument("summary", help="summary, or a processe
     from .io.store import read_processed
 
     if name == "summary":
-        from .engine.pipeline import data_summary
+        from .io.summary import data_summary
 
         typer.echo(_guard(data_summary))
         return
@@ -128,7 +129,7 @@ def data_validate(
                                            "file(s); a folder means every .csv/.xlsx in it."),
         kind: _Kind = typer.Option(_Kind.auto, "--kind", help="observations, population, or "
                                    "auto (decided from the column names)."),
-        region: str = typer.Option("neijiang", "--region", help="Region whose codes and plan "
+        region: str = typer.Option(DEFAULT_REGION, "--region", help="Region whose codes and plan "
                                    "ids are accepted (every census code is accepted too)."),
         max_problems: int = typer.Option(50, "--max-problems", help="Problems printed per "
                                          "file (the rest are counted).")):
@@ -209,7 +210,7 @@ def _pipeline_job(cfg, lang: str, scenario, with_presets: bool, export_model: bo
                             say, on_scenario=lambda res, gaps: log_scenario(parent, res, gaps))
         if export_model:
             say(f"exporting the scenario model to {DEFAULT_MODEL}")
-            from .engine.pipeline import planner_observations_path
+            from .engine.state import planner_observations_path
 
             log_scenario_model(parent, export_scenario_model(
                 DEFAULT_MODEL, cfg.path, planner_observations_path(cfg)))

@@ -16,11 +16,11 @@ the table, the key, the value and the nearest known name.
     ==============  ================  ================================================
     table           class             read by
     ==============  ================  ================================================
-    [demography]    DemographyConfig  engine.pipeline, demography.DemographicAssumptions
+    [demography]    DemographyConfig  engine.state, demography.DemographicAssumptions
     [enrolment]     EnrolmentConfig   education.enrolment.run_enrolment_stage
     [teachers]      TeachersConfig    education.teachers.run_teachers
     [capacity]      CapacityConfig    education.capacity.run_capacity
-    [data]          DataConfig        engine.pipeline.planner_observations
+    [data]          DataConfig        engine.state.planner_observations
     [report]        ReportConfig      reporting.build_outputs
     [backtest]      BacktestConfig    evaluation.backtest.run_experiment
     ==============  ================  ================================================
@@ -48,6 +48,9 @@ from typing import Annotated, Any, Literal, Union, get_args, get_origin, get_typ
 from . import schema as S
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+#: The region bundled with the package (data/external/regions/neijiang.toml): the default of
+#: the command line and of a config without ``region``. Nothing else about it lives in code.
+DEFAULT_REGION = "neijiang"
 
 
 def data_dir() -> Path:
@@ -541,7 +544,7 @@ class RunConfig:
     """
 
     name: str = "neijiang-baseline"
-    region: str = "neijiang"
+    region: str = DEFAULT_REGION
     base_year: int = 2020
     end_year: int = 2035
     draws: int = 200

@@ -1,6 +1,12 @@
 """Shared fixtures: the bundled processed data (built once per session) and an MLflow store in tmp."""
 
+import sys
+from pathlib import Path
+
 import pytest
+
+# tests/reference.py (the frame pipeline of f13f3a3) is importable from every test folder
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 
 @pytest.fixture(scope="session")

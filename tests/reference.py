@@ -899,7 +899,7 @@ def run_capacity(enrol_df: pd.DataFrame, cfg: Mapping | None, region: Region,
         default = tuple(int(x) for x in str(seats["period"].iloc[0]).split("-"))
     period = tuple(cfg.get("period", default))
     phase = cfg.get("phase_in", "linear")
-    cap = compare_capacity(enrol_df, seats, cap0, region, phase, period, cfg.get("allocation"))
+    cap = compare_capacity(enrol_df, seats, cap0, region, period, phase, cfg.get("allocation"))
     alloc = _allocation(region, cfg.get("allocation"))
     assumptions = [
         ("base_capacity", f"{cfg.get('base_rule', 'enrolment')} at {u0:g}% utilisation",

@@ -22,6 +22,8 @@ from njforecast.education.capacity import (
 )
 
 DATA = Path(__file__).parent / "data"
+#: The plan period of the synthetic seats (new places phased in over these school years).
+PERIOD = (2021, 2025)
 
 
 @pytest.fixture(scope="module")
@@ -55,17 +57,17 @@ def test_base_capacity_sums_compulsory_and_utilisation():
 def test_seat_path_linear_and_end(region):
     """Linear phasing adds a fifth of the new places a year from 2021; 'end' adds all in 2025."""
     base = pd.DataFrame({S.AREA: ["900001"], S.LEVEL: ["compulsory"], S.SEATS: [150.0]})
-    lin = seat_path(base, SEATS[:1], region, range(2020, 2027)).set_index(S.YEAR)[S.SEATS]
+    lin = seat_path(base, SEATS[:1], region, range(2020, 2027), PERIOD).set_index(S.YEAR)[S.SEATS]
     assert lin[2020] == 150 and lin[2021] == pytest.approx(156) and lin[2025] == 180
     assert lin[2026] == 180
-    end = seat_path(base, SEATS[:1], region, range(2020, 2027), "end").set_index(S.YEAR)[S.SEATS]
+    end = seat_path(base, SEATS[:1], region, range(2020, 2027), PERIOD, "end").set_index(S.YEAR)[S.SEATS]
     assert end[2024] == 150 and end[2025] == 180
 
 
 def test_compare_capacity_hand_computed_city_rule(region):
     """Utilisation = enrolment / seats × 100; city places include the city-run schools' places."""
     e = _enrol()
-    cap = compare_capacity(e, SEATS, base_capacity(e[e[S.YEAR] == 2020]), region)
+    cap = compare_capacity(e, SEATS, base_capacity(e[e[S.YEAR] == 2020]), region, PERIOD)
     v = cap.set_index([S.AREA, S.YEAR])
     # area A 2021: enrolment 110 + 50 = 160, seats 150 + 30/5 = 156
     assert v.loc[("900001", 2021), S.UTILISATION] == pytest.approx(160 / 156 * 100)
@@ -81,8 +83,8 @@ def test_compare_capacity_own_rule_keeps_unit(region):
     """'own' keeps the city-run schools as a row without utilisation; city totals unchanged."""
     e = _enrol()
     b = base_capacity(e[e[S.YEAR] == 2020])
-    own = compare_capacity(e, SEATS, b, region, allocation={"city_run_schools": "own"})
-    city = compare_capacity(e, SEATS, b, region)
+    own = compare_capacity(e, SEATS, b, region, PERIOD, allocation={"city_run_schools": "own"})
+    city = compare_capacity(e, SEATS, b, region, PERIOD)
     cr = own[own[S.AREA] == "900000-CR"]
     assert len(cr) == 3 and cr[S.UTILISATION].isna().all() and (cr[S.STATUS] == "n/a").all()
     a = own[own[S.AREA] == "900000"].set_index(S.YEAR)[S.SEATS]
@@ -96,7 +98,7 @@ def test_bad_allocation_rule(region):
     """An allocation rule other than city/own is rejected, naming the kind."""
     e = _enrol()
     with pytest.raises(ValueError, match="city_run_schools"):
-        compare_capacity(e, SEATS, base_capacity(e[e[S.YEAR] == 2020]), region,
+        compare_capacity(e, SEATS, base_capacity(e[e[S.YEAR] == 2020]), region, PERIOD,
                          allocation={"city_run_schools": "spread"})
 
 
@@ -108,8 +110,8 @@ def test_utilisation_rises_with_enrolment(scale, extra):
     e1 = _enrol(scale=scale)
     e2 = _enrol(scale=scale + extra)
     b = base_capacity(_enrol((2020,)))
-    u1 = compare_capacity(e1, SEATS, b, region)[S.UTILISATION].to_numpy()
-    u2 = compare_capacity(e2, SEATS, b, region)[S.UTILISATION].to_numpy()
+    u1 = compare_capacity(e1, SEATS, b, region, PERIOD)[S.UTILISATION].to_numpy()
+    u2 = compare_capacity(e2, SEATS, b, region, PERIOD)[S.UTILISATION].to_numpy()
     assert (u2 >= u1 - 1e-9).all()
 
 
@@ -117,13 +119,13 @@ def test_capacity_years_with_draws(region):
     """Years over capacity use the mean over draws; p_over_max is the share of draws over."""
     e = _enrol()
     e = pd.concat([e.assign(**{S.DRAW: 0}), e.assign(**{S.DRAW: 1, S.ENROLMENT: e[S.ENROLMENT] * 0.5})])
-    cap = compare_capacity(e, SEATS, base_capacity(_enrol((2020,))), region)
+    cap = compare_capacity(e, SEATS, base_capacity(_enrol((2020,))), region, PERIOD)
     yrs = capacity_years(cap).set_index(S.AREA)
     # area A: mean utilisation over draws is 75 % of draw 0 → under in 2021 and 2022
     assert yrs.loc["900001", "n_years_over"] == 0
     assert yrs.loc["900001", "p_over_max"] == 0.5
     single = capacity_years(compare_capacity(_enrol(), SEATS, base_capacity(_enrol((2020,))),
-                                             region)).set_index(S.AREA)
+                                             region, PERIOD)).set_index(S.AREA)
     assert single.loc["900001", "years_over"] == "2021,2022"
     assert single.loc["900001", "first_year_over"] == 2021
 

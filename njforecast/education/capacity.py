@@ -95,7 +95,7 @@ def _allocation(region: Region, override: Mapping[str, str] | None) -> dict[str,
 
 
 def seat_path(base_cap: pd.DataFrame, seats_df: pd.DataFrame, region: Region, years,
-              phase_in: str = "linear", period: tuple[int, int] = (2021, 2025)) -> pd.DataFrame:
+              period: tuple[int, int], phase_in: str = "linear") -> pd.DataFrame:
     """Places by area, seat level and year: base + planned new places.
 
     seats(a, t) = seats0(a) + new(a) × φ(t), with φ the phased share of the plan's new places:
@@ -127,8 +127,7 @@ def seat_path(base_cap: pd.DataFrame, seats_df: pd.DataFrame, region: Region, ye
 
 
 def compare_capacity(enrol_df: pd.DataFrame, seats_df: pd.DataFrame, base_cap: pd.DataFrame,
-                     region: Region, phase_in: str = "linear",
-                     period: tuple[int, int] = (2021, 2025),
+                     region: Region, period: tuple[int, int], phase_in: str = "linear",
                      allocation: Mapping[str, str] | None = None) -> pd.DataFrame:
     """Utilisation of places by area, seat level and year (and draw).
 
@@ -155,7 +154,7 @@ def compare_capacity(enrol_df: pd.DataFrame, seats_df: pd.DataFrame, base_cap: p
     if unknown:
         raise ValueError(f"planned seats: unknown area(s) {unknown} for region {region.slug}")
     years = sorted(int(y) for y in enrol_df[S.YEAR].unique())
-    sp = seat_path(base_cap, seats_df, region, years, phase_in, period)
+    sp = seat_path(base_cap, seats_df, region, years, period, phase_in)
     e = _to_seat_levels(enrol_df[enrol_df[S.AREA].isin(counties)])
     dk = _draw_keys(e)
     if dk:

@@ -3,16 +3,16 @@
 Public names:
     BaseState, build_state(cfg), state_for(cfg)   (engine.state)
     Projection, project(state, scenario)          (engine.project)
-    Results                                       (engine.results)
+    Results, make_results(state, projection, cfg) (engine.results)
     summarise(x), p_meet(x, target, comparison)   (engine.summaries)
     run(cfg, scenario=None)                       (engine.run)
 """
 
 from .project import Projection, project
-from .results import Results
+from .results import Results, make_results
 from .run import run
 from .state import BaseState, build_state, state_for
 from .summaries import p_meet, summarise
 
-__all__ = ["BaseState", "Projection", "Results", "build_state", "p_meet", "project", "run",
+__all__ = ["BaseState", "Projection", "Results", "build_state", "make_results", "p_meet", "project", "run",
            "state_for", "summarise"]

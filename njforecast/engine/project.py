@@ -124,6 +124,18 @@ def _population(state: BaseState, assumptions: dem.DemographicAssumptions, end_y
     prev = pop0[:, :, :nA, None]
     if inputs.base_factor is not None:  # later years start from the corrected base
         prev = prev * inputs.base_factor[:, :, :nA, None]
+    # Ages above the oldest mother and the oldest age kept never feed back: project ages
+    # 0..K only, K + 1 = max(last fertile age, max_age) + 1 acting as the open group (exact for
+    # every age ≤ K; the stand-in open group itself is not used).
+    K = min(max(int(np.flatnonzero(inputs.fertility_weights).max()), nA - 1) + 2,
+            pop0.shape[2])
+    if K < pop0.shape[2]:
+        inputs = replace(inputs, survival=inputs.survival[:, :K],
+                         migration=inputs.migration[:, :, :K],
+                         fertility_weights=inputs.fertility_weights[:K],
+                         base_factor=None if inputs.base_factor is None
+                         else inputs.base_factor[:, :, :K])
+        pop0 = pop0[:, :, :K]
     for j, (_, cur) in enumerate(dem.project_arrays(pop0, inputs, T - 1, assumptions, draws,
                                                     seed), start=1):
         cur = cur[:, :, :nA] if draws else cur[:, :, :nA, None]
@@ -197,14 +209,16 @@ def _calibration(state: BaseState, enr: Mapping, pop: np.ndarray) -> dict:
 # --- rate paths -------------------------------------------------------------------------------
 
 
-def _targets(state: BaseState, enr: Mapping) -> tuple[dict, int]:
+def _targets(state: BaseState, enr: Mapping) -> tuple[dict, int | None]:
+    """The plan's GER targets {id: percent} and their year (``[enrolment] targets`` and
+    ``target_year`` override the targets table); the year is None when there is none."""
     tgt = state.targets.set_index(S.INDICATOR)[S.TARGET]
     ger_targets = enr.get("targets") or {k: float(tgt[k]) for k in en.BAND_GER.values()
                                          if k in tgt.index and pd.notna(tgt[k])}
     tyears = state.targets.loc[state.targets[S.INDICATOR].isin(list(en.BAND_GER.values())),
                                S.TARGET_YEAR]
-    target_year = int(enr.get("target_year", int(tyears.max()) if len(tyears) else 2025))
-    return ger_targets, target_year
+    target_year = enr.get("target_year", int(tyears.max()) if len(tyears) else None)
+    return ger_targets, None if target_year is None else int(target_year)
 
 
 def _trend(state: BaseState, enr: Mapping) -> dict:
@@ -398,6 +412,10 @@ def _consolidation(state: BaseState, enr: Mapping, trend: dict | None, years, dr
     else:
         tgt = state.targets.set_index(S.INDICATOR)[S.TARGET]
         _, target_year = _targets(state, enr)
+        if cpath == "target" and (target_year is None or en.CONSOLIDATION not in tgt.index
+                                  or pd.isna(tgt[en.CONSOLIDATION])):
+            raise ValueError(f"[enrolment] consolidation_path 'target' needs a "
+                             f"{en.CONSOLIDATION} target and its year in the targets table")
         v = en.consolidation_values(c0, years, float(tgt[en.CONSOLIDATION])
                                     if cpath == "target" else None, target_year)
     return np.broadcast_to(v.T, (len(years), D))

@@ -36,6 +36,7 @@ from ..io.store import DataError, write_csv_atomic
 from .metrics import evaluate, mape_by_lead
 from ..models import available_models, make_model, series_id, split_series_id
 from ..models.ensemble import cached_forecast
+from ..config import DEFAULT_REGION
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +47,7 @@ LEVELS = (80, 95)
 # input
 
 
-def read_observations_file(path: str | Path, region: str = "neijiang") -> pd.DataFrame:
+def read_observations_file(path: str | Path, region: str = DEFAULT_REGION) -> pd.DataFrame:
     """Read any file in the observations format (CSV or Excel; extra columns ignored).
 
     The raw bundled format (area as a slug such as ``sichuan``, ``source_url``/``source_note``

@@ -47,7 +47,7 @@ def build_outputs(cfg, lang: str = "en", scenario=None, compare: Iterable | None
         out_dir, lang_message.
     """
     from ..io.store import load_plan_targets
-    from ..engine.pipeline import run as run_pipeline
+    from ..engine import run as run_pipeline
     from ..planning.targets import compare_to_targets
     from ..planning.scenarios import comparison_table, presets
     # looked up on the package at call time, so a writer replaced there (as tests do) is used

@@ -112,7 +112,7 @@ def log_pipeline(cfg, body: Callable[[Any], Any], tracking_uri: str | None = Non
                 warnings.simplefilter("ignore", UserWarning)
                 parent.log_dataset(read_processed(name), name=name,
                                    source=f"data/processed/{name}.csv", context="input")
-        from ..engine.pipeline import planner_observations, planner_observations_path
+        from ..engine.state import planner_observations, planner_observations_path
 
         own, _ = planner_observations(cfg)
         if own is not None:

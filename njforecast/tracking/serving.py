@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import tempfile
 import warnings
+from collections import OrderedDict
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +32,8 @@ SERVE_DEFAULT_DRAWS = 100
 SERVE_MAX_DRAWS = 500
 #: Largest number of scenario rows in one request.
 SERVE_MAX_ROWS = 8
+#: Distinct answers kept by a served engine (least recently used dropped first).
+SERVE_CACHE = 64
 #: Request fields: ``scenario`` (a preset name, required) and the overridable Scenario fields.
 SERVE_FIELDS = ("scenario", "fertility_multiplier", "migration_multiplier", "reach_targets_by",
                 "staffing_standard", "class_size_cap_primary", "class_size_cap_junior",
@@ -50,7 +53,11 @@ class ScenarioEngine:
 
     Each request row names a preset ``scenario`` and may override fields (``SERVE_FIELDS``);
     the answer has, per row, columns scenario, area, year, indicator, unit, mean, lo80, hi80,
-    lo95, hi95 (see ``pipeline.Results.projection_summary``).
+    lo95, hi95 (see :meth:`njforecast.engine.Results.projection_summary`).
+
+    The base state (data read, base derived) is built once when the engine is created; a
+    request row costs one :func:`njforecast.engine.project` and its summaries. The last
+    :data:`SERVE_CACHE` distinct answers are kept (a repeated request is answered from them).
 
     Bad requests raise ``MlflowException(INVALID_PARAMETER_VALUE)`` (HTTP 400) with a message
     naming the row and field: unknown scenario, unknown field, wrong type, out-of-range value,
@@ -73,12 +80,36 @@ class ScenarioEngine:
             sections = dict(self.cfg.sections)
             sections["data"] = {**self.cfg.section("data"), "observations": str(own[0])}
             self.cfg = replace(self.cfg, sections=sections)
+        from ..engine import build_state, project
+        from ..planning.scenarios import presets
+
+        self.state = build_state(self.cfg)
+        self.presets = presets()
+        self._answers: OrderedDict = OrderedDict()
+        # derive what every request shares (calibration, trend set-up, ratios) before serving
+        project(self.state, replace(self.presets["baseline"], draws=1))
+
+    def _answer(self, sc) -> pd.DataFrame:
+        """The projection summary of one scenario (from the cache when asked before)."""
+        from ..engine import make_results, project
+        from ..planning.scenarios import apply_to_config
+
+        key = repr(sc)
+        if key in self._answers:
+            self._answers.move_to_end(key)
+            return self._answers[key]
+        res = make_results(self.state, project(self.state, sc), apply_to_config(self.cfg, sc))
+        out = res.projection_summary()
+        self._answers[key] = out
+        while len(self._answers) > SERVE_CACHE:
+            self._answers.popitem(last=False)
+        return out
 
     def scenarios_for(self, df: pd.DataFrame) -> list:
         """Validate request rows and build their Scenarios (raises the 400 exception)."""
         import dataclasses
 
-        from ..planning.scenarios import ScenarioError, presets
+        from ..planning.scenarios import ScenarioError
 
         if not isinstance(df, pd.DataFrame):
             try:
@@ -96,7 +127,7 @@ class ScenarioEngine:
             raise _bad_request(f"unknown field(s) {unknown}; allowed: {', '.join(SERVE_FIELDS)}")
         if "scenario" not in df.columns:
             raise _bad_request("field 'scenario' is required (a preset name)")
-        known = presets()
+        known = self.presets
         out = []
         for i, row in enumerate(df.to_dict("records")):
             name = row.get("scenario")
@@ -128,15 +159,13 @@ class ScenarioEngine:
 
     def predict(self, model_input, params=None) -> pd.DataFrame:
         """Projection summaries for every request row (see the class docstring)."""
-        from ..engine import pipeline
-
         frames = []
         for sc in self.scenarios_for(model_input):
             try:
-                res = pipeline.run(self.cfg, sc)
+                summary = self._answer(sc)
             except ValueError as exc:
                 raise _bad_request(f"scenario {sc.name!r}: {exc}") from None
-            frames.append(res.projection_summary().assign(scenario=sc.name))
+            frames.append(summary.assign(scenario=sc.name))
         out = pd.concat(frames, ignore_index=True)
         return out[["scenario", *[c for c in out.columns if c != "scenario"]]]
 
@@ -199,7 +228,7 @@ def export_scenario_model(out_dir: str | Path, config_path: str | Path,
     out_dir = Path(out_dir)
     if observations is None:  # the config's own [data] observations, if any
         from ..config import load_config
-        from ..engine.pipeline import planner_observations_path
+        from ..engine.state import planner_observations_path
 
         observations = planner_observations_path(load_config(config_path))
     for name in ("census_population", "census_areas", "observations", "plan_targets", "seats",

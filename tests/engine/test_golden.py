@@ -1,6 +1,5 @@
 """The array engine against the frame-based reference pipeline (f13f3a3's stage functions)."""
 
-import sys
 from dataclasses import replace
 from pathlib import Path
 
@@ -14,8 +13,8 @@ from njforecast.io.store import load_plan_targets
 from njforecast.planning.scenarios import Scenario, presets
 from njforecast.planning.targets import compare_to_targets
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/reference.py
-import reference  # noqa: E402
+
+import reference  # the frame pipeline of f13f3a3 (tests/reference.py)
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -73,6 +73,7 @@ from .read import (
     read_table,
 )
 from .rules import _check_observations, _check_population, validate_observations, validate_population
+from ...config import DEFAULT_REGION
 
 __all__ = [
     "HEADER_SEARCH_ROWS", "KINDS", "MAX_PRINTED", "OBSERVATIONS", "POPULATION", "ROW",
@@ -140,7 +141,7 @@ def _guess_kind(df: pd.DataFrame, path: str) -> tuple[str | None, list[Problem]]
     return (OBSERVATIONS if obs > pop else POPULATION), []
 
 
-def validate_file(path: str | Path, kind: str = "auto", region: str = "neijiang") -> Report:
+def validate_file(path: str | Path, kind: str = "auto", region: str = DEFAULT_REGION) -> Report:
     """Read and check one user file; never raises for bad content.
 
     Args:
@@ -196,7 +197,7 @@ def _load(path: str | Path, kind: str, region: str) -> pd.DataFrame:
     return rep.frame
 
 
-def load_user_observations(path: str | Path, region: str = "neijiang") -> pd.DataFrame:
+def load_user_observations(path: str | Path, region: str = DEFAULT_REGION) -> pd.DataFrame:
     """A planner's own series as an observations frame, ready to replace estimates.
 
     Args:
@@ -223,7 +224,7 @@ def load_user_observations(path: str | Path, region: str = "neijiang") -> pd.Dat
     return S.OBSERVATIONS_SCHEMA.validate(obs)
 
 
-def load_user_population(path: str | Path, region: str = "neijiang") -> pd.DataFrame:
+def load_user_population(path: str | Path, region: str = DEFAULT_REGION) -> pd.DataFrame:
     """A planner's own population table (validated), in file order.
 
     Returns:

@@ -19,6 +19,7 @@ from ... import schema as S
 from ...areas import load_region
 from ...config import data_dir, external_dir, processed_dir
 from ..store import _census_paths, load_census_areas
+from ...config import DEFAULT_REGION
 
 
 @dataclass(frozen=True)
@@ -75,7 +76,7 @@ def _census_area_names() -> pd.DataFrame:
                       for c in _census_paths().values()], ignore_index=True)
 
 
-def known_areas(region: str = "neijiang") -> KnownAreas:
+def known_areas(region: str = DEFAULT_REGION) -> KnownAreas:
     """Accepted area ids for ``region`` (cached per region and data folder).
 
     Codes: every code in the census tables, the region file (current, former and

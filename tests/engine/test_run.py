@@ -1,4 +1,4 @@
-"""Tests for njforecast.engine.pipeline and the end-to-end run (few draws, short horizon, tmp outputs)."""
+"""Tests for njforecast.engine.run and the end-to-end run (few draws, short horizon, tmp outputs)."""
 
 import dataclasses
 from pathlib import Path
@@ -9,7 +9,8 @@ import pytest
 from typer.testing import CliRunner
 
 import reference  # the frame pipeline of f13f3a3 (tests/reference.py)
-from njforecast.engine import pipeline
+from njforecast import engine
+from njforecast.engine import state as engine_state
 from njforecast.engine.state import stage_configs
 from njforecast import reporting as rp
 from njforecast import schema as S
@@ -19,7 +20,7 @@ from njforecast.io.store import load_plan_targets
 from njforecast.planning.scenarios import Scenario, presets
 
 CITY = "511000"
-DATA = Path(__file__).parent / "data"
+DATA = Path(__file__).resolve().parents[1] / "data"
 
 
 @pytest.fixture(scope="module")
@@ -36,12 +37,12 @@ def small_cfg(tmp_path_factory):
 @pytest.fixture(scope="module")
 def base(small_cfg):
     """The baseline Results of the small run."""
-    return pipeline.run(small_cfg)
+    return engine.run(small_cfg)
 
 
 def test_same_seed_same_numbers(small_cfg, base):
     """Same config + data + seed gives identical target series and enrolment."""
-    again = pipeline.run(small_cfg)
+    again = engine.run(small_cfg)
     pd.testing.assert_frame_equal(base.target_series, again.target_series)
     pd.testing.assert_frame_equal(base.enrolment, again.enrolment)
     assert base.data_hash == again.data_hash and len(base.data_hash) == 64
@@ -134,7 +135,7 @@ def test_scenario_overrides_reach_stage_configs():
 
 def test_high_fertility_never_fewer_preschoolers(small_cfg, base):
     """Same seed, fertility × 1.2: preschool enrolment in 2027 is never below the baseline's."""
-    hi = pipeline.run(small_cfg, presets()["high_fertility"])
+    hi = engine.run(small_cfg, presets()["high_fertility"])
     def pre(r):
         e = r.enrolment
         return e[(e[S.LEVEL] == "preschool") & (e[S.YEAR] == 2027)].set_index(
@@ -145,7 +146,7 @@ def test_high_fertility_never_fewer_preschoolers(small_cfg, base):
 
 def test_plan_targets_scenario_meets_rate_targets(small_cfg):
     """With rates moved to the targets by 2025, the city's senior-stage GER meets 95 in 2025."""
-    r = pipeline.run(small_cfg, presets()["plan_targets_2025"])
+    r = engine.run(small_cfg, presets()["plan_targets_2025"])
     ts = r.target_summary()
     v = ts[(ts[S.AREA] == CITY) & (ts[S.YEAR] == 2025) & (ts[S.INDICATOR] == "senior_stage_ger")]
     assert v[S.MEAN].iloc[0] == pytest.approx(95.0, abs=1e-6)
@@ -153,7 +154,7 @@ def test_plan_targets_scenario_meets_rate_targets(small_cfg):
 
 def test_sources_table_lists_files_with_digests():
     """The sources table has the census files from SOURCES.md with a 16-hex sha256 each."""
-    src = pipeline.sources_table()
+    src = engine_state.sources_table()
     row = src[src["file"] == "census/census_county_2010.xlsx"]
     assert len(row) == 1 and len(row["sha256"].iloc[0]) == 16
     assert "leiii/census" in row["origin"].iloc[0]
@@ -164,9 +165,9 @@ def test_data_hash_changes_with_content(tmp_path):
     """Changing one byte of an input file changes the data hash."""
     f = tmp_path / "a.csv"
     f.write_text("x\n1\n")
-    h1 = pipeline.data_hash([f])
+    h1 = engine_state.data_hash([f])
     f.write_text("x\n2\n")
-    assert pipeline.data_hash([f]) != h1
+    assert engine_state.data_hash([f]) != h1
 
 
 def test_build_outputs_atomic_and_complete(small_cfg, monkeypatch):
@@ -233,7 +234,7 @@ def test_cli_scenario_list_and_show():
 
 def test_fixed_hiring_plan_counts_as_teachers_added(small_cfg):
     """With hires_per_year = 800 the plan-period additions are 5 × 800 = 4,000 in every draw."""
-    r = pipeline.run(small_cfg, Scenario("hire800", hires_per_year=800.0))
+    r = engine.run(small_cfg, Scenario("hire800", hires_per_year=800.0))
     ts = r.target_series
     v = ts[(ts[S.INDICATOR] == "teachers_added_2021_2025") & (ts[S.YEAR] == 2025)][S.VALUE]
     assert len(v) == 8 and np.allclose(v, 4000.0)
@@ -319,13 +320,13 @@ def test_planner_observations_reach_the_run_and_bad_files_exit_2(small_cfg, tmp_
                  encoding="utf-8")
     cfg = replace(small_cfg, draws=2, end_year=2021,
                   sections={**small_cfg.sections, "data": {"observations": str(f)}})
-    res = pipeline.run(cfg)
+    res = engine.run(cfg)
     e = res.enrolment.set_index([S.AREA, S.YEAR, S.LEVEL])
     z = e.loc[("511025", 2020, "primary")]
     assert (z[S.ENROLMENT] == 50000).all() and (z[S.QUALITY] == "observed").all()
     a = res.assumptions.set_index("name")
     assert a.loc["planner_observations", S.VALUE] == str(f)
-    assert res.data_hash != pipeline.data_hash()  # the planner's file is part of the lineage
+    assert res.data_hash != engine_state.data_hash()  # the planner's file is part of the lineage
     cfg_file = tmp_path / "c.toml"
     cfg_file.write_text(f'name = "t-obs"\nend_year = 2021\ndraws = 2\n'
                         f'output_dir = "{tmp_path / "out"}"\n'
