@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from njforecast.education.enrolment import *  # noqa: F401,F403  (stage helpers)
 from njforecast.education.enrolment import (_apply_flow, _base_ger, _check_bands, _plan_value,
-                                            _trend_assumptions)
+                                            trend_assumptions)
 from njforecast.io.ger_path import read_ger_path
 
 
@@ -728,7 +728,7 @@ def run_enrolment_stage(pop_df: pd.DataFrame, cfg_section: Mapping | None, regio
         *((f"rate_model_{n.split(':', 1)[0]}", cfg.get("rate_model", "auto"), "estimated",
            n.split(": ", 1)[1]) for n in model_notes),
         ("consolidation_path", cpath, "estimated", ""),
-        *(_trend_assumptions(trend) if trend is not None else []),
+        *(trend_assumptions(trend) if trend is not None else []),
         *tch["assumptions"], *capf["assumptions"],
     ]
     return {"rates": rates, "rate_path": paths, "enrolment": enrol, "indicators": ind,

@@ -54,7 +54,7 @@ from .trend import (  # noqa: F401
     TREND_GER,
     TREND_WINDOW,
     VOC_SHARE,
-    _trend_assumptions,
+    trend_assumptions,
     area_slopes,
     consolidation_ceiling,
     consolidation_parameters,

@@ -365,7 +365,7 @@ def trend_setup(cfg: Mapping, plan_obs: pd.DataFrame, base_year: int,
             "consolidation_drift_sd": c_par["drift_sd"], "consolidation_source": c_source}
 
 
-def _trend_assumptions(trend: Mapping) -> list[tuple]:
+def trend_assumptions(trend: Mapping) -> list[tuple]:
     """The trend paths' named assumptions (name, value, quality, note) for logging."""
     return [
         ("trend_annual_change", trend["annual_change"], "estimated",

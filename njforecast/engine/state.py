@@ -2,8 +2,9 @@
 
 Public names:
     BaseState (frozen), build_state(cfg) → BaseState, state_for(cfg) → BaseState (cached by
-    config and data hash), stage_configs(cfg, overrides) → stage tables with a scenario applied,
-    data_hash(), sources_table(), planner_observations(cfg), planner_observations_path(cfg).
+    config and data hash), preferred_observations(state), stage_configs(cfg, overrides) →
+    stage tables with a scenario applied, data_hash(), sources_table(),
+    planner_observations(cfg), planner_observations_path(cfg).
 
 A BaseState holds the tables read from ``data/`` (once), the census base graduated to single
 ages, the demographic inputs (survival, migration residuals, fertility path; DESIGN §5), and a
@@ -212,6 +213,19 @@ class BaseState:
         if key not in self.memo:
             self.memo[key] = build()
         return self.memo[key]
+
+
+def preferred_observations(state: BaseState) -> pd.DataFrame:
+    """Bundled observations (``preferred`` rows) with a planner's own series first: the series
+    that model rate and ratio paths are fitted to."""
+
+    def build():
+        obs = store.preferred(state.series_obs)
+        if state.planner is not None and not state.planner.empty:
+            obs = pd.concat([state.planner, obs], ignore_index=True)
+        return obs
+
+    return state.cached(("preferred_obs",), build)
 
 
 def _demography_section(cfg: RunConfig) -> tuple[dict, int]:
