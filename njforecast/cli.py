@@ -196,8 +196,8 @@ def _progress():
 
 def _pipeline_job(cfg, lang: str, scenario, with_presets: bool, export_model: bool) -> None:
     """Pipeline → targets → scenarios → report inside one MLflow run; print the summary."""
+    from .engine import presets_for
     from .reporting import build_outputs, resolve_lang, summary_table
-    from .planning.scenarios import presets
     from .tracking import export_scenario_model, log_pipeline, log_scenario, log_scenario_model
 
     say = _progress()
@@ -206,7 +206,8 @@ def _pipeline_job(cfg, lang: str, scenario, with_presets: bool, export_model: bo
         typer.echo(msg, err=True)
 
     def body(parent):
-        out = build_outputs(cfg, lang, scenario, list(presets().values()) if with_presets else [],
+        out = build_outputs(cfg, lang, scenario, list(_guard(presets_for, cfg).values())
+                            if with_presets else [],
                             say, on_scenario=lambda res, gaps: log_scenario(parent, res, gaps))
         if export_model:
             say(f"exporting the scenario model to {DEFAULT_MODEL}")
@@ -226,21 +227,30 @@ def _pipeline_job(cfg, lang: str, scenario, with_presets: bool, export_model: bo
 
 
 @scenario_app.command("list")
-def scenario_list():
+def scenario_list(config: Path = typer.Option(DEFAULT_CONFIG, "--config",
+                                              help="Experiment config whose region and plan "
+                                                   "the presets use.")):
     """List the preset scenarios and what each changes."""
-    from .planning.scenarios import presets
+    from .config import load_config
+    from .engine import presets_for
 
-    for sc in _guard(presets).values():
+    for sc in _guard(presets_for, _guard(load_config, config)).values():
         over = ", ".join(f"{k}={v}" for k, v in sc.overrides().items()) or "—"
         typer.echo(f"{sc.name:20s} {over:50s} {sc.description}")
 
 
 @scenario_app.command("show")
-def scenario_show(name: str = typer.Argument(..., help="Preset name or a scenario .toml file.")):
+def scenario_show(name: str = typer.Argument(..., help="Preset name or a scenario .toml file."),
+                  config: Path = typer.Option(DEFAULT_CONFIG, "--config",
+                                              help="Experiment config whose region and plan "
+                                                   "the presets use.")):
     """Print a scenario as TOML (copy it to a file to make your own)."""
+    from .config import load_config
+    from .engine import presets_for
     from .planning.scenarios import get_scenario
 
-    typer.echo(_guard(get_scenario, name).to_toml(), nl=False)
+    known = _guard(presets_for, _guard(load_config, config))
+    typer.echo(_guard(get_scenario, name, known).to_toml(), nl=False)
 
 
 @scenario_app.command("run")
@@ -256,8 +266,10 @@ def scenario_run(name: str = typer.Argument(..., help="Preset name or a scenario
     from .config import load_config
     from .planning.scenarios import get_scenario
 
+    from .engine import presets_for
+
     cfg = _guard(load_config, config)
-    sc = _guard(get_scenario, name)
+    sc = _guard(get_scenario, name, _guard(presets_for, cfg))
     cfg = dataclasses.replace(cfg, output_dir=str(output or f"{cfg.output_dir}-{sc.name}"))
     _pipeline_job(cfg, lang, sc, False, export_model=False)
 

@@ -196,10 +196,10 @@ def test_vocabularies_match_the_stages():
 
 #: Where each table's keys are read: (file under njforecast/, name of the table's dict there).
 READERS = {
-    "enrolment": [("engine/project.py", "enr"), ("education/trend.py", "cfg"),
-                  ("io/ger_path.py", "cfg")],
-    "teachers": [("engine/project.py", "tch")],
-    "capacity": [("engine/project.py", "capc")],
+    "enrolment": [("engine/project.py", "enr"), ("engine/enrolment.py", "enr"),
+                  ("education/trend.py", "cfg"), ("io/ger_path.py", "cfg")],
+    "teachers": [("engine/project.py", "tch"), ("engine/staffing.py", "tch")],
+    "capacity": [("engine/project.py", "capc"), ("engine/staffing.py", "capc")],
 }
 
 

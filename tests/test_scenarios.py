@@ -8,11 +8,12 @@ from hypothesis import strategies as st
 from njforecast.planning import scenarios as sc
 from njforecast import schema as S
 from njforecast.config import RunConfig
+from njforecast.io.store import load_plan_targets, load_standards
 
 
 def test_presets_cover_the_issue_list_and_read_caps_from_standards():
     """All eight presets exist; the class caps are the standards table's 45 and 50."""
-    p = sc.presets()
+    p = sc.presets(load_standards(), load_plan_targets(), 2020)
     assert set(p) == {"baseline", "low_fertility", "high_fertility", "high_out_migration",
                       "status_quo_rates", "plan_targets_2025", "national_staffing",
                       "class_caps_45_50"}
@@ -31,7 +32,7 @@ def test_toml_round_trip(tmp_path):
     f = tmp_path / "my.toml"
     f.write_text(s.to_toml(), encoding="utf-8")
     assert sc.load_scenario(f) == s
-    assert sc.get_scenario(f) == s
+    assert sc.get_scenario(f, {}) == s
 
 
 def test_toml_scenario_table_and_default_name(tmp_path):
@@ -79,7 +80,7 @@ def test_bad_values_are_rejected(field, value, words):
 def test_unknown_preset_lists_presets():
     """An unknown name lists the presets."""
     with pytest.raises(sc.ScenarioError, match="baseline"):
-        sc.get_scenario("no_such_scenario")
+        sc.get_scenario("no_such_scenario", sc.presets(load_standards(), load_plan_targets(), 2020))
 
 
 def test_apply_to_config_overrides_only_named_fields():

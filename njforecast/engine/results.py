@@ -74,6 +74,8 @@ class Results:
         assumptions: name, value, quality, note — every named assumption of the run.
         sources: the data sources table.
         target_ids: the plan's target indicator ids.
+        staffing_ratios: pupils per teacher by level of the staffing standard in force.
+        target_years: the years the plan's targets fall in.
 
     Frames (built on first use): population, enrolment, indicators, teachers, capacity,
     target_series, quality, extra (rates, rate path multipliers, hiring, hiring_summary,
@@ -90,6 +92,7 @@ class Results:
     sources: pd.DataFrame
     target_ids: tuple[str, ...]
     staffing_ratios: pd.DataFrame = field(repr=False, default=None)
+    target_years: tuple[int, ...] = ()
 
     # --- coordinates ---------------------------------------------------------------------
 
@@ -428,8 +431,13 @@ class Results:
         return out[cols].sort_values([S.INDICATOR, S.AREA, S.YEAR], kind="stable").reset_index(
             drop=True)
 
-    def key_metrics(self, years: Iterable[int] = (2025, 2030, 2035)) -> dict[str, float]:
-        """City mean of each target indicator in ``years`` (for MLflow metrics and summaries)."""
+    def key_metrics(self, years: Iterable[int] | None = None) -> dict[str, float]:
+        """City mean of each target indicator in ``years`` (for MLflow metrics and summaries;
+        default: the target years and every fifth year after the jump-off)."""
+        if years is None:
+            base = int(self.projection.years[0])
+            years = set(self.target_years) | set(range(base + 5, int(self.projection.years[-1]) + 1,
+                                                       5))
         ts = self.target_summary()
         ts = ts[(ts[S.AREA] == self.region.code) & ts[S.YEAR].isin(list(years))]
         return {f"{r.indicator}.{r.year}": float(r.mean) for r in ts.itertuples()}
@@ -472,4 +480,6 @@ def make_results(state: BaseState, projection: Projection, cfg: RunConfig) -> Re
                    observations=state.observations, assumptions=assumptions,
                    sources=state.sources,
                    target_ids=tuple(dict.fromkeys(state.targets[S.INDICATOR].astype(str))),
-                   staffing_ratios=ratios)
+                   staffing_ratios=ratios,
+                   target_years=tuple(sorted({int(y) for y in
+                                              state.targets[S.TARGET_YEAR].dropna()})))

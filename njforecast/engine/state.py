@@ -228,6 +228,18 @@ def preferred_observations(state: BaseState) -> pd.DataFrame:
     return state.cached(("preferred_obs",), build)
 
 
+def presets_for(source: BaseState | RunConfig) -> dict:
+    """The preset scenarios with the plan and standards figures of a base state, or of the
+    bundled tables of a config's region (without building a state)."""
+    from ..planning.scenarios import presets
+
+    if isinstance(source, BaseState):
+        return source.cached(("presets",), lambda: presets(source.standards, source.targets,
+                                                           source.base_year))
+    code = load_region(source.region).code
+    return presets(store.load_standards(), store.load_plan_targets(area=code), source.base_year)
+
+
 def _demography_section(cfg: RunConfig) -> tuple[dict, int]:
     sec = cfg.section("demography")
     max_age = int(sec.pop("max_age", 24))

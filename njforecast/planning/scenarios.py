@@ -1,8 +1,9 @@
 """Scenarios: named, serialisable sets of assumption overrides (DESIGN §5 Scenarios).
 
 Public names:
-    Scenario (frozen dataclass), ScenarioError, presets() -> {name: Scenario},
-    get_scenario(name_or_path), load_scenario(path) (TOML), scenario_from_dict(d, source),
+    Scenario (frozen dataclass), ScenarioError, presets(standards, targets, base_year) ->
+    {name: Scenario}, get_scenario(name_or_path, known), load_scenario(path) (TOML),
+    scenario_from_dict(d, source),
     apply_to_config(cfg, scenario) -> RunConfig, comparison_table(summaries, ...),
     FIELDS (field → (type, lower, upper, unit, meaning)), MAX_END_YEAR, MAX_DRAWS.
 
@@ -203,18 +204,22 @@ def _standard_value(std: pd.DataFrame, standard_id: str) -> float:
     return float(row["value_high"].iloc[0])
 
 
-def presets() -> dict[str, Scenario]:
-    """The standard scenarios (plan and standards figures read from data/raw).
+def presets(standards: pd.DataFrame, targets: pd.DataFrame,
+            base_year: int) -> dict[str, Scenario]:
+    """The standard scenarios, their plan and standards figures taken from the tables given.
 
     baseline; low_fertility / high_fertility (×0.8 / ×1.2 fertility); high_out_migration
-    (×1.5 net migration); status_quo_rates (2020 rates held); plan_targets_2025 (rates reach the
-    plan targets by their target
-    year); national_staffing (2014 unified standard); class_caps_45_50 (plan box 9 caps).
-    """
-    from ..io.store import load_plan_targets, load_standards
+    (×1.5 net migration); status_quo_rates (jump-off rates held); plan_targets_<year> (rates
+    reach the plan's targets by their year); national_staffing (2014 unified standard);
+    class_caps_<primary>_<junior> (the plan's class caps).
 
-    std = load_standards()
-    tyear = int(load_plan_targets()[S.TARGET_YEAR].max())
+    Args:
+        standards: staffing standards (``njforecast.io.store.load_standards``).
+        targets: the plan's targets (``njforecast.io.store.load_plan_targets``).
+        base_year: the jump-off year (named in the status-quo description).
+    """
+    std = standards
+    tyear = int(targets[S.TARGET_YEAR].max())
     cap_p = _standard_value(std, "class_cap_primary")
     cap_j = _standard_value(std, "class_cap_junior")
     items = [
@@ -223,31 +228,31 @@ def presets() -> dict[str, Scenario]:
                  fertility_multiplier=0.8),
         Scenario("high_fertility", "Fertility 20 % above the baseline path (high variant).",
                  fertility_multiplier=1.2),
-        Scenario("high_out_migration", "Net migration 1.5 × the 2010–2020 census residual.",
+        Scenario("high_out_migration", "Net migration 1.5 × the census-residual migration.",
                  migration_multiplier=1.5),
         Scenario("status_quo_rates", "Enrolment rates, vocational share and consolidation "
-                 "held at their 2020 values (status quo, no trend).", rate_path="hold"),
-        Scenario("plan_targets_2025", f"Enrolment rates reach the plan targets by {tyear}, then "
-                 "stay.", reach_targets_by=tyear),
+                 f"held at their {base_year} values (status quo, no trend).", rate_path="hold"),
+        Scenario(f"plan_targets_{tyear}", f"Enrolment rates reach the plan targets by {tyear}, "
+                 "then stay.", reach_targets_by=tyear),
         Scenario("national_staffing", "Teacher demand at the 2014 unified staffing standard "
                  "(中央编办发〔2014〕72号).", staffing_standard="unified_2014"),
-        Scenario("class_caps_45_50", f"Classes capped at {cap_p:g} (primary) and {cap_j:g} "
-                 "(junior) pupils (plan box 9).", class_size_cap_primary=cap_p,
+        Scenario(f"class_caps_{cap_p:g}_{cap_j:g}", f"Classes capped at {cap_p:g} (primary) and "
+                 f"{cap_j:g} (junior) pupils (the plan's caps).", class_size_cap_primary=cap_p,
                  class_size_cap_junior=cap_j),
     ]
     return {s.name: s for s in items}
 
 
-def get_scenario(name_or_path: str | Path) -> Scenario:
-    """A preset by name, or a user scenario from a TOML file path."""
+def get_scenario(name_or_path: str | Path, known: Mapping[str, Scenario]) -> Scenario:
+    """A preset by name (one of ``known``, e.g. :func:`presets`), or a user scenario from a TOML
+    file path."""
     p = Path(name_or_path)
     if p.suffix == ".toml" or p.is_file():
         return load_scenario(p)
-    found = presets()
-    if str(name_or_path) not in found:
+    if str(name_or_path) not in known:
         raise ScenarioError(f"unknown scenario {str(name_or_path)!r}; presets: "
-                            f"{', '.join(found)} (or pass a .toml file)")
-    return found[str(name_or_path)]
+                            f"{', '.join(known)} (or pass a .toml file)")
+    return known[str(name_or_path)]
 
 
 def apply_to_config(cfg: RunConfig, scenario: Scenario) -> RunConfig:

@@ -75,7 +75,9 @@ NOT_PROJECTABLE_REASONS = {
 #: gives the shortfall), ``at_risk`` in between. When the series says the value is actual hires
 #: (a fixed hiring plan: ``series_df.attrs["projected_as"][id] == "hires"``) the ordinary
 #: reading applies.
-NEED_TARGETS = ("teachers_added_2021_2025",)
+#: The ids are matched by pattern (``teachers_added_<first year>_<last year>``): the plan period
+#: comes from the targets table, never from code.
+NEED_TARGETS = re.compile(r"^teachers_added_\d{4}_\d{4}$")
 
 #: Targets about a period (``teachers_added_2021_2025``) are compared in their own year only:
 #: holding them to a later year would compare a different period.
@@ -187,7 +189,7 @@ def compare_to_targets(series_df: pd.DataFrame, targets_df: pd.DataFrame,
                        area_order: list[str] | None = None,
                        on_track: float = ON_TRACK_P, off_track: float = OFF_TRACK_P,
                        tolerance: float = ABOUT_TOLERANCE,
-                       need_targets: Iterable[str] = NEED_TARGETS) -> pd.DataFrame:
+                       need_targets: Iterable[str] | re.Pattern = NEED_TARGETS) -> pd.DataFrame:
     """Compare projected target indicators with the plan targets, draw by draw.
 
     Args:
@@ -206,7 +208,8 @@ def compare_to_targets(series_df: pd.DataFrame, targets_df: pd.DataFrame,
             sorted codes).
         on_track, off_track: p_meet thresholds for the status.
         tolerance: relative tolerance for ``about`` targets.
-        need_targets: ``at_least`` targets projected as a need (see :data:`NEED_TARGETS`):
+        need_targets: ``at_least`` targets projected as a need, ids or a pattern of ids (see
+            :data:`NEED_TARGETS`):
             p_meet = share of draws where the plan's number covers the need, status
             ``target_above_need`` / ``at_risk`` / ``target_below_need``, the note gives the
             surplus or shortfall. Ignored for an id that ``series_df.attrs["projected_as"]``
@@ -234,6 +237,8 @@ def compare_to_targets(series_df: pd.DataFrame, targets_df: pd.DataFrame,
                    f"{off_track:g}, else at risk; p_meet = share of draws meeting the target")
     county_targets = set(county_targets)
     projected_as = dict(series_df.attrs.get("projected_as", {}))
+    if isinstance(need_targets, re.Pattern):
+        need_targets = {i for i in targets_df[S.INDICATOR].astype(str) if need_targets.match(i)}
     need_targets = {i for i in need_targets if projected_as.get(i, "need") == "need"}
     need_status_note = (f"p_meet = share of draws where the plan's number covers projected "
                         f"need; target above need if p_meet >= {on_track:g}, below need if "

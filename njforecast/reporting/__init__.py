@@ -6,7 +6,7 @@ Modules (their public names are re-exported here):
     writers  save_figure, write_excel, run_info, write_run_info, COLUMN_UNITS, TABLE_UNITS
     report   write_report(results, gaps_df, out_dir, ...), write_html, summary_table(gaps_df, year)
     outputs  build_outputs(cfg, lang, scenario, compare, ...) (one run's outputs, end to end),
-             comparison_years(cfg)
+             comparison_years(cfg, targets), summary_years(cfg, targets)
 
 Every file is written atomically (temporary file + rename).
 """

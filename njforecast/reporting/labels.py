@@ -14,6 +14,8 @@ fonts.
 
 from __future__ import annotations
 
+import re
+
 import shutil
 import subprocess
 
@@ -72,13 +74,18 @@ NAMES: dict[str, dict[str, str]] = {
                                        "zh": "中职在校生（人）"},
     "higher_vocational_enrolment": {"en": "Higher vocational enrolment (persons)",
                                     "zh": "高职在校生（人）"},
-    "teachers_added_2021_2025": {"en": "Teachers added in the 5 years to each year (persons)",
-                                 "zh": "截至当年的5年补充教师（人）"},
+    "teachers_added": {"en": "Teachers added in the {n} years to each year (persons)",
+                       "zh": "截至当年的{n}年补充教师（人）"},
 }
 
 
 def label(key: str, lang: str = "en") -> str:
-    """The label for ``key`` in ``lang`` ('en' or 'zh'); the key itself when unknown."""
+    """The label for ``key`` in ``lang`` ('en' or 'zh'); the key itself when unknown.
+    ``teachers_added_<first>_<last>`` (a plan period's hiring) is labelled with its length."""
+    m = re.fullmatch(r"teachers_added_(\d{4})_(\d{4})", key)
+    if m:
+        entry = NAMES["teachers_added"]
+        return entry.get(lang, entry["en"]).format(n=int(m[2]) - int(m[1]) + 1)
     entry = LABELS.get(key) or NAMES.get(key)
     return entry.get(lang, entry["en"]) if entry else key
 

@@ -3,7 +3,8 @@ scenario, compare with the plan targets and write every file.
 
 Public functions:
     build_outputs(cfg, lang, scenario, compare, ...)  → results, gaps, tables, paths, out_dir
-    comparison_years(cfg)                             years the target table compares
+    comparison_years(cfg, targets), summary_years(cfg, targets)
+                                                      years the tables compare
 """
 
 from __future__ import annotations
@@ -20,9 +21,18 @@ from ..io.store import replace_dir_atomic
 from .labels import resolve_lang
 
 
-def comparison_years(cfg) -> list[int]:
+def comparison_years(cfg, targets: pd.DataFrame) -> list[int]:
     """Years the target table compares: each target year and the horizon's end."""
-    return sorted({2025, cfg.end_year} & set(range(cfg.base_year, cfg.end_year + 1)))
+    want = {int(y) for y in targets[S.TARGET_YEAR].dropna()} | {cfg.end_year}
+    return sorted(want & set(range(cfg.base_year, cfg.end_year + 1)))
+
+
+def summary_years(cfg, targets: pd.DataFrame) -> list[int]:
+    """Years the scenario comparison shows: the target years and every fifth year after the
+    jump-off, to the horizon."""
+    want = {int(y) for y in targets[S.TARGET_YEAR].dropna()} | set(
+        range(cfg.base_year + 5, cfg.end_year + 1, 5))
+    return sorted(want & set(range(cfg.base_year + 1, cfg.end_year + 1)))
 
 
 def build_outputs(cfg, lang: str = "en", scenario=None, compare: Iterable | None = None,
@@ -46,22 +56,23 @@ def build_outputs(cfg, lang: str = "en", scenario=None, compare: Iterable | None
         dict: results, gaps, scenario_table, scenario_targets, paths (name → final path),
         out_dir, lang_message.
     """
-    from ..io.store import load_plan_targets
+    from ..engine import presets_for, state_for
     from ..engine import run as run_pipeline
+    from ..planning.scenarios import comparison_table
     from ..planning.targets import compare_to_targets
-    from ..planning.scenarios import comparison_table, presets
     # looked up on the package at call time, so a writer replaced there (as tests do) is used
     from . import write_report
 
     say = progress or (lambda _m: None)
     _, lang_msg = resolve_lang(lang)
-    targets = load_plan_targets()
-    scenario = scenario or presets()["baseline"]
-    years = comparison_years(cfg)
+    state = state_for(cfg)
+    targets = state.targets
+    scenario = scenario or presets_for(state)["baseline"]
+    years = comparison_years(cfg, targets)
 
     def one(sc, label_: str):
         say(f"{label_}: projecting")
-        res = run_pipeline(cfg, sc, progress=lambda m: say(f"{label_}: {m}"))
+        res = run_pipeline(cfg, sc, progress=lambda m: say(f"{label_}: {m}"), state=state)
         order = [res.region.code, *[a.code for a in res.region.counties]]
         gaps = compare_to_targets(res.target_series, targets,
                                   years=[y for y in years if y <= res.config.end_year],
@@ -78,7 +89,8 @@ def build_outputs(cfg, lang: str = "en", scenario=None, compare: Iterable | None
         r, g = one(sc, f"scenario {sc.name} ({i}/{len(others)})")
         summaries[sc.name] = r.projection_summary()
         scen_gaps.append(g.assign(scenario=sc.name))
-    table = comparison_table(summaries, years=(2025, 2030, 2035)) if len(summaries) > 1 else None
+    table = (comparison_table(summaries, years=summary_years(cfg, targets))
+             if len(summaries) > 1 else None)
     sg = pd.concat(scen_gaps, ignore_index=True)
     sg = sg[(sg[S.SCOPE] == "plan (city)") & (sg[S.N_DRAWS] > 0)]
     scen_targets = sg[["scenario", S.INDICATOR, S.YEAR, S.TARGET, S.PROJECTED_MEAN,

@@ -80,11 +80,10 @@ class ScenarioEngine:
             sections = dict(self.cfg.sections)
             sections["data"] = {**self.cfg.section("data"), "observations": str(own[0])}
             self.cfg = replace(self.cfg, sections=sections)
-        from ..engine import build_state, project
-        from ..planning.scenarios import presets
+        from ..engine import build_state, presets_for, project
 
         self.state = build_state(self.cfg)
-        self.presets = presets()
+        self.presets = presets_for(self.state)
         self._answers: OrderedDict = OrderedDict()
         # derive what every request shares (calibration, trend set-up, ratios) before serving
         project(self.state, replace(self.presets["baseline"], draws=1))

@@ -10,13 +10,19 @@ import pytest
 from njforecast import engine
 from njforecast.config import load_config
 from njforecast.io.store import load_plan_targets
-from njforecast.planning.scenarios import Scenario, presets
+from njforecast.planning.scenarios import Scenario
 from njforecast.planning.targets import compare_to_targets
 
 
 import reference  # the frame pipeline of f13f3a3 (tests/reference.py)
 
+
 ROOT = Path(__file__).resolve().parents[2]
+
+
+def _presets():
+    """The presets of the bundled region and plan."""
+    return engine.presets_for(load_config(ROOT / "experiments" / "neijiang-baseline" / "config.toml"))
 
 
 @pytest.fixture(scope="module")
@@ -45,7 +51,7 @@ SCENARIOS = ["baseline", "high_out_migration", "plan_targets_2025", "class_caps_
 @pytest.mark.parametrize("name", SCENARIOS)
 def test_engine_matches_the_frame_reference(cfg, name):
     """Every output table of the engine equals the frame pipeline's (rel. 1e-9) for a preset."""
-    sc = presets()[name]
+    sc = _presets()[name]
     ref = reference.run(cfg, sc)
     new = engine.run(cfg, sc)
     targets = load_plan_targets()

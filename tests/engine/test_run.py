@@ -17,10 +17,18 @@ from njforecast import schema as S
 from njforecast.cli import app
 from njforecast.config import RunConfig
 from njforecast.io.store import load_plan_targets
-from njforecast.planning.scenarios import Scenario, presets
+from njforecast.planning.scenarios import Scenario
 
 CITY = "511000"
 DATA = Path(__file__).resolve().parents[1] / "data"
+CONFIG = Path(__file__).resolve().parents[2] / "experiments" / "neijiang-baseline" / "config.toml"
+
+
+def _presets():
+    """The presets of the bundled region and plan."""
+    from njforecast.config import load_config
+
+    return engine.presets_for(load_config(CONFIG))
 
 
 @pytest.fixture(scope="module")
@@ -135,7 +143,7 @@ def test_scenario_overrides_reach_stage_configs():
 
 def test_high_fertility_never_fewer_preschoolers(small_cfg, base):
     """Same seed, fertility × 1.2: preschool enrolment in 2027 is never below the baseline's."""
-    hi = engine.run(small_cfg, presets()["high_fertility"])
+    hi = engine.run(small_cfg, _presets()["high_fertility"])
     def pre(r):
         e = r.enrolment
         return e[(e[S.LEVEL] == "preschool") & (e[S.YEAR] == 2027)].set_index(
@@ -146,7 +154,7 @@ def test_high_fertility_never_fewer_preschoolers(small_cfg, base):
 
 def test_plan_targets_scenario_meets_rate_targets(small_cfg):
     """With rates moved to the targets by 2025, the city's senior-stage GER meets 95 in 2025."""
-    r = engine.run(small_cfg, presets()["plan_targets_2025"])
+    r = engine.run(small_cfg, _presets()["plan_targets_2025"])
     ts = r.target_summary()
     v = ts[(ts[S.AREA] == CITY) & (ts[S.YEAR] == 2025) & (ts[S.INDICATOR] == "senior_stage_ger")]
     assert v[S.MEAN].iloc[0] == pytest.approx(95.0, abs=1e-6)
@@ -174,7 +182,7 @@ def test_build_outputs_atomic_and_complete(small_cfg, monkeypatch):
     """Outputs land in the folder; a failing rerun keeps the old outputs and leaves no temp dirs."""
     cfg = dataclasses.replace(small_cfg, draws=4)
     seen = []
-    out = rp.build_outputs(cfg, "en", None, [presets()["low_fertility"]],
+    out = rp.build_outputs(cfg, "en", None, [_presets()["low_fertility"]],
                            on_scenario=lambda r, g: seen.append(r.scenario))
     final = out["out_dir"]
     assert seen == ["baseline", "low_fertility"]
@@ -227,7 +235,7 @@ def test_cli_scenario_list_and_show():
     import tomllib
 
     r = CliRunner().invoke(app, ["scenario", "list"])
-    assert r.exit_code == 0 and all(n in r.output for n in presets())
+    assert r.exit_code == 0 and all(n in r.output for n in _presets())
     r = CliRunner().invoke(app, ["scenario", "show", "class_caps_45_50"])
     assert tomllib.loads(r.output)["class_size_cap_junior"] == 50.0
 
@@ -280,10 +288,9 @@ def test_cli_scenario_run_user_toml(tmp_path):
 
 def test_status_quo_rates_scenario_holds_rates_and_consolidation():
     """The status_quo_rates preset sets both the rate path and the consolidation path to hold."""
-    from njforecast.planning.scenarios import presets
 
     cfg = RunConfig(sections={"enrolment": {"rate_path": "trend", "consolidation_path": "trend"}})
-    st = stage_configs(cfg, presets()["status_quo_rates"].overrides())
+    st = stage_configs(cfg, _presets()["status_quo_rates"].overrides())
     assert st["enrolment"] == {"rate_path": "hold", "consolidation_path": "hold"}
     assert stage_configs(cfg, {})["enrolment"]["rate_path"] == "trend"
     # a model path changes the GER paths only; consolidation keeps the configured trend
