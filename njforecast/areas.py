@@ -2,7 +2,8 @@
 
 Public names:
     Area, Region (frozen dataclasses), load_region(name_or_path), region_areas_frame(region),
-    census_codes(region, census_year), aggregate_to_parent(df, region, value_cols),
+    census_codes(region, census_year), aggregation_matrix(region, codes) → (codes, S),
+    aggregate_to_parent(df, region, value_cols),
     check_coherence(df, region, value_cols).
 
 A region is data (``data/external/regions/<name>.toml``), never code. Areas join on codes;
@@ -15,6 +16,7 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from . import schema as S
@@ -131,6 +133,41 @@ def aggregate_to_parent(df: pd.DataFrame, region: Region, value_cols: list[str],
     city = parts.groupby(keys, sort=False, dropna=False)[value_cols].sum().reset_index()
     city[S.AREA] = region.code
     return pd.concat([parts, city[df.columns]], ignore_index=True)
+
+
+def aggregation_matrix(region: Region, codes) -> tuple[tuple[str, ...], np.ndarray]:
+    """The summing matrix S from areas to themselves and every ancestor in the region.
+
+    Rows: each of ``codes`` (identity), then each ancestor of theirs that is an area of the
+    region, the region's own code last; S[i, j] = 1 when area j lies in output unit i. Any
+    additive array over areas x (area, …) aggregates as S @ x (bottom-up coherence, as in
+    hierarchical forecasting: Hyndman et al. 2011, *Computational Statistics & Data Analysis*
+    55(9):2579–2589).
+
+    Returns:
+        (output codes, S of shape (len(output codes), len(codes))).
+    """
+    codes = [str(c) for c in codes]
+    parent = {a.code: a.parent for a in region.areas}
+    known = set(parent)
+    out = list(codes)
+    members: dict[str, set[str]] = {}
+    for c in codes:
+        p = parent.get(c)
+        seen = set()
+        while p in known and p not in seen:
+            seen.add(p)
+            members.setdefault(p, set()).add(c)
+            p = parent.get(p)
+    ancestors = sorted((p for p in members if p != region.code), key=lambda p: (len(members[p]), p))
+    if region.code in members:
+        ancestors.append(region.code)
+    out += ancestors
+    S_ = np.zeros((len(out), len(codes)))
+    S_[:len(codes), :] = np.eye(len(codes))
+    for i, p in enumerate(ancestors, start=len(codes)):
+        S_[i, [codes.index(c) for c in members[p]]] = 1.0
+    return tuple(out), S_
 
 
 def check_coherence(df: pd.DataFrame, region: Region, value_cols: list[str],

@@ -1,5 +1,6 @@
 """Tests for njforecast.areas: region definition, code joins and coherence."""
 
+import numpy as np
 import pandas as pd
 
 from njforecast import schema as S
@@ -33,3 +34,21 @@ def test_aggregate_and_coherence():
     assert check_coherence(out, r, ["n"]).empty
     out.loc[out[S.AREA] == "511000", "n"] = 4.0
     assert len(check_coherence(out, r, ["n"])) == 1
+
+
+def test_aggregation_matrix_of_a_three_level_region():
+    """Counties sum to their prefecture and everything to the province (hand-made hierarchy)."""
+    from njforecast.areas import Area, Region, aggregation_matrix
+
+    def area(code, parent, kind="county"):
+        return Area(code, code, code, code, kind, parent, code, True)
+
+    r = Region("900000", "p", "p", "p", "900000",
+               (area("900000", "0", "province"), area("901000", "900000", "prefecture"),
+                area("902000", "900000", "prefecture"), area("901001", "901000"),
+                area("901002", "901000"), area("902001", "902000")))
+    codes, S_ = aggregation_matrix(r, ["901001", "901002", "902001"])
+    assert codes == ("901001", "901002", "902001", "902000", "901000", "900000")
+    x = np.array([1.0, 2.0, 4.0])
+    assert dict(zip(codes, S_ @ x, strict=True)) == {"901001": 1, "901002": 2, "902001": 4,
+                                                      "902000": 4, "901000": 3, "900000": 7}

@@ -122,7 +122,7 @@ def calibration(state: BaseState, enr: Mapping, pop: np.ndarray) -> dict:
                                         enr.get("distribution_rule", "age_structure"),
                                         state.planner, ger_basis, reg_ratio)
         idx = rates.set_index([S.AREA, S.LEVEL])
-        codes = (*state.areas, state.region.code)
+        codes = state.codes
         e0 = np.array([[idx.loc[(a, lv), S.ENROLMENT] for lv in LEVELS] for a in codes], float)
         r0 = np.array([[idx.loc[(a, lv), S.RATE] for lv in LEVELS] for a in state.areas], float)
         q0 = np.array([[idx.loc[(a, lv), S.QUALITY] for lv in LEVELS] for a in codes],
@@ -231,7 +231,7 @@ def enrolment_arrays(state: BaseState, calib: dict, mult: en.RateMultipliers, ba
         for ai, area in enumerate(state.areas):
             m = mult.area.get((area, level), mult.level[level])  # (n, T)
             E[ai, li] = (calib["r0"][ai, li] * m).T * band_pop[ai, bi]
-    E[A] = E[:A].sum(axis=0)
+    E[A:] = state.aggregate(E[:A])[A:]
     E[:, :, 0, :] = calib["e0"][:, :, None]
     return E
 
@@ -296,7 +296,7 @@ def flow_arrays(state: BaseState, enr: Mapping, E: np.ndarray, pop: np.ndarray, 
         res = en.flow_cohorts(entry, gb, ik, ret, r)
         for lv, arr in res.items():
             E[ai, LEVELS.index(lv), 1:, :] = arr.sum(axis=-1).T[1:]
-    E[A] = E[:A].sum(axis=0)
+    E[A:] = state.aggregate(E[:A])[A:]
     rest = sorted(a.code for a in state.region.counties if a.code not in ratios)
     note = f"flow for {sorted(ratios)}; rate method for {rest}" if rest else "flow for all areas"
     return E, note
@@ -344,10 +344,10 @@ def indicator_arrays(state: BaseState, calib: dict, E: np.ndarray, band_pop: np.
     resident-basis GERs, plan counts, apparent junior → senior transition, consolidation."""
     bands = calib["bands"]
     A = len(state.areas)
-    codes = (*state.areas, state.region.code)
+    codes = state.codes
     T = E.shape[2]
     li = {lv: i for i, lv in enumerate(LEVELS)}
-    Pb = np.concatenate([band_pop, band_pop.sum(axis=0, keepdims=True)], axis=0)
+    Pb = state.aggregate(band_pop)
     Eb = np.stack([E[:, li["preschool"]], E[:, li["primary"]], E[:, li["junior"]],
                    E[:, li["senior_general"]] + E[:, li["secondary_vocational"]]], axis=1)
     vals, units, qual, first = {}, {}, {}, {}
@@ -366,7 +366,7 @@ def indicator_arrays(state: BaseState, calib: dict, E: np.ndarray, band_pop: np.
             qual[ind] = q
         s_age, j_age = bands["senior"][0], bands["junior"][1]
         single = pop[:, :, [s_age, j_age]].sum(axis=1)  # (A, 2 ages, T, d)
-        single = np.concatenate([single, single.sum(axis=0, keepdims=True)], axis=0)
+        single = state.aggregate(single)
         entr = Eb[:, 3] * single[:, 0] / Pb[:, 3]
         fin = Eb[:, 2] * single[:, 1] / Pb[:, 2]
         tr = np.full_like(entr, np.nan)

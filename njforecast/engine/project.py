@@ -177,8 +177,8 @@ def project(state: BaseState, scenario=None) -> Projection:
     ]
     return Projection(
         scenario=scenario.name if scenario is not None else "baseline", overrides=overrides,
-        stages=stages, years=years, draws=draws, codes=(*state.areas, state.region.code),
-        population=pop, band_population=np.concatenate([bp, bp.sum(axis=0, keepdims=True)]),
+        stages=stages, years=years, draws=draws, codes=state.codes,
+        population=pop, band_population=state.aggregate(bp),
         enrolment=E, enrolment_quality=calib["q0"], indicators=ind, indicator_units=units,
         indicator_quality=iq, indicator_first=first, teachers=teachers, teacher_method=t_method,
         hiring_period=period, hiring_target=htarget, capacity=capacity,

@@ -188,7 +188,7 @@ def teacher_arrays(state: BaseState, tch: Mapping, base: dict, E: np.ndarray, ye
     surplus[np.isclose(sup, demand, rtol=1e-12, atol=1e-9)] = 0.0
 
     def with_city(x):
-        return np.concatenate([x, x.sum(axis=0, keepdims=True)], axis=0)
+        return state.aggregate(x)
 
     out = {S.ENROLMENT: with_city(Ec), S.DEMAND: with_city(demand), S.SUPPLY: with_city(sup),
            S.HIRES_NEEDED: with_city(need), S.HIRES: with_city(hires),

@@ -27,7 +27,7 @@ import pandas as pd
 
 from .. import demography as dem
 from .. import schema as S
-from ..areas import Region, census_codes, load_region
+from ..areas import Region, aggregation_matrix, census_codes, load_region
 from ..config import RunConfig, raw_dir
 from ..io import store
 from ..planning.scenarios import MAX_END_YEAR
@@ -182,6 +182,8 @@ class BaseState:
         planner, planner_note, planner_path: a planner's own series (or None).
         data_hash: sha256 of the bundled inputs (and the planner's file).
         sources: :func:`sources_table`.
+        codes: the output units: the census areas, then their ancestors (the region last).
+        aggregation: the summing matrix S from areas to ``codes`` (:func:`aggregate`).
         ger_path: the city GER paths of ``[enrolment] ger_path`` (rate path "external") or None.
         memo: pieces derived on first use and kept (calibration, trend set-up, model paths).
     """
@@ -205,8 +207,14 @@ class BaseState:
     planner_path: Path | None
     data_hash: str
     sources: pd.DataFrame
+    codes: tuple[str, ...] = ()
+    aggregation: np.ndarray | None = None
     ger_path: pd.DataFrame | None = None
     memo: dict = field(default_factory=dict, repr=False)
+
+    def aggregate(self, x: np.ndarray) -> np.ndarray:
+        """Areas → every output unit: S @ x over the first axis (city = Σ areas, draw by draw)."""
+        return np.tensordot(self.aggregation, x, axes=(1, 0))
 
     def cached(self, key, build):
         """The memo entry ``key``, built by ``build()`` on first use."""
@@ -266,6 +274,10 @@ def build_state(cfg: RunConfig) -> BaseState:
         {**sec, "fertility_multiplier": 1.0, "migration_multiplier": 1.0})
     inputs = dem.prepare_inputs(single, neutral, MAX_END_YEAR)
     areas, pop0 = dem.to_array(single)
+    codes, agg = aggregation_matrix(region, areas)
+    if codes[-1] != region.code or len(codes) != len(areas) + 1:
+        raise ValueError(f"{region.path}: the census areas {list(areas)} must all lie directly in "
+                         f"the region {region.code} (parent = {region.code})")
     planner, note = planner_observations(cfg)
     enr = cfg.section("enrolment")
     ger_path = None
@@ -285,7 +297,7 @@ def build_state(cfg: RunConfig) -> BaseState:
         targets=store.load_plan_targets(area=region.code), standards=store.load_standards(),
         seats=store.load_seats(), planner=planner, planner_note=note, planner_path=ppath,
         data_hash=data_hash(extra=[ppath] if ppath is not None else ()),
-        sources=sources_table(), ger_path=ger_path)
+        sources=sources_table(), codes=codes, aggregation=agg, ger_path=ger_path)
 
 
 _STATES: OrderedDict = OrderedDict()
