@@ -27,8 +27,9 @@ run: $(STAMP)  ## the main job on the bundled Neijiang data
 test: $(STAMP)  ## the test suite
 	$(PY) -m pytest
 
-lint: $(STAMP)  ## static checks
+lint: $(STAMP)  ## static checks: ruff and the import contracts (pyproject.toml [tool.importlinter])
 	$(PY) -m ruff check njforecast tests
+	$(VENV)/bin/lint-imports
 
 clean:  ## remove build outputs (keeps .venv)
 	rm -rf data/processed/*.csv outputs .pytest_cache

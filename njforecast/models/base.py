@@ -8,6 +8,7 @@ Public names:
     forecast_frame(...) the forecast frame: year, <alias>, <alias>-lo-80, <alias>-hi-80, …
     normal_intervals(mean, sd, level), empirical_intervals(mean, errors, level)
     interval_columns(alias, level)
+    set_default_fallback(factory)   register the default fallback model (done by ``baselines``)
 
 Conventions:
     * ``y`` is a pandas Series indexed by year (int, consecutive), values in the series' unit
@@ -30,7 +31,7 @@ Conventions:
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -172,10 +173,23 @@ class TooLittleData(ValueError):
     pooled model): an expected case, so the fallback is logged at INFO, not as a failure."""
 
 
-def _naive(model: Forecaster) -> Forecaster:
-    from .baselines import Naive
+#: Builds the default fallback for a model (the naive model with the model's alias and bounds);
+#: registered by :mod:`.baselines`, which builds on this module, so this module never imports it.
+_default_fallback: Callable[[Forecaster], Forecaster] | None = None
 
-    return Naive(alias=model.alias, lower=model.lower, upper=model.upper)
+
+def set_default_fallback(factory: Callable[[Forecaster], Forecaster]) -> None:
+    """Register the factory of the default fallback model (``baselines`` registers naive)."""
+    global _default_fallback
+    _default_fallback = factory
+
+
+def _naive(model: Forecaster) -> Forecaster:
+    """The default fallback for ``model`` (naive unless another factory was registered)."""
+    if _default_fallback is None:
+        raise RuntimeError("no default fallback model registered: import njforecast.models "
+                           "(its baselines module registers naive)")
+    return _default_fallback(model)
 
 
 class Forecaster:
@@ -277,9 +291,7 @@ class Forecaster:
 
     def fallback_model(self) -> Forecaster | None:
         """The model used when the series is too short (naive by default)."""
-        from .baselines import Naive
-
-        return Naive(alias=self.alias, lower=self.lower, upper=self.upper)
+        return _naive(self)
 
     def get_params(self) -> dict:
         """Constructor parameters (public attributes without a trailing underscore)."""

@@ -1,6 +1,7 @@
 """Benchmark forecasters: naive (random walk), drift (random walk with drift), mean.
 
-Public classes: Naive, Drift, Mean.
+Public classes: Naive, Drift, Mean. Importing this module registers Naive as the default
+fallback of every model (``base.set_default_fallback``).
 
 Point forecasts and normal prediction intervals follow Hyndman & Athanasopoulos,
 *Forecasting: Principles and Practice* (3rd ed., 2021), §5.2 and §5.5 (table 5.2), with
@@ -19,7 +20,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from .base import Forecaster, normal_intervals
+from .base import Forecaster, normal_intervals, set_default_fallback
 
 
 class Naive(Forecaster):
@@ -45,6 +46,11 @@ class Naive(Forecaster):
         mean = np.full(h, self.last_)
         sd = self.sigma_ * np.sqrt(np.arange(1, h + 1))
         return mean, normal_intervals(mean, sd, level)
+
+
+# the protocol's default fallback (``Forecaster.fallback_model``): naive, keeping the model's
+# alias and bounds
+set_default_fallback(lambda model: Naive(alias=model.alias, lower=model.lower, upper=model.upper))
 
 
 class Drift(Forecaster):

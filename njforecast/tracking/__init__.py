@@ -19,7 +19,6 @@ from .runs import (
     TRACKED_PACKAGES,
     Run,
     ensure_experiment,
-    file_digest,
     flatten_params,
     frame_digest,
     list_runs,
@@ -40,7 +39,7 @@ from .serving import (
 )
 
 __all__ = [
-    "DEFAULT_TRACKING_URI", "TRACKED_PACKAGES", "Run", "ensure_experiment", "file_digest",
+    "DEFAULT_TRACKING_URI", "TRACKED_PACKAGES", "Run", "ensure_experiment",
     "flatten_params", "frame_digest", "list_runs", "package_versions", "run",
     "log_backtest", "log_pipeline", "log_scenario",
     "PLANNER_FILE", "SERVE_DEFAULT_DRAWS", "SERVE_FIELDS", "SERVE_MAX_DRAWS", "SERVE_MAX_ROWS",

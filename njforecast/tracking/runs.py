@@ -143,11 +143,6 @@ def frame_digest(df: pd.DataFrame) -> str:
     return hashlib.sha256(data).hexdigest()[:16]
 
 
-def file_digest(path: str | Path) -> str:
-    """sha256 (hex, first 16 characters) of a file's bytes."""
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:16]
-
-
 def package_versions(packages: tuple[str, ...] = TRACKED_PACKAGES) -> dict[str, str]:
     """Installed versions of ``packages`` ("absent" when not installed)."""
     out = {}
