@@ -18,7 +18,6 @@ CATALOGUES = ("models",)
 #: Modules over the limit that are being split right now (path relative to njforecast/ → who).
 BEING_SPLIT = {
     "demography/__init__.py": "the demography split (graduation, inputs, engine, batch, …)",
-    "education/enrolment.py": "the education split (base, rate paths, flow, indicators, stage)",
 }
 
 
