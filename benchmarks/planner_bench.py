@@ -71,8 +71,8 @@ def _post(port: int, payload: dict) -> float:
 def _distinct(i: int) -> dict:
     """The i-th distinct served request: 200 draws to 2035, levers moved (never repeated)."""
     return {"scenario": ["baseline", "low_fertility", "high_out_migration", "class_caps_45_50"][i % 4],
-            "draws": 200, "end_year": 2035, "fertility_multiplier": round(0.6 + 0.013 * i, 4),
-            "migration_multiplier": round(0.8 + 0.011 * i, 4)}
+            "draws": 200, "end_year": 2035, "fertility_multiplier": round(0.6 + 0.003 * i, 4),
+            "migration_multiplier": round(0.8 + 0.002 * i, 4)}
 
 
 def bench_latency(model: Path, n: int) -> list[dict]:

@@ -90,15 +90,16 @@ def write_excel(tables: Mapping[str, pd.DataFrame], path: str | Path,
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".xlsx")
     os.close(fd)
     try:
-        with pd.ExcelWriter(tmp, engine="openpyxl") as xw:
+        # XlsxWriter: several times faster than openpyxl at writing (openpyxl still reads)
+        with pd.ExcelWriter(tmp, engine="xlsxwriter",
+                            engine_kwargs={"options": {"nan_inf_to_errors": True}}) as xw:
             for name, df in tables.items():
-                _with_units(df, TABLE_UNITS.get(name)).to_excel(xw, sheet_name=name,
-                                                                 index=False)
+                out = _with_units(df, TABLE_UNITS.get(name))
+                out.to_excel(xw, sheet_name=name, index=False)
                 ws = xw.sheets[name]
-                ws.freeze_panes = "A2"
-                for col in ws.columns:
-                    width = max(len(str(col[0].value)), 8)
-                    ws.column_dimensions[col[0].column_letter].width = min(width + 2, 60)
+                ws.freeze_panes(1, 0)
+                for j, head in enumerate(out.columns):
+                    ws.set_column(j, j, min(max(len(str(head)), 8) + 2, 60))
             row = 0
             sheet = "assumptions_sources"
             for title, df in (("Assumptions", assumptions_df), ("Data sources and quality",
