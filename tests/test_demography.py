@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from njforecast import demography as dm
 from njforecast import schema as S
+from njforecast.evaluation import census_backtest as cb
 
 N = dm.N_AGES
 
@@ -399,7 +400,7 @@ def test_backtest_scores_excludes_and_carries(tmp_path, processed):
     b["519902"] = b["519902"] * 40          # total ratio far above the band
     _write_census(tmp_path / "a.csv", 2010, a)
     _write_census(tmp_path / "b.xlsx", 2020, b)           # 2020 layout as xlsx
-    res = dm.census_backtest(tmp_path / "a.csv", tmp_path / "b.xlsx")
+    res = cb.census_backtest(tmp_path / "a.csv", tmp_path / "b.xlsx")
     reasons = dict(zip(res.excluded["area_code"], res.excluded["reason"], strict=True))
     assert "not in census 2010" in reasons["519904"]
     assert "not in census 2020" in reasons["519903"]
@@ -516,12 +517,12 @@ def test_base_factor_moves_only_the_corrected_cohort():
 def test_prefecture_halves_keep_prefectures_together_and_are_seeded():
     """Counties of a prefecture share a half; half A has ⌊n/2⌋ prefectures; the seed fixes it."""
     codes = [f"51{p:02d}{c:02d}" for p in range(1, 8) for c in range(1, 4)]
-    h = dm.prefecture_halves(codes, seed=1)
+    h = cb.prefecture_halves(codes, seed=1)
     by_pref = pd.Series(h, index=[c[:4] for c in codes]).groupby(level=0).nunique()
     assert (by_pref == 1).all()
     assert len({c[:4] for c, x in zip(codes, h, strict=True) if x == "A"}) == 3   # ⌊7/2⌋
-    np.testing.assert_array_equal(h, dm.prefecture_halves(list(reversed(codes)), seed=1)[::-1])
-    assert any((dm.prefecture_halves(codes, seed=s) != h).any() for s in range(2, 6))
+    np.testing.assert_array_equal(h, cb.prefecture_halves(list(reversed(codes)), seed=1)[::-1])
+    assert any((cb.prefecture_halves(codes, seed=s) != h).any() for s in range(2, 6))
 
 
 def test_backtest_summary_by_hand():
@@ -529,10 +530,10 @@ def test_backtest_summary_by_hand():
     rows = pd.DataFrame({"area_code": ["510101", "510102", "510201", "510202"],
                          S.AGE_GROUP: "10-14", "actual": [100.0, 200.0, 50.0, 10.0],
                          "m": [110.0, 150.0, 50.0, 12.0]})     # APE 10, 25, 0, 20
-    s = dm.backtest_summary(rows, seed=7).set_index("subset")
+    s = cb.backtest_summary(rows, seed=7).set_index("subset")
     assert s.loc["all", "median_ape"] == pytest.approx(15.0)
     assert s.loc["all", "mean_ape"] == pytest.approx(13.75)
-    half = dm.prefecture_halves(rows["area_code"], seed=7)
+    half = cb.prefecture_halves(rows["area_code"], seed=7)
     ape = np.array([10.0, 25.0, 0.0, 20.0])
     for name in ("A", "B"):
         assert s.loc[name, "mean_ape"] == pytest.approx(ape[half == name].mean())
@@ -549,8 +550,8 @@ def test_coverage_assumption_validates_and_backtest_uses_it(tmp_path, processed)
     _write_census(tmp_path / "a.csv", 2010, a)
     _write_census(tmp_path / "b.csv", 2020, b)
     base_ass = dm.DemographicAssumptions(survival_cap=False, local_births=False)
-    r0 = dm.census_backtest(tmp_path / "a.csv", tmp_path / "b.csv", assumptions=base_ass)
-    r1 = dm.census_backtest(tmp_path / "a.csv", tmp_path / "b.csv",
+    r0 = cb.census_backtest(tmp_path / "a.csv", tmp_path / "b.csv", assumptions=base_ass)
+    r1 = cb.census_backtest(tmp_path / "a.csv", tmp_path / "b.csv",
                             assumptions=replace(base_ass, child_coverage_elasticity=0.5))
     p0 = r0.rows.set_index(S.AGE_GROUP)["projected"]
     p1 = r1.rows.set_index(S.AGE_GROUP)["projected"]

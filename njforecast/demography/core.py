@@ -1,0 +1,307 @@
+"""The cohort-component core over arrays, school-year dating, and summaries over draws.
+
+Public names:
+    project_arrays(pop0, inputs, n_steps, assumptions, draws, seed)
+                                     one census-moment year at a time (area, sex, age[, draw])
+    back_step(pop0, inputs, assumptions)   the census taken back one step by reverse survival
+    project_population(base_df, ...)       long population frame by area, year, sex, age[, draw]
+    project_population_summary(...)        the same streamed by area chunk, draw summaries only
+    summarise_draws(df, value_col, by)     mean and 80 %/95 % intervals over ``draw``
+
+Shared with other modules (private, stable): ``_area_draws``, ``_common_fertility_shocks``,
+``_school_year``, ``_iter_school_years``, ``_quantile_block``.
+The step equations are in :func:`project_arrays`; the time convention (1 November census
+moment, 1 September school year) in the package docstring.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .. import schema as S
+from .assumptions import AGES, N_AGES, QUANTILES, SEPT_WEIGHT, DemographicAssumptions, stable_int
+from .graduation import to_array
+from .inputs import DemographicInputs, prepare_inputs
+
+
+def _area_draws(areas, seed: int, n_steps: int, draws: int, migration_sd: float,
+                migration_multiplier: float) -> np.ndarray:
+    """Per-area migration multipliers (area, draws), each area from its own seed stream."""
+    out = np.empty((len(areas), draws))
+    for i, code in enumerate(areas):
+        rng = np.random.default_rng(np.random.SeedSequence([seed, stable_int(code)]))
+        z = rng.standard_normal(draws)
+        out[i] = migration_multiplier * np.exp(migration_sd * z - migration_sd ** 2 / 2)
+    return out
+
+
+def _common_fertility_shocks(seed: int, n_steps: int, draws: int) -> np.ndarray:
+    """Fertility shocks shared by all areas (steps, draws): seeded by ``seed`` alone."""
+    rng = np.random.default_rng(np.random.SeedSequence([seed, 0x46455254]))  # "FERT"
+    return rng.standard_normal((n_steps, draws))
+
+
+def project_arrays(pop0: np.ndarray, inputs: DemographicInputs, n_steps: int,
+                   assumptions: DemographicAssumptions, draws: int = 0, seed: int = 20201101):
+    """Cohort-component projection over arrays, one census-moment year at a time.
+
+    Args:
+        pop0: base population (area, 2, 101), persons at the census moment.
+        inputs: rates for these areas (same order).
+        n_steps: number of annual steps.
+        assumptions: named assumptions (multipliers and draw spreads).
+        draws: 0 for one deterministic path, else the number of draws.
+        seed: random seed; areas draw from ``SeedSequence([seed, stable_int(area)])`` and the
+            shared fertility shocks from ``SeedSequence([seed, "FERT"])``, so chunking or
+            reordering areas gives identical numbers.
+
+    Yields:
+        (year, population) for year = census_year+1 … census_year+n_steps; population is
+        (area, 2, 101) without draws, else (area, 2, 101, draws). Persons at 1 November.
+
+    The base is first multiplied by ``inputs.base_factor`` where set (coverage correction).
+    Step (1 Nov t−1 → 1 Nov t), for ages a = 0..99 and the open age 100:
+        P(a+1, t) = P(a, t−1) · s(a) · exp(κ · m(a))   (the open age 100 also keeps its own
+        survivors: P(100, t) += P(100, t−1) · s(100) · exp(κ · m(100)))
+        P(0, t)   = k · I(t) · Σ_a w(a) · F(a, t) · {male share, 1 − male share}
+    with s the annual survival, m the annual net-migration log factor, κ the migration
+    multiplier (per draw), k the area's fertility ratio, I(t) the fertility index (× the
+    shared log-normal random walk after the last observed year, per draw), w the women's ages
+    and F(a, t) the women aged a at the end of the step (after survival and migration). The
+    exposure is the same on all three sides: k counts the age-0 persons of the census per woman
+    at the census moment (the end of the 12 months of births), and I(t) divides the national
+    births of the 12 months to 1 Nov t by the closed nation's women at 1 Nov t; so a closed
+    national projection reproduces A0 · B(t) / B(C) exactly for the observed years.
+    """
+    A = pop0.shape[0]
+    D = max(draws, 1)
+    if inputs.base_factor is not None:
+        pop0 = pop0 * inputs.base_factor
+    cur = np.repeat(pop0[..., None], D, axis=-1) if draws else pop0[..., None].copy()
+    mult = assumptions.migration_multiplier
+    if draws:
+        kappa = _area_draws(inputs.areas, seed, n_steps, draws, assumptions.migration_sd, mult)
+        shocks = _common_fertility_shocks(seed, n_steps, draws)
+    else:
+        kappa = np.full((A, 1), mult)
+        shocks = np.zeros((n_steps, 1))
+    # growth factor per age: survival × migration, (area, 2, 101, D); constant over time
+    log_s = np.log(np.clip(inputs.survival, 1e-12, None))[None, :, :, None]
+    growth = np.exp(log_s + inputs.migration[..., None] * kappa[:, None, None, :])
+    walk = np.zeros(D)
+    w = inputs.fertility_weights
+    k = inputs.fertility_ratio[:, None]
+    for step in range(1, n_steps + 1):
+        year = inputs.census_year + step
+        nxt = np.empty_like(cur)
+        nxt[:, :, 1:] = cur[:, :, :-1] * growth[:, :, :-1]
+        nxt[:, :, -1] += cur[:, :, -1] * growth[:, :, -1]
+        idx = inputs.fertility_index.get(year)
+        if idx is None:
+            raise ValueError(f"no fertility index for {year}; prepare inputs with "
+                             f"end_year >= {year}")
+        if draws and year > inputs.last_observed:
+            walk = walk + inputs.fertility_sd * shocks[step - 1]
+        # exposure: women at the end of the step (1 Nov t), as in the fertility ratio k (women
+        # at the census) and the national index (women of the closed nation at 1 Nov t)
+        women = np.einsum("a,nad->nd", w[1:], nxt[:, 1, 1:])
+        births = k * idx[:, None] * women * np.exp(walk)[None, :]
+        nxt[:, 0, 0] = births * inputs.male_share
+        nxt[:, 1, 0] = births * (1 - inputs.male_share)
+        cur = nxt
+        yield year, (cur if draws else cur[..., 0])
+
+
+def _school_year(prev: np.ndarray, cur: np.ndarray) -> np.ndarray:
+    """Population at 1 September from the census-moment populations before and after it."""
+    return SEPT_WEIGHT * cur + (1 - SEPT_WEIGHT) * prev
+
+
+def back_step(pop0: np.ndarray, inputs: DemographicInputs,
+              assumptions: DemographicAssumptions) -> np.ndarray:
+    """Population at 1 November of the year before the census, by reverse survival (area, 2, 101).
+
+    Each cohort of the census is taken back one step with the engine's own annual growth
+    factor g(a) = s(a) · exp(κ · m(a)) at the central migration multiplier κ (no draw spread,
+    so the base year is the same in every draw): ``P(a, C−1) = P(a+1, C) / g(a)`` for
+    a = 0..98, the exact inverse of a forward step at these ages. Approximations: migration
+    in the back step follows the same residual rates as the forward steps; the two oldest
+    ages (99 and the open 100+), whose split the open group does not identify, keep their
+    census counts (they do not enter births or school ages). Ages with g = 0 get 0.
+    """
+    log_s = np.log(np.clip(inputs.survival, 1e-12, None))[None]
+    g = np.exp(log_s + inputs.migration * assumptions.migration_multiplier)
+    out = np.zeros(pop0.shape)
+    out[:, :, :-2] = np.divide(pop0[:, :, 1:-1], g[:, :, :-2], out=np.zeros(g[:, :, :-2].shape),
+                               where=g[:, :, :-2] > 0)
+    out[:, :, -2:] = pop0[:, :, -2:]
+    return out
+
+
+def _iter_school_years(pop0, inputs, start_year, end_year, assumptions, draws, seed):
+    """Yield (year, array) at 1 September for start_year..end_year (every year, census too)."""
+    c = inputs.census_year
+    if start_year < c:
+        raise ValueError(f"start_year {start_year} is before the base census {c}")
+    if end_year < start_year:
+        raise ValueError(f"end_year {end_year} is before start_year {start_year}")
+    prev = np.repeat(pop0[..., None], draws, axis=-1) if draws else pop0
+    if start_year == c:                    # 1 Sep C: between the back step and the census
+        sep = _school_year(back_step(pop0, inputs, assumptions), pop0)
+        yield c, (np.repeat(sep[..., None], draws, axis=-1) if draws else sep)
+    if inputs.base_factor is not None:     # later years start from the corrected base
+        fac = inputs.base_factor[..., None] if draws else inputs.base_factor
+        prev = prev * fac
+    for year, cur in project_arrays(pop0, inputs, end_year - c, assumptions, draws, seed):
+        if year >= start_year:
+            yield year, _school_year(prev, cur)
+        prev = cur
+
+
+def project_population(base_df: pd.DataFrame, assumptions: DemographicAssumptions | None = None,
+                       start_year: int | None = None, end_year: int = 2035, draws: int = 0,
+                       seed: int = 20201101, ages=None,
+                       inputs: DemographicInputs | None = None) -> pd.DataFrame:
+    """Project a base census by area, sex and single age, year by year (cohort-component).
+
+    Args:
+        base_df: single-age base as from :func:`graduate_single_ages` (one census year).
+        assumptions: named assumptions (default :class:`DemographicAssumptions`()).
+        start_year: first output year (default the year after the census).
+        end_year: last output year (inclusive).
+        draws: 0 → one deterministic path (no ``draw`` column); N → draws 0..N−1.
+        seed: random seed (same inputs + seed → identical numbers; per-area streams).
+        ages: iterable of ages to return (default all 0..100).
+        inputs: precomputed :class:`DemographicInputs` (default derived by
+            :func:`prepare_inputs`).
+
+    Returns:
+        Frame area, year, sex, age, population [, draw]; persons at 1 September of ``year``
+        (school-year start; see the module docstring for the mapping from 1 November).
+    """
+    assumptions = assumptions or DemographicAssumptions()
+    inputs = inputs or prepare_inputs(base_df, assumptions, end_year)
+    areas, pop0 = to_array(base_df)
+    if tuple(areas) != inputs.areas:
+        raise ValueError("inputs were prepared for other areas than base_df")
+    c = inputs.census_year
+    start_year = c + 1 if start_year is None else start_year
+    sel = np.arange(N_AGES) if ages is None else np.asarray(sorted({int(a) for a in ages}))
+    if len(sel) and (sel.min() < 0 or sel.max() > S.OPEN_AGE):
+        raise ValueError(f"ages must lie in 0..{S.OPEN_AGE}")
+    frames = []
+    for year, arr in _iter_school_years(pop0, inputs, start_year, end_year, assumptions,
+                                        draws, seed):
+        frames.append(_long(areas, year, arr[:, :, sel], sel, draws))
+    return pd.concat(frames, ignore_index=True)
+
+
+def _long(areas, year, arr, ages, draws) -> pd.DataFrame:
+    """(area, 2, ages[, draws]) → long frame."""
+    A, nS, nA = arr.shape[:3]
+    D = arr.shape[3] if draws else 1
+    out = {
+        S.AREA: np.repeat(np.asarray(areas, dtype=object), nS * nA * D),
+        S.YEAR: np.full(A * nS * nA * D, year, dtype=int),
+        S.SEX: np.tile(np.repeat(np.asarray(S.SEXES, dtype=object), nA * D), A),
+        S.AGE: np.tile(np.repeat(ages, D), A * nS),
+    }
+    if draws:
+        out[S.DRAW] = np.tile(np.arange(D), A * nS * nA)
+    out[S.POPULATION] = arr.reshape(-1)
+    return pd.DataFrame(out)
+
+
+# ------------------------------------------------------------------------------------------
+# summaries
+
+
+def _quantile_block(x: np.ndarray) -> dict[str, np.ndarray]:
+    """Mean and interval bounds over the last axis."""
+    q = np.quantile(x, list(QUANTILES.values()), axis=-1)
+    out = {S.MEAN: x.mean(axis=-1)}
+    out.update({name: q[i] for i, name in enumerate(QUANTILES)})
+    return out
+
+
+def summarise_draws(df: pd.DataFrame, value_col: str, by: list[str]) -> pd.DataFrame:
+    """Mean and central 80 %/95 % intervals of ``value_col`` over draws, for each ``by`` group.
+
+    Args:
+        df: long frame with a ``draw`` column (or any replicate column not in ``by``).
+        value_col: column to summarise (e.g. population, enrolment).
+        by: grouping columns (e.g. [area, year, age]).
+
+    Returns:
+        Frame ``by`` + mean, lo80, hi80, lo95, hi95 (``schema.SUMMARY_COLUMNS``); quantiles
+        by linear interpolation (numpy default), 10/90 % and 2.5/97.5 %.
+    """
+    missing = [c for c in [*by, value_col] if c not in df.columns]
+    if missing:
+        raise ValueError(f"summarise_draws: columns {missing} not in frame "
+                         f"(columns: {list(df.columns)})")
+    g = df.groupby(by, sort=True, observed=True)[value_col]
+    out = g.mean().rename(S.MEAN).to_frame()
+    q = g.quantile(list(QUANTILES.values())).unstack(-1)
+    q.columns = list(QUANTILES)
+    out = out.join(q).reset_index()
+    return out[[*by, *S.SUMMARY_COLUMNS]]
+
+
+def project_population_summary(base_df: pd.DataFrame,
+                               assumptions: DemographicAssumptions | None = None,
+                               start_year: int | None = None, end_year: int = 2035,
+                               draws: int = 100, seed: int = 20201101,
+                               groups: dict[str, tuple[int, int]] | None = None,
+                               by_sex: bool = False, chunk_size: int = 100,
+                               inputs: DemographicInputs | None = None) -> pd.DataFrame:
+    """Draw summaries of a projection, streamed by area chunk and year (bounded memory).
+
+    Args:
+        base_df, assumptions, start_year, end_year, seed, inputs: as :func:`project_population`.
+        draws: number of draws (≥ 1).
+        groups: label → (first age, last age); default each single age 0..100 ("0", "1", …).
+        by_sex: keep sexes apart (else both sexes summed before summarising).
+        chunk_size: areas per chunk; results do not depend on it (per-area seeds).
+
+    Returns:
+        Frame area, year[, sex], age_group, mean, lo80, hi80, lo95, hi95 (persons at
+        1 September). Only one chunk's draws for two years are in memory at a time.
+    """
+    if draws < 1:
+        raise ValueError("project_population_summary needs draws >= 1")
+    assumptions = assumptions or DemographicAssumptions()
+    inputs = inputs or prepare_inputs(base_df, assumptions, end_year)
+    areas, pop0 = to_array(base_df)
+    c = inputs.census_year
+    start_year = c + 1 if start_year is None else start_year
+    groups = groups or {str(a): (a, a) for a in AGES}
+    labels = list(groups)
+    frames = []
+    for lo in range(0, len(areas), chunk_size):
+        idx = np.arange(lo, min(lo + chunk_size, len(areas)))
+        sub = inputs.subset(idx)
+        for year, arr in _iter_school_years(pop0[idx], sub, start_year, end_year, assumptions,
+                                            draws, seed):
+            g = np.stack([arr[:, :, a:b + 1].sum(axis=2) for a, b in groups.values()], axis=2)
+            if not by_sex:
+                g = g.sum(axis=1, keepdims=True)           # (area, 1, groups, D)
+            stats = _quantile_block(g)
+            nA, nS, nG = g.shape[:3]
+            part = {
+                S.AREA: np.repeat(np.asarray(sub.areas, dtype=object), nS * nG),
+                S.YEAR: year,
+            }
+            if by_sex:
+                part[S.SEX] = np.tile(np.repeat(np.asarray(S.SEXES, dtype=object), nG), nA)
+            part[S.AGE_GROUP] = np.tile(np.asarray(labels, dtype=object), nA * nS)
+            part.update({k: v.reshape(-1) for k, v in stats.items()})
+            frames.append(pd.DataFrame(part))
+    out = pd.concat(frames, ignore_index=True)
+    keys = [S.AREA, S.YEAR] + ([S.SEX] if by_sex else []) + [S.AGE_GROUP]
+    order = {lab: i for i, lab in enumerate(labels)}
+    out = out.sort_values(keys[:-1] + [S.AGE_GROUP], key=lambda s: s.map(order)
+                          if s.name == S.AGE_GROUP else s, kind="stable")
+    return out.reset_index(drop=True)
+
