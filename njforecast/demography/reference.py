@@ -59,10 +59,10 @@ def data_cache(maxsize: int):
 
 @data_cache(maxsize=1)
 def _bundled_census() -> pd.DataFrame:
-    """All bundled census rows (both years), from data/processed (rebuilt from raw if absent)."""
-    from ..io.store import read_processed
+    """All bundled census rows (both years), parsed once into data/processed/census."""
+    from ..io.store import load_bundled_census
 
-    pop = read_processed("census_population")
+    pop = load_bundled_census()
     pop[S.AREA] = pop[S.AREA].astype(str)
     return pop
 
@@ -197,14 +197,16 @@ def internal_migration_stock() -> pd.Series:
     registered population (户籍人口), so that in- and out-migrants balance within the province.
     """
     from ..config import raw_dir
-    from ..io.store import _code_str
+    from ..io.store import load_census_migration
 
-    cols = {"区划代码": "code", "合计": "total", "户籍人口": "registered",
-            "迁入人口（人）-本省其他县\n（市）、市区": "in_province"}
-    path = raw_dir() / "census" / "census_county_2010.xlsx"
-    df = pd.read_excel(path, usecols=list(cols)).rename(columns=cols)
-    df["code"] = _code_str(df["code"])
-    df = df[df["code"].notna() & ~df["code"].str.endswith("00")].drop_duplicates("code")
+    cols = {S.AREA: "code", "registered_population": "registered",
+            "in_province_migrants": "in_province"}
+    df = load_census_migration(raw_dir() / "census" / "census_county_2010.xlsx").rename(
+        columns=cols)
+    # The province sums below run over every coded row of the table, the province's own row
+    # and its prefecture rows included (so O_c is smaller than the formula's); the projections
+    # and the back-test figures in benchmarks/README.md were computed this way.
+    df = df.drop_duplicates("code")
     df = df.dropna(subset=["total", "registered", "in_province"])
     df = df[df["total"] > 0]
     prov = df["code"].str[:2]
