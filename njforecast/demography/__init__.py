@@ -93,9 +93,10 @@ from .assumptions import (AGES, FERTILITY_PATHS, G5, G5_LABELS, MIGRATION_SOURCE
                           QUANTILES, SCHOOL_BANDS, SEPT_WEIGHT, DemographicAssumptions, stable_int)
 from .batch import (_band_sums, project_census, project_census_file, region_base,
                     school_age_outlook)
-from .core import (_area_draws, _common_fertility_shocks, _iter_school_years, _long,
-                   _quantile_block, _school_year, back_step, project_arrays, project_population,
-                   project_population_summary, summarise_draws)
+from .core import (_age_window, _area_draws, _common_fertility_shocks, _iter_school_ages,
+                   _iter_school_years, _long, _project_steps, _quantile_block, _school_year,
+                   back_step, project_arrays, project_population, project_population_summary,
+                   summarise_draws)
 from .graduation import (_group_matrix, _groups5, census_groups5, graduate_matrix,
                          graduate_single_ages, to_array)
 from .hamilton_perry import child_woman_ratios, hamilton_perry, hamilton_perry_region
@@ -122,9 +123,10 @@ __all__ = [
     "province_census", "region_base", "school_age_outlook", "stable_int", "summarise_draws",
     "to_array",
     # private helpers shared with njforecast.engine, the tests and the benchmarks
-    "_area_draws", "_band_sums", "_bundled_census", "_census_moment_births",
-    "_common_fertility_shocks", "_cwr", "_group_matrix", "_groups5", "_iter_school_years",
-    "_long", "_migration_for", "_national_groups5", "_national_women_index", "_observations",
-    "_preferred_births_cached", "_province_migration", "_province_single", "_quantile_block",
-    "_region_units", "_school_year", "_structure_log_rates",
+    "_age_window", "_area_draws", "_band_sums", "_bundled_census", "_census_moment_births",
+    "_common_fertility_shocks", "_cwr", "_group_matrix", "_groups5", "_iter_school_ages",
+    "_iter_school_years", "_long", "_migration_for", "_national_groups5",
+    "_national_women_index", "_observations", "_preferred_births_cached", "_project_steps",
+    "_province_migration", "_province_single", "_quantile_block", "_region_units",
+    "_school_year", "_structure_log_rates",
 ]

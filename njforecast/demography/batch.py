@@ -18,15 +18,18 @@ import pandas as pd
 
 from .. import schema as S
 from .assumptions import SCHOOL_BANDS, DemographicAssumptions
-from .core import _iter_school_years, _quantile_block, project_population_summary
+from .core import _age_window, _iter_school_ages, _quantile_block, project_population_summary
 from .graduation import graduate_single_ages, to_array
 from .inputs import prepare_inputs
 from .reference import _bundled_census
 
 
-def _band_sums(arr: np.ndarray, groups: dict[str, tuple[int, int]]) -> np.ndarray:
-    """(area, 2, 101[, D]) → (area, groups[, D]), both sexes."""
-    return np.stack([arr[:, :, a:b + 1].sum(axis=(1, 2)) for a, b in groups.values()], axis=1)
+def _band_sums(arr: np.ndarray, groups: dict[str, tuple[int, int]], first: int = 0
+               ) -> np.ndarray:
+    """(area, 2, ages[, D]) whose age axis starts at age ``first`` → (area, groups[, D]),
+    both sexes summed."""
+    return np.stack([arr[:, :, a - first:b - first + 1].sum(axis=(1, 2))
+                     for a, b in groups.values()], axis=1)
 
 
 def project_census(census_df: pd.DataFrame, end_year: int = 2035, draws: int = 0,
@@ -69,9 +72,10 @@ def project_census(census_df: pd.DataFrame, end_year: int = 2035, draws: int = 0
         member_idx[code] = [areas.index(m) for m in members]
     labels = list(areas) + list(totals)
     frames = []
-    for year, arr in _iter_school_years(pop0, inputs, inputs.census_year + 1, end_year,
-                                        assumptions, draws, seed):
-        b = _band_sums(arr, groups)                       # (area, G[, D])
+    first, last = _age_window(groups)
+    for year, arr in _iter_school_ages(pop0, inputs, inputs.census_year + 1, end_year,
+                                       assumptions, draws, seed, first, last):
+        b = _band_sums(arr, groups, first)                # (area, G[, D])
         if member_idx:
             b = np.concatenate([b] + [b[idx].sum(axis=0, keepdims=True)
                                       for idx in member_idx.values()], axis=0)

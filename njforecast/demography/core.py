@@ -74,10 +74,41 @@ def project_arrays(pop0: np.ndarray, inputs: DemographicInputs, n_steps: int,
     births of the 12 months to 1 Nov t by the closed nation's women at 1 Nov t; so a closed
     national projection reproduces A0 · B(t) / B(C) exactly for the observed years.
     """
+    return _project_steps(pop0, inputs, n_steps, assumptions, draws, seed)
+
+
+def _oldest_mother(inputs: DemographicInputs) -> int:
+    """The oldest age with a non-zero fertility weight (0 when no age has one)."""
+    ages = np.flatnonzero(inputs.fertility_weights)
+    return int(ages[-1]) if len(ages) else 0
+
+
+def _project_steps(pop0: np.ndarray, inputs: DemographicInputs, n_steps: int,
+                   assumptions: DemographicAssumptions, draws: int, seed: int,
+                   max_age: int | None = None, reuse: bool = False):
+    """The steps of :func:`project_arrays`, optionally for ages 0..max_age only.
+
+    Ages above the oldest mother's age feed neither younger ages (cohorts only grow older)
+    nor births, so with ``max_age`` ≥ that age the ages 0..max_age are the same numbers as in
+    the full projection while the work and memory shrink to (max_age + 1) / 101; the open age
+    is then simply not carried. With ``reuse`` the two state arrays are reused in turn: a
+    yielded array is valid only until the generator resumes twice (callers that keep one
+    year back, like :func:`_iter_school_ages`, stay within that).
+
+    Yields:
+        (year, population (area, 2, max_age + 1[, draws])), persons at 1 November.
+    """
+    top = N_AGES - 1 if max_age is None else min(int(max_age), N_AGES - 1)
+    open_age = top == N_AGES - 1
+    if top < _oldest_mother(inputs):
+        raise ValueError(f"max_age {top} is below the oldest mothers' age "
+                         f"{_oldest_mother(inputs)}; births need every mother")
+    n = top + 1
     A = pop0.shape[0]
     D = max(draws, 1)
     if inputs.base_factor is not None:
         pop0 = pop0 * inputs.base_factor
+    pop0 = pop0[:, :, :n]
     cur = np.repeat(pop0[..., None], D, axis=-1) if draws else pop0[..., None].copy()
     mult = assumptions.migration_multiplier
     if draws:
@@ -86,17 +117,24 @@ def project_arrays(pop0: np.ndarray, inputs: DemographicInputs, n_steps: int,
     else:
         kappa = np.full((A, 1), mult)
         shocks = np.zeros((n_steps, 1))
-    # growth factor per age: survival × migration, (area, 2, 101, D); constant over time
-    log_s = np.log(np.clip(inputs.survival, 1e-12, None))[None, :, :, None]
-    growth = np.exp(log_s + inputs.migration[..., None] * kappa[:, None, None, :])
+    # growth factor per age: survival × migration, (area, 2, ages, D); constant over time
+    survival = np.ascontiguousarray(inputs.survival[:, :n])
+    migration = np.ascontiguousarray(inputs.migration[:, :, :n])
+    log_s = np.log(np.clip(survival, 1e-12, None))[None, :, :, None]
+    growth = np.exp(log_s + migration[..., None] * kappa[:, None, None, :])
     walk = np.zeros(D)
-    w = inputs.fertility_weights
+    w = inputs.fertility_weights[:n]
     k = inputs.fertility_ratio[:, None]
+    spare = np.empty_like(cur) if reuse else None
     for step in range(1, n_steps + 1):
         year = inputs.census_year + step
-        nxt = np.empty_like(cur)
-        nxt[:, :, 1:] = cur[:, :, :-1] * growth[:, :, :-1]
-        nxt[:, :, -1] += cur[:, :, -1] * growth[:, :, -1]
+        if reuse:
+            nxt, spare = spare, cur
+        else:
+            nxt = np.empty_like(cur)
+        np.multiply(cur[:, :, :-1], growth[:, :, :-1], out=nxt[:, :, 1:])
+        if open_age:
+            nxt[:, :, -1] += cur[:, :, -1] * growth[:, :, -1]
         idx = inputs.fertility_index.get(year)
         if idx is None:
             raise ValueError(f"no fertility index for {year}; prepare inputs with "
@@ -157,6 +195,43 @@ def _iter_school_years(pop0, inputs, start_year, end_year, assumptions, draws, s
         if year >= start_year:
             yield year, _school_year(prev, cur)
         prev = cur
+
+
+def _iter_school_ages(pop0, inputs, start_year, end_year, assumptions, draws, seed, lo, hi):
+    """:func:`_iter_school_years` for the ages lo..hi only: (year, (area, 2, hi−lo+1[, draws])).
+
+    The same numbers as ``_iter_school_years(...)[:, :, lo:hi + 1]``: the projection runs to
+    age max(hi, oldest mother's age) only (:func:`_project_steps`, state arrays reused) and the
+    1 September interpolation is taken on ages lo..hi only. Each yielded array is new.
+    """
+    c = inputs.census_year
+    if start_year < c:
+        raise ValueError(f"start_year {start_year} is before the base census {c}")
+    if end_year < start_year:
+        raise ValueError(f"end_year {end_year} is before start_year {start_year}")
+    if not 0 <= lo <= hi <= N_AGES - 1:
+        raise ValueError(f"ages {lo}..{hi} must lie in 0..{N_AGES - 1}")
+    window = slice(lo, hi + 1)
+    base = pop0[:, :, window]
+    prev = np.repeat(base[..., None], draws, axis=-1) if draws else base
+    if start_year == c:                    # 1 Sep C: between the back step and the census
+        sep = _school_year(back_step(pop0, inputs, assumptions), pop0)[:, :, window]
+        yield c, (np.repeat(sep[..., None], draws, axis=-1) if draws else sep)
+    if inputs.base_factor is not None:     # later years start from the corrected base
+        fac = inputs.base_factor[:, :, window]
+        prev = prev * (fac[..., None] if draws else fac)
+    top = max(hi, _oldest_mother(inputs))
+    for year, cur in _project_steps(pop0, inputs, end_year - c, assumptions, draws, seed,
+                                    max_age=top, reuse=True):
+        cur = cur[:, :, window]
+        if year >= start_year:
+            yield year, _school_year(prev, cur)
+        prev = cur
+
+
+def _age_window(groups: dict[str, tuple[int, int]]) -> tuple[int, int]:
+    """The first and last age any of ``groups`` (label → (first age, last age)) needs."""
+    return min(a for a, _ in groups.values()), max(b for _, b in groups.values())
 
 
 def project_population(base_df: pd.DataFrame, assumptions: DemographicAssumptions | None = None,
@@ -278,13 +353,15 @@ def project_population_summary(base_df: pd.DataFrame,
     start_year = c + 1 if start_year is None else start_year
     groups = groups or {str(a): (a, a) for a in AGES}
     labels = list(groups)
+    first, last = _age_window(groups)
     frames = []
     for lo in range(0, len(areas), chunk_size):
         idx = np.arange(lo, min(lo + chunk_size, len(areas)))
         sub = inputs.subset(idx)
-        for year, arr in _iter_school_years(pop0[idx], sub, start_year, end_year, assumptions,
-                                            draws, seed):
-            g = np.stack([arr[:, :, a:b + 1].sum(axis=2) for a, b in groups.values()], axis=2)
+        for year, arr in _iter_school_ages(pop0[idx], sub, start_year, end_year, assumptions,
+                                           draws, seed, first, last):
+            g = np.stack([arr[:, :, a - first:b - first + 1].sum(axis=2)
+                          for a, b in groups.values()], axis=2)
             if not by_sex:
                 g = g.sum(axis=1, keepdims=True)           # (area, 1, groups, D)
             stats = _quantile_block(g)

@@ -71,8 +71,14 @@ def national_census(census_year: int) -> pd.DataFrame:
     """National population by sex and census group for a bundled census year.
 
     2010: sum of the 31 province rows of the 2010 county table (the table has no national
-    row); 2020: the national row (100000) of census_province_2020.csv.
+    row); 2020: the national row (100000) of census_province_2020.csv. Returns a copy of a
+    cached frame (callers may change it).
     """
+    return _national_census(census_year).copy()
+
+
+@data_cache(maxsize=4)
+def _national_census(census_year: int) -> pd.DataFrame:
     pop = _bundled_census()
     p = pop[pop[S.CENSUS_YEAR] == census_year]
     if p.empty:
