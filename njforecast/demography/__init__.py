@@ -93,7 +93,8 @@ from .assumptions import (AGES, FERTILITY_PATHS, G5, G5_LABELS, MIGRATION_SOURCE
                           QUANTILES, SCHOOL_BANDS, SEPT_WEIGHT, DemographicAssumptions, stable_int)
 from .batch import (_band_sums, project_census, project_census_file, region_base,
                     school_age_outlook)
-from .core import (_age_window, _area_draws, _common_fertility_shocks, _iter_school_ages,
+from .core import (GROUP_BLOCK, SUMMARY_BUDGET_BYTES, _age_window, _area_draws,
+                   _common_fertility_shocks, _group_draws, _iter_school_ages,
                    _iter_school_years, _long, _project_steps, _quantile_block, _school_year,
                    back_step, project_arrays, project_population, project_population_summary,
                    summarise_draws)
@@ -111,8 +112,9 @@ from .reference import (_bundled_census, _census_moment_births, _national_groups
                         province_census)
 
 __all__ = [
-    "AGES", "FERTILITY_PATHS", "G5", "G5_LABELS", "MIGRATION_SOURCES", "N_AGES", "QUANTILES",
-    "SCHOOL_BANDS", "SEPT_WEIGHT", "TOTAL_RATIO_BAND", "DemographicAssumptions",
+    "AGES", "FERTILITY_PATHS", "G5", "G5_LABELS", "GROUP_BLOCK", "MIGRATION_SOURCES", "N_AGES",
+    "QUANTILES", "SCHOOL_BANDS", "SEPT_WEIGHT", "SUMMARY_BUDGET_BYTES", "TOTAL_RATIO_BAND",
+    "DemographicAssumptions",
     "DemographicInputs", "annual_log_rates", "back_step", "census_groups5", "child_coverage_factor",
     "child_woman_ratios", "cohort_ratios", "data_cache", "derived_fertility_sd",
     "fertility_index_path", "graduate_matrix", "graduate_single_ages", "hamilton_perry",
@@ -123,7 +125,7 @@ __all__ = [
     "province_census", "region_base", "school_age_outlook", "stable_int", "summarise_draws",
     "to_array",
     # private helpers shared with njforecast.engine, the tests and the benchmarks
-    "_age_window", "_area_draws", "_band_sums", "_bundled_census", "_census_moment_births",
+    "_age_window", "_area_draws", "_group_draws", "_band_sums", "_bundled_census", "_census_moment_births",
     "_common_fertility_shocks", "_cwr", "_group_matrix", "_groups5", "_iter_school_ages",
     "_iter_school_years", "_long", "_migration_for", "_national_groups5",
     "_national_women_index", "_observations", "_preferred_births_cached", "_project_steps",
