@@ -16,6 +16,8 @@ moment, 1 September school year) in the package docstring.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import pandas as pd
 
@@ -38,8 +40,16 @@ def _area_draws(areas, seed: int, n_steps: int, draws: int, migration_sd: float,
 
 def _common_fertility_shocks(seed: int, n_steps: int, draws: int) -> np.ndarray:
     """Fertility shocks shared by all areas (steps, draws): seeded by ``seed`` alone."""
+    return _fertility_shocks(seed, n_steps, draws).copy()
+
+
+@functools.lru_cache(maxsize=4)
+def _fertility_shocks(seed: int, n_steps: int, draws: int) -> np.ndarray:
+    """:func:`_common_fertility_shocks`, cached and read-only (for projections area by area)."""
     rng = np.random.default_rng(np.random.SeedSequence([seed, 0x46455254]))  # "FERT"
-    return rng.standard_normal((n_steps, draws))
+    out = rng.standard_normal((n_steps, draws))
+    out.flags.writeable = False
+    return out
 
 
 def project_arrays(pop0: np.ndarray, inputs: DemographicInputs, n_steps: int,
@@ -113,7 +123,7 @@ def _project_steps(pop0: np.ndarray, inputs: DemographicInputs, n_steps: int,
     mult = assumptions.migration_multiplier
     if draws:
         kappa = _area_draws(inputs.areas, seed, n_steps, draws, assumptions.migration_sd, mult)
-        shocks = _common_fertility_shocks(seed, n_steps, draws)
+        shocks = _fertility_shocks(seed, n_steps, draws)
     else:
         kappa = np.full((A, 1), mult)
         shocks = np.zeros((n_steps, 1))
@@ -260,18 +270,21 @@ def _group_draws(pop0, inputs, start_year, end_year, assumptions, draws, seed, g
     single ages; the same numbers as projecting all areas at once.
     """
     first, last = _age_window(groups)
-    A = pop0.shape[0]
-    out = np.empty((end_year - start_year + 1, A, len(S.SEXES) if by_sex else 1, len(groups),
-                    max(draws, 1)))
+    A, D, n_years = pop0.shape[0], max(draws, 1), end_year - start_year + 1
+    out = np.empty((n_years, A, len(S.SEXES) if by_sex else 1, len(groups), D))
+    buf = np.empty((n_years, min(block, A), len(S.SEXES), last - first + 1, D))
     for lo in range(0, A, block):
         idx = np.arange(lo, min(lo + block, A))
+        ages = buf[:, :len(idx)]                           # (year, area, sex, age, D)
         for year, arr in _iter_school_ages(pop0[idx], inputs.subset(idx), start_year, end_year,
                                            assumptions, draws, seed, first, last):
-            g = np.stack([arr[:, :, a - first:b - first + 1].sum(axis=2)
-                          for a, b in groups.values()], axis=2)
-            if not by_sex:
-                g = g.sum(axis=1, keepdims=True)           # (area, 1, groups[, D])
-            out[year - start_year, idx] = g if draws else g[..., None]
+            ages[year - start_year] = arr if draws else arr[..., None]
+        # each group summed over its single ages (axis 3), every year at once
+        g = np.stack([ages[:, :, :, a - first:b - first + 1].sum(axis=3)
+                      for a, b in groups.values()], axis=3)
+        if not by_sex:
+            g = g.sum(axis=2, keepdims=True)               # (year, area, 1, groups, D)
+        out[:, idx] = g
     return out
 
 
