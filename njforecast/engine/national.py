@@ -10,7 +10,7 @@ Public names:
                                       teachers summarised per draw, streamed by area chunk
     split_outputs(df)                 the combined chunk output → (population, enrolment) frames
 
-Default national assumptions (issue 7; every figure from bundled data, all *estimated* when
+Default national assumptions (every figure from bundled data, all *estimated* when
 applied to a county):
 
 * Enrolment of level ℓ in county c, year t, draw d:
