@@ -95,7 +95,8 @@ def _oldest_mother(inputs: DemographicInputs) -> int:
 
 def _project_steps(pop0: np.ndarray, inputs: DemographicInputs, n_steps: int,
                    assumptions: DemographicAssumptions, draws: int, seed: int,
-                   max_age: int | None = None, reuse: bool = False):
+                   max_age: int | None = None, reuse: bool = False,
+                   male_max_age: int | None = None):
     """The steps of :func:`project_arrays`, optionally for ages 0..max_age only.
 
     Ages above the oldest mother's age feed neither younger ages (cohorts only grow older)
@@ -103,7 +104,9 @@ def _project_steps(pop0: np.ndarray, inputs: DemographicInputs, n_steps: int,
     the full projection while the work and memory shrink to (max_age + 1) / 101; the open age
     is then simply not carried. With ``reuse`` the two state arrays are reused in turn: a
     yielded array is valid only until the generator resumes twice (callers that keep one
-    year back, like :func:`_iter_school_ages`, stay within that).
+    year back, like :func:`_iter_school_ages`, stay within that). Men never enter births, so
+    with ``male_max_age`` (needs ``reuse``) men are carried to that age only; their older
+    ages hold NaN.
 
     Yields:
         (year, population (area, 2, max_age + 1[, draws])), persons at 1 November.
@@ -114,6 +117,9 @@ def _project_steps(pop0: np.ndarray, inputs: DemographicInputs, n_steps: int,
         raise ValueError(f"max_age {top} is below the oldest mothers' age "
                          f"{_oldest_mother(inputs)}; births need every mother")
     n = top + 1
+    male_top = top if male_max_age is None else max(0, min(int(male_max_age), top))
+    if male_top < top and not reuse:
+        raise ValueError("male_max_age needs reuse=True")
     A = pop0.shape[0]
     D = max(draws, 1)
     if inputs.base_factor is not None:
@@ -131,20 +137,34 @@ def _project_steps(pop0: np.ndarray, inputs: DemographicInputs, n_steps: int,
     survival = np.ascontiguousarray(inputs.survival[:, :n])
     migration = np.ascontiguousarray(inputs.migration[:, :, :n])
     log_s = np.log(np.clip(survival, 1e-12, None))[None, :, :, None]
-    growth = np.exp(log_s + migration[..., None] * kappa[:, None, None, :])
+    if male_top == top:
+        growth = np.exp(log_s + migration[..., None] * kappa[:, None, None, :])
+    else:                                  # by sex: women (area, ages, D), men to male_top
+        growth_f = np.exp(log_s[:, 1] + migration[:, 1, :, None] * kappa[:, None, :])
+        growth_m = np.exp(log_s[:, 0, :male_top]
+                          + migration[:, 0, :male_top, None] * kappa[:, None, :])
     walk = np.zeros(D)
     w = inputs.fertility_weights[:n]
     k = inputs.fertility_ratio[:, None]
     spare = np.empty_like(cur) if reuse else None
+    if male_top < top:                     # men older than male_top are not carried
+        cur[:, 0, male_top + 1:] = np.nan
+        spare[:, 0, male_top + 1:] = np.nan
     for step in range(1, n_steps + 1):
         year = inputs.census_year + step
         if reuse:
             nxt, spare = spare, cur
         else:
             nxt = np.empty_like(cur)
-        np.multiply(cur[:, :, :-1], growth[:, :, :-1], out=nxt[:, :, 1:])
-        if open_age:
-            nxt[:, :, -1] += cur[:, :, -1] * growth[:, :, -1]
+        if male_top == top:
+            np.multiply(cur[:, :, :-1], growth[:, :, :-1], out=nxt[:, :, 1:])
+            if open_age:
+                nxt[:, :, -1] += cur[:, :, -1] * growth[:, :, -1]
+        else:
+            np.multiply(cur[:, 1, :-1], growth_f[:, :-1], out=nxt[:, 1, 1:])
+            np.multiply(cur[:, 0, :male_top], growth_m, out=nxt[:, 0, 1:male_top + 1])
+            if open_age:
+                nxt[:, 1, -1] += cur[:, 1, -1] * growth_f[:, -1]
         idx = inputs.fertility_index.get(year)
         if idx is None:
             raise ValueError(f"no fertility index for {year}; prepare inputs with "
@@ -211,7 +231,8 @@ def _iter_school_ages(pop0, inputs, start_year, end_year, assumptions, draws, se
     """:func:`_iter_school_years` for the ages lo..hi only: (year, (area, 2, hi−lo+1[, draws])).
 
     The same numbers as ``_iter_school_years(...)[:, :, lo:hi + 1]``: the projection runs to
-    age max(hi, oldest mother's age) only (:func:`_project_steps`, state arrays reused) and the
+    age max(hi, oldest mother's age) for women and to age hi for men only
+    (:func:`_project_steps`, state arrays reused) and the
     1 September interpolation is taken on ages lo..hi only. The yielded array is reused:
     it is valid until the generator resumes (reduce it first, or copy it).
     """
@@ -234,7 +255,7 @@ def _iter_school_ages(pop0, inputs, start_year, end_year, assumptions, draws, se
     top = max(hi, _oldest_mother(inputs))
     out = tmp = None
     for year, cur in _project_steps(pop0, inputs, end_year - c, assumptions, draws, seed,
-                                    max_age=top, reuse=True):
+                                    max_age=top, reuse=True, male_max_age=hi):
         cur = cur[:, :, window]
         if year >= start_year:
             if out is None:

@@ -99,9 +99,16 @@ def _national_groups5(census_year: int) -> np.ndarray:
     return census_groups5(national_census(census_year))[1][0]
 
 
+@data_cache(maxsize=1)
+def _province_rows() -> pd.DataFrame:
+    """The bundled census rows whose code ends in 0000 (provinces and the nation)."""
+    pop = _bundled_census()
+    return pop[pop[S.AREA].str.endswith("0000")]
+
+
 def province_census(census_year: int, province: str) -> pd.DataFrame:
     """The province row (``pp0000``) of a bundled census year."""
-    pop = _bundled_census()
+    pop = _province_rows() if str(province).endswith("0000") else _bundled_census()
     p = pop[(pop[S.CENSUS_YEAR] == census_year) & (pop[S.AREA] == province)]
     if p.empty:
         raise ValueError(f"province {province} has no row in the bundled {census_year} census")
