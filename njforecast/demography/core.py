@@ -9,7 +9,10 @@ Public names:
     summarise_draws(df, value_col, by)     mean and 80 %/95 % intervals over ``draw``
 
 Shared with other modules (private, stable): ``_area_draws``, ``_common_fertility_shocks``,
-``_school_year``, ``_iter_school_years``, ``_quantile_block``.
+``_school_year``, ``_iter_school_years``, ``_quantile_block``; and the fast path for age
+bands, ``_iter_school_ages`` (only the ages a band needs, same numbers) and ``_group_draws``
+(group sums of every year, one area at a time), used by the summaries, ``batch`` and
+``njforecast.engine.national``.
 The step equations are in :func:`project_arrays`; the time convention (1 November census
 moment, 1 September school year) in the package docstring.
 """
