@@ -8,7 +8,7 @@ a rule with one pooled parameter (never a per-county one), built only from the 2
 table and the reference patterns the engine already uses (national survival, Sichuan's
 province rows). "engine" below is the engine before issue 3's follow-up (no coverage
 correction). The counties are split by prefecture into halves A and B
-(:func:`njforecast.demography.prefecture_halves`, seed ``HOLDOUT_SEED`` = 20201101). For each
+(:func:`njforecast.evaluation.census_backtest.prefecture_halves`, seed ``HOLDOUT_SEED`` = 20201101). For each
 family the parameter is chosen on half A (lowest median APE for 10-14, ties by mean APE; the
 engine's own value is always in the grid), then scored on half B and on all counties.
 
@@ -53,10 +53,11 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from njforecast import demography as dm  # noqa: E402
+from njforecast.evaluation import census_backtest as cb  # noqa: E402
 from njforecast import schema as S  # noqa: E402
 from njforecast.io.store import _code_str, load_census  # noqa: E402
 
-GROUPS = list(dm.BACKTEST_GROUPS)
+GROUPS = list(cb.BACKTEST_GROUPS)
 GRIDS = {
     "child_stock": [0.0, 0.25, 0.5, 0.75, 1.0, 1.25, 1.5],
     "undercount_5_9": [-0.5, -0.25, 0.0, 0.25, 0.5],
@@ -79,7 +80,7 @@ def registered_ratio(path: Path) -> pd.Series:
 def main() -> None:
     t0 = time.perf_counter()
     census = ROOT / "data" / "raw" / "census"
-    res = dm.census_backtest(census / "census_county_2010.xlsx",
+    res = cb.census_backtest(census / "census_county_2010.xlsx",
                              census / "census_county_2020_sichuan.csv")
     keep = sorted(res.rows["area_code"].unique())
     ca = load_census(census / "census_county_2010.xlsx")
@@ -133,7 +134,7 @@ def main() -> None:
             return run(inputs.migration + v * zreg[:, None, None] * band[None, None, :])
         return np.exp(v * np.log(engine) + (1 - v) * np.log(naive))
 
-    half = dm.prefecture_halves(areas)
+    half = cb.prefecture_halves(areas)
     masks = {"A": half == "A", "B": half == "B", "all": np.ones(len(areas), dtype=bool)}
 
     def scores(p):
@@ -159,7 +160,7 @@ def main() -> None:
     table.round(3).to_csv(dest / "backtest_1014_candidates.csv", index=False)
 
     # prefecture-clustered bootstrap of median APE(engine) − median APE(naive), ages 10-14
-    rng = np.random.default_rng(dm.HOLDOUT_SEED)
+    rng = np.random.default_rng(cb.HOLDOUT_SEED)
     prefs = np.array(sorted({c[:4] for c in areas}))
     members = {p: np.flatnonzero(np.array([c[:4] == p for c in areas])) for p in prefs}
     e_eng = np.abs(engine[:, 2] - actual[:, 2]) / actual[:, 2] * 100
@@ -173,7 +174,7 @@ def main() -> None:
                        ["parameter"].iloc[0])
     p_cov = candidate("child_coverage", chosen_cov)
     e_cov = np.abs(p_cov[:, 2] - actual[:, 2]) / actual[:, 2] * 100
-    rng = np.random.default_rng(dm.HOLDOUT_SEED)
+    rng = np.random.default_rng(cb.HOLDOUT_SEED)
     diffs_cov = []
     for _ in range(2000):
         idx = np.concatenate([members[p] for p in rng.choice(prefs, size=len(prefs))])
@@ -186,7 +187,7 @@ def main() -> None:
               * 100 for v in grid}
     seeds = []
     for sd in range(1, 31):
-        a_mask = dm.prefecture_halves(areas, sd) == "A"
+        a_mask = cb.prefecture_halves(areas, sd) == "A"
         best = min(grid, key=lambda v: (np.median(e_grid[v][a_mask]), e_grid[v][a_mask].mean()))
         b = ~a_mask
         seeds.append({"seed": sd, "chosen": best, "n_b": int(b.sum()),
@@ -205,7 +206,7 @@ def main() -> None:
                           values=["median_ape", "mean_ape"])
     chosen = chosen.reindex(columns=[(v, g) for v in ("median_ape", "mean_ape")
                                      for g in GROUPS]).round(1)
-    print(f"halves (seed {dm.HOLDOUT_SEED}): A = prefectures "
+    print(f"halves (seed {cb.HOLDOUT_SEED}): A = prefectures "
           f"{sorted({c[:4] for c, h in zip(areas, half, strict=True) if h == 'A'})} "
           f"({masks['A'].sum()} counties), B = the other {masks['B'].sum()} counties")
     print(chosen.to_string())

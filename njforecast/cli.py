@@ -400,7 +400,7 @@ def demography_backtest(
 ):
     """Project census A's counties to census B's moment and print errors beside the naive."""
     from .io.store import write_csv_atomic
-    from .demography import census_backtest
+    from .evaluation.census_backtest import census_backtest
 
     res = _guard(census_backtest, base, actual, (min_ratio, max_ratio))
     write_csv_atomic(res.rows, output)

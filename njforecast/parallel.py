@@ -14,7 +14,7 @@ Public names:
     project_in_chunks(base_df, ...) a (national) population projection split by area chunk and
                                     scenario, each chunk reduced inside its worker
 
-Executors (DESIGN §3 ``parallel.py``, issue 7):
+Executors (DESIGN §3 ``parallel.py``):
     * ``serial`` — every task in the calling process, in order (debugging, tiny runs);
     * ``local`` (default) — :class:`concurrent.futures.ProcessPoolExecutor` with the ``spawn``
       start method (safe with threads, identical on Linux/macOS/Windows), ``workers`` processes

@@ -1,7 +1,9 @@
-"""Tests for njforecast.demography: graduation, projection identities, draws, summaries.
+"""Tests for njforecast.demography: graduation, projection identities, draws, summaries
+(the census back-test is tested in test_census_backtest.py).
 
 Synthetic populations here are labelled test inputs, not data.
 """
+
 
 from dataclasses import replace
 
@@ -222,6 +224,35 @@ def test_chunking_and_order_do_not_change_draws():
     pd.testing.assert_frame_equal(s1, s3)
 
 
+@pytest.mark.parametrize("draws", [0, 6])
+@pytest.mark.parametrize("window", [(3, 17), (0, 25), (12, 60), (0, 100)])
+def test_band_ages_path_equals_the_full_projection_exactly(draws, window):
+    """Projecting only the ages a band needs (women to 49, men to its last age, state arrays
+    reused) gives bit-identical numbers to the full 101-age projection, coverage factor and
+    census year included."""
+    lo, hi = window
+    areas = ["510101", "510102", "510103"]
+    base = _base(areas, rng_seed=4)
+    inputs = _inputs(areas, survival=0.99, fert=0.06, last_observed=2023)
+    fac = np.ones((3, 2, N))
+    fac[:, :, :5] = np.array([1.1, 0.9, 1.0])[:, None, None]
+    mig = np.random.default_rng(2).normal(0, 0.02, size=(3, 2, N))
+    inputs = replace(inputs, base_factor=fac, migration=mig)
+    a = dm.DemographicAssumptions(migration_sd=0.3)
+    _, pop0 = dm.to_array(base)
+    full = list(dm._iter_school_years(pop0, inputs, 2020, 2030, a, draws, 11))
+    fast = [(y, x.copy()) for y, x in dm._iter_school_ages(pop0, inputs, 2020, 2030, a, draws,
+                                                            11, lo, hi)]
+    assert [y for y, _ in fast] == [y for y, _ in full]
+    for (_, f), (_, g) in zip(fast, full, strict=True):
+        np.testing.assert_array_equal(f, g[:, :, lo:hi + 1])
+    groups = {"x": (lo, min(lo + 2, hi)), "y": (lo, hi)}
+    sums = dm._group_draws(pop0, inputs, 2021, 2030, a, draws, 11, groups, by_sex=True)
+    for j, (_, g) in enumerate(full[1:]):
+        want = np.stack([g[:, :, x:y + 1].sum(axis=2) for x, y in groups.values()], axis=2)
+        np.testing.assert_array_equal(sums[j], want if draws else want[..., None])
+
+
 def test_summary_matches_summarise_draws():
     """The streamed summary equals summarise_draws over the full long frame of draws."""
     areas = ["a", "b"]
@@ -362,58 +393,6 @@ def test_fertility_paths_order_and_local_adjustment(processed):
     np.testing.assert_allclose(adj, [1.0, a ** (1 - frac0), a ** (1 - frac0)])
 
 
-# --- back-test on small synthetic census files (test inputs) --------------------------------
-
-
-def _write_census(path, year, rows):
-    """Write a synthetic census table in the 2010 or 2020 layout: code → (2, 19) counts."""
-    recs = []
-    for code, arr in rows.items():
-        rec = {"区划代码": code}
-        for si, sx in enumerate(("男", "女")):
-            for gi, (label, lo, hi) in enumerate(S.AGE_GROUPS):
-                if year == 2010:
-                    name = (f"{lo}岁（{sx}）" if lo == hi else f"{lo}岁及以上（{sx}）"
-                            if label.endswith("+") else f"{lo}-{hi}岁（{sx}）")
-                else:
-                    name = (f"{sx}_{lo}岁" if lo == hi else f"{sx}_{lo}岁以上"
-                            if label.endswith("+") else f"{sx}_{lo}到{hi}岁")
-                rec[name] = arr[si, gi]
-        tot, male, female = arr.sum(), arr[0].sum(), arr[1].sum()
-        names = ("合计", "男", "女", "地区") if year == 2010 else ("人口数_合计", "人口数_男",
-                                                                "人口数_女", "区县")
-        rec.update(dict(zip(names, (tot, male, female, f"县{code}"), strict=True)))
-        recs.append(rec)
-    frame = pd.DataFrame(recs)
-    if str(path).endswith(".xlsx"):
-        frame.to_excel(path, index=False)
-    else:
-        frame.to_csv(path, index=False)
-
-
-def test_backtest_scores_excludes_and_carries(tmp_path, processed):
-    """The back-test excludes unmatched and boundary-changed codes; its naive carries A's cohort."""
-    rng = np.random.default_rng(3)
-    a = {c: rng.uniform(1000, 5000, size=(2, 19)) for c in ("519901", "519902", "519903")}
-    b = {c: rng.uniform(1000, 5000, size=(2, 19)) for c in ("519901", "519902", "519904")}
-    b["519902"] = b["519902"] * 40          # total ratio far above the band
-    _write_census(tmp_path / "a.csv", 2010, a)
-    _write_census(tmp_path / "b.xlsx", 2020, b)           # 2020 layout as xlsx
-    res = dm.census_backtest(tmp_path / "a.csv", tmp_path / "b.xlsx")
-    reasons = dict(zip(res.excluded["area_code"], res.excluded["reason"], strict=True))
-    assert "not in census 2010" in reasons["519904"]
-    assert "not in census 2020" in reasons["519903"]
-    assert "outside" in reasons["519902"]
-    assert set(res.rows["area_code"]) == {"519901"}
-    r = res.rows.set_index(S.AGE_GROUP)
-    assert list(res.rows.columns[:5]) == ["area_code", "area_name", S.AGE_GROUP, "projected",
-                                          "actual"]
-    assert r.loc["10-14", "naive"] == pytest.approx(a["519901"][:, :2].sum())   # A's 0-4
-    assert r.loc["15-19", "actual"] == pytest.approx(b["519901"][:, 4].sum())
-    assert (res.rows[["projected", "hamilton_perry"]] > 0).all().all()
-    assert set(res.summary["method"]) == {"projected", "province_only", "hamilton_perry", "naive"}
-
-
 def test_cli_project_writes_region_bands_and_rejects_bad_input(tmp_path, processed):
     """`demography project` writes region bands with intervals; bad input exits 2, no traceback."""
     from typer.testing import CliRunner
@@ -511,52 +490,3 @@ def test_base_factor_moves_only_the_corrected_cohort():
     np.testing.assert_allclose(y0, (10 / 12 * pop0[0] + 2 / 12 * back[0])[[1, 0]].ravel())
     sub = corr.subset([0])
     np.testing.assert_array_equal(sub.base_factor, fac)
-
-
-def test_prefecture_halves_keep_prefectures_together_and_are_seeded():
-    """Counties of a prefecture share a half; half A has ⌊n/2⌋ prefectures; the seed fixes it."""
-    codes = [f"51{p:02d}{c:02d}" for p in range(1, 8) for c in range(1, 4)]
-    h = dm.prefecture_halves(codes, seed=1)
-    by_pref = pd.Series(h, index=[c[:4] for c in codes]).groupby(level=0).nunique()
-    assert (by_pref == 1).all()
-    assert len({c[:4] for c, x in zip(codes, h, strict=True) if x == "A"}) == 3   # ⌊7/2⌋
-    np.testing.assert_array_equal(h, dm.prefecture_halves(list(reversed(codes)), seed=1)[::-1])
-    assert any((dm.prefecture_halves(codes, seed=s) != h).any() for s in range(2, 6))
-
-
-def test_backtest_summary_by_hand():
-    """Median and mean APE per subset match a hand computation on four counties."""
-    rows = pd.DataFrame({"area_code": ["510101", "510102", "510201", "510202"],
-                         S.AGE_GROUP: "10-14", "actual": [100.0, 200.0, 50.0, 10.0],
-                         "m": [110.0, 150.0, 50.0, 12.0]})     # APE 10, 25, 0, 20
-    s = dm.backtest_summary(rows, seed=7).set_index("subset")
-    assert s.loc["all", "median_ape"] == pytest.approx(15.0)
-    assert s.loc["all", "mean_ape"] == pytest.approx(13.75)
-    half = dm.prefecture_halves(rows["area_code"], seed=7)
-    ape = np.array([10.0, 25.0, 0.0, 20.0])
-    for name in ("A", "B"):
-        assert s.loc[name, "mean_ape"] == pytest.approx(ape[half == name].mean())
-    assert s.loc["A", "n"] + s.loc["B", "n"] == 4
-
-
-def test_coverage_assumption_validates_and_backtest_uses_it(tmp_path, processed):
-    """ε must be finite; the back-test's 10-14 changes with ε exactly by the 0-4 factor."""
-    with pytest.raises(ValueError, match="child_coverage_elasticity"):
-        dm.DemographicAssumptions(child_coverage_elasticity=float("nan"))
-    rng = np.random.default_rng(5)
-    a = {"519901": rng.uniform(1000, 5000, size=(2, 19))}
-    b = {"519901": a["519901"] * 1.1}
-    _write_census(tmp_path / "a.csv", 2010, a)
-    _write_census(tmp_path / "b.csv", 2020, b)
-    base_ass = dm.DemographicAssumptions(survival_cap=False, local_births=False)
-    r0 = dm.census_backtest(tmp_path / "a.csv", tmp_path / "b.csv", assumptions=base_ass)
-    r1 = dm.census_backtest(tmp_path / "a.csv", tmp_path / "b.csv",
-                            assumptions=replace(base_ass, child_coverage_elasticity=0.5))
-    p0 = r0.rows.set_index(S.AGE_GROUP)["projected"]
-    p1 = r1.rows.set_index(S.AGE_GROUP)["projected"]
-    base = dm.graduate_single_ages(_census_frame(a, 2010))
-    _, arr = dm.to_array(base)
-    f = dm.child_coverage_factor(arr, dm._province_single(2010, "510000"), 0.5)[0, 0, 0]
-    assert p1["10-14"] == pytest.approx(f * p0["10-14"], rel=1e-9)
-    for g in ("0-4", "5-9", "15-19"):
-        assert p1[g] == pytest.approx(p0[g], rel=1e-12)

@@ -10,7 +10,7 @@ Public names:
                                       teachers summarised per draw, streamed by area chunk
     split_outputs(df)                 the combined chunk output → (population, enrolment) frames
 
-Default national assumptions (issue 7; every figure from bundled data, all *estimated* when
+Default national assumptions (every figure from bundled data, all *estimated* when
 applied to a county):
 
 * Enrolment of level ℓ in county c, year t, draw d:
@@ -215,8 +215,8 @@ def project_census_enrolment(census_df: pd.DataFrame, end_year: int = 2035, draw
         (persons at 1 September), quality ("" for population, "estimated" otherwise). Split it
         with :func:`split_outputs`.
     """
-    from ..demography import (SCHOOL_BANDS, DemographicAssumptions, _iter_school_years,
-                             _quantile_block, graduate_single_ages, prepare_inputs, to_array)
+    from ..demography import (SCHOOL_BANDS, DemographicAssumptions, _group_draws,
+                              _quantile_block, graduate_single_ages, prepare_inputs, to_array)
 
     if draws < 1:
         raise ValueError("enrolment under national assumptions needs --draws >= 1 "
@@ -229,16 +229,17 @@ def project_census_enrolment(census_df: pd.DataFrame, end_year: int = 2035, draw
     areas, pop0 = to_array(base)
     labels = list(SCHOOL_BANDS)
     levels = national[S.LEVEL].to_numpy(dtype=object)
+    first_year = inputs.census_year + 1
     frames = []
     for lo in range(0, len(areas), chunk_size):
         idx = np.arange(lo, min(lo + chunk_size, len(areas)))
         sub = inputs.subset(idx)
         a = np.asarray(sub.areas, dtype=object)
-        for year, arr in _iter_school_years(pop0[idx], sub, inputs.census_year + 1, end_year,
-                                            assumptions, draws, seed):
-            # same operations as demography.project_population_summary → identical numbers
-            g = np.stack([arr[:, :, x:y + 1].sum(axis=2) for x, y in SCHOOL_BANDS.values()],
-                         axis=2).sum(axis=1)                          # (area, band, D)
+        # same operations as demography.project_population_summary → identical numbers
+        sums = _group_draws(pop0[idx], sub, first_year, end_year, assumptions, draws, seed,
+                            SCHOOL_BANDS)                 # (year, area, 1, band, D)
+        for j, year in enumerate(range(first_year, end_year + 1)):
+            g = sums[j, :, 0]                             # (area, band, D)
             enrol, teach = enrolment_arrays(g, labels, national, list(sub.areas), year)
             for qty, x, keys in ((S.POPULATION, g, labels), (S.ENROLMENT, enrol, levels),
                                  ("teachers", teach, levels)):

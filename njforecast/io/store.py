@@ -4,6 +4,9 @@ Public functions:
     load_census(path)            census table (2010 or 2020 layout, xlsx or csv) → long frame
                                  (census_year, area, sex, age_group, age_start, age_end, population)
     load_census_areas(path)      one row per census row: code, names, kind, parent, totals
+    load_census_migration(path)  residents, registered population, intra-provincial in-migrants
+    load_bundled_census()        every bundled census table's rows (census_population.csv)
+    file_sha256(path)            hex SHA-256 of a file
     load_observations(paths)     observed series → (area, year, indicator, value, unit, source,
                                  source_note, quality, preferred)
     load_plan_indicators(path)   plan box 1 baselines as observations (2015, 2020; city level)
@@ -19,10 +22,13 @@ Census layouts (both from leiii/census, MIT; Dong, Du & Liu 2022):
 Rows are kept as published; ``kind`` says whether a row is the nation, a province, a prefecture
 or a county-level unit, derived from its code (GB/T 2260: ``pp0000`` province, ``pppp00``
 prefecture, otherwise county level). Rows without a code (subtotals such as 市辖区) are dropped.
+Each census file is parsed once: its frames are kept in data/processed/census as Parquet, keyed by
+the file's SHA-256, and every later reader (parallel workers included) reads them.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import shutil
@@ -163,22 +169,9 @@ def _raw_census(path: Path) -> tuple[pd.DataFrame, int, dict[str, tuple[str, str
     return df, year, agecols
 
 
-def load_census(path: str | Path) -> pd.DataFrame:
-    """Census population by area, sex and age group (long).
-
-    Args:
-        path: a census table in the 2010 or the 2020 layout (xlsx or csv).
-
-    Returns:
-        Frame with columns census_year, area, sex, age_group, age_start, age_end, population
-        (persons, at 1 November of the census year; ages in completed years). Rows without a
-        division code (subtotals) are dropped; empty age cells become 0 only if the row's total
-        population is itself 0, otherwise the row is rejected.
-
-    Raises:
-        DataError: unknown layout, missing code column, or an area with empty age cells.
-    """
-    df, year, agecols = _raw_census(Path(path))
+def _census_population(df: pd.DataFrame, year: int, agecols: dict[str, tuple[str, str]],
+                       path: Path) -> pd.DataFrame:
+    """The raw table's age columns → the long population frame of :func:`load_census`."""
     cols = list(agecols)
     wide = df[["_code", *cols]].rename(columns={"_code": S.AREA})
     long = wide.melt(id_vars=[S.AREA], var_name="_col", value_name=S.POPULATION)
@@ -208,17 +201,16 @@ def load_census(path: str | Path) -> pd.DataFrame:
 
 
 _TOTAL_COLS = {2010: ("合计", "男", "女", "地区"), 2020: ("人口数_合计", "人口数_男", "人口数_女", "区县")}
+#: published columns kept per area besides the totals (2010 table only): raw name → column
+_AREA_EXTRA = {"出生率（‰）": "crude_birth_rate_permille", "死亡率（‰）": "crude_death_rate_permille",
+               "户籍人口": "registered_population"}
+#: residents registered in another county of the same province (2010 table), persons
+_IN_PROVINCE = ("迁入人口（人）-本省其他县\n（市）、市区", "in_province_migrants")
 
 
-def load_census_areas(path: str | Path) -> pd.DataFrame:
-    """One row per coded census row: area, name_zh, kind, province, prefecture, totals.
-
-    Columns: census_year, area, name_zh, kind (nation/province/prefecture/county), province
-    (code), prefecture (code), total, male, female (persons), plus ``crude_birth_rate_permille``
-    and ``crude_death_rate_permille`` (2010 only, as published) and ``registered_population``
-    (2010 only).
-    """
-    df, year, _ = _raw_census(Path(path))
+def _census_area_rows(df: pd.DataFrame, year: int) -> pd.DataFrame:
+    """The raw table's name and total columns → the frame of :func:`load_census_areas` plus
+    ``in_province_migrants`` (2010 only; read by :func:`load_census_migration`)."""
     tot, male, female, name = _TOTAL_COLS[year]
     out = pd.DataFrame({
         S.CENSUS_YEAR: year,
@@ -231,11 +223,140 @@ def load_census_areas(path: str | Path) -> pd.DataFrame:
     out["kind"] = out[S.AREA].map(_kind_of)
     out["province"] = out[S.AREA].str[:2] + "0000"
     out["prefecture"] = out[S.AREA].str[:4] + "00"
-    extra = {"出生率（‰）": "crude_birth_rate_permille", "死亡率（‰）": "crude_death_rate_permille",
-             "户籍人口": "registered_population"}
-    for raw, new in extra.items():
+    for raw, new in [*_AREA_EXTRA.items(), _IN_PROVINCE]:
         out[new] = pd.to_numeric(df[raw], errors="coerce") if raw in df.columns else np.nan
     return out.reset_index(drop=True)
+
+
+#: version of the parsed census layout in data/processed/census (bump when the parse changes)
+CENSUS_CACHE_VERSION = 1
+_CACHE_NAME = re.compile(r"^(?P<stem>.+)-(?P<digest>[0-9a-f]{16})-v(?P<version>\d+)"
+                         r"\.(?:population|areas)\.parquet$")
+
+
+def file_sha256(path: str | Path) -> str:
+    """Hex SHA-256 of a file's bytes (read in 1 MiB blocks)."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(2**20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def census_cache_paths(path: str | Path) -> tuple[Path, Path]:
+    """Where the parsed frames of a raw census file live: data/processed/census/
+    ``<stem>-<sha256[:16]>-v<version>.{population,areas}.parquet`` (keyed by the raw bytes)."""
+    path = Path(path)
+    key = f"{path.stem}-{file_sha256(path)[:16]}-v{CENSUS_CACHE_VERSION}"
+    folder = processed_dir() / "census"
+    return folder / f"{key}.population.parquet", folder / f"{key}.areas.parquet"
+
+
+def _write_parquet_atomic(df: pd.DataFrame, path: Path) -> None:
+    """Write Parquet through a temporary file and a rename (same bytes for the same frame)."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        df.to_parquet(tmp, engine="pyarrow", index=False)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _census_tables(path: str | Path) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(population, areas) of a census file, parsed once and then read from data/processed.
+
+    The raw table (xlsx or csv) is parsed only when data/processed/census holds no frames for
+    its SHA-256 (:func:`census_cache_paths`); the frames are then written there atomically and
+    the cached frames of earlier versions of the same file name are removed. A data directory
+    that cannot be written to is parsed every time (same frames).
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"{path}: census file not found")
+    pop_path, area_path = census_cache_paths(path)
+    if pop_path.is_file() and area_path.is_file():
+        try:
+            return pd.read_parquet(pop_path), pd.read_parquet(area_path)
+        except (OSError, ValueError):  # truncated or foreign file: parse the raw table again
+            pass
+    df, year, agecols = _raw_census(path)
+    pop, areas = _census_population(df, year, agecols, path), _census_area_rows(df, year)
+    try:
+        pop_path.parent.mkdir(parents=True, exist_ok=True)
+        _write_parquet_atomic(pop, pop_path)
+        _write_parquet_atomic(areas, area_path)
+        keep = {pop_path.name, area_path.name}
+        for old in pop_path.parent.glob(f"{path.stem}-*.parquet"):
+            m = _CACHE_NAME.match(old.name)
+            if m and m["stem"] == path.stem and old.name not in keep:
+                old.unlink(missing_ok=True)
+    except OSError:
+        pass
+    return pop, areas
+
+
+def load_census(path: str | Path) -> pd.DataFrame:
+    """Census population by area, sex and age group (long).
+
+    Args:
+        path: a census table in the 2010 or the 2020 layout (xlsx or csv). It is parsed once;
+            later calls read the parsed frame from data/processed/census (keyed by the file's
+            SHA-256, so a changed file is parsed again).
+
+    Returns:
+        Frame with columns census_year, area, sex, age_group, age_start, age_end, population
+        (persons, at 1 November of the census year; ages in completed years). Rows without a
+        division code (subtotals) are dropped; empty age cells become 0 only if the row's total
+        population is itself 0, otherwise the row is rejected.
+
+    Raises:
+        DataError: unknown layout, missing code column, or an area with empty age cells.
+    """
+    return _census_tables(path)[0]
+
+
+def load_census_areas(path: str | Path) -> pd.DataFrame:
+    """One row per coded census row: area, name_zh, kind, province, prefecture, totals.
+
+    Columns: census_year, area, name_zh, kind (nation/province/prefecture/county), province
+    (code), prefecture (code), total, male, female (persons), plus ``crude_birth_rate_permille``
+    and ``crude_death_rate_permille`` (2010 only, as published) and ``registered_population``
+    (2010 only). Parsed once, like :func:`load_census`.
+    """
+    return _census_tables(path)[1].drop(columns=_IN_PROVINCE[1])
+
+
+def load_census_migration(path: str | Path) -> pd.DataFrame:
+    """Residents, registered population and intra-provincial in-migrants per coded row.
+
+    Columns: area, total (residents), registered_population (户籍人口), in_province_migrants
+    (residents registered in another county of the same province, column
+    迁入人口（人）-本省其他县（市）、市区); persons, NaN where the table has no value.
+    Only the 2010 county table has these columns.
+
+    Raises:
+        DataError: the table has no in-migrant column.
+    """
+    areas = _census_tables(path)[1]
+    if areas[_IN_PROVINCE[1]].isna().all():
+        raise DataError(f"{path}: no column {_IN_PROVINCE[0]!r} (intra-provincial in-migrants); "
+                        "only the 2010 county table has it")
+    return areas[[S.AREA, "total", "registered_population", _IN_PROVINCE[1]]]
+
+
+def load_bundled_census() -> pd.DataFrame:
+    """Every bundled census table's rows, long (the frame of census_population.csv).
+
+    The tables of :func:`_census_paths` (2010 county, 2020 Sichuan county, 2020 province),
+    each through :func:`load_census`; a (year, area, sex, age group) published twice is kept
+    once, first table first.
+    """
+    pops = [load_census(p) for p in _census_paths().values()]
+    pop = pd.concat(pops, ignore_index=True).drop_duplicates([S.CENSUS_YEAR, S.AREA, S.SEX,
+                                                               S.AGE_GROUP])
+    return pop.reset_index(drop=True)
 
 
 # ------------------------------------------------------------------------------------------

@@ -1,0 +1,227 @@
+"""Census back-test: project census A's counties to census B's moment and score against B.
+
+Public names:
+    census_backtest(base_path, actual_path)   rows, error summary, exclusions and rules
+    backtest_summary(rows, methods, seed)     errors on prefecture halves A, B and all counties
+    prefecture_halves(codes, seed)            held-out split of counties by prefecture
+    BacktestResult                            the back-test output
+    BACKTEST_GROUPS, BACKTEST_CHILD_COVERAGE, HOLDOUT_SEED   the protocol's constants
+
+APE = |projected − actual| / actual × 100 (%). The methods compared (cohort-component engine,
+its province-only variant, Hamilton-Perry, naive cohort carry) are described in
+:func:`census_backtest`; the protocol and results in benchmarks/README.md.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import numpy as np
+import pandas as pd
+
+from .. import schema as S
+from ..demography import (TOTAL_RATIO_BAND, DemographicAssumptions, census_groups5,
+                          child_woman_ratios, cohort_ratios, graduate_single_ages,
+                          hamilton_perry, prepare_inputs, project_arrays, province_census,
+                          to_array)
+from ..demography.graduation import _groups5
+
+
+BACKTEST_GROUPS = {"0-4": (0, 4), "5-9": (5, 9), "10-14": (10, 14), "15-19": (15, 19)}
+#: child_coverage_elasticity of the back-test's engine: one pooled value, chosen (lowest median
+#: APE for 10-14) on half A of the Sichuan counties split by prefecture with
+#: :data:`HOLDOUT_SEED`, from the grid 0, 0.05, …, 0.3 of benchmarks/backtest_1014_candidates.py,
+#: and only then scored on half B (benchmarks/README.md)
+BACKTEST_CHILD_COVERAGE = 0.15
+
+
+@dataclass(frozen=True)
+class BacktestResult:
+    """Back-test output: rows per county × age group, error summary, exclusions, rules."""
+
+    rows: pd.DataFrame
+    summary: pd.DataFrame
+    excluded: pd.DataFrame
+    rules: tuple[str, ...]
+
+
+def _ape(projected, actual):
+    return np.abs(projected - actual) / actual * 100
+
+
+#: seed of the held-out protocol for back-test rules (prefectures split into two halves)
+HOLDOUT_SEED = 20201101
+
+
+def prefecture_halves(codes, seed: int = HOLDOUT_SEED) -> np.ndarray:
+    """Assign county codes to half "A" (choose rules) or "B" (report) by prefecture.
+
+    The distinct prefectures (first four digits of the code), sorted, are permuted by
+    ``numpy.random.default_rng(seed).permutation``; the first ⌊n/2⌋ of the permutation form
+    half A, the rest half B. Every county of a prefecture falls in the same half, so a rule
+    chosen on A is scored on B without sharing prefecture-level effects (Roberts et al. 2017,
+    Ecography 40:913, on blocked cross-validation).
+
+    Returns:
+        Array of "A"/"B", one per code, in the order given.
+    """
+    codes = [str(c) for c in codes]
+    prefs = sorted({c[:4] for c in codes})
+    perm = np.random.default_rng(seed).permutation(prefs)
+    half_a = set(perm[:len(prefs) // 2])
+    return np.array(["A" if c[:4] in half_a else "B" for c in codes])
+
+
+def backtest_summary(rows: pd.DataFrame, methods=None, seed: int | None = HOLDOUT_SEED
+                     ) -> pd.DataFrame:
+    """Median and mean absolute percentage error by age group, method and county subset.
+
+    Args:
+        rows: back-test rows (area_code, age_group, actual and one column per method).
+        methods: method columns to score (default every column but the keys and ``actual``).
+        seed: split seed of :func:`prefecture_halves` (subsets "A", "B" and "all"); None
+            gives "all" only.
+
+    Returns:
+        Frame subset, age_group, method, n, median_ape, mean_ape (%), with
+        ``APE = |projected − actual| / actual · 100``.
+    """
+    methods = methods or [c for c in rows.columns
+                          if c not in ("area_code", "area_name", S.AGE_GROUP, "actual")]
+    rows = rows[rows["actual"] > 0]
+    subsets = {"all": np.ones(len(rows), dtype=bool)}
+    if seed is not None:
+        half = prefecture_halves(rows["area_code"], seed)
+        subsets = {"A": half == "A", "B": half == "B", **subsets}
+    out = []
+    for name, mask in subsets.items():
+        for label, g in rows[mask].groupby(S.AGE_GROUP, sort=False):
+            for m in methods:
+                e = _ape(g[m], g["actual"])
+                out.append({"subset": name, S.AGE_GROUP: label, "method": m, "n": len(g),
+                            "median_ape": float(e.median()), "mean_ape": float(e.mean())})
+    return pd.DataFrame(out)
+
+
+def census_backtest(base_path, actual_path, band: tuple[float, float] = TOTAL_RATIO_BAND,
+                    assumptions: DemographicAssumptions | None = None) -> BacktestResult:
+    """Project every county of census A to census B's moment and score against B.
+
+    Uses only census A's county rows (age groups, and for 2010 the registered population and
+    in-migrant columns of the bundled 2010 table) plus the bundled reference patterns:
+    national census survival A→B (national rows), the county's province residual migration
+    A→B (province rows of both censuses), national observed births (fertility index).
+    Census B's county rows are used only to score. Counties are compared sexes combined in
+    groups 0-4, 5-9, 10-14, 15-19.
+
+    Methods reported side by side:
+        projected       cohort-component engine (:func:`project_arrays`), national survival
+                        uncapped (carries the 2010 under-count of young children forward),
+                        provincial net migration plus the county signals of census A
+                        (``migration_source="auto"``: relative age profile from age 12, net
+                        intra-provincial migration stock), fertility ratio from census A ×
+                        national births index, census A's children 0-4 corrected for
+                        county-relative coverage (:func:`child_coverage_factor`,
+                        ε = :data:`BACKTEST_CHILD_COVERAGE`)
+        province_only   the same engine with the provincial migration pattern alone and no
+                        county signal (no coverage correction)
+        hamilton_perry  county groups × the province's cohort change ratios A→B; children by the
+                        county's child-woman ratios × the province's change in them
+        naive           cohort carry: survival 1, no migration (children: the same group at A)
+
+    Exclusion rules (printed): a code of B absent from A (or vice versa) is not compared; a
+    county whose total population changed by a factor outside ``band`` is excluded as a likely
+    boundary change.
+
+    Returns:
+        :class:`BacktestResult` with rows (area_code, area_name, age_group, projected, actual,
+        province_only, hamilton_perry, naive), summary (age_group, method, n, median_ape,
+        mean_ape in %),
+        excluded (area_code, area_name, reason) and the rules as text.
+    """
+    from ..io.store import load_census, load_census_areas
+
+    cen_a, cen_b = load_census(base_path), load_census(actual_path)
+    ya, yb = int(cen_a[S.CENSUS_YEAR].iloc[0]), int(cen_b[S.CENSUS_YEAR].iloc[0])
+    if yb - ya != 10:
+        raise ValueError(f"{actual_path}: census B ({yb}) must be 10 years after census A "
+                         f"({ya}) for the 5-year cohort shifts")
+    names = load_census_areas(actual_path).set_index(S.AREA)["name_zh"]
+    ca = cen_a[~cen_a[S.AREA].str.endswith("00")]
+    cb = cen_b[~cen_b[S.AREA].str.endswith("00")]
+    codes_a, codes_b = set(ca[S.AREA]), set(cb[S.AREA])
+    provinces_b = {c[:2] for c in codes_b}
+    excluded = [(c, names.get(c, ""), f"code not in census {ya}")
+                for c in sorted(codes_b - codes_a)]
+    excluded += [(c, "", f"code not in census {yb}") for c in sorted(codes_a - codes_b)
+                 if c[:2] in provinces_b]
+    common = sorted(codes_a & codes_b)
+    ta = ca[ca[S.AREA].isin(common)].groupby(S.AREA)[S.POPULATION].sum()
+    tb = cb[cb[S.AREA].isin(common)].groupby(S.AREA)[S.POPULATION].sum()
+    ratio = (tb / ta).reindex(common)
+    keep = [c for c in common if band[0] <= ratio[c] <= band[1]]
+    excluded += [(c, names.get(c, ""), (f"total ratio {yb}/{ya} = {ratio[c]:.2f} outside "
+                                        f"[{band[0]}, {band[1]}]"))
+                 for c in common if c not in keep]
+    if not keep:
+        raise ValueError(f"{base_path} and {actual_path} share no comparable county codes")
+    areas, ga = census_groups5(ca[ca[S.AREA].isin(keep)])
+    _, gb = census_groups5(cb[cb[S.AREA].isin(keep)])
+    # --- cohort-component engine (with county signals) and its province-only variant
+    a = assumptions or DemographicAssumptions(
+        survival_cap=False, migration_source="auto", local_births=False,
+        child_coverage_elasticity=BACKTEST_CHILD_COVERAGE)
+    base = graduate_single_ages(ca[ca[S.AREA].isin(keep)])
+    _, pop0 = to_array(base)
+    engine = {}
+    for name, ass in (("projected", a),
+                      ("province_only", replace(a, migration_source="province",
+                                                child_coverage_elasticity=0.0))):
+        inputs = prepare_inputs(base, ass, end_year=yb)
+        final = None
+        for _, arr in project_arrays(pop0, inputs, yb - ya, ass):
+            final = arr
+        engine[name] = _groups5(final).sum(1)
+    cc = engine["projected"]
+    # --- Hamilton-Perry with provincial ratios
+    hp = np.zeros_like(ga)
+    for p in sorted({c[:2] + "0000" for c in areas}):
+        i = [k for k, c in enumerate(areas) if c.startswith(p[:2])]
+        _, pa = census_groups5(province_census(ya, p))
+        _, pb = census_groups5(province_census(yb, p))
+        cwr_a, cwr_b = child_woman_ratios(pa[0]), child_woman_ratios(pb[0])
+        hp[i] = hamilton_perry(ga[i], cohort_ratios(pa[0], pb[0]),
+                               (cwr_b[0] / cwr_a[0], cwr_b[1] / cwr_a[1]))
+    hp = hp.sum(1)
+    # --- naive cohort carry
+    nv = np.zeros_like(ga)
+    nv[..., 2:] = ga[..., :-2]
+    nv[..., -1] += ga[..., -2:].sum(-1)
+    nv[..., :2] = ga[..., :2]
+    nv = nv.sum(1)
+    act = gb.sum(1)
+    rows = []
+    for j, label in enumerate(BACKTEST_GROUPS):
+        rows.append(pd.DataFrame({"area_code": areas,
+                                  "area_name": [names.get(c, "") for c in areas],
+                                  S.AGE_GROUP: label, "projected": cc[:, j], "actual": act[:, j],
+                                  "province_only": engine["province_only"][:, j],
+                                  "hamilton_perry": hp[:, j], "naive": nv[:, j]}))
+    rows = pd.concat(rows, ignore_index=True)
+    rows = rows[rows["actual"] > 0].reset_index(drop=True)
+    summ = backtest_summary(rows, ["projected", "province_only", "hamilton_perry", "naive"],
+                            seed=None).drop(columns="subset")
+    rules = ((f"compared: county-level codes present in both censuses ({ya}, {yb}); "
+              f"excluded: total population ratio {yb}/{ya} outside [{band[0]}, {band[1]}] "
+              "(likely boundary change)"),
+             (f"reference patterns: national survival {ya}->{yb} (province rows summed / "
+              f"national row), province residual migration {ya}->{yb} (province rows), national "
+              f"births; county signals from census {ya} only (age profile from age "
+              f"{a.structure_from_age}, intra-provincial migration stock where the 2010 table "
+              "has it, children 0-4 x (child-woman ratio / province's)^"
+              f"{a.child_coverage_elasticity:g})"))
+    return BacktestResult(rows=rows, summary=summ,
+                          excluded=pd.DataFrame(excluded, columns=["area_code", "area_name",
+                                                                   "reason"]),
+                          rules=rules)
+
