@@ -296,12 +296,15 @@ def _city_table(gaps_df: pd.DataFrame, year: int, lang: str) -> str:
             f"{label('not_projectable', lang)} or qualitative: {rest}.</p>")
 
 
-def summary_table(gaps_df: pd.DataFrame, year: int = 2025, lang: str = "en",
+def summary_table(gaps_df: pd.DataFrame, year: int | None = None, lang: str = "en",
                   verbose: bool = False) -> str:
     """A short plain-text table of the city's targets in ``year`` (for the terminal).
 
     Projectable targets get a row each; the others are counted (all rows when ``verbose``).
+    ``year`` defaults to the earliest target year (the plan's, or a targets file's).
     """
+    if year is None:
+        year = int(gaps_df[S.TARGET_YEAR].min()) if len(gaps_df) else 0
     d = gaps_df[(gaps_df[S.SCOPE] == "plan (city)") & (gaps_df[S.YEAR] == year)]
     lines = [f"{'target':42s} {'plan':>9s} {'projected mean [80 % interval]':>34s} "
              f"{'p_meet':>6s}  status"]
