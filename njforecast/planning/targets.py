@@ -207,7 +207,7 @@ def compare_to_targets(series_df: pd.DataFrame, targets_df: pd.DataFrame,
             target_year, target, comparison, kind, ...).
         years: years to compare (default: each target's own year). A 2025 target compared in a
             later year (e.g. 2035) is the 2025 target held constant — a reference for the next
-            plan, stated in ``note``. Period targets (id ending ``_YYYY_YYYY``) are compared in
+            plan, stated in ``note``; years before a target's year are skipped for it. Period targets (id ending ``_YYYY_YYYY``) are compared in
             their target year only.
         county_targets: target ids that also apply to every other area in ``series_df``.
         area_order: optional area order for the output (default: target area first, then
@@ -278,7 +278,8 @@ def compare_to_targets(series_df: pd.DataFrame, targets_df: pd.DataFrame,
             continue
         own_year_only = years is None or PERIOD_TARGET.search(ind) is not None
         for area in areas:
-            for year in ((tyear,) if own_year_only else years):
+            # a target is compared in its own year and later years, never before it
+            for year in ((tyear,) if own_year_only else [y for y in years if int(y) >= tyear]):
                 g = groups.get((ind, area, int(year)))
                 scope = "plan (city)" if area == home else "county (city target applied)"
                 if g is None:

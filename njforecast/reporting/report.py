@@ -301,10 +301,13 @@ def summary_table(gaps_df: pd.DataFrame, year: int | None = None, lang: str = "e
     """A short plain-text table of the city's targets in ``year`` (for the terminal).
 
     Projectable targets get a row each; the others are counted (all rows when ``verbose``).
-    ``year`` defaults to the earliest target year (the plan's, or a targets file's).
+    ``year`` None: one table per target year (the plan's, or a targets file's).
     """
     if year is None:
-        year = int(gaps_df[S.TARGET_YEAR].min()) if len(gaps_df) else 0
+        years = sorted({int(y) for y in gaps_df[S.TARGET_YEAR]}) or [0]
+        if len(years) > 1:
+            return "\n\n".join(summary_table(gaps_df, y, lang, verbose) for y in years)
+        year = years[0]
     d = gaps_df[(gaps_df[S.SCOPE] == "plan (city)") & (gaps_df[S.YEAR] == year)]
     lines = [f"{'target':42s} {'plan':>9s} {'projected mean [80 % interval]':>34s} "
              f"{'p_meet':>6s}  status"]
