@@ -207,8 +207,8 @@ def compare_to_targets(series_df: pd.DataFrame, targets_df: pd.DataFrame,
             target_year, target, comparison, kind, ...).
         years: years to compare (default: each target's own year). A 2025 target compared in a
             later year (e.g. 2035) is the 2025 target held constant — a reference for the next
-            plan, stated in ``note``; years before a target's year are skipped for it. Period targets (id ending ``_YYYY_YYYY``) are compared in
-            their target year only.
+            plan, stated in ``note``; years before a target's year are skipped for it. Period
+            targets (id ending ``_YYYY_YYYY``) are compared in their target year only.
         county_targets: target ids that also apply to every other area in ``series_df``.
         area_order: optional area order for the output (default: target area first, then
             sorted codes).
