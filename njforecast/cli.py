@@ -159,7 +159,11 @@ def run(config: Path = typer.Argument(..., help="Experiment config (TOML), e.g. 
         observations: Path | None = typer.Option(
             None, "--observations", help="Your own series (observations format, README "
             "'Bringing your own county series'); replace the estimates where present. Same as "
-            "[data] observations in the config.")):
+            "[data] observations in the config."),
+        targets: Path | None = typer.Option(
+            None, "--targets", help="Plan targets to compare with (targets format, README "
+            "'Targets for any plan'; list the ids with `njforecast targets list`). Same as "
+            "[targets] file in the config; default: the region's plan.")):
     """Run the main job for a config: build data, project, compare with targets, report, track."""
     from dataclasses import replace
 
@@ -170,10 +174,54 @@ def run(config: Path = typer.Argument(..., help="Experiment config (TOML), e.g. 
         sections = dict(cfg.sections)
         sections["data"] = {**cfg.section("data"), "observations": str(observations.resolve())}
         cfg = replace(cfg, sections=sections)
+    if targets is not None:
+        cfg = replace(cfg, sections={**cfg.sections, "targets": {
+            **cfg.section("targets"), "file": str(targets.resolve())}})
     if cfg.section("backtest"):  # a back-test experiment (experiments/<name>/config.toml)
         _backtest_experiment(cfg)
         return
     _pipeline_job(cfg, lang, None, scenarios, export_model=True)
+
+
+# --- targets for any plan (issue 14) -------------------------------------------------------
+targets_app = typer.Typer(help="Plan targets: the ids a targets file may use; check a file.",
+                          no_args_is_help=True)
+app.add_typer(targets_app, name="targets")
+
+
+@targets_app.command("list")
+def targets_list(config: Path = typer.Option(Path("experiments/neijiang-baseline/config.toml"),
+                                             "--config", help="Experiment config whose region "
+                                             "and plan give the ids.")):
+    """Print the indicator ids a targets file may use, with unit and meaning."""
+    from .config import load_config
+    from .engine.state import target_ids
+
+    table = _guard(target_ids, _guard(load_config, config))
+    typer.echo(table.to_string(index=False))
+
+
+@targets_app.command("validate")
+def targets_validate(
+        path: Path = typer.Argument(..., help="Targets file (CSV or xlsx)."),
+        config: Path = typer.Option(Path("experiments/neijiang-baseline/config.toml"), "--config",
+                                    help="Experiment config whose region and jump-off year "
+                                         "the targets are checked against.")):
+    """Check a targets file: exit 0 with one line when it is fine, 2 with every problem."""
+    from .config import load_config
+    from .engine.state import check_targets_file
+    from .io.validation import format_problems
+
+    if not path.is_file():
+        _fail(f"{path}: file not found; give a CSV or xlsx with columns area, indicator, "
+              "target_year, comparison, target, unit")
+    frame, problems = _guard(check_targets_file, _guard(load_config, config), path)
+    for line in format_problems(problems):
+        typer.echo(line)
+    if frame is None:
+        _fail(f"{path} has errors; fix them and validate again")
+    typer.echo(f"ok: {path} — {len(frame)} targets, {frame['indicator'].nunique()} indicators, "
+               f"target years {', '.join(map(str, sorted(set(frame['target_year']))))}")
 
 
 # --- planner: pipeline, scenarios, serving (issue 6) ---------------------------------------

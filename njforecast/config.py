@@ -5,7 +5,7 @@ Public names:
     RunConfig, load_config(path), ConfigError: the experiment config
     (``experiments/*/config.toml``);
     DemographyConfig, EnrolmentConfig, TeachersConfig, CapacityConfig, DataConfig,
-    ReportConfig, BacktestConfig: the typed tables (``SECTIONS``: table name → class);
+    TargetsConfig, ReportConfig, BacktestConfig: the typed tables (``SECTIONS``: table name → class);
     parse_section(name, table, path): one table's typed view.
 
 Every table is optional; so is every key, except where marked required. ``load_config``
@@ -21,6 +21,7 @@ the table, the key, the value and the nearest known name.
     [teachers]      TeachersConfig    education.teachers.run_teachers
     [capacity]      CapacityConfig    education.capacity.run_capacity
     [data]          DataConfig        engine.state.planner_observations
+    [targets]       TargetsConfig     engine.state.plan_targets
     [report]        ReportConfig      reporting.build_outputs
     [backtest]      BacktestConfig    evaluation.backtest.run_experiment
     ==============  ================  ================================================
@@ -308,6 +309,18 @@ class DataConfig:
 
 
 @dataclass(frozen=True)
+class TargetsConfig:
+    """``[targets]``: the plan targets compared with the projection.
+
+    Attributes:
+        file: CSV or xlsx in the targets format (README "Targets for any plan"), relative to
+            the working directory or the config folder; unset: the region file's default.
+    """
+
+    file: str | None = None
+
+
+@dataclass(frozen=True)
 class ReportConfig:
     """``[report]``: report contents.
 
@@ -345,7 +358,8 @@ class BacktestConfig:
 
 SECTIONS: dict[str, type] = {
     "demography": DemographyConfig, "enrolment": EnrolmentConfig, "teachers": TeachersConfig,
-    "capacity": CapacityConfig, "data": DataConfig, "report": ReportConfig,
+    "capacity": CapacityConfig, "data": DataConfig, "targets": TargetsConfig,
+    "report": ReportConfig,
     "backtest": BacktestConfig}
 
 #: Scenario tables: the engine records an applied scenario as ``scenario``; scenarios come from
@@ -540,7 +554,7 @@ class RunConfig:
         path: file the config was read from.
 
     The typed views ``demography``, ``enrolment``, ``teachers``, ``capacity``, ``data``,
-    ``report`` and ``backtest`` (properties) give each table's keys with their defaults.
+    ``targets``, ``report`` and ``backtest`` (properties) give each table's keys with their defaults.
     """
 
     name: str = "neijiang-baseline"
@@ -563,6 +577,7 @@ class RunConfig:
     teachers = _Table()  # TeachersConfig
     capacity = _Table()  # CapacityConfig
     data = _Table()  # DataConfig
+    targets = _Table()  # TargetsConfig
     report = _Table()  # ReportConfig
     backtest = _Table()  # BacktestConfig, or None when the config has no [backtest]
 

@@ -189,3 +189,13 @@ STATUSES = ("on_track", "at_risk", "off_track", "target_above_need", "target_bel
 P_OVER = "p_over"
 BASIS = "basis"
 PLAN_COVERS_NEED = "plan_covers_need"
+
+# --- ex-post columns of the target table (planning.targets.compare_to_targets): the observed
+# value in the target year (ACTUAL, same unit as the target), whether it met the target, and
+# whether it lay inside the projection's 80 % / 95 % interval (empty where nothing is observed)
+MET = "met"
+IN_80, IN_95 = "in_80", "in_95"
+EX_POST_COLUMNS = (ACTUAL, MET, IN_80, IN_95)
+#: Columns of a planner's targets file (njforecast.io.targets; README "Targets for any plan").
+TARGETS_FILE_REQUIRED = (AREA, INDICATOR, TARGET_YEAR, COMPARISON, TARGET, UNIT)
+TARGETS_FILE_OPTIONAL = (NOTE, "binding", INDICATOR_ZH)

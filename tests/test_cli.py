@@ -19,7 +19,7 @@ HELP = {
     ("data", "build"): ["Rebuild data/processed from data/raw", "byte-identical"],
     ("data", "show"): ["summary of the bundled data", "--rows"],
     ("data", "validate"): ["observations or population file", "exits 2", "--kind", "--region"],
-    ("run",): ["Run the main job for a config", "TOML"],
+    ("run",): ["Run the main job for a config", "TOML", "--targets"],
     ("backtest",): ["Rolling-origin back-test", "--observations", "--indicator", "--horizon",
                     "--windows", "--models", "--output", "--tracking-uri"],
     ("demography",): ["Population engine", "project", "backtest"],
@@ -31,6 +31,9 @@ HELP = {
     ("scenario", "run"): ["Run one scenario", "--config", "--lang"],
     ("serve",): ["Serve the scenario", "--port", "export"],
     ("serve", "export"): ["Export the scenario engine", "--out"],
+    ("targets",): ["Plan targets", "list", "validate"],
+    ("targets", "list"): ["indicator ids a targets file may use", "--config"],
+    ("targets", "validate"): ["Check a targets file", "--config"],
 }
 
 

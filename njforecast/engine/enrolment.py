@@ -142,11 +142,16 @@ def calibration(state: BaseState, enr: Mapping, pop: np.ndarray) -> dict:
 def plan_ger_targets(state: BaseState, enr: Mapping) -> tuple[dict, int | None]:
     """The plan's GER targets {id: percent} and their year (``[enrolment] targets`` and
     ``target_year`` override the targets table); the year is None when there is none."""
-    tgt = state.targets.set_index(S.INDICATOR)[S.TARGET]
+    t = state.targets
+    # the region's own GER targets; a targets file may hold several years (or county rows):
+    # the path reaches each GER's latest target
+    t = t[t[S.INDICATOR].isin(list(en.BAND_GER.values()))
+          & (t[S.AREA].astype(str) == state.region.code)]
+    t = t.sort_values(S.TARGET_YEAR, kind="stable").drop_duplicates(S.INDICATOR, keep="last")
+    tgt = t.set_index(S.INDICATOR)[S.TARGET]
     ger_targets = enr.get("targets") or {k: float(tgt[k]) for k in en.BAND_GER.values()
                                          if k in tgt.index and pd.notna(tgt[k])}
-    tyears = state.targets.loc[state.targets[S.INDICATOR].isin(list(en.BAND_GER.values())),
-                               S.TARGET_YEAR]
+    tyears = t[S.TARGET_YEAR]
     target_year = enr.get("target_year", int(tyears.max()) if len(tyears) else None)
     return ger_targets, None if target_year is None else int(target_year)
 

@@ -469,6 +469,8 @@ def make_results(state: BaseState, projection: Projection, cfg: RunConfig) -> Re
     if state.planner is not None:
         rows.append(("planner_observations", cfg.section("data")["observations"], "observed",
                      state.planner_note))
+    if state.targets_path is not None:
+        rows.append(("targets_file", str(state.targets_path), "observed", state.targets_note))
     assumptions = pd.DataFrame(rows, columns=["name", S.VALUE, S.QUALITY, "note"])
     assumptions[S.VALUE] = assumptions[S.VALUE].map(str)
     tch = projection.stages["teachers"]

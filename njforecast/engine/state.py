@@ -4,7 +4,9 @@ Public names:
     BaseState (frozen), build_state(cfg) → BaseState, state_for(cfg) → BaseState (cached by
     config and data hash), preferred_observations(state), stage_configs(cfg, overrides) →
     stage tables with a scenario applied, data_hash(), sources_table(),
-    planner_observations(cfg), planner_observations_path(cfg).
+    planner_observations(cfg), planner_observations_path(cfg), plan_targets(cfg, region,
+    base_year) → (targets, path or None, note), targets_path(cfg), target_ids(cfg),
+    check_targets_file(cfg, path).
 
 A BaseState holds the tables read from ``data/`` (once), the census base graduated to single
 ages, the demographic inputs (survival, migration residuals, fertility path; DESIGN §5), and a
@@ -140,6 +142,98 @@ def planner_observations_path(cfg: RunConfig) -> Path | None:
     return path.resolve()
 
 
+def _config_file(cfg: RunConfig, f: str, what: str) -> Path:
+    """A file named in the config: a relative path is looked up in the working directory, then
+    next to the config.
+
+    Raises:
+        DataError: not found.
+    """
+    path = Path(f)
+    if not path.is_absolute():
+        cands = [Path.cwd() / path, *([Path(cfg.path).parent / path] if cfg.path else [])]
+        path = next((c for c in cands if c.is_file()), cands[0])
+    if not path.is_file():
+        raise store.DataError(f"{cfg.path or 'config'}: {what} = {f!r} not found "
+                              "(relative to the working directory or the config folder)")
+    return path.resolve()
+
+
+def targets_path(cfg: RunConfig) -> Path | None:
+    """The file of ``[targets] file`` (``njforecast run --targets``), or None when the region's
+    default targets apply.
+
+    Raises:
+        DataError: configured but not found.
+    """
+    f = cfg.section("targets").get("file")
+    return _config_file(cfg, f, "[targets] file") if f else None
+
+
+def _region_targets(cfg: RunConfig, region: Region) -> tuple[pd.DataFrame, dict[str, str]]:
+    """The region file's default targets and the {id: unit} a targets file may use (the
+    engine's ids and the ids of the region's plan table)."""
+    from ..io.targets import empty_targets, load_targets
+    from ..planning.targets import known_target_units
+
+    default, fmt = store.region_targets_spec(region.path)
+    if default is not None and fmt not in ("neijiang_plan_table", "long"):
+        raise store.DataError(f"{region.path}: [targets] format = {fmt!r} is not known; use "
+                              "neijiang_plan_table or long")
+    plan_table = (store.load_plan_targets(default, area=region.code)
+                  if fmt == "neijiang_plan_table" else empty_targets())
+    known = known_target_units(plan_table)
+    if fmt == "long":
+        return load_targets(default, known, int(cfg.base_year), cfg.region), known
+    return plan_table, known
+
+
+def target_ids(cfg: RunConfig) -> pd.DataFrame:
+    """The indicator ids a targets file for ``cfg``'s region may use
+    (:func:`njforecast.planning.targets.target_indicators`)."""
+    from ..planning.targets import target_indicators
+
+    region = load_region(cfg.region)
+    return target_indicators(_region_targets(cfg, region)[0])
+
+
+def check_targets_file(cfg: RunConfig, path: str | Path):
+    """Validate a targets file against ``cfg``'s region and jump-off year.
+
+    Returns:
+        (the targets frame or None, every problem): :func:`njforecast.io.targets.validate_targets`.
+    """
+    from ..io.targets import validate_targets
+
+    _, known = _region_targets(cfg, load_region(cfg.region))
+    return validate_targets(path, known, int(cfg.base_year), cfg.region)
+
+
+def plan_targets(cfg: RunConfig, region: Region, base_year: int
+                 ) -> tuple[pd.DataFrame, Path | None, str]:
+    """The targets the run compares with: ``[targets] file`` (validated by
+    :func:`njforecast.io.targets.load_targets`) or the region file's default targets.
+
+    Returns:
+        (the targets frame, the planner's targets file or None, a one-line note).
+
+    Raises:
+        DataError: a region default in an unknown format, or a targets file that is missing or
+            invalid (every problem with row, column and fix).
+    """
+    from ..io.targets import load_targets
+
+    bundled, known = _region_targets(cfg, region)
+    path = targets_path(cfg)
+    if path is None:
+        return bundled, None, ""
+    frame = load_targets(path, known, base_year, cfg.region)
+    years = sorted(set(frame[S.TARGET_YEAR].astype(int)))
+    note = (f"{len(frame)} targets, {frame[S.INDICATOR].nunique()} indicators, target years "
+            f"{', '.join(map(str, years))}; replace the region's default targets")
+    return frame, path, note
+
+
 def planner_observations(cfg: RunConfig) -> tuple[pd.DataFrame | None, str]:
     """A planner's own series for the run (``[data] observations``), validated by
     :func:`njforecast.io.validation.load_user_observations`; ``preferred`` rows.
@@ -177,8 +271,9 @@ class BaseState:
         dem_assumptions: the config's demographic assumptions (no scenario applied).
         observations: bundled observed series (processed; overlays in reports).
         series_obs: bundled observations as loaded for the stages (trend, province ratios).
-        plan_obs, targets, standards, seats: plan box 1, plan targets, staffing standards and
-            planned new places (``data/raw``).
+        plan_obs, targets, standards, seats: plan box 1, plan targets (``[targets] file`` or
+            the region's default), staffing standards and planned new places (``data/raw``).
+        targets_path, targets_note: a planner's targets file (or None) and a one-line note.
         planner, planner_note, planner_path: a planner's own series (or None).
         data_hash: sha256 of the bundled inputs (and the planner's file).
         sources: :func:`sources_table`.
@@ -210,6 +305,8 @@ class BaseState:
     codes: tuple[str, ...] = ()
     aggregation: np.ndarray | None = None
     ger_path: pd.DataFrame | None = None
+    targets_path: Path | None = None
+    targets_note: str = ""
     memo: dict = field(default_factory=dict, repr=False)
 
     def aggregate(self, x: np.ndarray) -> np.ndarray:
@@ -244,8 +341,8 @@ def presets_for(source: BaseState | RunConfig) -> dict:
     if isinstance(source, BaseState):
         return source.cached(("presets",), lambda: presets(source.standards, source.targets,
                                                            source.base_year))
-    code = load_region(source.region).code
-    return presets(store.load_standards(), store.load_plan_targets(area=code), source.base_year)
+    targets = plan_targets(source, load_region(source.region), int(source.base_year))[0]
+    return presets(store.load_standards(), targets, source.base_year)
 
 
 def _demography_section(cfg: RunConfig) -> tuple[dict, int]:
@@ -287,6 +384,8 @@ def build_state(cfg: RunConfig) -> BaseState:
 
         ger_path = read_ger_path(enr, BAND_GER.values())
     ppath = planner_observations_path(cfg) if planner is not None else None
+    targets, tpath, tnote = plan_targets(cfg, region, int(cfg.base_year))
+    extra = [p for p in (ppath, tpath) if p is not None]
     return BaseState(
         config=cfg, region=region, areas=tuple(areas), base_year=int(cfg.base_year),
         max_age=max_age, pop0=pop0, inputs=inputs,
@@ -294,10 +393,11 @@ def build_state(cfg: RunConfig) -> BaseState:
         observations=store.read_processed("observations"),
         series_obs=store.load_observations(),
         plan_obs=store.load_plan_indicators(area=region.code),
-        targets=store.load_plan_targets(area=region.code), standards=store.load_standards(),
+        targets=targets, standards=store.load_standards(),
         seats=store.load_seats(), planner=planner, planner_note=note, planner_path=ppath,
-        data_hash=data_hash(extra=[ppath] if ppath is not None else ()),
-        sources=sources_table(), codes=codes, aggregation=agg, ger_path=ger_path)
+        data_hash=data_hash(extra=extra),
+        sources=sources_table(), codes=codes, aggregation=agg, ger_path=ger_path,
+        targets_path=tpath, targets_note=tnote)
 
 
 _STATES: OrderedDict = OrderedDict()
@@ -309,9 +409,10 @@ def _state_key(cfg: RunConfig) -> tuple:
     the data directory and the planner's file (path and modification time)."""
     base = replace(cfg, sections={k: v for k, v in cfg.sections.items() if k != "scenario"},
                    end_year=0, draws=0, seed=0, name="", output_dir="", tracking_uri="")
-    ppath = planner_observations_path(cfg)
-    stamp = (str(ppath), ppath.stat().st_mtime_ns) if ppath is not None else None
-    return (repr(base), str(store.raw_dir()), stamp)
+    stamps = []
+    for path in (planner_observations_path(cfg), targets_path(cfg)):
+        stamps.append((str(path), path.stat().st_mtime_ns) if path is not None else None)
+    return (repr(base), str(store.raw_dir()), *stamps)
 
 
 def state_for(cfg: RunConfig) -> BaseState:

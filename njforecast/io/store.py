@@ -10,7 +10,8 @@ Public functions:
     load_observations(paths)     observed series → (area, year, indicator, value, unit, source,
                                  source_note, quality, preferred)
     load_plan_indicators(path)   plan box 1 baselines as observations (2015, 2020; city level)
-    load_plan_targets(path)      plan targets with comparison direction
+    load_plan_targets(path)      plan targets (plan-table layout) with comparison direction
+    region_targets_spec(region)  the region file's default targets file and its format
     load_seats(path)             plan box 6: new school places 2021–2025 by area and level
     load_standards(path)         staffing standards
     build_processed(out_dir)     write every processed frame (deterministic, byte-identical)
@@ -498,32 +499,64 @@ def load_plan_indicators(path: str | Path | None = None, area: str = "511000") -
     return S.OBSERVATIONS_SCHEMA.validate(pd.DataFrame(rows))
 
 
-def load_plan_targets(path: str | Path | None = None, area: str = "511000") -> pd.DataFrame:
-    """Plan targets (box 2 and the text): one row per target.
+def region_targets_spec(region: str | Path | None = None) -> tuple[Path | None, str]:
+    """The region's default plan targets: ``[targets] default`` of its region file (a path
+    under ``data/raw``) and ``format`` (``neijiang_plan_table`` or ``long``).
 
-    Columns: area, indicator, indicator_zh, stage, unit, target_year, target (float; NaN for
-    qualitative targets), target_text, kind (value/qualitative), binding, comparison
-    (at_least/at_most/about), baseline_2020, baseline_2015, source.
+    Returns:
+        (the file, its format), or (None, "") when the region file names no targets.
     """
-    path = Path(path or raw_dir() / "plan" / "plan_targets_2025.csv")
+    import tomllib
+
+    from ..areas import load_region
+    from ..config import DEFAULT_REGION
+
+    reg = load_region(region or DEFAULT_REGION)
+    spec = tomllib.loads(Path(reg.path).read_text(encoding="utf-8")).get("targets", {})
+    if not spec.get("default"):
+        return None, ""
+    return raw_dir() / spec["default"], str(spec.get("format", "neijiang_plan_table"))
+
+
+def load_plan_targets(path: str | Path | None = None, area: str = "511000") -> pd.DataFrame:
+    """Plan targets in the plan-table layout (box 2 and the text): one row per target.
+
+    The layout (``format = "neijiang_plan_table"`` in a region file): one row per indicator,
+    columns indicator_id, indicator_zh, stage, unit, ``target_<year>`` (the target year is read
+    from this column's name), target_kind, binding, ``baseline_<year>`` …, comparison.
+
+    Args:
+        path: the table (default: the default region's ``[targets] default``).
+        area: the division code the targets are for.
+
+    Returns:
+        Columns: area, indicator, indicator_zh, stage, unit, target_year, target (float; NaN for
+        qualitative targets), target_text, kind (value/qualitative), binding, comparison
+        (at_least/at_most/about), baseline_<year> … (as the table orders them), source.
+    """
+    path = Path(path or region_targets_spec()[0])
     df = pd.read_csv(path, dtype=str)
     bad = sorted(set(df["comparison"]) - set(S.COMPARISONS))
     if bad:
         raise DataError(f"{path}: column 'comparison' has {bad}; use one of {S.COMPARISONS}")
+    tcol = [c for c in df.columns if re.fullmatch(r"target_\d{4}", c)]
+    if len(tcol) != 1:
+        raise DataError(f"{path}: needs exactly one column target_<year> (found {tcol})")
+    tcol = tcol[0]
     out = pd.DataFrame({
         S.AREA: area,
         S.INDICATOR: df["indicator_id"],
         "indicator_zh": df["indicator_zh"],
         "stage": df["stage"],
         S.UNIT: df["unit"].map(lambda u: _UNITS.get(u, u)),
-        S.TARGET_YEAR: 2025,
-        S.TARGET: pd.to_numeric(df["target_2025"], errors="coerce"),
-        "target_text": df["target_2025"],
+        S.TARGET_YEAR: int(tcol[len("target_"):]),
+        S.TARGET: pd.to_numeric(df[tcol], errors="coerce"),
+        "target_text": df[tcol],
         "kind": df["target_kind"],
         "binding": df["binding"],
         S.COMPARISON: df["comparison"],
-        "baseline_2020": pd.to_numeric(df["baseline_2020"], errors="coerce"),
-        "baseline_2015": pd.to_numeric(df["baseline_2015"], errors="coerce"),
+        **{c: pd.to_numeric(df[c], errors="coerce") for c in df.columns
+           if re.fullmatch(r"baseline_\d{4}", c)},
         S.SOURCE: _PLAN_SOURCE,
     })
     return out

@@ -5,6 +5,10 @@ Public names:
     prob_meet(values, target, comparison, tolerance) -> share of draws meeting a target,
     status_of(p_meet, on_track, off_track) -> "on_track" / "at_risk" / "off_track",
     summary_counts(gaps_df, year) -> rows per status,
+    target_indicators(plan_targets_df) -> the ids a targets file may use (unit, meaning),
+    known_target_units(plan_targets_df) -> {id: unit} for njforecast.io.targets,
+    OBSERVED_TO_TARGET, target_actuals(planner_df, observations_df) -> observed values under
+    target ids (ex-post), ex_post(gaps_df, actuals_df) -> the ex-post columns,
     ON_TRACK_P, OFF_TRACK_P, ABOUT_TOLERANCE, COUNTY_TARGETS, GAP_COLUMNS.
 
 Method. The engine's draws (fertility and migration uncertainty, DESIGN §5) give, for every
@@ -43,6 +47,7 @@ import numpy as np
 import pandas as pd
 
 from .. import schema as S
+from ..education.base import BAND_GER, CONSOLIDATION, PLAN_COUNTS, TRANSITION
 
 #: p_meet at or above this → on track (stated in outputs).
 ON_TRACK_P = 0.8
@@ -86,7 +91,7 @@ PERIOD_TARGET = re.compile(r"_(\d{4})_(\d{4})$")
 GAP_COLUMNS = [S.AREA, S.INDICATOR, S.INDICATOR_ZH, S.TARGET_YEAR, S.YEAR, S.TARGET, S.COMPARISON,
                S.UNIT, S.PROJECTED_MEAN, S.PROJECTED_LO80, S.PROJECTED_HI80, S.PROJECTED_LO95,
                S.PROJECTED_HI95, S.GAP, S.P_MEET, S.STATUS, S.N_DRAWS, S.SCOPE, S.BASIS,
-               S.QUALITY, S.NOTE]
+               S.QUALITY, S.NOTE, *S.EX_POST_COLUMNS]
 
 #: ``basis`` of a row: the target area's own projection, a county's own projection, or a
 #: county row whose values are the city's (the engine had no county data for it: rates are the
@@ -189,7 +194,8 @@ def compare_to_targets(series_df: pd.DataFrame, targets_df: pd.DataFrame,
                        area_order: list[str] | None = None,
                        on_track: float = ON_TRACK_P, off_track: float = OFF_TRACK_P,
                        tolerance: float = ABOUT_TOLERANCE,
-                       need_targets: Iterable[str] | re.Pattern = NEED_TARGETS) -> pd.DataFrame:
+                       need_targets: Iterable[str] | re.Pattern = NEED_TARGETS,
+                       actuals: pd.DataFrame | None = None) -> pd.DataFrame:
     """Compare projected target indicators with the plan targets, draw by draw.
 
     Args:
@@ -201,8 +207,8 @@ def compare_to_targets(series_df: pd.DataFrame, targets_df: pd.DataFrame,
             target_year, target, comparison, kind, ...).
         years: years to compare (default: each target's own year). A 2025 target compared in a
             later year (e.g. 2035) is the 2025 target held constant — a reference for the next
-            plan, stated in ``note``. Period targets (id ending ``_YYYY_YYYY``) are compared in
-            their target year only.
+            plan, stated in ``note``; years before a target's year are skipped for it. Period
+            targets (id ending ``_YYYY_YYYY``) are compared in their target year only.
         county_targets: target ids that also apply to every other area in ``series_df``.
         area_order: optional area order for the output (default: target area first, then
             sorted codes).
@@ -214,9 +220,12 @@ def compare_to_targets(series_df: pd.DataFrame, targets_df: pd.DataFrame,
             ``target_above_need`` / ``at_risk`` / ``target_below_need``, the note gives the
             surplus or shortfall. Ignored for an id that ``series_df.attrs["projected_as"]``
             marks as ``"hires"``.
+        actuals: observed values under target ids (:func:`target_actuals`: area, year,
+            indicator, value); rows compared in their target year gain them (:func:`ex_post`).
 
     Returns:
-        Target gaps (``GAP_COLUMNS``): one row per target × area × year for projectable
+        Target gaps (``GAP_COLUMNS``, the ex-post columns last and empty where nothing is
+        observed): one row per target × area × year for projectable
         targets, one row per target (its target year, city area) for the others. Units are the
         target's (``unit``); gap = projected_mean − target.
 
@@ -269,7 +278,8 @@ def compare_to_targets(series_df: pd.DataFrame, targets_df: pd.DataFrame,
             continue
         own_year_only = years is None or PERIOD_TARGET.search(ind) is not None
         for area in areas:
-            for year in ((tyear,) if own_year_only else years):
+            # a target is compared in its own year and later years, never before it
+            for year in ((tyear,) if own_year_only else [y for y in years if int(y) >= tyear]):
                 g = groups.get((ind, area, int(year)))
                 scope = "plan (city)" if area == home else "county (city target applied)"
                 if g is None:
@@ -327,7 +337,7 @@ def compare_to_targets(series_df: pd.DataFrame, targets_df: pd.DataFrame,
     out = out.assign(_a=out[S.AREA].map(rank).fillna(len(rank)),
                      _t=out[S.INDICATOR].map(tgt_rank))
     out = out.sort_values(["_t", "_a", S.YEAR], kind="stable").drop(columns=["_a", "_t"])
-    return out.reset_index(drop=True)
+    return ex_post(out.reset_index(drop=True), actuals, tolerance)
 
 
 def summary_counts(gaps_df: pd.DataFrame, year: int | None = None) -> Mapping[str, int]:
@@ -336,3 +346,142 @@ def summary_counts(gaps_df: pd.DataFrame, year: int | None = None) -> Mapping[st
     if year is not None:
         df = df[df[S.YEAR] == year]
     return {s: int((df[S.STATUS] == s).sum()) for s in S.STATUSES}
+
+
+# ------------------------------------------------------------------------------------------
+# the ids a targets file may use, and what was observed (ex-post)
+
+#: English meanings of the ids the engine projects (the plan table gives the Chinese).
+_MEANINGS = {
+    "preschool_ger_3y": "preschool gross enrolment rate, ages 3-5",
+    "primary_ger": "primary gross enrolment rate, ages 6-11",
+    "junior_ger": "junior secondary gross enrolment rate, ages 12-14",
+    "senior_stage_ger": "senior-stage gross enrolment rate (general + vocational), ages 15-17",
+    "compulsory_consolidation_rate": "nine-year consolidation rate: junior graduates / primary "
+                                     "entrants nine years earlier",
+    "junior_senior_transition": "senior-stage first-year pupils / junior graduates",
+    "kindergarten_children": "children in kindergarten",
+    "compulsory_enrolment": "pupils in primary and junior secondary",
+    "senior_stage_enrolment": "pupils in the senior stage (general + vocational)",
+    "secondary_vocational_enrolment": "pupils in secondary vocational schools",
+    "teachers_added_YYYY_YYYY": "teachers hired over a plan period (first_last year), city",
+}
+_ZH = {"primary_ger": "小学毛入学率", "junior_ger": "初中毛入学率",
+       "junior_senior_transition": "初中升高中阶段比例", "kindergarten_children": "在园幼儿",
+       "compulsory_enrolment": "义务教育在校生", "senior_stage_enrolment": "高中阶段在校生",
+       "teachers_added_YYYY_YYYY": "规划期补充教师（累计）"}
+
+#: Observation ids (README "Bringing your own county series") → the target id they measure.
+#: The one place where observed GER ids (``*_pct``) meet the plan's target ids; a target id
+#: observed under its own name is taken as it is.
+OBSERVED_TO_TARGET = {
+    "preschool_ger_pct": "preschool_ger_3y",
+    "primary_ger_pct": "primary_ger",
+    "junior_ger_pct": "junior_ger",
+    "senior_stage_ger_pct": "senior_stage_ger",
+    "compulsory_consolidation_pct": "compulsory_consolidation_rate",
+    "vocational_secondary_enrolment": "secondary_vocational_enrolment",
+}
+
+
+def target_indicators(plan_targets_df: pd.DataFrame) -> pd.DataFrame:
+    """The indicator ids a targets file may use: the engine's projected ids, then the other
+    ids of the region's bundled plan table (accepted; compared as ``not_projectable``).
+
+    Args:
+        plan_targets_df: the region's bundled targets (``io.store.load_plan_targets``).
+
+    Returns:
+        Columns indicator, unit (percent, persons, …), projected (bool), indicator_zh,
+        meaning (English). ``teachers_added_YYYY_YYYY`` stands for any plan period.
+    """
+    units = {ind: "percent" for ind in (*BAND_GER.values(), CONSOLIDATION, TRANSITION)}
+    units |= {ind: "persons" for ind in PLAN_COUNTS}
+    units["teachers_added_YYYY_YYYY"] = "persons"
+    rows = [{S.INDICATOR: k, S.UNIT: u, "projected": True} for k, u in units.items()]
+    zh = dict(_ZH)
+    for t in plan_targets_df.drop_duplicates(S.INDICATOR).itertuples(index=False):
+        t = t._asdict()
+        ind = NEED_TARGETS.sub("teachers_added_YYYY_YYYY", str(t[S.INDICATOR]))
+        if ind == str(t[S.INDICATOR]) and NEED_TARGETS.match(ind) is None:
+            zh.setdefault(ind, str(t.get(S.INDICATOR_ZH, "")))
+        if ind not in units:
+            units[ind] = str(t[S.UNIT])
+            rows.append({S.INDICATOR: ind, S.UNIT: units[ind], "projected": False})
+    out = pd.DataFrame(rows)
+    out[S.INDICATOR_ZH] = out[S.INDICATOR].map(zh).fillna("")
+    out["meaning"] = out[S.INDICATOR].map(_MEANINGS).fillna(
+        "plan indicator (accepted; the engine cannot project it)")
+    return out
+
+
+def known_target_units(plan_targets_df: pd.DataFrame) -> dict[str, str]:
+    """{indicator id: unit} of :func:`target_indicators` (for ``io.targets.load_targets``)."""
+    t = target_indicators(plan_targets_df)
+    return dict(zip(t[S.INDICATOR], t[S.UNIT], strict=True))
+
+
+def target_actuals(planner_df: pd.DataFrame | None,
+                   observations_df: pd.DataFrame | None) -> pd.DataFrame:
+    """Observed values under target ids, the planner's series preferred over the bundled ones.
+
+    Args:
+        planner_df: a planner's observations (``[data] observations``) or None.
+        observations_df: the bundled observations (``preferred`` rows are used when the column
+            exists).
+
+    Returns:
+        Columns area, year, indicator (target id, :data:`OBSERVED_TO_TARGET`), value (the
+        observation's unit), source ("planner" or "bundled"); one row per area/year/indicator.
+    """
+    parts = []
+    for name, df in (("planner", planner_df), ("bundled", observations_df)):
+        if df is None or df.empty:
+            continue
+        if S.PREFERRED in df.columns:
+            df = df[df[S.PREFERRED].astype(bool)]
+        d = df[[S.AREA, S.YEAR, S.INDICATOR, S.VALUE]].copy()
+        d[S.INDICATOR] = d[S.INDICATOR].astype(str).replace(OBSERVED_TO_TARGET)
+        d[S.AREA] = d[S.AREA].astype(str)
+        d[S.SOURCE] = name
+        parts.append(d)
+    cols = [S.AREA, S.YEAR, S.INDICATOR, S.VALUE, S.SOURCE]
+    if not parts:
+        return pd.DataFrame(columns=cols)
+    out = pd.concat(parts, ignore_index=True).dropna(subset=[S.VALUE])
+    out[S.YEAR] = out[S.YEAR].astype(int)
+    return out.drop_duplicates([S.AREA, S.YEAR, S.INDICATOR]).reset_index(drop=True)[cols]
+
+
+def ex_post(gaps_df: pd.DataFrame, actuals: pd.DataFrame | None,
+            tolerance: float = ABOUT_TOLERANCE) -> pd.DataFrame:
+    """Add the ex-post columns (``schema.EX_POST_COLUMNS``) to a target-gaps frame.
+
+    For a row compared in its target year whose area and indicator are observed in that year:
+    ``actual`` = the observed value (target's unit), ``met`` = the actual meets the target by
+    its comparison (:func:`prob_meet` on the single value), ``in_80`` / ``in_95`` = the actual
+    lies inside the projection's 80 % / 95 % interval (inclusive). Elsewhere the columns are
+    empty (NaN / None), so the layout is the same whether or not anything is observed.
+    """
+    out = gaps_df.copy()
+    out[S.ACTUAL] = np.nan
+    for c in (S.MET, S.IN_80, S.IN_95):
+        out[c] = pd.Series([None] * len(out), index=out.index, dtype=object)
+    if actuals is None or actuals.empty or out.empty:
+        return out
+    obs = {(str(a), int(y), str(i)): float(v) for a, y, i, v in
+           actuals[[S.AREA, S.YEAR, S.INDICATOR, S.VALUE]].itertuples(index=False)}
+    for ix, r in out.iterrows():
+        if int(r[S.YEAR]) != int(r[S.TARGET_YEAR]):
+            continue
+        a = obs.get((str(r[S.AREA]), int(r[S.YEAR]), str(r[S.INDICATOR])))
+        if a is None:
+            continue
+        out.at[ix, S.ACTUAL] = a
+        if pd.notna(r[S.TARGET]):
+            out.at[ix, S.MET] = prob_meet(np.array([a]), float(r[S.TARGET]), r[S.COMPARISON],
+                                          tolerance) == 1.0
+        if pd.notna(r[S.PROJECTED_LO80]):
+            out.at[ix, S.IN_80] = bool(r[S.PROJECTED_LO80] <= a <= r[S.PROJECTED_HI80])
+            out.at[ix, S.IN_95] = bool(r[S.PROJECTED_LO95] <= a <= r[S.PROJECTED_HI95])
+    return out

@@ -59,7 +59,7 @@ def build_outputs(cfg, lang: str = "en", scenario=None, compare: Iterable | None
     from ..engine import presets_for, state_for
     from ..engine import run as run_pipeline
     from ..planning.scenarios import comparison_table
-    from ..planning.targets import compare_to_targets
+    from ..planning.targets import compare_to_targets, target_actuals
     # looked up on the package at call time, so a writer replaced there (as tests do) is used
     from . import write_report
 
@@ -69,6 +69,7 @@ def build_outputs(cfg, lang: str = "en", scenario=None, compare: Iterable | None
     targets = state.targets
     scenario = scenario or presets_for(state)["baseline"]
     years = comparison_years(cfg, targets)
+    actuals = target_actuals(state.planner, state.observations)  # ex-post: what was observed
 
     def one(sc, label_: str):
         say(f"{label_}: projecting")
@@ -76,7 +77,7 @@ def build_outputs(cfg, lang: str = "en", scenario=None, compare: Iterable | None
         order = [res.region.code, *[a.code for a in res.region.counties]]
         gaps = compare_to_targets(res.target_series, targets,
                                   years=[y for y in years if y <= res.config.end_year],
-                                  area_order=order)
+                                  area_order=order, actuals=actuals)
         if on_scenario is not None:
             on_scenario(res, gaps)
         return res, gaps

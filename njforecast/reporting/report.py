@@ -6,6 +6,7 @@ Public functions:
                                   run_info.json → {name: path}
     write_html(path, title, sections, lang)   a page with inline CSS and base64 images
     summary_table(gaps_df, year, lang)        a short plain-text table of the city's targets
+    ex_post_table(gaps_df, lang)              "what the plan period ended at" (observed values)
 """
 
 from __future__ import annotations
@@ -188,6 +189,7 @@ def write_report(results, gaps_df: pd.DataFrame, out_dir: str | Path, lang: str 
         info += f"<p class='note'>{html.escape(lang_msg)}</p>"
     city_year = min(set(gaps_df[S.YEAR]), key=lambda y: abs(y - 2025))
     info += _city_table(gaps_df, city_year, lang)
+    info += ex_post_table(gaps_df, lang)
     gaps_show = gaps_df.copy()
     gaps_show[S.AREA] = gaps_show[S.AREA].map(lambda a: f"{a} {text_names.get(a, '')}")
     drop = [S.NOTE, S.PROJECTED_LO95, S.PROJECTED_HI95, S.SCOPE]
@@ -225,6 +227,51 @@ def write_report(results, gaps_df: pd.DataFrame, out_dir: str | Path, lang: str 
     return paths
 
 
+_EX_POST_TEXT = {
+    "en": ("What the plan period ended at",
+           "Observed value in each target's year (a planner's series where given, else the bundled "
+           "observations) beside the projection made from the jump-off: met = the observed value "
+           "meets the target; in 80 % / in 95 % = it lay inside the projection's interval.",
+           ("area", "target", "year", "plan", "observed", "met", "projected mean",
+            "80 % interval", "in 80 %", "in 95 %")),
+    "zh": ("规划期末实际情况",
+           "各目标年份的实际值（优先使用用户提供的数据，否则为内置观测数据）与基期预测的对比："
+           "达标 = 实际值达到目标；在80%/95%区间内 = 实际值落在预测区间内。",
+           ("地区", "目标", "年份", "规划目标", "实际值", "达标", "预测均值", "80%区间",
+            "在80%区间内", "在95%区间内")),
+}
+
+
+def ex_post_table(gaps_df: pd.DataFrame, lang: str = "en") -> str:
+    """HTML table "what the plan period ended at": target rows with an observed value
+    (``actual``) beside the projection and its intervals; "" when nothing is observed."""
+    if S.ACTUAL not in gaps_df.columns:
+        return ""
+    d = gaps_df[gaps_df[S.ACTUAL].notna()]
+    if d.empty:
+        return ""
+    title, note, heads = _EX_POST_TEXT.get(lang, _EX_POST_TEXT["en"])
+
+    def yes(v) -> str:
+        return "—" if v is None or v != v else ("✓" if v else "✗")
+
+    rows = []
+    for r in d.itertuples():
+        name = (r.indicator_zh if lang == "zh" and r.indicator_zh else label(r.indicator, lang))
+        sign = {"at_least": "≥", "at_most": "≤", "about": "≈"}.get(r.comparison, "")
+        proj = (f"<td>{r.projected_mean:,.1f}</td><td>{r.projected_lo80:,.1f}–"
+                f"{r.projected_hi80:,.1f}</td>" if r.n_draws and r.n_draws > 0
+                else "<td>—</td><td>—</td>")
+        rows.append(f"<tr><td>{html.escape(str(r.area))}</td>"
+                    f"<td style='text-align:left'>{html.escape(str(name))}</td>"
+                    f"<td>{r.year}</td><td>{sign}{r.target:,.6g}</td><td>{r.actual:,.1f}</td>"
+                    f"<td>{yes(r.met)}</td>{proj}<td>{yes(r.in_80)}</td><td>{yes(r.in_95)}</td>"
+                    "</tr>")
+    head = "".join(f"<th>{html.escape(h)}</th>" for h in heads)
+    return (f"<h3>{html.escape(title)}</h3><table class='tbl'><tr>{head}</tr>{''.join(rows)}"
+            f"</table><p class='note'>{html.escape(note)}</p>")
+
+
 def _city_table(gaps_df: pd.DataFrame, year: int, lang: str) -> str:
     """Compact HTML table of the city's projectable targets in ``year`` plus counts."""
     d = gaps_df[(gaps_df[S.SCOPE] == "plan (city)") & (gaps_df[S.YEAR] == year)]
@@ -249,12 +296,18 @@ def _city_table(gaps_df: pd.DataFrame, year: int, lang: str) -> str:
             f"{label('not_projectable', lang)} or qualitative: {rest}.</p>")
 
 
-def summary_table(gaps_df: pd.DataFrame, year: int = 2025, lang: str = "en",
+def summary_table(gaps_df: pd.DataFrame, year: int | None = None, lang: str = "en",
                   verbose: bool = False) -> str:
     """A short plain-text table of the city's targets in ``year`` (for the terminal).
 
     Projectable targets get a row each; the others are counted (all rows when ``verbose``).
+    ``year`` None: one table per target year (the plan's, or a targets file's).
     """
+    if year is None:
+        years = sorted({int(y) for y in gaps_df[S.TARGET_YEAR]}) or [0]
+        if len(years) > 1:
+            return "\n\n".join(summary_table(gaps_df, y, lang, verbose) for y in years)
+        year = years[0]
     d = gaps_df[(gaps_df[S.SCOPE] == "plan (city)") & (gaps_df[S.YEAR] == year)]
     lines = [f"{'target':42s} {'plan':>9s} {'projected mean [80 % interval]':>34s} "
              f"{'p_meet':>6s}  status"]

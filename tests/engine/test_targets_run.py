@@ -1,0 +1,111 @@
+"""The real Neijiang engine with a planner's targets file (2030 targets, teachers added
+2026–2030) and a planner's 2025 observations (ex-post): synthetic, labelled files in
+tests/data/targets/."""
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from njforecast import engine
+from njforecast import schema as S
+from njforecast.cli import app
+from njforecast.config import RunConfig
+from njforecast.engine import state as st
+from njforecast.planning.targets import compare_to_targets, target_actuals
+
+DATA = Path(__file__).resolve().parents[1] / "data" / "targets"
+TARGETS = DATA / "neijiang_synthetic_2030.csv"
+OBS = DATA / "neijiang_synthetic_2025_observations.csv"
+CITY = "511000"
+
+
+def _cfg(tmp, **sections):
+    """A short run of the real engine (40 draws to 2030, trend rate paths) into a temp folder."""
+    return RunConfig(name="t", end_year=2030, draws=40, seed=7, output_dir=str(tmp / "out"),
+                     tracking_uri=f"sqlite:///{tmp / 'mlflow.db'}",
+                     sections={"enrolment": {"rate_path": "trend", "consolidation_path": "trend"},
+                               "teachers": {"method": "area_ratio",
+                                            "base_supply": "province_ratio"}, **sections})
+
+
+@pytest.fixture(scope="module")
+def with_targets(tmp_path_factory):
+    """Results and state of a run with the synthetic 2030 targets file."""
+    cfg = _cfg(tmp_path_factory.mktemp("tg"), targets={"file": str(TARGETS)})
+    return engine.run(cfg), st.state_for(cfg)
+
+
+def test_targets_file_gives_2030_gaps_with_p_meet_from_draws(with_targets):
+    """The 2030 targets are compared in 2030 and p_meet comes from the draws (0 < p < 1 for one)."""
+    res, state = with_targets
+    gaps = compare_to_targets(res.target_series, state.targets)
+    city = gaps[gaps[S.AREA] == CITY].set_index(S.INDICATOR)
+    assert set(city[S.YEAR]) == {2030}
+    assert set(city.index) == {"preschool_ger_3y", "senior_stage_ger", "teachers_added_2026_2030"}
+    assert (city[S.N_DRAWS] == 40).all()
+    p = city[S.P_MEET]
+    assert ((p > 0) & (p < 1)).any(), p
+    v = res.target_series
+    v = v[(v[S.AREA] == CITY) & (v[S.INDICATOR] == "preschool_ger_3y") & (v[S.YEAR] == 2030)]
+    assert p["preschool_ger_3y"] == pytest.approx((v[S.VALUE] >= 91.0).mean())
+
+
+def test_teachers_added_period_comes_from_the_file(with_targets):
+    """The hiring plan period is 2026–2030 because the file's id says so."""
+    res, _ = with_targets
+    assert tuple(res.projection.hiring_period) == (2026, 2030)
+    ts = res.target_series
+    assert set(ts.loc[ts[S.INDICATOR] == "teachers_added_2026_2030", S.YEAR]) == {2030}
+
+
+def test_targets_file_in_assumptions_and_data_hash(with_targets, tmp_path):
+    """The targets file is named in the assumptions and changes the data hash."""
+    res, state = with_targets
+    row = res.assumptions.set_index("name").loc["targets_file"]
+    assert row[S.VALUE].endswith("neijiang_synthetic_2030.csv") and "3 targets" in row["note"]
+    plain = st.state_for(_cfg(tmp_path))
+    assert plain.data_hash != state.data_hash
+    assert plain.data_hash == st.data_hash()
+
+
+def test_ex_post_2025_row_from_a_planner_file(tmp_path):
+    """A planner's 2025 preschool GER (90.1) appears as actual, not met, intervals from draws."""
+    cfg = _cfg(tmp_path, data={"observations": str(OBS)})
+    res, state = engine.run(cfg), st.state_for(cfg)
+    gaps = compare_to_targets(res.target_series, state.targets,
+                              actuals=target_actuals(state.planner, state.observations))
+    row = gaps[(gaps[S.AREA] == CITY) & (gaps[S.INDICATOR] == "preschool_ger_3y")
+               & (gaps[S.YEAR] == 2025)].iloc[0]
+    assert row[S.ACTUAL] == 90.1 and row[S.MET] is False
+    v = res.target_series
+    v = v[(v[S.AREA] == CITY) & (v[S.INDICATOR] == "preschool_ger_3y") & (v[S.YEAR] == 2025)]
+    lo80, hi80, lo95, hi95 = np.quantile(v[S.VALUE], [0.1, 0.9, 0.025, 0.975])
+    assert row[S.IN_80] == bool(lo80 <= 90.1 <= hi80)
+    assert row[S.IN_95] == bool(lo95 <= 90.1 <= hi95)
+    other = gaps[(gaps[S.INDICATOR] == "senior_stage_ger") & (gaps[S.YEAR] == 2025)]
+    assert other[S.ACTUAL].isna().all()
+
+
+def test_cli_run_with_targets_and_observations_writes_the_ex_post_table(tmp_path):
+    """`njforecast run CONFIG --targets FILE --observations FILE` writes target_gaps.csv with the
+    ex-post columns and the report's ex-post table."""
+    out = tmp_path / "out"
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(f'name = "t"\nend_year = 2030\ndraws = 20\nseed = 7\noutput_dir = "{out}"\n'
+                   f'tracking_uri = "sqlite:///{tmp_path / "m.db"}"\n'
+                   '[enrolment]\nrate_path = "trend"\n', encoding="utf-8")
+    tg = tmp_path / "t.csv"
+    tg.write_text("area,indicator,target_year,comparison,target,unit\n"
+                  "511000,preschool_ger_3y,2025,at_least,92.09,percent\n"
+                  "511000,preschool_ger_3y,2030,at_least,91,percent\n", encoding="utf-8")
+    res = CliRunner().invoke(app, ["run", str(cfg), "--targets", str(tg), "--observations",
+                                   str(OBS), "--no-scenarios"])
+    assert res.exit_code == 0, res.output
+    gaps = pd.read_csv(out / "target_gaps.csv", dtype={S.AREA: str})
+    assert list(gaps.columns[-4:]) == list(S.EX_POST_COLUMNS)
+    r = gaps[(gaps[S.AREA] == CITY) & (gaps[S.YEAR] == 2025)].iloc[0]
+    assert r[S.ACTUAL] == 90.1 and not r[S.MET]
+    assert "What the plan period ended at" in (out / "report.html").read_text(encoding="utf-8")
