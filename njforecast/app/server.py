@@ -44,7 +44,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ..planning.scenarios import FIELDS
-from .service import MAX_BODY_BYTES, PlannerService, RequestError
+from .service import MAX_BODY_BYTES, PlannerService, RequestError, json_bytes
 
 log = logging.getLogger(__name__)
 
@@ -98,10 +98,6 @@ def _query_request(params) -> dict[str, Any]:
     return out
 
 
-def _dumps(obj: Any) -> bytes:
-    return json.dumps(obj, ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode()
-
-
 def create_app(service: PlannerService) -> FastAPI:
     """The FastAPI application answering the page over ``service``."""
     app = FastAPI(title="njforecast planner", docs_url=None, redoc_url=None, openapi_url=None)
@@ -143,7 +139,7 @@ def create_app(service: PlannerService) -> FastAPI:
 
     @app.get("/api/meta")
     async def meta():
-        return Response(_dumps(await run_in_threadpool(service.meta)),
+        return Response(json_bytes(await run_in_threadpool(service.meta)),
                         media_type="application/json")
 
     @app.get("/api/health")
@@ -155,8 +151,8 @@ def create_app(service: PlannerService) -> FastAPI:
         body = await _json_body(request)
         t0 = time.perf_counter()
         answer = await run_in_threadpool(service.answer, body)
-        answer["server_ms"] = round((time.perf_counter() - t0) * 1e3, 1)
-        return Response(_dumps(answer), media_type="application/json")
+        return Response(answer, media_type="application/json", headers={
+            "Server-Timing": f"app;dur={(time.perf_counter() - t0) * 1e3:.1f}"})
 
     @app.post("/api/projection")
     async def projection(request: Request):

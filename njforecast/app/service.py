@@ -4,6 +4,7 @@ Public names:
     PlannerService(config_path, tracking_uri=None)   the state (built once), presets, answers
     RequestError(message, field=None, status=400)    a bad request, naming the field when one is
     MAX_BODY_BYTES, ANSWER_CACHE, DOWNLOAD_TABLES    request and memory caps, downloadable tables
+    json_bytes(obj)                                  compact JSON bytes (NaN refused)
 
 A request is a flat mapping: ``scenario`` (a preset name), any lever of
 :data:`njforecast.tracking.SERVE_FIELDS`, and ``area`` (an area code, default the city). The
@@ -17,6 +18,7 @@ dropped first), so moving back to a lever value, or switching area or language, 
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import tempfile
@@ -46,6 +48,11 @@ DOWNLOAD_TABLES = ("target_gaps", "projection_summary", "population_school_age",
                    "indicators", "teachers", "capacity", "quality_flags", "assumptions")
 #: Request fields that are not scenario fields.
 PAGE_FIELDS = ("area",)
+
+
+def json_bytes(obj: Any) -> bytes:
+    """Compact JSON (UTF-8, no NaN: the answers carry None for missing values)."""
+    return json.dumps(obj, ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode()
 
 
 class RequestError(ValueError):
@@ -168,9 +175,10 @@ class PlannerService:
         """Project one scenario (the one engine call per distinct request)."""
         return make_results(self.state, project(self.state, sc), apply_to_config(self.cfg, sc))
 
-    def answer(self, request: Any) -> dict[str, Any]:
-        """The page's answer to a request (see :func:`njforecast.app.answers.for_area`), plus
-        ``compute_ms`` (0 when cached) and ``cached``.
+    def answer(self, request: Any) -> bytes:
+        """The page's answer to a request as JSON bytes (see
+        :func:`njforecast.app.answers.for_area`), with ``compute_ms`` (0 when nothing was
+        computed) and ``cached`` first.
 
         Raises:
             RequestError: see :meth:`scenario_for`; a scenario the engine cannot project
@@ -183,32 +191,42 @@ class PlannerService:
             raise
         key = repr(sc)
         with self._cache_lock:
-            full = self._answers.get(key)
-            if full is not None:
+            entry = self._answers.get(key)
+            if entry is not None:
                 self._answers.move_to_end(key)
-                self.stats["cache_hits"] += 1
         ms = 0.0
-        if full is None:
+        if entry is None:
             with self._compute_lock:
                 with self._cache_lock:
-                    full = self._answers.get(key)  # computed while this request waited
-                if full is None:
+                    entry = self._answers.get(key)  # computed while this request waited
+                if entry is None:
                     t0 = time.perf_counter()
                     try:
                         res = self._results(sc)
                         if self._observed is None:
                             self._observed = res.observed_targets()
-                        full = scenario_answer(res, self.state.targets, self._observed)
+                        entry = {"full": scenario_answer(res, self.state.targets,
+                                                         self._observed), "areas": {}}
                     except ValueError as exc:
                         raise RequestError(f"scenario {sc.name!r} cannot be projected: {exc}",
                                            None, 422) from None
                     ms = (time.perf_counter() - t0) * 1e3
                     with self._cache_lock:
-                        self._answers[key] = full
+                        self._answers[key] = entry
                         while len(self._answers) > ANSWER_CACHE:
                             self._answers.popitem(last=False)
                         self.stats["computed"] += 1
-        return {**for_area(full, area), "compute_ms": round(ms, 1), "cached": ms == 0.0}
+        body = entry["areas"].get(area)
+        if body is None:  # this area's target rows and JSON, once per scenario and area
+            t0 = time.perf_counter()
+            body = json_bytes(for_area(entry["full"], area, self.state.targets))
+            entry["areas"][area] = body
+            ms += (time.perf_counter() - t0) * 1e3
+        elif ms == 0.0:
+            self.stats["cache_hits"] += 1
+        # the cached JSON object with this request's timing put first
+        return b'{"compute_ms":%.1f,"cached":%s,' % (ms, b"true" if ms == 0.0 else b"false") \
+            + body[1:]
 
     def projection(self, request: Any) -> pd.DataFrame:
         """``Results.projection_summary()`` of the request's scenario (the served model's

@@ -75,8 +75,9 @@ def test_page_charts_match_scenario_run(base_url, reference):
 
 
 def test_target_table_matches_report_call(service, reference):
-    """The page's target table equals compare_to_targets on the full target series (the report's call)."""
-    from njforecast.app.answers import comparison_years, target_table
+    """The page's target table (whole and per area) equals compare_to_targets on the full target
+    series, the report's call."""
+    from njforecast.app.answers import area_targets, comparison_years, target_draws, target_table
     from njforecast.planning.targets import compare_to_targets
 
     years = comparison_years(service.state.targets, 2020, reference.config.end_year)
@@ -87,6 +88,11 @@ def test_target_table_matches_report_call(service, reference):
     got = target_table(reference, service.state.targets, years)
     pd.testing.assert_frame_equal(got, want)
     assert (got[S.STATUS] != "not_projectable").sum() > 5
+    draws = target_draws(reference, years)
+    for area in ("511000", "511083"):
+        rows = pd.DataFrame(area_targets(draws, service.state.targets, years, area, "511000"))
+        full = want[want[S.AREA] == area].reset_index(drop=True)[rows.columns]
+        pd.testing.assert_frame_equal(rows, full, check_dtype=False)
 
 
 def test_bad_lever_names_the_field_and_app_keeps_answering(base_url):
@@ -170,8 +176,9 @@ def test_save_logs_an_mlflow_run(base_url, service):
 def test_repeated_request_is_cached(service):
     """A request asked before is answered from the cache without projecting again."""
     req = {"scenario": "high_fertility", "draws": 10, "area": "511002"}
-    first = service.answer(req)
+    first = json.loads(service.answer(req))
     n = service.stats["computed"]
-    again = service.answer({**req, "area": "511000"})
-    assert service.stats["computed"] == n and again["cached"] and not first["cached"]
+    again = json.loads(service.answer({**req, "area": "511000"}))
+    assert json.loads(service.answer(req))["cached"]
+    assert service.stats["computed"] == n and not first["cached"]
     assert again["enrolment"]["primary"]["mean"] != first["enrolment"]["primary"]["mean"]

@@ -303,7 +303,7 @@
       cell(tr, has ? fmt(r.projected_mean) : "—", "num");
       cell(tr, has ? `${fmt(r.projected_lo80)} – ${fmt(r.projected_hi80)}` : "—", "num");
       cell(tr, has ? fmt(r.gap) : "—", "num");
-      cell(tr, has ? fmt(r.p_meet, 2) : "—", "num");
+      cell(tr, has ? r.p_meet.toFixed(2) : "—", "num");
       const st = cell(tr, t(r.status), "status " + r.status);
       st.title = r.note || "";
     }
