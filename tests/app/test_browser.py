@@ -78,6 +78,9 @@ def test_page_lever_table_and_language(browser, base_url):
     """A lever change redraws the fan chart and the target table; a bad value is flagged; zh works."""
     browser.get(base_url + "/")
     wait_for(browser, lambda d: answers(d) >= 1)
+    settle(browser)
+    ARTIFACTS.mkdir(exist_ok=True)
+    browser.save_screenshot(str(ARTIFACTS / "app-first-load.png"))  # docs/app.png comes from it
     fan = "#fans figure[data-indicator='preschool_ger_3y'] path.line"
     path_before = browser.find_element("css selector", fan).get_attribute("d")
     table_before = browser.find_element("id", "targets").text
@@ -102,7 +105,6 @@ def test_page_lever_table_and_language(browser, base_url):
     wait_for(browser, lambda d: answers(d) > n and not d.find_element("id", "err-attrition").text)
 
     settle(browser)
-    ARTIFACTS.mkdir(exist_ok=True)
     browser.save_screenshot(str(ARTIFACTS / "app-en.png"))
     browser.find_element("id", "lang").click()
     wait_for(browser, lambda d: "内江" in d.find_element("tag name", "h1").text)
