@@ -79,6 +79,11 @@ def _request(conn: http.client.HTTPConnection, body: bytes, path: str = "/api/sc
     resp = conn.getresponse()
     data = resp.read()
     dt = time.perf_counter() - t0
+    if resp.status == 200 and data.startswith(b'{"compute_ms":'):
+        # the answer opens with its timing: read that, not the whole chart data (client CPU
+        # is taken from the same two cores as the server's)
+        head = data[:data.index(b',"', data.index(b'"cached"'))] + b"}"
+        return resp.status, dt, json.loads(head)
     try:
         parsed = json.loads(data)
     except ValueError:
@@ -86,11 +91,11 @@ def _request(conn: http.client.HTTPConnection, body: bytes, path: str = "/api/sc
     return resp.status, dt, parsed
 
 
-def start_app(config: str, port: int):
+def start_app(config: str, port: int, workers: int = 1):
     """The app as a child process (its own session, so it can be stopped with its children)."""
     log = tempfile.TemporaryFile()
     proc = subprocess.Popen([sys.executable, "-m", "njforecast", "app", "--config", config,
-                             "--port", str(port)], cwd=ROOT, env=_env(), stdout=log,
+                             "--port", str(port), "--workers", str(workers)], cwd=ROOT, env=_env(), stdout=log,
                             stderr=subprocess.STDOUT, start_new_session=True)
     t0 = time.perf_counter()
     while True:
@@ -172,6 +177,20 @@ def _user(uid: int, port: int, until: float, think: tuple[float, float], rows: l
     conn.close()
 
 
+def cpu_seconds(session: int) -> float:
+    """User + system CPU seconds of the live processes of a session (the app and its workers;
+    Linux /proc)."""
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[3]) == session:
+            total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
 def bench_load(port: int, users: int, seconds: float, think: tuple[float, float]) -> pd.DataFrame:
     """``users`` planners for ``seconds`` s, one malformed and one oversized request midway."""
     rows: list = []
@@ -224,7 +243,8 @@ def write_readme(lat: dict, load: dict, args, start_s: float) -> None:
     load_avg = os.getloadavg()[0]
     now = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     cmd = (f"python benchmarks/app_load.py --users {args.users} --seconds {args.seconds:g} "
-           f"--think {args.think[0]:g} {args.think[1]:g} --changes {args.changes}")
+           f"--think {args.think[0]:g} {args.think[1]:g} --changes {args.changes} "
+           f"--workers {args.workers}")
     text = f"""{START}
 ## Planner's page: latency and load (issue 16)
 
@@ -243,14 +263,15 @@ average at the end: {load_avg:.1f}), Python {platform.python_version()}; the app
 | load: latency p50 / p95 / max | {load['p50']:.0f} / {load['p95']:.0f} / {load['max']:.0f} ms |
 | load: answers from the cache (a lever moved back, area switched) | {load['cached_share'] * 100:.0f} % |
 | load: server compute of new scenarios p50 / p95 | {load['fresh_p50']:.0f} / {load['fresh_p95']:.0f} ms |
+| load: the app's CPU time (user + system) during the {args.seconds:g} s | {load['server_cpu_s']:.1f} s |
 | malformed + oversized request midway | {load['refused']}; {load['answered_after']} user requests answered 200 after them |
 
 Each user starts from a random preset and area and moves one lever a step at a time (the page's
 slider steps: fertility and migration multipliers, class caps, attrition, hires, reach-targets
 year, staffing standard; sometimes the preset or area), at 200 draws; the page debounces a
-dragged slider, so one change is one request. New scenarios are computed one at a time (a lock:
-two cores shared by numpy, pandas and the HTTP server do better queued than interleaved);
-repeats are answered from an LRU of {128} scenarios. Raw rows: `results/app_load.csv`.
+dragged slider, so one change is one request. At most two new scenarios are computed at once
+(threads), a scenario already being computed is waited for, and repeats are answered from an
+LRU of 128 scenarios. Raw rows: `results/app_load.csv`.
 {END}"""
     path = ROOT / "benchmarks" / "README.md"
     old = path.read_text(encoding="utf-8")
@@ -268,13 +289,16 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=30.0)
     ap.add_argument("--think", type=float, nargs=2, default=(1.0, 3.0), metavar=("LO", "HI"))
     ap.add_argument("--changes", type=int, default=40)
+    ap.add_argument("--workers", type=int, default=1, help="the app's --workers")
     ap.add_argument("--no-readme", action="store_true", help="do not update benchmarks/README.md")
     args = ap.parse_args()
     port = _free_port()
-    proc, log, start_s = start_app(args.config, port)
+    proc, log, start_s = start_app(args.config, port, args.workers)
     try:
         lat = bench_latency(port, args.changes)
+        cpu0 = cpu_seconds(proc.pid)
         df = bench_load(port, args.users, args.seconds, tuple(args.think))
+        server_cpu = cpu_seconds(proc.pid) - cpu0
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
         status, _, _ = _request(conn, b'{"scenario": "baseline", "draws": 50}')
         alive = status == 200
@@ -284,6 +308,7 @@ def main() -> None:
             proc.wait(timeout=30)
         log.close()
     load = summarise(df, args.seconds)
+    load["server_cpu_s"] = server_cpu
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     df.to_csv(RESULTS, index=False)
     print(json.dumps({"latency": lat, "load": load, "alive_at_end": alive}, indent=1,

@@ -327,11 +327,13 @@ def planner_app(config: Path = typer.Option(DEFAULT_CONFIG, "--config",
                                          "from other machines)."),
                 tracking_uri: str | None = typer.Option(
                     None, "--tracking-uri", help="Where 'save scenario' logs its MLflow run "
-                    "(default: the config's, else sqlite:///mlflow.db).")):
+                    "(default: the config's, else sqlite:///mlflow.db)."),
+                workers: int = typer.Option(1, "--workers", help="Processes answering the page "
+                                            "(each builds its own state; 2 uses two cores).")):
     """The planner's page: presets, levers, charts and target table in the browser (offline)."""
     import socket
 
-    from .app import PlannerService, serve
+    from .app import PlannerService, serve, serve_workers
 
     if not config.is_file():
         _fail(f"{config}: config file not found; give an experiment config such as "
@@ -344,6 +346,16 @@ def planner_app(config: Path = typer.Option(DEFAULT_CONFIG, "--config",
     except OSError as exc:
         _fail(f"cannot listen on {host}:{port} ({exc.strerror or exc}); choose another --port "
               "or --host")
+    if not 1 <= workers <= 8:
+        _fail(f"--workers {workers}: give 1 to 8 processes")
+    if workers > 1:
+        from .config import load_config
+
+        _guard(load_config, config)  # a bad config is reported here, not by every worker
+        typer.echo(f"planner's page: http://{host}:{port}/  ({workers} processes, each "
+                   "building its base state; Ctrl-C to stop)")
+        serve_workers(config, host, port, workers, tracking_uri)
+        return
     say = _progress()
     say(f"building the base state from {config} (once)")
     service = _guard(PlannerService, config, tracking_uri)

@@ -5,7 +5,8 @@ Modules:
               cached answers, downloads, "save scenario" as an MLflow run), RequestError
     answers   what the page draws, from the projection arrays (fan charts, enrolment, teachers,
               seat utilisation, target table)
-    server    create_app(service), serve(service, host, port), background_server(...)
+    server    create_app(service), serve(service, host, port), serve_workers(config, …,
+              workers), background_server(...)
     text      the page's words in English and Chinese (report labels reused)
     static/   index.html, app.js, charts.js (SVG charts written for this page), app.css —
               everything the page loads is served by the app (no CDN, works offline)
@@ -13,7 +14,8 @@ Modules:
 Start it with ``njforecast app [--config CONFIG] [--port 8050] [--host 127.0.0.1]``.
 """
 
-from .server import background_server, create_app, serve
+from .server import background_server, create_app, serve, serve_workers
 from .service import PlannerService, RequestError
 
-__all__ = ["PlannerService", "RequestError", "background_server", "create_app", "serve"]
+__all__ = ["PlannerService", "RequestError", "background_server", "create_app", "serve",
+           "serve_workers"]

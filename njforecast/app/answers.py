@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from .. import schema as S
-from ..engine import summarise
+from ..engine.summaries import QUANTILES
 from ..planning.targets import compare_to_targets
 
 #: Columns of the target table the page shows (the CSV/Excel download has every column).
@@ -51,9 +51,16 @@ def _floats(x) -> list:
 
 
 def _bands(x: np.ndarray, keys=(S.MEAN, S.LO80, S.HI80, S.LO95, S.HI95)) -> dict[str, np.ndarray]:
-    """:func:`njforecast.engine.summarise` of ``x`` over its last (draw) axis, every cell at
-    once (one quantile call per array, not per chart line)."""
-    return {k: v for k, v in summarise(x, axis=-1).items() if k in keys}
+    """The ``keys`` of :func:`njforecast.engine.summarise` of ``x`` over its last (draw) axis,
+    every cell at once (one quantile call per array, not per chart line), computing only the
+    quantiles asked for (the same values: ``np.quantile`` at ``QUANTILES``' probabilities)."""
+    x = np.asarray(x, dtype=float)
+    out = {S.MEAN: x.mean(axis=-1)} if S.MEAN in keys else {}
+    probs = [k for k in keys if k in QUANTILES]
+    if probs:
+        q = np.quantile(x, [QUANTILES[k] for k in probs], axis=-1)
+        out.update({k: q[i] for i, k in enumerate(probs)})
+    return out
 
 
 def _pick(bands: dict[str, np.ndarray], *index) -> dict[str, list]:
@@ -162,8 +169,18 @@ def _records(df: pd.DataFrame) -> list[dict]:
     return [dict(zip(cols, vals, strict=True)) for vals in zip(*cols.values(), strict=True)]
 
 
+def _target_line(tgt: pd.DataFrame, ind: str) -> dict | None:
+    """The plan's target of ``ind`` for a chart: value, year, comparison (None without one)."""
+    t = tgt[tgt[S.INDICATOR] == ind]
+    if t.empty:
+        return None
+    return {"value": float(t[S.TARGET].iloc[0]), "year": int(t[S.TARGET_YEAR].iloc[0]),
+            "comparison": str(t[S.COMPARISON].iloc[0])}
+
+
 def scenario_answer(results, targets_df: pd.DataFrame, observed_df: pd.DataFrame) -> dict:
-    """Everything the page draws for one scenario, for every area (JSON-safe).
+    """Everything the page draws for one scenario, every area: summaries over draws as arrays
+    (area first), turned into one area's lists by :func:`for_area`.
 
     Args:
         results: the scenario's :class:`njforecast.engine.Results`.
@@ -171,58 +188,39 @@ def scenario_answer(results, targets_df: pd.DataFrame, observed_df: pd.DataFrame
         observed_df: observed values of the target indicators (``Results.observed_targets()``).
 
     Returns:
-        dict with ``years``, ``areas`` (counties then the city), ``fan`` (area → target id →
-        years, mean … hi95, unit, target, observed), ``enrolment`` (area → level → mean, lo80,
-        hi80; pupils), ``teachers`` (area → demand / supply / hires, all levels; teachers),
-        ``capacity`` (seat level → unit → mean, lo80, hi80, p_over of utilisation, %),
-        ``target_draws`` (:func:`target_draws` of the compared years, for
-        :func:`area_targets`), ``assumptions`` (name, value, quality, note) and ``scenario``
-        (the scenario's fields).
+        dict with ``years``, ``areas`` (counties then the city), ``fan`` (target id → years,
+        bands (mean … hi95 arrays, area × year), unit, target), ``observed`` ((area, id) →
+        [year, value] pairs), ``enrolment`` (mean, lo80, hi80: area × level × year; pupils),
+        ``teachers`` (demand and supply bands, hires: area × year, all levels; teachers),
+        ``capacity`` (seat level → unit → mean, lo80, hi80, p_over of utilisation in %, as
+        lists: every area's page shows every unit), ``target_draws`` (:func:`target_draws` of
+        the compared years), ``assumptions`` (name, value, quality, note) and ``scenario``.
     """
     p = results.projection
     years = [int(y) for y in p.years]
     codes = list(p.codes)
     tgt = targets_df[targets_df[S.TARGET].notna()]
-    fan: dict[str, dict] = {c: {} for c in codes}
     observed: dict[tuple[str, str], list] = {}
     for a, ind, y, v in zip(observed_df[S.AREA], observed_df[S.INDICATOR], observed_df[S.YEAR],
                             observed_df[S.VALUE], strict=True):
         observed.setdefault((str(a), str(ind)), []).append([int(y), float(v)])
+    fan: dict[str, dict] = {}
     for ind in results.target_ids:
-        if ind not in p.indicators:
-            continue
-        j0 = p.indicator_first[ind]
-        t = tgt[tgt[S.INDICATOR] == ind]
-        target = None if t.empty else {"value": float(t[S.TARGET].iloc[0]),
-                                       "year": int(t[S.TARGET_YEAR].iloc[0]),
-                                       "comparison": str(t[S.COMPARISON].iloc[0])}
-        bands = _bands(p.indicators[ind][:, j0:])
-        for a, code in enumerate(codes):
-            fan[code][ind] = {"years": years[j0:], **_pick(bands, a),
-                              "unit": p.indicator_units[ind], "target": target,
-                              "observed": sorted(observed.get((code, ind), []))}
+        if ind in p.indicators:
+            j0 = p.indicator_first[ind]
+            fan[ind] = {"years": years[j0:], "bands": _bands(p.indicators[ind][:, j0:]),
+                        "unit": p.indicator_units[ind], "target": _target_line(tgt, ind)}
     name, ends, vals = results._teachers_added()
-    if vals is not None:
-        t = tgt[tgt[S.INDICATOR] == name]
-        fan[p.city][name] = {"years": [int(y) for y in ends], **_pick(_bands(vals)),
-                             "unit": "persons",
-                             "target": None if t.empty else {
-                                 "value": float(t[S.TARGET].iloc[0]),
-                                 "year": int(t[S.TARGET_YEAR].iloc[0]),
-                                 "comparison": str(t[S.COMPARISON].iloc[0])},
-                             "observed": []}
+    if vals is not None:  # a city total over the plan period: other areas have no line
+        fan[name] = {"years": [int(y) for y in ends], "bands": _bands(vals), "unit": "persons",
+                     "target": _target_line(tgt, name), "areas": [p.city]}
     from ..engine.project import LEVELS, SEAT_LEVELS
 
-    eb = _bands(p.enrolment, (S.MEAN, S.LO80, S.HI80))  # (area, level, year)
-    enrol = {code: {lv: _pick(eb, a, li) for li, lv in enumerate(LEVELS)}
-             for a, code in enumerate(codes)}
     tch = p.teachers  # field -> (area, level, year, d); all levels summed draw by draw
-    demand, supply = _bands(tch[S.DEMAND].sum(axis=1)), _bands(tch[S.SUPPLY].sum(axis=1))
-    hires = tch[S.HIRES].sum(axis=1).mean(axis=-1)
-    need = tch[S.HIRES_NEEDED].sum(axis=1).mean(axis=-1)
-    teachers = {code: {S.DEMAND: _pick(demand, a), S.SUPPLY: _pick(supply, a),
-                       S.HIRES: _floats(hires[a]), S.HIRES_NEEDED: _floats(need[a])}
-                for a, code in enumerate(codes)}
+    teachers = {S.DEMAND: _bands(tch[S.DEMAND].sum(axis=1), (S.MEAN, S.LO80, S.HI80)),
+                S.SUPPLY: _bands(tch[S.SUPPLY].sum(axis=1), (S.MEAN, S.LO80, S.HI80)),
+                S.HIRES: tch[S.HIRES].sum(axis=1).mean(axis=-1),
+                S.HIRES_NEEDED: tch[S.HIRES_NEEDED].sum(axis=1).mean(axis=-1)}
     ub = _nan_bands(p.capacity[S.UTILISATION])  # (unit, seat level, year)
     capacity = {lv: {code: _pick(ub, u, li) for u, code in enumerate(p.capacity_codes)
                      if not bool(p.capacity_nopop[u])}
@@ -230,7 +228,8 @@ def scenario_answer(results, targets_df: pd.DataFrame, observed_df: pd.DataFrame
     cmp_years = comparison_years(targets_df, years[0], years[-1])
     sc = results.config.section("scenario") or {"name": results.scenario}
     return {"years": years, "areas": codes, "city": p.city, "levels": list(LEVELS),
-            "seat_levels": list(SEAT_LEVELS), "fan": fan, "enrolment": enrol,
+            "seat_levels": list(SEAT_LEVELS), "fan": fan, "observed": observed,
+            "enrolment": _bands(p.enrolment, (S.MEAN, S.LO80, S.HI80)),
             "teachers": teachers, "capacity": capacity, "comparison_years": cmp_years,
             "target_draws": target_draws(results, cmp_years),
             "assumptions": _records(results.assumptions),
@@ -239,19 +238,33 @@ def scenario_answer(results, targets_df: pd.DataFrame, observed_df: pd.DataFrame
 
 
 def for_area(answer: dict, area: str, targets_df: pd.DataFrame) -> dict:
-    """The part of ``answer`` one area's page needs: its fan charts, enrolment, teachers and
-    target rows (:func:`area_targets`); seat utilisation of every unit (the county comparison)
-    and the assumptions.
+    """What one area's page shows (JSON-safe): its fan charts (``fan``: id → years, mean …
+    hi95, unit, target, observed), enrolment (level → mean, lo80, hi80), teachers (demand and
+    supply bands, hires, hires_needed) and target rows (:func:`area_targets`); the seat
+    utilisation of every unit (the county comparison), the assumptions and the scenario.
 
     Raises:
         KeyError: ``area`` is not an area of the answer.
     """
-    if area not in answer["fan"]:
+    codes = answer["areas"]
+    if area not in codes:
         raise KeyError(area)
-    out = {k: v for k, v in answer.items() if k not in ("fan", "enrolment", "teachers",
-                                                         "target_draws")}
-    out.update(area=area, fan=answer["fan"][area], enrolment=answer["enrolment"][area],
-               teachers=answer["teachers"][area],
-               targets=area_targets(answer["target_draws"], targets_df,
-                                    answer["comparison_years"], area, answer["city"]))
-    return out
+    a = codes.index(area)
+    fan = {}
+    for ind, f in answer["fan"].items():
+        if area not in f.get("areas", codes):
+            continue
+        row = 0 if "areas" in f else a
+        fan[ind] = {"years": f["years"], **_pick(f["bands"], row), "unit": f["unit"],
+                    "target": f["target"], "observed": sorted(answer["observed"].get((area, ind),
+                                                                                     []))}
+    enrol = {lv: _pick(answer["enrolment"], a, li) for li, lv in enumerate(answer["levels"])}
+    t = answer["teachers"]
+    teachers = {S.DEMAND: _pick(t[S.DEMAND], a), S.SUPPLY: _pick(t[S.SUPPLY], a),
+                S.HIRES: _floats(t[S.HIRES][a]), S.HIRES_NEEDED: _floats(t[S.HIRES_NEEDED][a])}
+    keep = ("years", "areas", "city", "levels", "seat_levels", "capacity", "comparison_years",
+            "assumptions", "scenario", "draws", "seed", "end_year")
+    return {**{k: answer[k] for k in keep}, "area": area, "fan": fan, "enrolment": enrol,
+            "teachers": teachers,
+            "targets": area_targets(answer["target_draws"], targets_df,
+                                    answer["comparison_years"], area, answer["city"])}

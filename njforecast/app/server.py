@@ -3,6 +3,9 @@
 Public functions:
     create_app(service)                    the FastAPI application over a PlannerService
     serve(service, host, port)             run it with uvicorn until interrupted
+    serve_workers(config, host, port, workers, tracking_uri)   the same in ``workers``
+                                           processes, each with its own state and cache
+    app_from_env()                         uvicorn's factory for those worker processes
     background_server(service, host, port) context manager: the app on a thread → base URL
                                            (tests and the load benchmark)
 
@@ -189,6 +192,40 @@ def serve(service: PlannerService, host: str = "127.0.0.1", port: int = 8050) ->
     import uvicorn
 
     uvicorn.Server(_config(service, host, port)).run()
+
+
+#: Environment variables that hand the config and tracking URI to worker processes.
+ENV_CONFIG, ENV_TRACKING = "NJFORECAST_APP_CONFIG", "NJFORECAST_APP_TRACKING_URI"
+
+
+def app_from_env() -> FastAPI:
+    """The application of one worker process: its own PlannerService (base state built once
+    per process) over the config named by ``NJFORECAST_APP_CONFIG``."""
+    import os
+
+    return create_app(PlannerService(os.environ[ENV_CONFIG],
+                                     os.environ.get(ENV_TRACKING) or None))
+
+
+def serve_workers(config: str | Path, host: str = "127.0.0.1", port: int = 8050,
+                  workers: int = 2, tracking_uri: str | None = None) -> None:
+    """Run the page in ``workers`` processes sharing one port (uvicorn's supervisor).
+
+    Python runs one thread of pandas at a time, so a second process is what puts a second core
+    to work; each process builds its own base state and keeps its own cache (a browser's
+    kept-alive connection stays with one process, so its repeats still hit its cache).
+    """
+    import os
+
+    import uvicorn
+
+    os.environ[ENV_CONFIG] = str(Path(config).resolve())
+    if tracking_uri:
+        os.environ[ENV_TRACKING] = tracking_uri
+    uvicorn.run("njforecast.app.server:app_from_env", factory=True, host=host, port=port,
+                workers=workers, log_level="warning", limit_concurrency=MAX_CONNECTIONS,
+                timeout_keep_alive=5, h11_max_incomplete_event_size=MAX_BODY_BYTES,
+                server_header=False, access_log=False)
 
 
 @contextlib.contextmanager

@@ -43,6 +43,8 @@ log = logging.getLogger(__name__)
 MAX_BODY_BYTES = 16 * 1024
 #: Distinct scenario answers kept in memory (each ≈ 0.5 MB of lists; arrays are not kept).
 ANSWER_CACHE = 128
+#: Scenarios computed at the same time (threads; numpy releases the GIL in its array work).
+COMPUTE_SLOTS = 2
 #: Tables a planner can download (CSV one by one, or all in one Excel workbook).
 DOWNLOAD_TABLES = ("target_gaps", "projection_summary", "population_school_age", "enrolment",
                    "indicators", "teachers", "capacity", "quality_flags", "assumptions")
@@ -96,9 +98,9 @@ class PlannerService:
         self.region = self.state.region
         self._answers: OrderedDict[str, dict] = OrderedDict()
         self._cache_lock = threading.Lock()
-        # one projection at a time: numpy and pandas share two cores better queued than
-        # interleaved, and a second request for the same scenario then finds the answer cached
-        self._compute_lock = threading.Lock()
+        # new scenarios computed at once (one per core); others queue
+        self._slots = threading.BoundedSemaphore(COMPUTE_SLOTS)
+        self._inflight: dict[str, threading.Event] = {}  # scenario key -> computed
         self._save_lock = threading.Lock()  # SQLite store: one writer
         self.stats = {"computed": 0, "cache_hits": 0, "refused": 0}
         self._observed = None
@@ -190,32 +192,7 @@ class PlannerService:
             self.stats["refused"] += 1
             raise
         key = repr(sc)
-        with self._cache_lock:
-            entry = self._answers.get(key)
-            if entry is not None:
-                self._answers.move_to_end(key)
-        ms = 0.0
-        if entry is None:
-            with self._compute_lock:
-                with self._cache_lock:
-                    entry = self._answers.get(key)  # computed while this request waited
-                if entry is None:
-                    t0 = time.perf_counter()
-                    try:
-                        res = self._results(sc)
-                        if self._observed is None:
-                            self._observed = res.observed_targets()
-                        entry = {"full": scenario_answer(res, self.state.targets,
-                                                         self._observed), "areas": {}}
-                    except ValueError as exc:
-                        raise RequestError(f"scenario {sc.name!r} cannot be projected: {exc}",
-                                           None, 422) from None
-                    ms = (time.perf_counter() - t0) * 1e3
-                    with self._cache_lock:
-                        self._answers[key] = entry
-                        while len(self._answers) > ANSWER_CACHE:
-                            self._answers.popitem(last=False)
-                        self.stats["computed"] += 1
+        entry, ms = self._entry(key, sc)
         body = entry["areas"].get(area)
         if body is None:  # this area's target rows and JSON, once per scenario and area
             t0 = time.perf_counter()
@@ -228,11 +205,55 @@ class PlannerService:
         return b'{"compute_ms":%.1f,"cached":%s,' % (ms, b"true" if ms == 0.0 else b"false") \
             + body[1:]
 
+    def _entry(self, key: str, sc) -> tuple[dict, float]:
+        """(the cached answer of a scenario, ms spent computing it here: 0 when cached).
+
+        At most ``COMPUTE_SLOTS`` scenarios are computed at once; a request for a scenario
+        being computed waits for that answer instead of computing it again.
+        """
+        with self._cache_lock:
+            entry = self._answers.get(key)
+            if entry is not None:
+                self._answers.move_to_end(key)
+                return entry, 0.0
+            done = self._inflight.get(key)
+            mine = done is None
+            if mine:
+                done = self._inflight[key] = threading.Event()
+        if not mine:
+            done.wait(60)
+            with self._cache_lock:
+                entry = self._answers.get(key)
+            if entry is not None:
+                return entry, 0.0
+        t0 = time.perf_counter()
+        try:
+            with self._slots:
+                res = self._results(sc)
+                if self._observed is None:
+                    self._observed = res.observed_targets()
+                entry = {"full": scenario_answer(res, self.state.targets, self._observed),
+                         "areas": {}}
+        except ValueError as exc:
+            raise RequestError(f"scenario {sc.name!r} cannot be projected: {exc}", None,
+                               422) from None
+        finally:
+            if mine:
+                with self._cache_lock:
+                    self._inflight.pop(key, None)
+                done.set()
+        with self._cache_lock:
+            self._answers[key] = entry
+            while len(self._answers) > ANSWER_CACHE:
+                self._answers.popitem(last=False)
+            self.stats["computed"] += 1
+        return entry, (time.perf_counter() - t0) * 1e3
+
     def projection(self, request: Any) -> pd.DataFrame:
         """``Results.projection_summary()`` of the request's scenario (the served model's
         answer and ``njforecast scenario run``'s numbers), every area."""
         sc, _ = self.scenario_for(request)
-        with self._compute_lock:
+        with self._slots:
             return self._results(sc).projection_summary()
 
     # --- downloads and saving ----------------------------------------------------------------
@@ -240,7 +261,7 @@ class PlannerService:
     def tables(self, request: Any) -> tuple[Any, dict[str, pd.DataFrame]]:
         """(Scenario, name → frame) for every table in :data:`DOWNLOAD_TABLES`."""
         sc, _ = self.scenario_for(request)
-        with self._compute_lock:
+        with self._slots:
             res = self._results(sc)
             years = comparison_years(self.state.targets, self.cfg.base_year,
                                      res.config.end_year)
