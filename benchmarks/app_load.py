@@ -95,8 +95,9 @@ def start_app(config: str, port: int, workers: int = 1):
     """The app as a child process (its own session, so it can be stopped with its children)."""
     log = tempfile.TemporaryFile()
     proc = subprocess.Popen([sys.executable, "-m", "njforecast", "app", "--config", config,
-                             "--port", str(port), "--workers", str(workers)], cwd=ROOT, env=_env(), stdout=log,
-                            stderr=subprocess.STDOUT, start_new_session=True)
+                             "--port", str(port), "--workers", str(workers)], cwd=ROOT,
+                            env=_env(), stdout=log, stderr=subprocess.STDOUT,
+                            start_new_session=True)
     t0 = time.perf_counter()
     while True:
         if proc.poll() is not None:
@@ -245,6 +246,32 @@ def write_readme(lat: dict, load: dict, args, start_s: float) -> None:
     cmd = (f"python benchmarks/app_load.py --users {args.users} --seconds {args.seconds:g} "
            f"--think {args.think[0]:g} {args.think[1]:g} --changes {args.changes} "
            f"--workers {args.workers}")
+    think = f"{args.think[0]:g}–{args.think[1]:g} s"
+    rows = [
+        ("app start (base state built, presets answered) to first `/api/health`",
+         f"{start_s:.1f} s"),
+        ("first page load (page, scripts, `/api/meta`, baseline answer)",
+         f"{lat['first_load_s'] * 1e3:.0f} ms"),
+        (f"lever change, 200 draws, a new scenario each time ({lat['n']} in a row): "
+         "HTTP p50 / p95 / max",
+         f"{lat['rtt_p50']:.0f} / {lat['rtt_p95']:.0f} / {lat['rtt_max']:.0f} ms"),
+        ("… of which the app's compute (project, summaries, target table): p50 / p95",
+         f"{lat['compute_p50']:.0f} / {lat['compute_p95']:.0f} ms"),
+        (f"load: {args.users} users × {args.seconds:g} s, think {think}: requests (per s)",
+         f"{load['requests']} ({load['rate']:.1f}/s)"),
+        ("load: errors (user requests not answered 200)", f"{load['errors']}"),
+        ("load: latency p50 / p95 / max",
+         f"{load['p50']:.0f} / {load['p95']:.0f} / {load['max']:.0f} ms"),
+        ("load: answers from the cache (a lever moved back, area or preset switched)",
+         f"{load['cached_share'] * 100:.0f} %"),
+        ("load: the app's compute of new scenarios p50 / p95",
+         f"{load['fresh_p50']:.0f} / {load['fresh_p95']:.0f} ms"),
+        (f"load: the app's CPU time (user + system) during the {args.seconds:g} s",
+         f"{load['server_cpu_s']:.1f} s"),
+        ("malformed + oversized request midway",
+         f"{load['refused']}; {load['answered_after']} user requests answered 200 after them"),
+    ]
+    table = "| measurement | value |\n|---|---:|\n" + "\n".join(f"| {a} | {b} |" for a, b in rows)
     text = f"""{START}
 ## Planner's page: latency and load (issue 16)
 
@@ -252,19 +279,7 @@ def write_readme(lat: dict, load: dict, args, start_s: float) -> None:
 average at the end: {load_avg:.1f}), Python {platform.python_version()}; the app
 (`python -m njforecast app`) in its own process on 127.0.0.1, the simulated users in this one.
 
-| measurement | value |
-|---|---:|
-| app start (base state built, first answer cached) to first `/api/health` | {start_s:.1f} s |
-| first page load (page, scripts, `/api/meta`, baseline answer) | {lat['first_load_s'] * 1e3:.0f} ms |
-| lever change, 200 draws, new scenario each time ({lat['n']} in a row): HTTP p50 / p95 / max | {lat['rtt_p50']:.0f} / {lat['rtt_p95']:.0f} / {lat['rtt_max']:.0f} ms |
-| … of which the server's compute (project + summaries + target table): p50 / p95 | {lat['compute_p50']:.0f} / {lat['compute_p95']:.0f} ms |
-| load: {args.users} users × {args.seconds:g} s, think {args.think[0]:g}–{args.think[1]:g} s: requests (per s) | {load['requests']} ({load['rate']:.1f}/s) |
-| load: errors (user requests not answered 200) | {load['errors']} |
-| load: latency p50 / p95 / max | {load['p50']:.0f} / {load['p95']:.0f} / {load['max']:.0f} ms |
-| load: answers from the cache (a lever moved back, area switched) | {load['cached_share'] * 100:.0f} % |
-| load: server compute of new scenarios p50 / p95 | {load['fresh_p50']:.0f} / {load['fresh_p95']:.0f} ms |
-| load: the app's CPU time (user + system) during the {args.seconds:g} s | {load['server_cpu_s']:.1f} s |
-| malformed + oversized request midway | {load['refused']}; {load['answered_after']} user requests answered 200 after them |
+{table}
 
 Each user starts from a random preset and area and moves one lever a step at a time (the page's
 slider steps: fertility and migration multipliers, class caps, attrition, hires, reach-targets
