@@ -31,6 +31,7 @@ HELP = {
     ("scenario", "run"): ["Run one scenario", "--config", "--lang"],
     ("serve",): ["Serve the scenario", "--port", "export"],
     ("serve", "export"): ["Export the scenario engine", "--out"],
+    ("app",): ["planner's page", "--config", "--port", "--host", "--workers"],
 }
 
 

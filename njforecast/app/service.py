@@ -41,7 +41,7 @@ log = logging.getLogger(__name__)
 
 #: Largest request body accepted (bytes): a scenario is a dozen fields.
 MAX_BODY_BYTES = 16 * 1024
-#: Distinct scenario answers kept in memory (each ≈ 0.5 MB of lists; arrays are not kept).
+#: Distinct scenario answers kept in memory (each about 1 MB: summaries, target draws, JSON).
 ANSWER_CACHE = 128
 #: Scenarios computed at the same time (threads; numpy releases the GIL in its array work).
 COMPUTE_SLOTS = 2
