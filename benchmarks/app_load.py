@@ -275,8 +275,8 @@ def write_readme(lat: dict, load: dict, args, start_s: float) -> None:
     text = f"""{START}
 ## Planner's page: latency and load (issue 16)
 
-`{cmd}` — {now}, {platform.machine()}, {os.cpu_count()} cores shared with other jobs (1-min load
-average at the end: {load_avg:.1f}), Python {platform.python_version()}; the app
+`{cmd}` — {now}, {platform.machine()}, {os.cpu_count()} cores shared with other jobs
+(1-min load average at the end: {load_avg:.1f}), Python {platform.python_version()}; the app
 (`python -m njforecast app`) in its own process on 127.0.0.1, the simulated users in this one.
 
 {table}
