@@ -254,8 +254,8 @@ def for_area(answer: dict, area: str, targets_df: pd.DataFrame) -> dict:
     for ind, f in answer["fan"].items():
         if area not in f.get("areas", codes):
             continue
-        row = 0 if "areas" in f else a
-        fan[ind] = {"years": f["years"], **_pick(f["bands"], row), "unit": f["unit"],
+        line = _pick(f["bands"]) if "areas" in f else _pick(f["bands"], a)  # city-only: 1 row
+        fan[ind] = {"years": f["years"], **line, "unit": f["unit"],
                     "target": f["target"], "observed": sorted(answer["observed"].get((area, ind),
                                                                                      []))}
     enrol = {lv: _pick(answer["enrolment"], a, li) for li, lv in enumerate(answer["levels"])}

@@ -66,6 +66,14 @@ def test_page_charts_match_scenario_run(base_url, reference):
     for c in S.SUMMARY_COLUMNS:
         want = [ps.loc[("senior_stage_ger", "511025", y), c] for y in fan["years"]]
         np.testing.assert_allclose(fan[c], want, rtol=1e-12)
+    status, city = call(base_url, "/api/scenario", SCENARIO)
+    added = [k for k in city["fan"] if k.startswith("teachers_added_")]
+    assert added and not any(k.startswith("teachers_added_") for k in ans["fan"])
+    fan = city["fan"][added[0]]
+    assert len(fan["years"]) >= 2
+    for c in S.SUMMARY_COLUMNS:
+        want = [ps.loc[(added[0], "511000", y), c] for y in fan["years"]]
+        np.testing.assert_allclose(fan[c], want, rtol=1e-12)
     years = ans["years"]
     assert years[-1] == 2032
     want = [ps.loc[("enrolment_primary", "511025", y), S.MEAN] for y in years]
