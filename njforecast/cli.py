@@ -366,6 +366,58 @@ def serve_export(out: Path = typer.Option(DEFAULT_MODEL, "--out", help="Model fo
     typer.echo(_guard(export_scenario_model, out, config))
 
 
+@app.command("app")
+def planner_app(config: Path = typer.Option(DEFAULT_CONFIG, "--config",
+                                            help="Experiment config the page explores."),
+                port: int = typer.Option(8050, "--port", help="Port to listen on."),
+                host: str = typer.Option("127.0.0.1", "--host", help="Interface to bind "
+                                         "(loopback by default; another makes the page reachable "
+                                         "from other machines)."),
+                tracking_uri: str | None = typer.Option(
+                    None, "--tracking-uri", help="Where 'save scenario' logs its MLflow run "
+                    "(default: the config's, else sqlite:///mlflow.db)."),
+                workers: int = typer.Option(1, "--workers", help="Processes answering the page "
+                                            "(each builds its own state; 2 uses two cores).")):
+    """The planner's page: presets, levers, charts and target table in the browser (offline)."""
+    import socket
+
+    from .app import PlannerService, serve, serve_workers
+
+    if not config.is_file():
+        _fail(f"{config}: config file not found; give an experiment config such as "
+              f"{DEFAULT_CONFIG}")
+    if not 1 <= port <= 65535:
+        _fail(f"--port {port} is not a port number (1-65535)")
+    try:  # a taken port is a message and exit 2, not uvicorn's exit 1 after the state is built
+        with socket.create_server((host, port)):
+            pass
+    except OSError as exc:
+        _fail(f"cannot listen on {host}:{port} ({exc.strerror or exc}); choose another --port "
+              "or --host")
+    if not 1 <= workers <= 8:
+        _fail(f"--workers {workers}: give 1 to 8 processes")
+    if workers > 1:
+        from .config import load_config
+
+        _guard(load_config, config)  # a bad config is reported here, not by every worker
+        typer.echo(f"planner's page: http://{host}:{port}/  ({workers} processes, each "
+                   "building its base state; Ctrl-C to stop)")
+        serve_workers(config, host, port, workers, tracking_uri)
+        return
+    say = _progress()
+    say(f"building the base state from {config} (once)")
+    service = _guard(PlannerService, config, tracking_uri)
+    say(f"ready in {service.start_seconds:.1f} s")
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        typer.echo(f"warning: listening on {host}: the page is reachable from other machines",
+                   err=True)
+    typer.echo(f"planner's page: http://{host}:{port}/  (Ctrl-C to stop)")
+    try:
+        serve(service, host, port)
+    except KeyboardInterrupt:
+        pass
+
+
 @demography_app.command("project")
 def demography_project(
         base: Path = typer.Option(..., help="Census table (2010 xlsx layout or 2020 layout, "

@@ -34,6 +34,7 @@ HELP = {
     ("targets",): ["Plan targets", "list", "validate"],
     ("targets", "list"): ["indicator ids a targets file may use", "--config"],
     ("targets", "validate"): ["Check a targets file", "--config"],
+    ("app",): ["planner's page", "--config", "--port", "--host", "--workers"],
 }
 
 
