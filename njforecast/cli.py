@@ -88,7 +88,7 @@ def enrolment_base(region: str = typer.Option(DEFAULT_REGION, help="Region name 
 @data_app.command("build")
 def data_build(out: Path | None = typer.Option(None, help="Output folder (default data/processed).")):
     """Rebuild data/processed from data/raw (deterministic: byte-identical on rerun)."""
-    from .io.store import build_processed
+    from .io.processed import build_processed
 
     paths = _guard(build_processed, out)
     for name, path in paths.items():
@@ -101,7 +101,7 @@ def data_show(name: str = typer.Argument("summary", help="summary, or a processe
                                           "plan_targets, seats, standards)."),
               rows: int = typer.Option(20, help="Rows to print.")):
     """Print a summary of the bundled data, or the first rows of one processed frame."""
-    from .io.store import read_processed
+    from .io.processed import read_processed
 
     if name == "summary":
         from .io.summary import data_summary

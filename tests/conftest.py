@@ -12,7 +12,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 @pytest.fixture(scope="session")
 def processed():
     """The processed frames, rebuilt from data/raw once per test session."""
-    from njforecast.io import store as data
+    from njforecast.io import processed as data
 
     data.build_processed()
     return {name: data.read_processed(name) for name in

@@ -22,7 +22,7 @@ import pandas as pd
 from njforecast import schema as S
 from njforecast.areas import Region, load_region
 from njforecast.config import RunConfig, raw_dir
-from njforecast.io.store import read_processed
+from njforecast.io.processed import read_processed
 
 #: Years whose hires add up to the plan's "teachers added 2021–2025" target.
 TEACHERS_ADDED = ("teachers_added_2021_2025", 2021, 2025)
@@ -60,7 +60,7 @@ def data_summary(region_name: str = "neijiang") -> str:
 
 def run_config(cfg: RunConfig) -> None:
     """Build data and print the data summary (the job before the engine existed)."""
-    from njforecast.io.store import build_processed
+    from njforecast.io.processed import build_processed
 
     build_processed()
     print(data_summary(cfg.region))

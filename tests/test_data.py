@@ -5,6 +5,7 @@ import filecmp
 import pandas as pd
 import pytest
 
+from njforecast.io import processed
 from njforecast.io import store as data
 from njforecast import schema as S
 from njforecast.config import raw_dir
@@ -68,8 +69,8 @@ def test_2020_csv_and_xlsx_copies_load_identically(tmp_path):
 
 def test_rebuild_is_byte_identical(tmp_path):
     """Building the processed data twice gives byte-identical files."""
-    a = data.build_processed(tmp_path / "a")
-    b = data.build_processed(tmp_path / "b")
+    a = processed.build_processed(tmp_path / "a")
+    b = processed.build_processed(tmp_path / "b")
     for name in a:
         assert filecmp.cmp(a[name], b[name], shallow=False), name
 

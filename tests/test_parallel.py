@@ -18,7 +18,7 @@ from njforecast import demography as D
 from njforecast import parallel as P
 from njforecast import schema as S
 from conftest import sichuan_census_head
-from njforecast.io.store import read_processed
+from njforecast.io.processed import read_processed
 
 SCENARIOS = {"medium": D.DemographicAssumptions(),
              "low": D.DemographicAssumptions(fertility_path="low")}

@@ -32,6 +32,7 @@ from .. import schema as S
 from ..areas import Region, aggregation_matrix, census_codes, load_region
 from ..config import RunConfig, raw_dir
 from ..io import store
+from ..io.processed import read_processed
 from ..planning.scenarios import MAX_END_YEAR
 
 
@@ -359,7 +360,7 @@ def build_state(cfg: RunConfig) -> BaseState:
         DataError: a planner's file is missing or invalid.
     """
     region = load_region(cfg.region)
-    census = store.read_processed("census_population")
+    census = read_processed("census_population")
     codes = census_codes(region, cfg.base_year)
     base = census[(census[S.CENSUS_YEAR] == cfg.base_year) & census[S.AREA].isin(codes)]
     if base.empty:
@@ -390,7 +391,7 @@ def build_state(cfg: RunConfig) -> BaseState:
         config=cfg, region=region, areas=tuple(areas), base_year=int(cfg.base_year),
         max_age=max_age, pop0=pop0, inputs=inputs,
         dem_assumptions=dem.DemographicAssumptions.from_config(sec),
-        observations=store.read_processed("observations"),
+        observations=read_processed("observations"),
         series_obs=store.load_observations(),
         plan_obs=store.load_plan_indicators(area=region.code),
         targets=targets, standards=store.load_standards(),

@@ -14,8 +14,6 @@ Public functions:
     region_targets_spec(region)  the region file's default targets file and its format
     load_seats(path)             plan box 6: new school places 2021–2025 by area and level
     load_standards(path)         staffing standards
-    build_processed(out_dir)     write every processed frame (deterministic, byte-identical)
-    read_processed(name)         read a processed frame (building it first if missing)
 
 Census layouts (both from leiii/census, MIT; Dong, Du & Liu 2022):
     2010: columns ``0岁（男）``, ``1-4岁（女）`` … ``85岁及以上（男）``; codes in ``区划代码``.
@@ -612,44 +610,3 @@ def _census_paths() -> dict[str, Path]:
     return {"census_2010": c / "census_county_2010.xlsx",
             "census_2020": c / "census_county_2020_sichuan.csv",
             "census_2020_provinces": c / "census_province_2020.csv"}
-
-
-def build_processed(out_dir: str | Path | None = None) -> dict[str, Path]:
-    """Rebuild every processed frame from ``data/raw`` (deterministic; byte-identical reruns).
-
-    Writes: census_population.csv (all census rows, both years, long), census_areas.csv,
-    observations.csv (observed series + plan box 1), plan_targets.csv, seats.csv,
-    standards.csv.
-
-    Returns:
-        name → written path.
-    """
-    out = Path(out_dir or processed_dir())
-    pops, areas = [], []
-    for p in _census_paths().values():
-        pops.append(load_census(p))
-        areas.append(load_census_areas(p))
-    pop = pd.concat(pops, ignore_index=True).drop_duplicates([S.CENSUS_YEAR, S.AREA, S.SEX,
-                                                               S.AGE_GROUP])
-    area = pd.concat(areas, ignore_index=True).drop_duplicates([S.CENSUS_YEAR, S.AREA])
-    obs = pd.concat([load_observations(), load_plan_indicators()], ignore_index=True)
-    frames = {
-        "census_population": pop,
-        "census_areas": area,
-        "observations": obs,
-        "plan_targets": load_plan_targets(),
-        "seats": load_seats(),
-        "standards": load_standards(),
-    }
-    return {name: write_csv_atomic(df, out / f"{name}.csv") for name, df in frames.items()}
-
-
-_DTYPES = {S.AREA: str, "province": str, "prefecture": str}
-
-
-def read_processed(name: str, rebuild: bool = False) -> pd.DataFrame:
-    """Read ``data/processed/<name>.csv``, running :func:`build_processed` first if needed."""
-    path = processed_dir() / f"{name}.csv"
-    if rebuild or not path.is_file():
-        build_processed()
-    return pd.read_csv(path, dtype=_DTYPES, keep_default_na=True)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from .. import schema as S
 from ..areas import load_region
-from .store import read_processed
+from .processed import read_processed
 
 
 def data_summary(region_name: str) -> str:

@@ -105,7 +105,7 @@ def log_pipeline(cfg, body: Callable[[Any], Any], tracking_uri: str | None = Non
                                        "seed")},
                            **{f"section.{k}": v for k, v in cfg.sections.items()}})
         parent.log_environment()
-        from ..io.store import read_processed
+        from ..io.processed import read_processed
 
         for name in ("census_population", "observations", "plan_targets"):
             with warnings.catch_warnings():  # MLflow's integer-schema hint is not actionable

@@ -222,7 +222,8 @@ def export_scenario_model(out_dir: str | Path, config_path: str | Path,
 
     mlflow = _mlflow()
     from ..config import data_dir
-    from ..io.store import read_processed, replace_dir_atomic
+    from ..io.processed import read_processed
+    from ..io.store import replace_dir_atomic
 
     out_dir = Path(out_dir)
     if observations is None:  # the config's own [data] observations, if any
