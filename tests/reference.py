@@ -22,52 +22,12 @@ import pandas as pd
 from njforecast import schema as S
 from njforecast.areas import Region, load_region
 from njforecast.config import RunConfig, raw_dir
+from njforecast.engine.state import (data_hash, planner_observations,  # shared with the engine
+                                     planner_observations_path, sources_table, stage_configs)
 from njforecast.io.processed import read_processed
 
 #: Years whose hires add up to the plan's "teachers added 2021–2025" target.
 TEACHERS_ADDED = ("teachers_added_2021_2025", 2021, 2025)
-
-
-def data_summary(region_name: str = "neijiang") -> str:
-    """A plain-text summary of the bundled data: areas, census totals, series, sources."""
-    region = load_region(region_name)
-    pop = read_processed("census_population")
-    obs = read_processed("observations")
-    tgt = read_processed("plan_targets")
-    seats = read_processed("seats")
-    lines = [f"Region {region.name_en} ({region.name_zh}, {region.code}) — "
-             f"{len(region.areas)} units"]
-    totals = pop.groupby([S.CENSUS_YEAR, S.AREA])[S.POPULATION].sum()
-    for a in region.areas:
-        t20 = totals.get((2020, a.code))
-        t10 = totals.get((2010, a.code)) or next(
-            (totals.get((2010, c)) for c in a.former_codes if (2010, c) in totals), None)
-        fmt = lambda v: f"{v:>12,.0f}" if v is not None else f"{'—':>12}"  # noqa: E731
-        lines.append(f"  {a.code:10s} {a.name_en:38s} {a.kind:17s} census 2010 {fmt(t10)}"
-                     f"  2020 {fmt(t20)}")
-    ncounty = pop[pop[S.AREA].str[-2:] != "00"].groupby(S.CENSUS_YEAR)[S.AREA].nunique()
-    lines.append("Census tables (leiii/census, MIT; Dong, Du & Liu 2022): "
-                 + ", ".join(f"{y}: {n:,} county-level rows" for y, n in ncounty.items()))
-    lines.append(f"Observed series: {len(obs):,} rows, {obs[S.INDICATOR].nunique()} indicators, "
-                 f"{obs[S.AREA].nunique()} areas, years {obs[S.YEAR].min()}–{obs[S.YEAR].max()}, "
-                 "quality: " + ", ".join(f"{k} {v:,}" for k, v in
-                                         obs[S.QUALITY].value_counts().items()))
-    lines.append(f"Plan targets: {len(tgt)} ({tgt[S.TARGET].notna().sum()} quantified); "
-                 f"new school places 2021–2025: {seats[S.SEATS].sum():,.0f} in "
-                 f"{seats[S.AREA].nunique()} units")
-    return "\n".join(lines)
-
-
-def run_config(cfg: RunConfig) -> None:
-    """Build data and print the data summary (the job before the engine existed)."""
-    from njforecast.io.processed import build_processed
-
-    build_processed()
-    print(data_summary(cfg.region))
-
-
-# ------------------------------------------------------------------------------------------
-# helpers on frames
 
 
 def summarise(df: pd.DataFrame, value_col: str, by: list[str]) -> pd.DataFrame:
@@ -146,46 +106,6 @@ def target_series(indicators_df: pd.DataFrame, teachers_df: pd.DataFrame | None,
             equal_nan=True)
         out.attrs["projected_as"] = {name: "hires" if fixed else "need"}
     return out
-
-
-def data_hash(paths: Iterable | None = None, extra: Iterable = ()) -> str:
-    """sha256 over the bundled input files (relative path + bytes), sorted, then ``extra``
-    files (e.g. a planner's observations; name + bytes): the data lineage."""
-    root = raw_dir()
-    files = sorted(paths) if paths is not None else sorted(
-        p for p in root.rglob("*") if p.is_file() and not p.name.startswith("."))
-    files = [*files, *extra]
-    h = hashlib.sha256()
-    for p in files:
-        rel = p.relative_to(root.parent) if root.parent in p.parents else p.name
-        h.update(str(rel).encode())
-        h.update(p.read_bytes())
-    return h.hexdigest()
-
-
-def sources_table() -> pd.DataFrame:
-    """The data sources (``data/raw/SOURCES.md`` table) with each file's sha256 prefix."""
-    path = raw_dir() / "SOURCES.md"
-    rows = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        cells = [c.strip() for c in line.strip().strip("|").split("|")]
-        if len(cells) < 4 or not line.startswith("|") or set(cells[0]) <= {"-", " "} or \
-                cells[0] == "file":
-            continue
-        rows.append({"file": cells[0], "origin": cells[1], "licence": cells[2],
-                     "checked": cells[3]})
-    df = pd.DataFrame(rows, columns=["file", "origin", "licence", "checked"])
-
-    def digest(f: str) -> str:
-        p = raw_dir() / f
-        return hashlib.sha256(p.read_bytes()).hexdigest()[:16] if p.is_file() else ""
-
-    df["sha256"] = df["file"].map(digest)
-    return df
-
-
-# ------------------------------------------------------------------------------------------
-# results
 
 
 @dataclass(frozen=True, eq=False)
@@ -357,43 +277,6 @@ def quality_table(*frames: pd.DataFrame) -> pd.DataFrame:
 # the run
 
 
-def _stage_configs(cfg: RunConfig, overrides: Mapping[str, Any]) -> dict[str, dict]:
-    """Stage config tables with a scenario's overrides applied (see module table)."""
-    enr = cfg.section("enrolment")
-    tch = cfg.section("teachers")
-    dem = cfg.section("demography")
-    for k in ("fertility_multiplier", "migration_multiplier"):
-        if overrides.get(k, 1.0) != 1.0:
-            dem[k] = float(dem.get(k, 1.0)) * overrides[k]
-    if overrides.get("rate_path") is not None:  # status quo ("hold"), trend or model
-        enr["rate_path"] = overrides["rate_path"]
-        if overrides["rate_path"] != "model":  # no model path for consolidation: as configured
-            enr["consolidation_path"] = overrides["rate_path"]
-    if overrides.get("reach_targets_by") is not None:
-        enr["rate_path"] = "target"
-        enr["target_year"] = overrides["reach_targets_by"]
-        enr["consolidation_path"] = "target"
-    std = overrides.get("staffing_standard", "config")
-    if std == "unified_2014":
-        tch["method"] = "standard"
-    elif std == "area_ratio":
-        tch["method"] = "area_ratio"
-    caps = {lv: overrides[f"class_size_cap_{lv}"] for lv in ("primary", "junior")
-            if overrides.get(f"class_size_cap_{lv}") is not None}
-    if caps:
-        tch["method"] = "class_size"
-        tch["class_caps"] = {**tch.get("class_caps", {}), **caps}
-    if (std == "unified_2014" or caps) and tch.get("method") != "area_ratio":
-        # the scenario's standard or class caps replace the areas' own ratios, so a configured
-        # ratio path has nothing to move (a config that sets both itself still gets the error)
-        tch.pop("ratio_path", None)
-    for k in ("attrition", "hires_per_year"):
-        if overrides.get(k) is not None:
-            tch[k] = overrides[k]
-    return {"demography": dem, "enrolment": enr, "teachers": tch,
-            "capacity": cfg.section("capacity")}
-
-
 def project_base_population(census_df: pd.DataFrame, region: Region, cfg: RunConfig,
                             section: Mapping[str, Any]) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The census base at single ages projected with draws (demography stage).
@@ -431,55 +314,6 @@ def project_base_population(census_df: pd.DataFrame, region: Region, cfg: RunCon
     return pop, a
 
 
-def planner_observations_path(cfg: RunConfig):
-    """The file of ``[data] observations`` (a relative path is looked up in the working
-    directory, then next to the config), or None when not configured.
-
-    Raises:
-        DataError: configured but not found.
-    """
-    from pathlib import Path
-
-    from njforecast.io.store import DataError
-
-    f = cfg.section("data").get("observations")
-    if not f:
-        return None
-    path = Path(f)
-    if not path.is_absolute():
-        cands = [Path.cwd() / path, *([Path(cfg.path).parent / path] if cfg.path else [])]
-        path = next((c for c in cands if c.is_file()), cands[0])
-    if not path.is_file():
-        raise DataError(f"{cfg.path or 'config'}: [data] observations = {f!r} not found "
-                        "(relative to the working directory or the config folder)")
-    return path.resolve()
-
-
-def planner_observations(cfg: RunConfig) -> tuple[pd.DataFrame | None, str]:
-    """A planner's own series for the run: ``[data] observations = "FILE"`` (CSV or xlsx in
-    the observations format, README "Bringing your own county series";
-    :func:`planner_observations_path`). Checked by
-    :func:`njforecast.io.validation.load_user_observations`; where they exist they replace the
-    engine's estimates (base enrolment and teachers, flow ratios, own GER slopes, model paths).
-
-    Returns:
-        (the observations — ``preferred`` rows — or None when not configured; a one-line note).
-
-    Raises:
-        DataError: the file is missing or invalid (every problem with row, column and fix).
-    """
-    from njforecast.io.store import preferred
-    from njforecast.io.validation import load_user_observations
-
-    path = planner_observations_path(cfg)
-    if path is None:
-        return None, ""
-    obs = preferred(load_user_observations(path, cfg.region))
-    note = (f"{len(obs)} rows, areas {', '.join(sorted(obs[S.AREA].astype(str).unique()))}, "
-            f"{int(obs[S.YEAR].min())}–{int(obs[S.YEAR].max())}; replace estimates where present")
-    return obs, note
-
-
 def run(cfg: RunConfig, scenario=None, progress=None) -> Results:
     """Run the engine for one config (and optional ``scenarios.Scenario``).
 
@@ -501,7 +335,7 @@ def run(cfg: RunConfig, scenario=None, progress=None) -> Results:
         cfg = apply_to_config(cfg, scenario)
         name = scenario.name
     overrides = scenario.overrides() if scenario is not None else {}
-    stages = _stage_configs(cfg, overrides)
+    stages = stage_configs(cfg, overrides)
     region = load_region(cfg.region)
     say("data")
     census = read_processed("census_population")
