@@ -246,7 +246,7 @@ def _pipeline_job(cfg, lang: str, scenario, with_presets: bool, export_model: bo
     """Pipeline → targets → scenarios → report inside one MLflow run; print the summary."""
     from .engine import presets_for
     from .reporting import build_outputs, resolve_lang, summary_table
-    from .tracking import export_scenario_model, log_pipeline, log_scenario, log_scenario_model
+    from .tracking import TrackingError, export_and_log_scenario_model, log_pipeline, log_scenario
 
     say = _progress()
     _, msg = _guard(resolve_lang, lang)
@@ -258,16 +258,22 @@ def _pipeline_job(cfg, lang: str, scenario, with_presets: bool, export_model: bo
                             if with_presets else [],
                             say, on_scenario=lambda res, gaps: log_scenario(parent, res, gaps))
         if export_model:
-            say(f"exporting the scenario model to {DEFAULT_MODEL}")
             from .engine.state import planner_observations_path
 
-            log_scenario_model(parent, export_scenario_model(
-                DEFAULT_MODEL, cfg.path, planner_observations_path(cfg)))
-        say("logging to MLflow")
+            parent.apply(export_and_log_scenario_model, DEFAULT_MODEL, cfg.path,
+                         planner_observations_path(cfg))
+        say("waiting for MLflow (tracking process"
+            f"{', scenario model export to ' + str(DEFAULT_MODEL) if export_model else ''})")
         return out
 
     name = None if scenario is None else f"scenario:{scenario.name}"
-    run_id, out = _guard(log_pipeline, cfg, body, run_name=name)
+    try:
+        run_id, out = _guard(log_pipeline, cfg, body, run_name=name)
+    except TrackingError as exc:  # the outputs are written; only the MLflow record failed
+        typer.echo(f"error: {exc}\n(outputs written to {cfg.output_dir}/; fix the tracking "
+                   f"store {cfg.tracking_uri} and run again to record them)", err=True)
+        raise typer.Exit(code=1) from None
+    say("done")
     typer.echo(summary_table(out["gaps"], lang=lang))
     typer.echo(f"\noutputs: {out['out_dir']}/ (target_gaps.csv, report.html, report.xlsx, "
                f"figures/, tidy tables)\nMLflow: {cfg.tracking_uri} experiment {cfg.name!r}, "

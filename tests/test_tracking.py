@@ -39,6 +39,23 @@ def test_frame_digest_changes_with_one_value():
     assert tracking.frame_digest(a) != tracking.frame_digest(b)
 
 
+def test_frame_schema_matches_mlflows_own_inference():
+    """The dtype-read schema equals MLflow's cell-by-cell inference on a frame with every kind
+    of column, and a column with a missing value is not required."""
+    import warnings
+
+    import mlflow
+
+    df = pd.DataFrame({"year": [2000, 2001], "value": [1.0, 2.0], "area": ["a", "b"],
+                       "ok": [True, False], "note": ["x", None]})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        theirs = mlflow.data.from_pandas(df, source="f.csv", digest="d").schema
+    ours = runs.frame_schema(df)
+    assert ours.to_dict() == theirs.to_dict()
+    assert [c.required for c in ours.inputs] == [True, True, True, True, False]
+
+
 def test_nested_run_params_metrics_dataset_and_finished(store):
     """A parent and a nested run are recorded with params, metrics, dataset digest, artifact."""
     folder, tracking_uri = store
@@ -57,6 +74,8 @@ def test_nested_run_params_metrics_dataset_and_finished(store):
     assert ch.data.tags["mlflow.parentRunId"] == parent.run_id
     assert ch.data.metrics == {"mape_h1": 1.5}
     assert p.inputs.dataset_inputs[0].dataset.digest == digest == tracking.frame_digest(df)
+    assert '"name": "value"' in p.inputs.dataset_inputs[0].dataset.schema
+    assert '"num_rows": 2' in p.inputs.dataset_inputs[0].dataset.profile
     assert [a.path for a in c.list_artifacts(parent.run_id)] == ["obs.csv"]
     # artifacts live next to the SQLite file, not in the working directory
     assert (folder / "mlartifacts").is_dir()
@@ -127,3 +146,44 @@ def test_sigterm_during_run_marks_it_failed(store, tmp_path):
     assert p.wait(timeout=60) != 0
     runs = tracking.list_runs("exp-term", tracking_uri)
     assert list(runs["status"]) == ["FAILED"]
+
+
+def test_tracker_replays_runs_in_order_with_nesting_and_failure(store):
+    """A Tracker's child process records what the job recorded: params, metrics, a frame, a
+    nested run; a block that raised ends FAILED with the job's own error text."""
+    from njforecast.tracking.deferred import Tracker
+
+    tracking_uri = store[1]
+    tr = Tracker(tracking_uri, "exp-deferred")
+    with tr.open("parent", tags={"kind": "test"}) as parent:
+        parent.log_params({"a": {"b": 3}})
+        parent.log_metrics({"m": 2.5})
+        parent.log_frame(pd.DataFrame({"x": [1, 2]}), "x.csv")
+        with tracking.run("exp-deferred", "child", tracking_uri, parent=parent) as child:
+            child.log_metrics({"c": 1.0})
+        with pytest.raises(ValueError):
+            with tr.open("broken", parent=parent):
+                raise ValueError("bad input row 3")
+    ids = tr.close()
+    c = _client(tracking_uri)
+    p, ch, bad = (c.get_run(ids[k]) for k in (0, 1, 2))
+    assert p.data.params["a.b"] == "3" and p.data.metrics == {"m": 2.5}
+    assert p.data.tags["kind"] == "test"
+    assert [a.path for a in c.list_artifacts(ids[0])] == ["x.csv"]
+    assert ch.data.tags["mlflow.parentRunId"] == ids[0] and ch.data.metrics == {"c": 1.0}
+    assert (p.info.status, ch.info.status, bad.info.status) == ("FINISHED", "FINISHED", "FAILED")
+    assert bad.data.tags["error"] == "ValueError: bad input row 3"
+
+
+def test_tracker_reports_a_logging_error_at_close(store, tmp_path):
+    """An MLflow error in the child (here: a file that does not exist) is raised at close as a
+    TrackingError naming the operation; unknown run methods fail at once, by name."""
+    from njforecast.tracking.deferred import Tracker, TrackingError
+
+    tr = Tracker(store[1], "exp-deferred-err")
+    with tr.open("parent") as parent:
+        with pytest.raises(AttributeError, match="log_model"):
+            parent.log_model("x")
+        parent.log_file(tmp_path / "missing.csv")
+    with pytest.raises(TrackingError, match="log_file"):
+        tr.close()

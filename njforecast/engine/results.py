@@ -150,9 +150,15 @@ class Results:
     @cached_property
     def indicators(self) -> pd.DataFrame:
         """area, year[, draw], indicator, value, unit, quality, rate_path."""
+        return self._indicator_cells()
+
+    def _indicator_cells(self, only: set[str] | None = None) -> pd.DataFrame:
+        """The indicators frame, of the indicators in ``only`` (all when None)."""
         p = self.projection
         parts = []
         for ind, v in p.indicators.items():
+            if only is not None and ind not in only:
+                continue
             j0 = p.indicator_first[ind]
             df = self._cells(v[:, j0:], [(S.AREA, np.asarray(p.codes, object)),
                                          (S.YEAR, p.years[j0:])], S.VALUE)
@@ -161,8 +167,11 @@ class Results:
             df[S.QUALITY] = np.repeat(p.indicator_quality[ind][:, j0:].reshape(-1),
                                       max(p.draws, 1))
             parts.append(df)
+        cols = [S.AREA, S.YEAR, *self._dk, S.INDICATOR, S.VALUE, S.UNIT, S.QUALITY]
+        if not parts:
+            return pd.DataFrame(columns=[*cols, S.RATE_PATH])
         out = pd.concat(parts, ignore_index=True)
-        out = out[[S.AREA, S.YEAR, *self._dk, S.INDICATOR, S.VALUE, S.UNIT, S.QUALITY]]
+        out = out[cols]
         out = out.sort_values([S.AREA, S.INDICATOR, S.YEAR, *self._dk], kind="stable")
         out = out.reset_index(drop=True)
         out[S.RATE_PATH] = p.rate_mult.path
@@ -211,7 +220,9 @@ class Results:
         reported for later years as the running sum over the same number of years.
         """
         p = self.projection
-        ind = self.indicators
+        # only the target indicators' cells (the whole indicators frame is 10× larger)
+        ind = (self.__dict__["indicators"] if "indicators" in self.__dict__
+               else self._indicator_cells(set(self.target_ids)))
         keep = [S.AREA, S.YEAR, S.INDICATOR, S.VALUE, *self._dk, S.QUALITY]
         parts = [ind.loc[ind[S.INDICATOR].isin(set(self.target_ids)), keep]]
         name, ends, vals = self._teachers_added()

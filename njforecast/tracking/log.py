@@ -2,14 +2,15 @@
 
 Public functions:
     log_backtest(result, ...)     one parent run per back-test experiment, a nested run per model
-    log_pipeline(cfg, body)       one parent run around a pipeline job; params, input datasets,
+    log_pipeline(cfg, body)       one parent run around a pipeline job (MLflow in a tracking
+                                  process while the job computes); params, input datasets,
                                   target metrics, every output file as an artifact
     log_scenario(parent, res)     a nested run per scenario (overrides, metrics, projection)
 """
 
 from __future__ import annotations
 
-import warnings
+import contextlib
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -81,10 +82,13 @@ def log_pipeline(cfg, body: Callable[[Any], Any], tracking_uri: str | None = Non
                  run_name: str | None = None) -> tuple[str, Any]:
     """One parent run for a pipeline run; ``body(parent)`` computes and returns the outputs.
 
-    ``body`` gets the parent :class:`Run` (to open nested scenario runs with
-    :func:`log_scenario`) and returns a mapping with ``results`` (pipeline.Results), ``gaps``
-    (target gaps), ``paths`` (name → file written) and optionally ``scenario_table``. If it
-    raises, the run is marked FAILED and the error propagates.
+    ``body`` gets the parent run (to open nested scenario runs with :func:`log_scenario`) and
+    returns a mapping with ``results`` (engine.Results), ``gaps`` (target gaps), ``paths``
+    (name → file written) and optionally ``scenario_table``. If it raises, the run is marked
+    FAILED and the error propagates.
+
+    MLflow work runs in a tracking process (:class:`~njforecast.tracking.deferred.Tracker`):
+    the store is set up while ``body`` computes, and ``parent`` records what to log.
 
     Logged: params (config, scenario, ``env.*``), the inputs as ``mlflow.data`` datasets with
     digests (census base, observations, plan targets, and a planner's own series when the
@@ -94,36 +98,49 @@ def log_pipeline(cfg, body: Callable[[Any], Any], tracking_uri: str | None = Non
 
     Returns:
         (parent run id, the value ``body`` returned).
+
+    Raises:
+        TrackingError: MLflow failed (after ``body`` finished and wrote its files).
     """
+    from .deferred import Tracker
+
     uri = tracking_uri or cfg.tracking_uri or DEFAULT_TRACKING_URI
-    with run(cfg.name, run_name or cfg.name, uri, tags={"njforecast.kind": "pipeline"}) as parent:
-        out = body(parent)
-        res, gaps = out["results"], out["gaps"]
-        parent.set_tags({"data_hash": res.data_hash, "scenario": res.scenario})
-        parent.log_params({"config": {k: getattr(cfg, k) for k in
-                                      ("name", "region", "base_year", "end_year", "draws",
-                                       "seed")},
-                           **{f"section.{k}": v for k, v in cfg.sections.items()}})
-        parent.log_environment()
-        from ..io.processed import read_processed
+    tracker = Tracker(uri, cfg.name)
+    try:
+        with tracker.open(run_name or cfg.name, tags={"njforecast.kind": "pipeline"}) as parent:
+            out = body(parent)
+            res, gaps = out["results"], out["gaps"]
+            parent.set_tags({"data_hash": res.data_hash, "scenario": res.scenario})
+            parent.log_params({"config": {k: getattr(cfg, k) for k in
+                                          ("name", "region", "base_year", "end_year", "draws",
+                                           "seed")},
+                               **{f"section.{k}": v for k, v in cfg.sections.items()}})
+            parent.log_environment()
+            parent.apply(log_inputs, cfg)
+            parent.log_metrics(_gap_metrics(gaps) | res.key_metrics())
+            for name, path in out["paths"].items():
+                if Path(path).is_file():
+                    parent.log_file(path, str(Path(name).parent) if "/" in name else None)
+    except BaseException:
+        with contextlib.suppress(Exception):
+            tracker.close()  # the FAILED run is recorded; the job's own error is the one raised
+        raise
+    return tracker.close()[0], out
 
-        for name in ("census_population", "observations", "plan_targets"):
-            with warnings.catch_warnings():  # MLflow's integer-schema hint is not actionable
-                warnings.simplefilter("ignore", UserWarning)
-                parent.log_dataset(read_processed(name), name=name,
-                                   source=f"data/processed/{name}.csv", context="input")
-        from ..engine.state import planner_observations, planner_observations_path
 
-        own, _ = planner_observations(cfg)
-        if own is not None:
-            parent.log_dataset(own, name="planner_observations",
-                               source=str(planner_observations_path(cfg)), context="input")
-        parent.log_metrics(_gap_metrics(gaps) | res.key_metrics())
-        for name, path in out["paths"].items():
-            if Path(path).is_file():
-                art = str(Path(name).parent) if "/" in name else None
-                parent.log_file(path, art)
-        return parent.run_id, out
+def log_inputs(parent: Run, cfg) -> None:
+    """The pipeline's inputs as ``mlflow.data`` datasets: the processed census base,
+    observations and plan targets, and the planner's own series when the config names one."""
+    from ..engine.state import planner_observations, planner_observations_path
+    from ..io.processed import read_processed
+
+    for name in ("census_population", "observations", "plan_targets"):
+        parent.log_dataset(read_processed(name), name=name, source=f"data/processed/{name}.csv",
+                           context="input")
+    own, _ = planner_observations(cfg)
+    if own is not None:
+        parent.log_dataset(own, name="planner_observations",
+                           source=str(planner_observations_path(cfg)), context="input")
 
 
 def _gap_metrics(gaps: pd.DataFrame) -> dict[str, float]:
@@ -137,8 +154,12 @@ def _gap_metrics(gaps: pd.DataFrame) -> dict[str, float]:
     return m
 
 
-def log_scenario(parent: Run, res, gaps: pd.DataFrame | None = None) -> str:
-    """A nested run for one scenario: its overrides as params, key metrics, its projection."""
+def log_scenario(parent: Run, res, gaps: pd.DataFrame | None = None) -> str | None:
+    """A nested run for one scenario: its overrides as params, key metrics, its projection.
+
+    Returns:
+        the nested run's id (None under a recording parent: the tracking process knows it).
+    """
     with run(res.config.name, f"scenario:{res.scenario}", parent.tracking_uri, parent=parent,
              tags={"njforecast.kind": "scenario", "scenario": res.scenario}) as child:
         child.log_params({"scenario": res.config.section("scenario") or {"name": res.scenario},

@@ -9,6 +9,7 @@ Public names:
     scenario_signature()          the model signature (output columns)
     export_scenario_model(out, config)  save the engine, package code and data as a model folder
     log_scenario_model(parent, dir)     attach an exported model folder to a run
+    export_and_log_scenario_model(parent, dir, config, observations)   both, in one call
     SERVE_DEFAULT_DRAWS, SERVE_MAX_DRAWS, SERVE_MAX_ROWS, SERVE_FIELDS   request defaults and caps
     PLANNER_FILE                  name of a planner's own series inside an exported model folder
 """
@@ -263,3 +264,10 @@ def log_scenario_model(parent: Run, model_dir: str | Path) -> None:
     """Attach an exported scenario model folder to a run (artifact path ``scenario_engine``)."""
     _retry(lambda: parent.client.log_artifacts(parent.run_id, str(model_dir), "scenario_engine"),
            "log scenario model")
+
+
+def export_and_log_scenario_model(parent: Run, out_dir: str | Path, config_path: str | Path,
+                                  observations: str | Path | None = None) -> None:
+    """:func:`export_scenario_model`, then :func:`log_scenario_model` on ``parent`` (one call a
+    tracking process can replay with ``parent.apply``)."""
+    log_scenario_model(parent, export_scenario_model(out_dir, config_path, observations))
