@@ -74,7 +74,8 @@ def enrolment_base(region: str = typer.Option(DEFAULT_REGION, help="Region name 
             _fail(f"{observations}: file not found; give a CSV or xlsx with columns area, year, "
                   "indicator, value (check it with `njforecast data validate`)")
         obs = _guard(load_user_observations, observations, region)
-    from .io.store import load_census, load_plan_indicators, raw_dir
+    from .io.plan import load_plan_indicators
+    from .io.store import load_census, raw_dir
 
     census = _guard(load_census, raw_dir() / "census" / "census_county_2020_sichuan.csv")
     table = _guard(base_year_table, reg, census, _guard(load_plan_indicators, area=reg.code),

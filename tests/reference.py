@@ -325,7 +325,7 @@ def run(cfg: RunConfig, scenario=None, progress=None) -> Results:
     Returns:
         Results. Same config + data + seed → identical numbers.
     """
-    from njforecast.io.store import load_plan_targets
+    from njforecast.io.plan import load_plan_targets
 
     say = progress or (lambda _msg: None)
     name = "baseline"
@@ -413,6 +413,7 @@ def run_enrolment_stage(pop_df: pd.DataFrame, cfg_section: Mapping | None, regio
     """
     from njforecast.education import capacity as cap_mod
     from njforecast.io import store as data_mod
+    from njforecast.io import plan as plan_io
     from njforecast.education import teachers as tch_mod
 
     cfg = dict(cfg_section or {})
@@ -434,14 +435,14 @@ def run_enrolment_stage(pop_df: pd.DataFrame, cfg_section: Mapping | None, regio
     elif basis != "resident":
         raise ValueError(f"[enrolment] population_basis must be 'resident' or 'registered', "
                          f"got {basis!r}")
-    plan_obs = plan_obs if plan_obs is not None else data_mod.load_plan_indicators()
+    plan_obs = plan_obs if plan_obs is not None else plan_io.load_plan_indicators()
     if not (plan_obs[S.YEAR] == base_year).any() or not (pop_df[S.YEAR] == base_year).any():
         raise ValueError(f"enrolment stage: base year {base_year} must be in both the population "
                          f"frame (years {int(pop_df[S.YEAR].min())}–{int(pop_df[S.YEAR].max())}) "
                          "and the plan baselines (years "
                          f"{sorted(set(plan_obs[S.YEAR].astype(int)))}); the stage calibrates to "
                          "the plan's base-year figures, so pass the base-year population too")
-    targets = targets if targets is not None else data_mod.load_plan_targets()
+    targets = targets if targets is not None else plan_io.load_plan_targets()
     baselines = plan_baselines(plan_obs, pop_df, region, bands, base_year,
                                cfg.get("split_rule", "ger"))
     rates = calibrate_base_rates(pop_df, baselines, region, bands, base_year,
@@ -610,10 +611,11 @@ def run_teachers(enrol_df: pd.DataFrame, cfg: Mapping | None, region: Region,
         ``assumptions`` (list of (name, value, quality, note)).
     """
     from njforecast.io import store as data_mod
+    from njforecast.io import plan as plan_io
 
     cfg = dict(cfg or {})
     standards = standards if standards is not None else data_mod.load_standards()
-    plan_obs = plan_obs if plan_obs is not None else data_mod.load_plan_indicators()
+    plan_obs = plan_obs if plan_obs is not None else plan_io.load_plan_indicators()
     ratios = staffing_ratios(standards, cfg.get("nonteaching_share"),
                              cfg.get("vocational_as", VOCATIONAL_AS))
     counties = enrol_df[enrol_df[S.AREA] != region.code]
@@ -718,9 +720,10 @@ def run_capacity(enrol_df: pd.DataFrame, cfg: Mapping | None, region: Region,
         dict: ``capacity`` (capacity frame), ``capacity_years``, ``assumptions``.
     """
     from njforecast.io import store as data_mod
+    from njforecast.io import plan as plan_io
 
     cfg = dict(cfg or {})
-    seats = seats if seats is not None else data_mod.load_seats()
+    seats = seats if seats is not None else plan_io.load_seats()
     counties = enrol_df[enrol_df[S.AREA] != region.code]
     t0 = int(counties[S.YEAR].min())
     base = counties[counties[S.YEAR] == t0]

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from njforecast.io import store as data
+from njforecast.io import plan as plan_io
 from njforecast import schema as S
 from njforecast.areas import check_coherence, load_region
 from reference import run_capacity  # the capacity step as the frame pipeline ran it
@@ -141,7 +141,7 @@ def test_neijiang_planned_places_reach_city_total():
     city = cap[(cap[S.AREA] == "511000") & (cap[S.YEAR] == 2025)][S.SEATS].sum()
     assert city == pytest.approx(len(counties) * 5000 + 78_860)
     assert set(cap[S.AREA]) == {*counties, "511000"}
-    assert data.load_seats()[S.SEATS].sum() == 78_860
+    assert plan_io.load_seats()[S.SEATS].sum() == 78_860
 
 
 def test_summarised_status_comes_from_mean_utilisation_not_draw_0():

@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from njforecast.io import plan as plan_io
 from njforecast.io import store as data
 from njforecast import schema as S
 from njforecast.areas import check_coherence, load_region
@@ -34,7 +35,7 @@ def tiny():
     """Synthetic tiny region, population and plan baselines (tests/data, hand-made)."""
     region = load_region(DATA / "tiny_region.toml")
     pop = pd.read_csv(DATA / "enrolment_tiny_population.csv", dtype={S.AREA: str})
-    plan = data.load_plan_indicators(DATA / "tiny_plan_indicators.csv", area="900000")
+    plan = plan_io.load_plan_indicators(DATA / "tiny_plan_indicators.csv", area="900000")
     return region, pop, plan
 
 
@@ -51,7 +52,7 @@ def _census_2020(region) -> pd.DataFrame:
 def neijiang():
     """Neijiang region, 2020 single-age census population and plan box 1."""
     region = load_region("neijiang")
-    return region, _census_2020(region), data.load_plan_indicators()
+    return region, _census_2020(region), plan_io.load_plan_indicators()
 
 
 def test_band_population_hand_computed(tiny):

@@ -6,13 +6,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from njforecast.io import store as data
+from njforecast.io import plan as plan_io
 from njforecast.planning import targets as pt
 from njforecast import schema as S
 
 
 def _targets(rows):
-    """A minimal targets frame shaped like data.load_plan_targets() (synthetic values)."""
+    """A minimal targets frame shaped like plan_io.load_plan_targets() (synthetic values)."""
     return pd.DataFrame([{S.AREA: "511000", S.INDICATOR: ind, S.INDICATOR_ZH: "", S.UNIT: unit,
                           S.TARGET_YEAR: 2025, S.TARGET: tgt, S.COMPARISON: cmp,
                           "target_text": str(tgt)} for ind, tgt, cmp, unit in rows])
@@ -70,7 +70,7 @@ def test_compare_known_answer_and_gap():
 
 def test_every_target_gets_a_row_even_unprojectable():
     """Targets without projections are kept as not_projectable / not_quantified, never dropped."""
-    tg = data.load_plan_targets()
+    tg = plan_io.load_plan_targets()
     s = _series("511000", "senior_stage_ger", 2025, [96.0, 97.0])
     gaps = pt.compare_to_targets(s, tg)
     assert set(gaps[S.INDICATOR]) == set(tg[S.INDICATOR])

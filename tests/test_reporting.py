@@ -17,7 +17,7 @@ from njforecast.reporting import labels
 from njforecast import schema as S
 from njforecast.areas import load_region
 from njforecast.config import RunConfig
-from njforecast.io.store import load_plan_targets
+from njforecast.io.plan import load_plan_targets
 from reference import Results, quality_table, sources_table  # frame Results (tests/reference.py)
 
 YEARS = list(range(2020, 2036))

@@ -8,7 +8,8 @@ from hypothesis import strategies as st
 from njforecast.planning import scenarios as sc
 from njforecast import schema as S
 from njforecast.config import RunConfig
-from njforecast.io.store import load_plan_targets, load_standards
+from njforecast.io.plan import load_plan_targets
+from njforecast.io.store import load_standards
 
 
 def test_presets_cover_the_issue_list_and_read_caps_from_standards():

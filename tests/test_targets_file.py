@@ -12,6 +12,7 @@ from njforecast.areas import load_region
 from njforecast.cli import app
 from njforecast.config import RunConfig, raw_dir
 from njforecast.engine import state as st
+from njforecast.io import plan as plan_io
 from njforecast.io import store
 from njforecast.io.targets import load_targets, validate_targets
 from njforecast.io.validation import ValidationError
@@ -25,7 +26,7 @@ HEADER = "area,indicator,target_year,comparison,target,unit\n"
 @pytest.fixture(scope="module")
 def known():
     """The ids a Neijiang targets file may use."""
-    return known_target_units(store.load_plan_targets())
+    return known_target_units(plan_io.load_plan_targets())
 
 
 def _old_load_plan_targets(area: str = "511000") -> pd.DataFrame:
@@ -42,7 +43,8 @@ def _old_load_plan_targets(area: str = "511000") -> pd.DataFrame:
         S.COMPARISON: df["comparison"],
         "baseline_2020": pd.to_numeric(df["baseline_2020"], errors="coerce"),
         "baseline_2015": pd.to_numeric(df["baseline_2015"], errors="coerce"),
-        S.SOURCE: store._PLAN_SOURCE})
+        S.SOURCE: "Neijiang 14th Five-Year education plan "
+                  "(data/raw/plan/neijiang_14th_fyp_education_plan.txt)"})
 
 
 def test_region_default_targets_equal_the_old_loader():
@@ -51,12 +53,12 @@ def test_region_default_targets_equal_the_old_loader():
     targets, path, note = st.plan_targets(cfg, load_region("neijiang"), 2020)
     assert path is None and note == ""
     pd.testing.assert_frame_equal(targets, _old_load_plan_targets())
-    pd.testing.assert_frame_equal(store.load_plan_targets(), _old_load_plan_targets())
+    pd.testing.assert_frame_equal(plan_io.load_plan_targets(), _old_load_plan_targets())
 
 
 def test_region_file_names_its_default_targets():
     """The region file, not code, names the default targets file and its layout."""
-    path, fmt = store.region_targets_spec("neijiang")
+    path, fmt = plan_io.region_targets_spec("neijiang")
     assert path == raw_dir() / "plan" / "plan_targets_2025.csv"
     assert fmt == "neijiang_plan_table"
 
@@ -74,7 +76,7 @@ def test_good_file_gives_the_targets_frame(known):
 
 def test_target_id_table_lists_engine_ids_and_the_plan_period_template():
     """The id table has the engine's projected ids with units and the teachers-added template."""
-    t = target_indicators(store.load_plan_targets()).set_index(S.INDICATOR)
+    t = target_indicators(plan_io.load_plan_targets()).set_index(S.INDICATOR)
     assert t.loc["preschool_ger_3y", S.UNIT] == "percent" and t.loc["preschool_ger_3y", "projected"]
     assert t.loc["teachers_added_YYYY_YYYY", S.UNIT] == "persons"
     assert t.loc["kindergarten_children", S.UNIT] == "persons"

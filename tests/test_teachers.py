@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from njforecast.io import plan as plan_io
 from njforecast.io import store as data
 from njforecast import schema as S
 from njforecast.areas import check_coherence, load_region
@@ -253,7 +254,7 @@ def test_run_teachers_config_keys_choose_method():
     from reference import run_teachers
 
     region = load_region(DATA / "tiny_region.toml")
-    plan = data.load_plan_indicators()
+    plan = plan_io.load_plan_indicators()
     e = pd.DataFrame({S.AREA: ["900001", "900002"] * 2, S.YEAR: [2020, 2020, 2021, 2021],
                       S.LEVEL: "primary", S.ENROLMENT: [450.0, 900.0, 460.0, 900.0]})
     out = run_teachers(e, {"class_size_cap_primary": 45, "teachers_per_class": {"primary": 2}},
@@ -318,7 +319,7 @@ def test_run_teachers_ratio_path_model_needs_own_ratios_and_is_recorded():
     from reference import run_teachers
 
     region = load_region(DATA / "tiny_region.toml")
-    plan = data.load_plan_indicators()
+    plan = plan_io.load_plan_indicators()
     e = pd.DataFrame({S.AREA: ["900001", "900002"] * 2, S.YEAR: [2020, 2020, 2021, 2021],
                       S.LEVEL: "primary", S.ENROLMENT: [450.0, 900.0, 460.0, 900.0]})
     with pytest.raises(ValueError, match="needs method = 'area_ratio'"):

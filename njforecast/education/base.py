@@ -152,7 +152,7 @@ def plan_baselines(plan_obs: pd.DataFrame, pop_base: pd.DataFrame, region: Regio
     ``split_rule="population"`` uses w = P_band alone.
 
     Args:
-        plan_obs: plan box 1 as observations (:func:`njforecast.io.store.load_plan_indicators`).
+        plan_obs: plan box 1 as observations (:func:`njforecast.io.plan.load_plan_indicators`).
         pop_base: population frame including the base year (single ages).
         region: the region (its code is the city).
         bands: official age bands.

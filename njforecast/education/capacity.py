@@ -138,7 +138,7 @@ def compare_capacity(enrol_df: pd.DataFrame, seats_df: pd.DataFrame, base_cap: p
 
     Args:
         enrol_df: enrolment frame (county rows used; a city row is recomputed).
-        seats_df: planned new places (:func:`njforecast.io.store.load_seats`: area, level, seats).
+        seats_df: planned new places (:func:`njforecast.io.plan.load_seats`: area, level, seats).
         base_cap: :func:`base_capacity` output.
         region: the region (``[allocation]`` for units without population).
         phase_in, period: see :func:`seat_path`.

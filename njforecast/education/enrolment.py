@@ -260,7 +260,7 @@ def base_year_table(region: Region, census_df: pd.DataFrame, plan_obs: pd.DataFr
     Args:
         region: the region.
         census_df: census groups of one census year (``njforecast.io.store.load_census``).
-        plan_obs: plan box 1 (``njforecast.io.store.load_plan_indicators``).
+        plan_obs: plan box 1 (``njforecast.io.plan.load_plan_indicators``).
         observations: a planner's own series (base-year counts replace the estimates).
         cfg_section: the ``[enrolment]`` table (bands, split_rule, distribution_rule, ger_basis).
 

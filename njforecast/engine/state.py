@@ -31,6 +31,7 @@ from .. import demography as dem
 from .. import schema as S
 from ..areas import Region, aggregation_matrix, census_codes, load_region
 from ..config import RunConfig, raw_dir
+from ..io import plan as plan_io
 from ..io import store
 from ..io.processed import read_processed
 from ..planning.scenarios import MAX_END_YEAR
@@ -177,11 +178,11 @@ def _region_targets(cfg: RunConfig, region: Region) -> tuple[pd.DataFrame, dict[
     from ..io.targets import empty_targets, load_targets
     from ..planning.targets import known_target_units
 
-    default, fmt = store.region_targets_spec(region.path)
+    default, fmt = plan_io.region_targets_spec(region.path)
     if default is not None and fmt not in ("neijiang_plan_table", "long"):
         raise store.DataError(f"{region.path}: [targets] format = {fmt!r} is not known; use "
                               "neijiang_plan_table or long")
-    plan_table = (store.load_plan_targets(default, area=region.code)
+    plan_table = (plan_io.load_plan_targets(default, area=region.code)
                   if fmt == "neijiang_plan_table" else empty_targets())
     known = known_target_units(plan_table)
     if fmt == "long":
@@ -393,9 +394,9 @@ def build_state(cfg: RunConfig) -> BaseState:
         dem_assumptions=dem.DemographicAssumptions.from_config(sec),
         observations=read_processed("observations"),
         series_obs=store.load_observations(),
-        plan_obs=store.load_plan_indicators(area=region.code),
+        plan_obs=plan_io.load_plan_indicators(area=region.code),
         targets=targets, standards=store.load_standards(),
-        seats=store.load_seats(), planner=planner, planner_note=note, planner_path=ppath,
+        seats=plan_io.load_seats(), planner=planner, planner_note=note, planner_path=ppath,
         data_hash=data_hash(extra=extra),
         sources=sources_table(), codes=codes, aggregation=agg, ger_path=ger_path,
         targets_path=tpath, targets_note=tnote)

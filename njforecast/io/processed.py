@@ -13,9 +13,9 @@ import pandas as pd
 
 from .. import schema as S
 from ..config import processed_dir
+from .plan import load_plan_indicators, load_plan_targets, load_seats
 from .store import (_census_paths, load_census, load_census_areas, load_observations,
-                    load_plan_indicators, load_plan_targets, load_seats, load_standards,
-                    write_csv_atomic)
+                    load_standards, write_csv_atomic)
 
 
 def build_processed(out_dir: str | Path | None = None) -> dict[str, Path]:

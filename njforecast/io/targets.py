@@ -25,7 +25,7 @@ package's reader (encodings, xlsx, header on row 1) and every broken rule is a
 * one area / indicator / year has one target: two rows that disagree are an error, identical
   repeats a warning (the first is kept).
 
-The frame returned has the columns of :func:`njforecast.io.store.load_plan_targets` (area,
+The frame returned has the columns of :func:`njforecast.io.plan.load_plan_targets` (area,
 indicator, indicator_zh, stage, unit, target_year, target, target_text, kind, binding,
 comparison, baseline columns absent, source) so the engine and the comparison need no change.
 """

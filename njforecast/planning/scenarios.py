@@ -215,7 +215,7 @@ def presets(standards: pd.DataFrame, targets: pd.DataFrame,
 
     Args:
         standards: staffing standards (``njforecast.io.store.load_standards``).
-        targets: the plan's targets (``njforecast.io.store.load_plan_targets``).
+        targets: the plan's targets (``njforecast.io.plan.load_plan_targets``).
         base_year: the jump-off year (named in the status-quo description).
     """
     std = standards

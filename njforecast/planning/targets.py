@@ -241,7 +241,7 @@ def compare_to_targets(series_df: pd.DataFrame, targets_df: pd.DataFrame,
     missing = need_t - set(targets_df.columns)
     if missing:
         raise ValueError(f"targets: missing column(s) {sorted(missing)}; load them with "
-                         f"njforecast.io.store.load_plan_targets()")
+                         f"njforecast.io.plan.load_plan_targets()")
     status_note = (f"status: on track if p_meet >= {on_track:g}, off track if p_meet < "
                    f"{off_track:g}, else at risk; p_meet = share of draws meeting the target")
     county_targets = set(county_targets)
@@ -389,7 +389,7 @@ def target_indicators(plan_targets_df: pd.DataFrame) -> pd.DataFrame:
     ids of the region's bundled plan table (accepted; compared as ``not_projectable``).
 
     Args:
-        plan_targets_df: the region's bundled targets (``io.store.load_plan_targets``).
+        plan_targets_df: the region's bundled targets (``io.plan.load_plan_targets``).
 
     Returns:
         Columns indicator, unit (percent, persons, …), projected (bool), indicator_zh,

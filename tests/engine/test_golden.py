@@ -9,7 +9,7 @@ import pytest
 
 from njforecast import engine
 from njforecast.config import load_config
-from njforecast.io.store import load_plan_targets
+from njforecast.io.plan import load_plan_targets
 from njforecast.planning.scenarios import Scenario
 from njforecast.planning.targets import compare_to_targets
 

@@ -16,7 +16,7 @@ from njforecast import reporting as rp
 from njforecast import schema as S
 from njforecast.cli import app
 from njforecast.config import RunConfig
-from njforecast.io.store import load_plan_targets
+from njforecast.io.plan import load_plan_targets
 from njforecast.planning.scenarios import Scenario
 
 CITY = "511000"
