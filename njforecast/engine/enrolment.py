@@ -142,6 +142,11 @@ def calibration(state: BaseState, enr: Mapping, pop: np.ndarray) -> dict:
 def plan_ger_targets(state: BaseState, enr: Mapping) -> tuple[dict, int | None]:
     """The plan's GER targets {id: percent} and their year (``[enrolment] targets`` and
     ``target_year`` override the targets table); the year is None when there is none."""
+    key = ("ger_targets", repr(enr.get("targets")), repr(enr.get("target_year")))
+    return state.cached(key, lambda: _plan_ger_targets(state, enr))
+
+
+def _plan_ger_targets(state: BaseState, enr: Mapping) -> tuple[dict, int | None]:
     t = state.targets
     # the region's own GER targets; a targets file may hold several years (or county rows):
     # the path reaches each GER's latest target
