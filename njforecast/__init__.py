@@ -1,9 +1,9 @@
 """njforecast — county-level forecasts of school-age population, enrolment, GER and teachers,
 compared with education-plan targets; every experiment tracked in MLflow.
 
-Public API: see ``__all__``. Stages (DESIGN §2): data → areas → demography → enrollment →
-models → teachers → capacity → scenarios → pipeline → backtest/metrics → plan_targets →
-reporting → tracking → cli.
+Layout (DESIGN §3), imports flowing down: schema, config → io → areas → demography → models →
+education → planning → engine (BaseState, ``engine.project``, ``engine.run``) → evaluation,
+reporting → tracking → app → cli. ``engine.run(config, scenario)`` is the one orchestrator.
 """
 
 from importlib.metadata import PackageNotFoundError, version

@@ -1,7 +1,7 @@
 """Area hierarchy of a region: codes, names, kinds, parents; aggregation and coherence.
 
 Public names:
-    Area, Region (frozen dataclasses), load_region(name_or_path), region_areas_frame(region),
+    Area, Region (frozen dataclasses), load_region(name_or_path),
     census_codes(region, census_year), aggregation_matrix(region, codes) → (codes, S),
     aggregate_to_parent(df, region, value_cols),
     check_coherence(df, region, value_cols).
@@ -93,13 +93,6 @@ def load_region(name_or_path: str | Path) -> Region:
                   slug=reg.get("slug", p.stem), province=str(reg["province"]), areas=areas,
                   comparable_units=tuple(raw.get("comparable_units", ())),
                   allocation=dict(raw.get("allocation", {})), path=str(p))
-
-
-def region_areas_frame(region: Region) -> pd.DataFrame:
-    """The region's areas as a frame: area, name_zh, name_en, pinyin, kind, parent, census."""
-    return pd.DataFrame([{S.AREA: a.code, "name_zh": a.name_zh, "name_en": a.name_en,
-                          "pinyin": a.pinyin, "kind": a.kind, "parent": a.parent,
-                          "plan_id": a.plan_id, "census": a.census} for a in region.areas])
 
 
 def census_codes(region: Region, census_year: int) -> list[str]:

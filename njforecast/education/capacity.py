@@ -1,7 +1,6 @@
 """School places against projected enrolment, by area, seat level and year.
 
 Public functions:
-    seat_level(level)                         enrolment level → plan seat level
     base_capacity(base_enrol, rule, utilisation)
                                               estimated places at the base year
     seat_path(base_cap, seats_df, region, years, ...)
@@ -36,11 +35,6 @@ SEAT_LEVEL = {"preschool": "preschool", "primary": "compulsory", "junior": "comp
 SEAT_LEVELS = ("preschool", "compulsory", "senior_general", "secondary_vocational")
 #: Utilisation within this many points of 100 % counts as "at" capacity.
 AT_TOLERANCE = 1e-6
-
-
-def seat_level(level: str) -> str:
-    """The plan's seat level (box 6) for an enrolment level."""
-    return SEAT_LEVEL[level]
 
 
 def _draw_keys(df: pd.DataFrame) -> list[str]:
