@@ -183,9 +183,9 @@ SCOPE = "scope"
 NOTE = "note"
 INDICATOR_ZH = "indicator_zh"
 STATUSES = ("on_track", "at_risk", "off_track", "target_above_need", "target_below_need",
-            "not_projectable", "not_quantified")
+            "not_projectable", "not_quantified", "city_assumption")
 
-# --- review fixes (capacity p_over, county-row basis, hiring coverage)
+# --- capacity exceedance, target-row basis, hiring coverage
 P_OVER = "p_over"
 BASIS = "basis"
 PLAN_COVERS_NEED = "plan_covers_need"

@@ -99,19 +99,37 @@ def test_county_rows_only_for_county_targets():
     assert list(ger[S.BASIS]) == [pt.BASIS_OWN, pt.BASIS_COUNTY]
 
 
-def test_county_rows_copying_the_city_are_labelled():
-    """A county whose draws equal the city's (no county data) is labelled as the city's rate,
-    in basis and note; a county differing in one draw is its own projection."""
+def test_county_rows_copying_the_city_are_said_once():
+    """Counties whose draws equal the city's (no county data) get no rows of their own: one
+    row (scope "city assumption applied to counties", no numbers, status city_assumption)
+    lists them; a county differing in one draw keeps its own row."""
     s = pd.concat([_series("511000", "senior_stage_ger", 2025, [94, 96]),
                    _series("511025", "senior_stage_ger", 2025, [94, 96]),
+                   _series("511011", "senior_stage_ger", 2025, [96, 94]),
                    _series("511024", "senior_stage_ger", 2025, [94, 96.5])])
     gaps = pt.compare_to_targets(s, _targets([("senior_stage_ger", 95, "at_least", "percent")]))
-    g = gaps.set_index(S.AREA)
-    assert g.loc["511025", S.BASIS] == "city rate applied; no county data"
-    assert "no county data" in g.loc["511025", S.NOTE]
-    assert g.loc["511024", S.BASIS] == pt.BASIS_COUNTY
-    assert "no county data" not in g.loc["511024", S.NOTE]
-    assert g.loc["511000", S.BASIS] == pt.BASIS_OWN
+    assert list(gaps[S.AREA]) == ["511000", "511000", "511024"]
+    city, applied, own = (gaps.iloc[i] for i in range(3))
+    assert city[S.SCOPE] == "plan (city)" and city[S.BASIS] == pt.BASIS_OWN
+    assert applied[S.SCOPE] == pt.SCOPE_CITY_APPLIED == "city assumption applied to counties"
+    assert applied[S.STATUS] == "city_assumption" and applied[S.N_DRAWS] == 0
+    assert np.isnan(applied[S.P_MEET]) and np.isnan(applied[S.PROJECTED_MEAN])
+    assert applied[S.NOTE].startswith("2 counties (511025, 511011) have no series")
+    assert own[S.BASIS] == pt.BASIS_COUNTY and own[S.P_MEET] == 0.5
+    assert "no series" not in own[S.NOTE]
+
+
+def test_ex_post_skips_the_city_assumption_row():
+    """An observed city value fills the city row's ex-post columns, not the row standing for
+    the counties that copy the city."""
+    s = pd.concat([_series("511000", "senior_stage_ger", 2025, [94, 96]),
+                   _series("511025", "senior_stage_ger", 2025, [94, 96])])
+    act = pd.DataFrame({S.AREA: ["511000"], S.YEAR: [2025], S.INDICATOR: ["senior_stage_ger"],
+                        S.VALUE: [95.5]})
+    gaps = pt.compare_to_targets(s, _targets([("senior_stage_ger", 95, "at_least", "percent")]),
+                                 actuals=act)
+    assert list(gaps[S.ACTUAL].isna()) == [False, True]
+    assert bool(gaps.iloc[0][S.MET])
 
 
 def test_later_years_hold_target_and_say_so():

@@ -26,7 +26,7 @@ import pandas as pd
 
 from .. import schema as S
 from ..engine.summaries import QUANTILES
-from ..planning.targets import compare_to_targets
+from ..planning.targets import SCOPE_CITY_APPLIED, compare_to_targets
 
 #: Columns of the target table the page shows (the CSV/Excel download has every column).
 TABLE_COLUMNS = (S.AREA, S.INDICATOR, S.INDICATOR_ZH, S.YEAR, S.TARGET_YEAR, S.TARGET, S.COMPARISON,
@@ -159,7 +159,9 @@ def area_targets(draws_df: pd.DataFrame, targets_df: pd.DataFrame, years: list[i
     d = draws_df[draws_df[S.AREA].isin({city, area})]
     d.attrs = dict(draws_df.attrs)
     gaps = compare_to_targets(d, targets_df, years=years, area_order=[city, area])
-    return _records(gaps.loc[gaps[S.AREA] == area, list(TABLE_COLUMNS)])
+    # a county with no series of its own is covered by the one "city assumption" row
+    mine = (gaps[S.AREA] == area) | (gaps[S.SCOPE] == SCOPE_CITY_APPLIED)
+    return _records(gaps.loc[mine, list(TABLE_COLUMNS)])
 
 
 def _records(df: pd.DataFrame) -> list[dict]:

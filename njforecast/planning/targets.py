@@ -32,10 +32,11 @@ Every target in the plan table gets a row: quantified targets the engine cannot 
 status ``not_projectable`` with the reason, qualitative ones (``基本消除``) ``not_quantified``.
 Rates that the plan sets for the city are also compared for each county (``scope`` says so):
 the plan does not give county targets, so the city target is applied as the county's own.
-``basis`` says what a row's projection rests on: where a county's values equal the city's in
+``basis`` says what a row's projection rests on. Where a county's values equal the city's in
 every draw (no county series: county rates are the city rate on the same path, consolidation
-is the city's), basis is "city rate applied; no county data" and the note says the row is
-not an independent county projection.
+is the city's), the county gets no row of its own: one row per target and year, scope "city
+assumption applied to counties" and status ``city_assumption``, lists those counties and says
+that their values and P(meet) are the city's — said once, not repeated as if independent.
 """
 
 from __future__ import annotations
@@ -99,6 +100,9 @@ GAP_COLUMNS = [S.AREA, S.INDICATOR, S.INDICATOR_ZH, S.TARGET_YEAR, S.YEAR, S.TAR
 BASIS_OWN = "projected"
 BASIS_COUNTY = "county projection"
 BASIS_CITY_COPY = "city rate applied; no county data"
+#: ``scope`` of the one row that stands for every county copying the city (see
+#: :func:`compare_to_targets`): said once, not repeated per county as if independent.
+SCOPE_CITY_APPLIED = "city assumption applied to counties"
 
 
 def prob_meet(values: np.ndarray, target: float, comparison: str,
@@ -277,6 +281,7 @@ def compare_to_targets(series_df: pd.DataFrame, targets_df: pd.DataFrame,
                          S.N_DRAWS: 0, S.SCOPE: "plan (city)", S.NOTE: _reason(ind)})
             continue
         own_year_only = years is None or PERIOD_TARGET.search(ind) is not None
+        first_row = len(rows)
         for area in areas:
             # a target is compared in its own year and later years, never before it
             for year in ((tyear,) if own_year_only else [y for y in years if int(y) >= tyear]):
@@ -326,6 +331,7 @@ def compare_to_targets(series_df: pd.DataFrame, targets_df: pd.DataFrame,
                              S.QUALITY: _worst_quality(g[S.QUALITY]) if S.QUALITY in g
                              else "estimated",
                              S.NOTE: note})
+        rows[first_row:] = _collapse_city_copies(rows[first_row:], home)
     out = pd.DataFrame(rows).reindex(columns=GAP_COLUMNS)
     out[S.QUALITY] = out[S.QUALITY].fillna("")
     out[S.BASIS] = out[S.BASIS].fillna("")
@@ -338,6 +344,33 @@ def compare_to_targets(series_df: pd.DataFrame, targets_df: pd.DataFrame,
                      _t=out[S.INDICATOR].map(tgt_rank))
     out = out.sort_values(["_t", "_a", S.YEAR], kind="stable").drop(columns=["_a", "_t"])
     return ex_post(out.reset_index(drop=True), actuals, tolerance)
+
+
+def _collapse_city_copies(rows: list[dict], home: str) -> list[dict]:
+    """One target's rows with the county rows that only repeat the city's draws (basis
+    :data:`BASIS_CITY_COPY`) replaced by one row per year: scope :data:`SCOPE_CITY_APPLIED`,
+    area = the target's area, no numbers of its own (they are the city row's), status
+    ``city_assumption``, the counties listed in the note."""
+    copies: dict[int, list[dict]] = {}
+    kept = []
+    for r in rows:
+        if r.get(S.BASIS) == BASIS_CITY_COPY:
+            copies.setdefault(r[S.YEAR], []).append(r)
+        else:
+            kept.append(r)
+    for year, group in copies.items():
+        first = group[0]
+        codes = ", ".join(str(r[S.AREA]) for r in group)
+        kept.append({**{c: first.get(c) for c in (S.INDICATOR, S.INDICATOR_ZH, S.TARGET_YEAR,
+                                                  S.TARGET, S.COMPARISON, S.UNIT, S.QUALITY)},
+                     S.AREA: home, S.YEAR: year, S.STATUS: "city_assumption", S.N_DRAWS: 0,
+                     S.SCOPE: SCOPE_CITY_APPLIED, S.BASIS: BASIS_CITY_COPY,
+                     S.NOTE: (f"{len(group)} counties ({codes}) have" if len(group) > 1
+                              else f"1 county ({codes}) has")
+                     + f" no series of its own: the city's projected rate is applied, so the "
+                       f"values and P(meet) are the {home} row's, not independent county "
+                       "findings (give county series with --observations to project them)"})
+    return kept
 
 
 def summary_counts(gaps_df: pd.DataFrame, year: int | None = None) -> Mapping[str, int]:
@@ -472,7 +505,7 @@ def ex_post(gaps_df: pd.DataFrame, actuals: pd.DataFrame | None,
     obs = {(str(a), int(y), str(i)): float(v) for a, y, i, v in
            actuals[[S.AREA, S.YEAR, S.INDICATOR, S.VALUE]].itertuples(index=False)}
     for ix, r in out.iterrows():
-        if int(r[S.YEAR]) != int(r[S.TARGET_YEAR]):
+        if int(r[S.YEAR]) != int(r[S.TARGET_YEAR]) or r[S.SCOPE] == SCOPE_CITY_APPLIED:
             continue
         a = obs.get((str(r[S.AREA]), int(r[S.YEAR]), str(r[S.INDICATOR])))
         if a is None:

@@ -56,6 +56,7 @@ LABELS: dict[str, dict[str, str]] = {
     "target_below_need": {"en": "target below projected need", "zh": "目标低于预测需求"},
     "not_projectable": {"en": "not projectable from available data", "zh": "现有数据无法预测"},
     "not_quantified": {"en": "qualitative target", "zh": "定性目标"},
+    "city_assumption": {"en": "city's value applied to counties", "zh": "各区县沿用全市假设"},
 }
 #: Display names of engine indicators and levels (plan target ids use the plan's Chinese).
 NAMES: dict[str, dict[str, str]] = {

@@ -85,8 +85,9 @@ def test_page_charts_match_scenario_run(base_url, reference):
 def test_target_table_matches_report_call(service, reference):
     """The page's target table (whole and per area) equals compare_to_targets on the full target
     series, the report's call."""
-    from njforecast.app.answers import area_targets, comparison_years, target_draws, target_table
-    from njforecast.planning.targets import compare_to_targets
+    from njforecast.app.answers import (_records, area_targets, comparison_years, target_draws,
+                                        target_table)
+    from njforecast.planning.targets import SCOPE_CITY_APPLIED, compare_to_targets
 
     years = comparison_years(service.state.targets, 2020, reference.config.end_year)
     assert years == [2025, 2032]
@@ -97,10 +98,17 @@ def test_target_table_matches_report_call(service, reference):
     pd.testing.assert_frame_equal(got, want)
     assert (got[S.STATUS] != "not_projectable").sum() > 5
     draws = target_draws(reference, years)
-    for area in ("511000", "511083"):
-        rows = pd.DataFrame(area_targets(draws, service.state.targets, years, area, "511000"))
-        full = want[want[S.AREA] == area].reset_index(drop=True)[rows.columns]
-        pd.testing.assert_frame_equal(rows, full, check_dtype=False)
+    applied = want[S.SCOPE] == SCOPE_CITY_APPLIED
+    rows = pd.DataFrame(area_targets(draws, service.state.targets, years, "511000", "511000"))
+    full = want[(want[S.AREA] == "511000") & ~applied].reset_index(drop=True)[rows.columns]
+    pd.testing.assert_frame_equal(rows, full, check_dtype=False)
+    # a county without series of its own: the "city assumption" rows, naming that county
+    rows = pd.DataFrame(area_targets(draws, service.state.targets, years, "511083", "511000"))
+    assert (want[S.AREA] == "511083").sum() == 0 and len(rows) == applied.sum() > 0
+    full = want[applied].reset_index(drop=True)[rows.columns]
+    pd.testing.assert_frame_equal(rows.drop(columns=S.NOTE),
+                                  pd.DataFrame(_records(full)).drop(columns=S.NOTE))
+    assert rows[S.NOTE].str.startswith("1 county (511083) has no series").all()
 
 
 def test_bad_lever_names_the_field_and_app_keeps_answering(base_url):

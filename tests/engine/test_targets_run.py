@@ -42,7 +42,8 @@ def test_targets_file_gives_2030_gaps_with_p_meet_from_draws(with_targets):
     """The 2030 targets are compared in 2030 and p_meet comes from the draws (0 < p < 1 for one)."""
     res, state = with_targets
     gaps = compare_to_targets(res.target_series, state.targets)
-    city = gaps[gaps[S.AREA] == CITY].set_index(S.INDICATOR)
+    city = gaps[(gaps[S.AREA] == CITY) & (gaps[S.SCOPE] == "plan (city)")]
+    city = city.set_index(S.INDICATOR)
     assert set(city[S.YEAR]) == {2030}
     assert set(city.index) == {"preschool_ger_3y", "senior_stage_ger", "teachers_added_2026_2030"}
     assert (city[S.N_DRAWS] == 40).all()
