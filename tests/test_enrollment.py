@@ -796,3 +796,18 @@ def test_external_ger_path_draws_must_cover_the_runs_draws(tiny):
     sg = p[(p[S.AREA] == "900002") & (p[S.LEVEL] == "senior_general")].set_index(
         [S.YEAR, S.DRAW])[S.RATE]
     assert sg[(2021, 0)] == pytest.approx(2.0 * 1.1) and sg[(2021, 1)] == pytest.approx(2.0 * 1.2)
+
+
+def test_compulsory_evidence_states_the_observed_range():
+    """The reason the compulsory GERs are held quotes the national series' range over the ten
+    years to the base year (synthetic rows), and says so when there is none."""
+    from njforecast.education.trend import compulsory_evidence
+
+    rows = [("100000", y, "primary_net_enrolment_pct", v)
+            for y, v in [(2009, 90.0), (2015, 99.7), (2020, 99.96), (2021, 80.0)]]
+    rows += [("510000", 2018, "junior_ger_pct", 50.0), ("100000", 2018, "junior_ger_pct", 100.9)]
+    obs = pd.DataFrame(rows, columns=[S.AREA, S.YEAR, S.INDICATOR, S.VALUE])
+    text = compulsory_evidence(obs, 2020)
+    assert text == ("primary_net_enrolment_pct 99.7–99.96 (2015–2020, 2 years); "
+                    "junior_ger_pct 100.9–100.9 (2018–2018, 1 years)")
+    assert compulsory_evidence(obs.iloc[:0], 2020).startswith("no national")

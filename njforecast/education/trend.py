@@ -357,6 +357,7 @@ def trend_setup(cfg: Mapping, plan_obs: pd.DataFrame, base_year: int,
         c_par = {"damping": float(cfg.get("consolidation_damping", cp["damping"])),
                  "drift_sd": float(cfg.get("consolidation_drift_sd", cp["drift_sd"]))}
     return {"annual_change": {b: float(v) for b, v in change.items()},
+            "compulsory_evidence": compulsory_evidence(observations, base_year),
             "area_change": area_slopes(planner_obs, areas or [], base_year),
             "voc_share_change": None if voc is None else float(voc),
             "consolidation_change": None if cons is None else float(cons),
@@ -365,11 +366,40 @@ def trend_setup(cfg: Mapping, plan_obs: pd.DataFrame, base_year: int,
             "consolidation_drift_sd": c_par["drift_sd"], "consolidation_source": c_source}
 
 
+#: National series that show compulsory enrolment is universal (percent).
+COMPULSORY_EVIDENCE = ("primary_net_enrolment_pct", "junior_ger_pct")
+
+
+def compulsory_evidence(observations: pd.DataFrame | None, base_year: int,
+                        years: int = 10) -> str:
+    """Why the primary and junior GERs are held at their jump-off values, from the data: the
+    range of the national primary net enrolment rate and junior GER over the ``years`` years to
+    the base year (bundled MoE series; "no series" when the observations lack them)."""
+    if observations is None or observations.empty:
+        return "no national compulsory-enrolment series in the observations"
+    obs = observations
+    if S.PREFERRED in obs.columns:
+        obs = obs[obs[S.PREFERRED]]
+    obs = obs[(obs[S.AREA].astype(str) == NATIONAL_AREA)
+              & obs[S.YEAR].between(base_year - years + 1, base_year)]
+    parts = []
+    for ind in COMPULSORY_EVIDENCE:
+        v = obs[obs[S.INDICATOR] == ind].sort_values(S.YEAR)
+        if len(v):
+            parts.append(f"{ind} {v[S.VALUE].min():g}–{v[S.VALUE].max():g} "
+                         f"({int(v[S.YEAR].min())}–{int(v[S.YEAR].max())}, {len(v)} years)")
+    return "; ".join(parts) or "no national compulsory-enrolment series in the observations"
+
+
 def trend_assumptions(trend: Mapping) -> list[tuple]:
     """The trend paths' named assumptions (name, value, quality, note) for logging."""
     return [
         ("trend_annual_change", trend["annual_change"], "estimated",
          "GER points a year, plan box 1 (2020 − 2015)/5 unless set in config"),
+        ("trend_compulsory", "primary and junior GER held at the jump-off value", "estimated",
+         "compulsory enrolment is universal, so it follows the school-age population (its "
+         "spread is the population's): national " + trend.get(
+             "compulsory_evidence", "series not given")),
         ("trend_area_change", trend["area_change"], "observed",
          "areas with their own GER series (points a year); the rest follow the city path"),
         ("trend_voc_share_change", trend["voc_share_change"], "estimated",
