@@ -259,10 +259,10 @@ def _pipeline_job(cfg, lang: str, scenario, with_presets: bool, export_model: bo
                             if with_presets else [],
                             say, on_scenario=lambda res, gaps: log_scenario(parent, res, gaps))
         if export_model:
-            from .engine.state import planner_observations_path
+            from .engine.state import planner_observations_path, targets_path
 
             parent.apply(export_and_log_scenario_model, DEFAULT_MODEL, cfg.path,
-                         planner_observations_path(cfg))
+                         planner_observations_path(cfg), targets_path(cfg))
         say("waiting for MLflow (tracking process"
             f"{', scenario model export to ' + str(DEFAULT_MODEL) if export_model else ''})")
         return out

@@ -140,19 +140,27 @@ def test_engine_applies_overrides_and_default_draws(tmp_path):
     assert (sc.end_year, sc.draws) == (2030, 40)
 
 
-def test_exported_model_carries_the_planners_series(tmp_path):
-    """A config with [data] observations (relative path; synthetic county count) exports the
-    file with the model, and the served engine reads it from there, not from the original
-    place."""
+def test_exported_model_carries_the_planners_series_and_targets(tmp_path):
+    """A config with [data] observations and [targets] file (relative paths; synthetic county
+    count, synthetic 2030 targets) exports both files with the model, and the served engine
+    reads them from there, not from the original places."""
+    import shutil
+
     f = tmp_path / "mine.csv"
     f.write_text((REPO / "tests" / "data" / "enrolment_user_observations.csv").read_text(
         encoding="utf-8"), encoding="utf-8")
+    t = tmp_path / "targets.csv"
+    shutil.copy(REPO / "tests" / "data" / "targets" / "neijiang_synthetic_2030.csv", t)
     cfg = tmp_path / "c.toml"
-    cfg.write_text('name = "export-test"\nend_year = 2022\ndraws = 2\n[data]\n'
-                   'observations = "mine.csv"\n', encoding="utf-8")
+    cfg.write_text('name = "export-test"\nend_year = 2030\ndraws = 2\n[data]\n'
+                   'observations = "mine.csv"\n[targets]\nfile = "targets.csv"\n',
+                   encoding="utf-8")
     model = tracking.export_scenario_model(tmp_path / "model", cfg)
-    f.unlink()  # the served copy must not depend on the original file
+    f.unlink()  # the served copy must not depend on the original files
+    t.unlink()
     staged = sorted(model.rglob("planner_observations.csv"))
     assert len(staged) == 1
     engine = tracking.ScenarioEngine(staged[0].parent / "config.toml")
     assert engine.cfg.section("data")["observations"] == str(staged[0])
+    assert engine.cfg.section("targets")["file"] == str(staged[0].parent / "plan_targets_file.csv")
+    assert 2030 in set(engine.state.targets["target_year"])

@@ -9,7 +9,8 @@ Public names (re-exported here):
     deferred: Tracker, TrackingError (MLflow work in a tracking process)
     serving:  ScenarioEngine, scenario_signature, export_scenario_model, log_scenario_model,
               export_and_log_scenario_model,
-              SERVE_DEFAULT_DRAWS, SERVE_MAX_DRAWS, SERVE_MAX_ROWS, SERVE_FIELDS, PLANNER_FILE
+              SERVE_DEFAULT_DRAWS, SERVE_MAX_DRAWS, SERVE_MAX_ROWS, SERVE_FIELDS, PLANNER_FILE,
+              TARGETS_FILE
 
 ``_load_pyfunc`` is re-exported too: exported models name ``loader_module="njforecast.tracking"``,
 so MLflow calls ``njforecast.tracking._load_pyfunc(data_path)`` when it loads one.
@@ -30,6 +31,7 @@ from .runs import (
 )
 from .serving import (
     PLANNER_FILE,
+    TARGETS_FILE,
     SERVE_DEFAULT_DRAWS,
     SERVE_FIELDS,
     SERVE_MAX_DRAWS,
@@ -46,7 +48,8 @@ __all__ = [
     "DEFAULT_TRACKING_URI", "TRACKED_PACKAGES", "Run", "ensure_experiment",
     "flatten_params", "frame_digest", "list_runs", "package_versions", "run",
     "log_backtest", "log_pipeline", "log_scenario", "Tracker", "TrackingError",
-    "PLANNER_FILE", "SERVE_DEFAULT_DRAWS", "SERVE_FIELDS", "SERVE_MAX_DRAWS", "SERVE_MAX_ROWS",
+    "PLANNER_FILE", "TARGETS_FILE", "SERVE_DEFAULT_DRAWS", "SERVE_FIELDS", "SERVE_MAX_DRAWS",
+    "SERVE_MAX_ROWS",
     "ScenarioEngine", "_load_pyfunc", "export_and_log_scenario_model", "export_scenario_model",
     "log_scenario_model",
     "scenario_signature",

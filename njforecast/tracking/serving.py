@@ -76,11 +76,15 @@ class ScenarioEngine:
         from ..config import load_config
 
         self.cfg = load_config(config_path)
-        own = sorted(Path(config_path).parent.glob(f"{PLANNER_FILE}.*"))
-        if own:  # the planner's series exported with the model (export_scenario_model)
-            sections = dict(self.cfg.sections)
-            sections["data"] = {**self.cfg.section("data"), "observations": str(own[0])}
-            self.cfg = replace(self.cfg, sections=sections)
+        # a planner's series and targets exported with the model (export_scenario_model)
+        folder = Path(config_path).parent
+        for name, section, key in ((PLANNER_FILE, "data", "observations"),
+                                   (TARGETS_FILE, "targets", "file")):
+            own = sorted(folder.glob(f"{name}.*"))
+            if own:
+                sections = dict(self.cfg.sections)
+                sections[section] = {**self.cfg.section(section), key: str(own[0])}
+                self.cfg = replace(self.cfg, sections=sections)
         from ..engine import build_state, presets_for, project
 
         self.state = build_state(self.cfg)
@@ -207,16 +211,20 @@ def _field_metadata() -> dict[str, Any]:
 
 #: Name (without suffix) of a planner's observations file inside an exported model folder.
 PLANNER_FILE = "planner_observations"
+#: Name (without suffix) of the run's targets file (``--targets``) inside an exported model folder.
+TARGETS_FILE = "plan_targets_file"
 
 
 def export_scenario_model(out_dir: str | Path, config_path: str | Path,
-                          observations: str | Path | None = None) -> Path:
+                          observations: str | Path | None = None,
+                          targets: str | Path | None = None) -> Path:
     """Save the scenario engine as an MLflow pyfunc model folder (atomic: temp + rename).
 
     The folder holds the package code (``code_paths``), the bundled data (raw, external and
     processed), the config and — when the run used one (``observations``) — the planner's own
     series (as ``planner_observations.<ext>``, which the served engine uses instead of the
-    config's ``[data] observations``), so ``mlflow models serve -m <folder> --env-manager
+    config's ``[data] observations``) and its targets file (``targets``, default the config's
+    ``[targets] file``; as ``plan_targets_file.<ext>``), so ``mlflow models serve -m <folder> --env-manager
     local`` needs nothing else from the repository.
     """
     import shutil
@@ -227,11 +235,13 @@ def export_scenario_model(out_dir: str | Path, config_path: str | Path,
     from ..io.store import replace_dir_atomic
 
     out_dir = Path(out_dir)
-    if observations is None:  # the config's own [data] observations, if any
+    if observations is None or targets is None:  # the config's own files, if any
         from ..config import load_config
-        from ..engine.state import planner_observations_path
+        from ..engine.state import planner_observations_path, targets_path
 
-        observations = planner_observations_path(load_config(config_path))
+        cfg = load_config(config_path)
+        observations = observations or planner_observations_path(cfg)
+        targets = targets or targets_path(cfg)
     for name in ("census_population", "census_areas", "observations", "plan_targets", "seats",
                  "standards"):
         read_processed(name)  # builds data/processed when missing
@@ -243,8 +253,9 @@ def export_scenario_model(out_dir: str | Path, config_path: str | Path,
             shutil.copytree(data_dir() / sub, stage / "data" / sub,
                             ignore=shutil.ignore_patterns(".*", "*.tmp"))
         shutil.copy(config_path, stage / "config.toml")
-        if observations is not None:
-            shutil.copy(observations, stage / f"{PLANNER_FILE}{Path(observations).suffix}")
+        for src, name in ((observations, PLANNER_FILE), (targets, TARGETS_FILE)):
+            if src is not None:
+                shutil.copy(src, stage / f"{name}{Path(src).suffix}")
         target = out_dir.parent / f".{out_dir.name}.tmp"
         shutil.rmtree(target, ignore_errors=True)
         example = pd.DataFrame([{"scenario": "baseline", "draws": 20, "end_year": 2030}])
@@ -267,7 +278,9 @@ def log_scenario_model(parent: Run, model_dir: str | Path) -> None:
 
 
 def export_and_log_scenario_model(parent: Run, out_dir: str | Path, config_path: str | Path,
-                                  observations: str | Path | None = None) -> None:
+                                  observations: str | Path | None = None,
+                                  targets: str | Path | None = None) -> None:
     """:func:`export_scenario_model`, then :func:`log_scenario_model` on ``parent`` (one call a
     tracking process can replay with ``parent.apply``)."""
-    log_scenario_model(parent, export_scenario_model(out_dir, config_path, observations))
+    log_scenario_model(parent, export_scenario_model(out_dir, config_path, observations,
+                                                     targets))
