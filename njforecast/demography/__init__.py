@@ -102,7 +102,7 @@ from .graduation import (_group_matrix, _groups5, census_groups5, graduate_matri
                          graduate_single_ages, to_array)
 from .hamilton_perry import child_woman_ratios, hamilton_perry, hamilton_perry_region
 from .inputs import (TOTAL_RATIO_BAND, DemographicInputs, _cwr, _migration_for, _region_units,
-                     _structure_log_rates, child_coverage_factor, prepare_inputs)
+                     child_coverage_factor, prepare_inputs)
 from .reference import (_bundled_census, _census_moment_births, _national_groups5,
                         _national_women_index, _observations, _preferred_births_cached,
                         _province_migration, _province_single, annual_log_rates, cohort_ratios,
@@ -130,5 +130,5 @@ __all__ = [
     "_iter_school_years", "_long", "_migration_for", "_national_groups5",
     "_national_women_index", "_observations", "_preferred_births_cached", "_project_steps",
     "_province_migration", "_province_single", "_quantile_block", "_region_units",
-    "_school_year", "_structure_log_rates",
+    "_school_year",
 ]

@@ -94,6 +94,12 @@ class DemographicAssumptions:
             whose uncapped national ratios carry the average under-count; ε spreads it by
             county. The back-test's value was chosen on a held-out protocol
             (``njforecast.evaluation.census_backtest.BACKTEST_CHILD_COVERAGE``).
+        structure_weight, school_flow_weight, internal_stock_weight, registration_gap_weight:
+            weights in [−1, 1] of the county signals added to the province's residual where
+            an area has no census history ("auto"): the relative age profile outside and at
+            the school ages 15-19, the intra-provincial migration stock, the registered-
+            elsewhere balance (:mod:`njforecast.demography.signals`, which records how they
+            were chosen); 0 = the province's pattern alone.
     """
 
     fertility_path: str = "medium"
@@ -109,6 +115,10 @@ class DemographicAssumptions:
     survival_source: str = "census_2010_2020"
     survival_cap: bool = True
     child_coverage_elasticity: float = 0.0
+    structure_weight: float = 1.0
+    school_flow_weight: float = 1.0
+    internal_stock_weight: float = 1.0
+    registration_gap_weight: float = 0.0
 
     def __post_init__(self):
         if self.fertility_path not in FERTILITY_PATHS:
@@ -122,6 +132,11 @@ class DemographicAssumptions:
                              "'census_2010_2020' or 'none'")
         if self.fertility_multiplier < 0:
             raise ValueError("fertility_multiplier must be >= 0")
+        for name in ("structure_weight", "school_flow_weight", "internal_stock_weight",
+                     "registration_gap_weight"):
+            if not -1 <= getattr(self, name) <= 1:
+                raise ValueError(f"{name} must lie in [-1, 1] (0 = the province's pattern, "
+                                 f"1 = the signal in full); got {getattr(self, name)}")
         if not np.isfinite(self.child_coverage_elasticity):
             raise ValueError("child_coverage_elasticity must be a finite number")
         if self.migration_sd < 0 or (self.fertility_sd is not None and self.fertility_sd < 0):

@@ -140,7 +140,7 @@ def project_census_file(path, end_year: int = 2035, draws: int = 0, seed: int = 
                         assumptions: DemographicAssumptions | None = None,
                         region: str | None = None, single_ages: bool = False,
                         executor: str = "serial", workers: int | None = None,
-                        address: str | None = None) -> pd.DataFrame:
+                        address: str | None = None, blank_cells: str = "refuse") -> pd.DataFrame:
     """Load a census table and project its county-level rows (the CLI's ``demography project``).
 
     Args:
@@ -150,11 +150,14 @@ def project_census_file(path, end_year: int = 2035, draws: int = 0, seed: int = 
         executor, workers, address: run :func:`project_census` by area chunk through
             :func:`njforecast.parallel.project_in_chunks` ("local" processes or "dask");
             "serial" runs it in this process. Same numbers and row order either way.
+        blank_cells: policy for empty or malformed age cells ("refuse", "drop", "zero";
+            :mod:`njforecast.io.census_cells`); list what it touched with
+            :func:`njforecast.io.store.load_census_checked`.
         Other arguments as :func:`project_census`.
     """
     from ..io.store import load_census
 
-    cen = load_census(path)
+    cen = load_census(path, blank_cells)
     year = int(cen[S.CENSUS_YEAR].iloc[0])
     totals = None
     if region:
