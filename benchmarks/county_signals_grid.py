@@ -73,10 +73,11 @@ def main() -> None:
     print("chosen on half A:", chosen)
     print(grid.head(10).round(3).to_string(index=False))
     print(f"grid {len(grid)} combinations in {time.time() - t0:.1f} s")
-
-
-if __name__ == "__main__":
-    main()
+    both = pd.concat([score(BEFORE).assign(rule="before"), score(chosen).assign(rule="chosen")],
+                     ignore_index=True)
+    both.to_csv(OUT / "county_signals_chosen.csv", index=False)
+    print(both.pivot_table(index=["subset", S.AGE_GROUP], columns=["rule", "method"],
+                           values="median_ape").round(2).to_string())
 
 
 def score(weights: dict[str, float]) -> pd.DataFrame:
@@ -95,3 +96,7 @@ def score(weights: dict[str, float]) -> pd.DataFrame:
     prov = prov.summary.assign(subset="provinces")
     out = pd.concat([county, prov], ignore_index=True)
     return out[out[S.AGE_GROUP].isin(["10-14", "15-19"])]
+
+
+if __name__ == "__main__":
+    main()

@@ -418,10 +418,7 @@ def planner_app(config: Path = typer.Option(DEFAULT_CONFIG, "--config",
         pass
 
 
-class BlankCells(str, Enum):
-    refuse = "refuse"
-    drop = "drop"
-    zero = "zero"
+BlankCells = Enum("BlankCells", {p: p for p in ("refuse", "drop", "zero")}, type=str)
 
 
 _BLANK_HELP = ("Census age cells that are empty or not numbers: refuse (list them, exit 2), "
@@ -515,9 +512,7 @@ def _national_enrolment(base, to, output, enrolment_output, draws, seed, ass, re
                f"assumptions) -> {enrolment_output}; assumptions -> {assumptions_path}")
 
 
-class BacktestLevel(str, Enum):
-    county = "county"
-    province = "province"
+BacktestLevel = Enum("BacktestLevel", {p: p for p in ("county", "province")}, type=str)
 
 
 @demography_app.command("backtest")
@@ -540,27 +535,23 @@ def demography_backtest(
     from .io.store import write_csv_atomic
     from .evaluation.census_backtest import backtest_summary, census_backtest, province_backtest
 
-    if level is BacktestLevel.province:
-        res = _guard(province_backtest, base, actual, blank_cells=blank_cells.value)
-    else:
-        res = _guard(census_backtest, base, actual, (min_ratio, max_ratio),
-                     blank_cells=blank_cells.value)
+    res = (_guard(province_backtest, base, actual, blank_cells=blank_cells.value)
+           if level is BacktestLevel.province else
+           _guard(census_backtest, base, actual, (min_ratio, max_ratio),
+                  blank_cells=blank_cells.value))
     write_csv_atomic(res.rows, output)
     for rule in res.rules:
         typer.echo(f"rule: {rule}")
     typer.echo(f"excluded {len(res.excluded)} areas:")
     for r in res.excluded.itertuples(index=False):
         typer.echo(f"  {r.area_code} {r.area_name} — {r.reason}")
-    summary = res.summary.assign(subset="all")
-    if level is BacktestLevel.county:
-        summary = backtest_summary(res.rows, list(dict.fromkeys(res.summary["method"])))
-    methods = list(dict.fromkeys(summary["method"]))
+    methods = list(dict.fromkeys(res.summary["method"]))
+    county = level is BacktestLevel.county
+    summary = backtest_summary(res.rows, methods) if county else res.summary.assign(subset="all")
     groups = list(dict.fromkeys(summary["age_group"]))
-    typer.echo(f"{level.value} level, areas scored: {res.summary['n'].max()}; absolute "
-               "percentage error (%), halves A/B: counties split by prefecture (the county "
-               "rules were chosen on A)" if level is BacktestLevel.county else
-               f"{level.value} level, areas scored: {res.summary['n'].max()}; absolute "
-               "percentage error (%)")
+    typer.echo(f"{level.value} level, areas scored: {res.summary['n'].max()}; absolute percentage "
+               "error (%)" + ("; halves A/B: counties split by prefecture (the county rules "
+                              "were chosen on A)" if county else ""))
     for name, part in summary.groupby("subset", sort=False):
         table = part.pivot(index="age_group", columns="method",
                            values=["median_ape", "mean_ape"]).round(1)

@@ -99,7 +99,8 @@ class DemographicAssumptions:
             an area has no census history ("auto"): the relative age profile outside and at
             the school ages 15-19, the intra-provincial migration stock, the registered-
             elsewhere balance (:mod:`njforecast.demography.signals`, which records how they
-            were chosen); 0 = the province's pattern alone.
+            were chosen); 0 = the province's pattern alone. Defaults 0.5, 1, 1, 0.25 (issue 17,
+            chosen on half A of the Sichuan counties; before: 1, 1, 1, 0).
     """
 
     fertility_path: str = "medium"
@@ -115,10 +116,10 @@ class DemographicAssumptions:
     survival_source: str = "census_2010_2020"
     survival_cap: bool = True
     child_coverage_elasticity: float = 0.0
-    structure_weight: float = 1.0
+    structure_weight: float = 0.5
     school_flow_weight: float = 1.0
     internal_stock_weight: float = 1.0
-    registration_gap_weight: float = 0.0
+    registration_gap_weight: float = 0.25
 
     def __post_init__(self):
         if self.fertility_path not in FERTILITY_PATHS:

@@ -20,6 +20,7 @@ from .. import schema as S
 from .assumptions import SCHOOL_BANDS, DemographicAssumptions
 from .core import _age_window, _iter_school_ages, _quantile_block, project_population_summary
 from .graduation import graduate_single_ages, to_array
+from .error_bands import error_columns
 from .inputs import prepare_inputs
 from .reference import _bundled_census
 
@@ -154,6 +155,11 @@ def project_census_file(path, end_year: int = 2035, draws: int = 0, seed: int = 
             :mod:`njforecast.io.census_cells`); list what it touched with
             :func:`njforecast.io.store.load_census_checked`.
         Other arguments as :func:`project_census`.
+
+    Returns:
+        The frame of :func:`project_census` plus county_kind and typical_error_10y_pct, the
+        typical error of this method at 10 years for the band's middle age
+        (:func:`njforecast.demography.error_bands.error_columns`).
     """
     from ..io.store import load_census
 
@@ -192,5 +198,6 @@ def project_census_file(path, end_year: int = 2035, draws: int = 0, seed: int = 
             out = out.sort_values(S.YEAR, kind="stable").reset_index(drop=True)
     if region:
         out.insert(1, S.AREA_NAME, out[S.AREA].map(reg.names("en")))
-    return out
+    mid = {g: (a + b) // 2 for g, (a, b) in groups.items()}    # a band's error: its middle age
+    return pd.concat([out, error_columns(out[S.AREA], out[S.AGE_GROUP].map(mid))], axis=1)
 

@@ -14,28 +14,22 @@ its province-only variant, Hamilton-Perry, naive cohort carry) are described in
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from .. import schema as S
-from ..demography import (TOTAL_RATIO_BAND, DemographicAssumptions, _province_migration,
-                          _province_single, census_groups5, child_coverage_factor,
+from ..demography import (TOTAL_RATIO_BAND, DemographicAssumptions, census_groups5,
                           child_woman_ratios, cohort_ratios, graduate_single_ages,
-                          hamilton_perry, internal_migration_stock, prepare_inputs,
-                          project_arrays, province_census, to_array)
-from ..demography.graduation import _groups5
-from ..demography.signals import (SIGNALS, combine_signals, registration_gap,
-                                  signal_components, signal_weights)
+                          hamilton_perry, province_census, to_array)
+from ..demography.error_bands import (BACKTEST_CHILD_COVERAGE, BACKTEST_GROUPS, SignalRun,
+                                      _signal_run, backtest_assumptions, county_signal_run)
+from ..demography.signals import SIGNALS, registration_gap, signal_weights
 
-
-BACKTEST_GROUPS = {"0-4": (0, 4), "5-9": (5, 9), "10-14": (10, 14), "15-19": (15, 19)}
-#: child_coverage_elasticity of the back-test's engine: one pooled value, chosen (lowest median
-#: APE for 10-14) on half A of the Sichuan counties split by prefecture with
-#: :data:`HOLDOUT_SEED`, from the grid 0, 0.05, …, 0.3 of benchmarks/backtest_1014_candidates.py,
-#: and only then scored on half B (benchmarks/README.md)
-BACKTEST_CHILD_COVERAGE = 0.15
+__all__ = ["BACKTEST_CHILD_COVERAGE", "BACKTEST_GROUPS", "HOLDOUT_SEED", "BacktestResult",
+           "SignalRun", "backtest_assumptions", "backtest_summary", "census_backtest",
+           "county_signal_run", "naive_carry", "prefecture_halves", "province_backtest"]
 
 
 @dataclass(frozen=True)
@@ -106,15 +100,6 @@ def backtest_summary(rows: pd.DataFrame, methods=None, seed: int | None = HOLDOU
     return pd.DataFrame(out)
 
 
-def backtest_assumptions(**changes) -> DemographicAssumptions:
-    """The back-test's engine: national survival uncapped, county signals ("auto"), no local
-    births adjustment, ε = :data:`BACKTEST_CHILD_COVERAGE`; ``changes`` override fields."""
-    base = DemographicAssumptions(survival_cap=False, migration_source="auto",
-                                  local_births=False,
-                                  child_coverage_elasticity=BACKTEST_CHILD_COVERAGE)
-    return replace(base, **changes)
-
-
 def naive_carry(groups: np.ndarray) -> np.ndarray:
     """Naive cohort carry over 10 years (…, 2, 18): survival 1, no migration.
 
@@ -126,77 +111,6 @@ def naive_carry(groups: np.ndarray) -> np.ndarray:
     nv[..., -1] += groups[..., -2:].sum(-1)
     nv[..., :2] = groups[..., :2]
     return nv
-
-
-@dataclass(frozen=True)
-class SignalRun:
-    """Areas of one base census ready to be projected under any signal weights.
-
-    Attributes:
-        pop0: base population (area, 2, 101) at single ages.
-        parent: each area's parent at the base census (area, 2, 101).
-        inputs: the engine's inputs with the parent's residual migration alone.
-        components: :func:`njforecast.demography.signals.signal_components` of the areas.
-        n_steps: annual steps to project.
-    """
-
-    pop0: np.ndarray
-    parent: np.ndarray
-    inputs: object
-    components: dict
-    n_steps: int
-
-    def groups(self, weights: dict[str, float], elasticity: float,
-               assumptions: DemographicAssumptions | None = None) -> np.ndarray:
-        """Persons in groups 0-4 … 15-19 after ``n_steps`` (area, 4), both sexes.
-
-        Migration = the parent's residual + Σ weights · components; the base's ages 0-4 ×
-        (CWR_area / CWR_parent)^elasticity (:func:`child_coverage_factor`).
-        """
-        ass = assumptions or backtest_assumptions()
-        mig = self.inputs.migration + combine_signals(self.components, weights)
-        inputs = replace(self.inputs, migration=mig,
-                         base_factor=child_coverage_factor(self.pop0, self.parent, elasticity))
-        final = None
-        for _, arr in project_arrays(self.pop0, inputs, self.n_steps, ass):
-            final = arr
-        return _groups5(final).sum(1)[:, :len(BACKTEST_GROUPS)]
-
-
-def _signal_run(base: pd.DataFrame, parent: np.ndarray, parent_mig: np.ndarray,
-                assumptions: DemographicAssumptions, n_steps: int, stock, gap) -> SignalRun:
-    ass = replace(assumptions, migration_source="none", child_coverage_elasticity=0.0)
-    year = int(base[S.CENSUS_YEAR].iloc[0])
-    inputs = prepare_inputs(base, ass, end_year=year + n_steps)
-    inputs = replace(inputs, migration=np.asarray(parent_mig, float)
-                     * np.ones_like(inputs.migration))
-    _, pop0 = to_array(base)
-    comps = signal_components(pop0, parent, assumptions.structure_from_age, stock, gap)
-    return SignalRun(pop0=pop0, parent=np.broadcast_to(parent, pop0.shape), inputs=inputs,
-                     components=comps, n_steps=n_steps)
-
-
-def county_signal_run(census_a: pd.DataFrame, assumptions: DemographicAssumptions,
-                      n_steps: int = 10) -> SignalRun:
-    """Counties of census A (its county rows) with their province as parent.
-
-    Parent residual: the province's census-survival residual A→A+10
-    (``_province_migration``); signals from census A: structure and school steps against the
-    province row, the intra-provincial stock and the registered-elsewhere balance where the
-    2010 table has them.
-    """
-    base = graduate_single_ages(census_a)
-    areas, _ = to_array(base)
-    year = int(base[S.CENSUS_YEAR].iloc[0])
-    provs = [c[:2] + "0000" for c in areas]
-    parent = np.stack([_province_single(year, p) for p in provs])
-    mig = np.stack([_province_migration(p, year, year + 10) for p in provs])
-    stock = gap = None
-    if year == 2010:
-        st = internal_migration_stock()
-        stock = np.array([st.get(c, np.nan) for c in areas])
-        gap = registration_gap(areas)
-    return _signal_run(base, parent, mig, assumptions, n_steps, stock, gap)
 
 
 def census_backtest(base_path, actual_path, band: tuple[float, float] = TOTAL_RATIO_BAND,

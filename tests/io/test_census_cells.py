@@ -83,5 +83,6 @@ def test_cli_refuses_with_exit_2_and_projects_with_the_flag(tmp_path):
     res = runner.invoke(app, [*args, "--blank-cells", "drop"])
     assert res.exit_code == 0, res.output
     assert f"dropped: {codes[1]}" in res.output
-    areas = set(pd.read_csv(out, dtype={"area": str})["area"])
-    assert areas == set(codes) - {codes[1]}
+    table = pd.read_csv(out, dtype={"area": str})
+    assert set(table["area"]) == set(codes) - {codes[1]}
+    assert table["typical_error_10y_pct"].notna().all()         # the error band of every row
