@@ -62,7 +62,8 @@ def main() -> None:
     rows = []
     for combo in itertools.product(*GRID.values()):
         w = dict(zip(GRID, combo, strict=True))
-        pred = run.groups({k: w[k] for k in ("structure", "school", "stock", "gap")}, w["eps"])
+        weights = {k: w[k] for k in ("structure", "school", "stock", "gap")}
+        pred = run.groups({**weights, "school_out": w["school"]}, w["eps"])
         m = _median_ape(pred[a_mask], actual[a_mask])
         rows.append({**w, "A_10-14": m[2], "A_15-19": m[3], "A_score": m[2] + m[3],
                      "size": sum(abs(w[k]) for k in ("structure", "school", "stock", "gap"))})

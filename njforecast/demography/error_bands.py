@@ -93,14 +93,16 @@ class SignalRun:
 
 
 def _signal_run(base: pd.DataFrame, parent: np.ndarray, parent_mig: np.ndarray,
-                assumptions: DemographicAssumptions, n_steps: int, stock, gap) -> SignalRun:
+                assumptions: DemographicAssumptions, n_steps: int, stock, gap,
+                log_pr=None) -> SignalRun:
     ass = replace(assumptions, migration_source="none", child_coverage_elasticity=0.0)
     year = int(base[S.CENSUS_YEAR].iloc[0])
     inputs = prepare_inputs(base, ass, end_year=year + n_steps)
     inputs = replace(inputs, migration=np.asarray(parent_mig, float)
                      * np.ones_like(inputs.migration))
     _, pop0 = to_array(base)
-    comps = signal_components(pop0, parent, assumptions.structure_from_age, stock, gap)
+    comps = signal_components(pop0, parent, assumptions.structure_from_age, stock, gap,
+                              log_pr, assumptions.school_inflow_damping)
     return SignalRun(pop0=pop0, parent=np.broadcast_to(parent, pop0.shape), inputs=inputs,
                      components=comps, n_steps=n_steps)
 
@@ -120,12 +122,13 @@ def county_signal_run(census_a: pd.DataFrame, assumptions: DemographicAssumption
     provs = [c[:2] + "0000" for c in areas]
     parent = np.stack([_province_single(year, p) for p in provs])
     mig = np.stack([_province_migration(p, year, year + 10) for p in provs])
-    stock = gap = None
+    stock = gap = lpr = None
     if year == 2010:
         st = internal_migration_stock()
         stock = np.array([st.get(c, np.nan) for c in areas])
         gap = registration_gap(areas)
-    return _signal_run(base, parent, mig, assumptions, n_steps, stock, gap)
+        lpr = registration_ratio().reindex(list(areas)).to_numpy()
+    return _signal_run(base, parent, mig, assumptions, n_steps, stock, gap, lpr)
 
 
 @data_cache(maxsize=1)

@@ -21,7 +21,8 @@ import pandas as pd
 from .. import schema as S
 from .assumptions import AGES, N_AGES, DemographicAssumptions
 from .graduation import census_groups5, to_array
-from .signals import combine_signals, registration_gap, signal_components, signal_weights
+from .signals import (combine_signals, registration_gap, registration_ratio, signal_components,
+                      signal_weights)
 from .reference import (_bundled_census, _province_migration, _province_single,
                         derived_fertility_sd, fertility_index_path, internal_migration_stock,
                         local_birth_adjustment, migration_log_rates, national_census,
@@ -155,10 +156,11 @@ def _migration_for(areas: list[str], base_arr: np.ndarray, census_year: int,
         new_areas, new_g = census_groups5(new_all)
         new_pos = {a: i for i, a in enumerate(new_areas)}
         units = _region_units(census_year)
-    stock = gaps = None
+    stock = gaps = lprs = None
     if source == "auto" and not have_earlier and census_year == 2010:
         stock = internal_migration_stock()
         gaps = registration_gap(areas)
+        lprs = registration_ratio().reindex(list(areas)).to_numpy()
     for i, code in enumerate(areas):
         if have_earlier:
             unit = next((u for u in units if code in u[2]), None)
@@ -183,7 +185,9 @@ def _migration_for(areas: list[str], base_arr: np.ndarray, census_year: int,
             s = None if stock is None else np.array([stock.get(code, np.nan)])
             comp = signal_components(base_arr[i:i + 1], _province_single(census_year, prov),
                                      assumptions.structure_from_age, stock=s,
-                                     gap=gaps[i:i + 1] if gaps is not None else None)
+                                     gap=gaps[i:i + 1] if gaps is not None else None,
+                                     log_pr=lprs[i:i + 1] if lprs is not None else None,
+                                     inflow_damping=assumptions.school_inflow_damping)
             mig[i] += combine_signals(comp, signal_weights(assumptions))[0]
             basis[i] += "+structure"
             if s is not None and np.isfinite(s[0]):

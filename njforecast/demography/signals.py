@@ -18,10 +18,13 @@ residual, Siegel & Swanson 2004, ch. 21) plus these signals, each multiplied by 
     structure   relative age-profile steps log(rel(a+1)/rel(a)) of the base census from
                 ``structure_from_age`` (rel = the area's share of the parent's persons aged a),
                 carried forward as recurring migration; ages 14→15 … 19→20 excluded (next)
-    school      the same steps at ages 14→15 … 19→20 only: the flow of 15-19-year-olds to
-                senior high schools in county seats and to colleges in cities, as the base
-                census shows it (an area with more 15-19s than its 10-14s relative to the
-                parent receives them, one that has fewer sends them)
+    school      the same steps at ages 14→15 … 19→20 only, where positive: the flow of
+                15-19-year-olds into senior high schools in county seats and colleges in
+                cities, as the base census shows it (an area with more 15-19s than its 10-14s
+                relative to the parent receives them)
+    school_out  the negative steps at those ages: 15-19-year-olds leaving, for schools
+                elsewhere and — in 2010 much more than later — for work; weighted by
+                school_flow_weight × school_outflow_weight (second study below)
     stock       net intra-provincial migration stock (2010 table, :func:`internal_migration_stock`)
                 spread over ten years, log1p(s)/10 at every age
     gap         registered-elsewhere balance: [log(P/R)_area − log(P/R)_parent] / 10 at ages
@@ -41,6 +44,21 @@ same signals relative to the nation, against the 2020 province rows). A weight m
 its pre-issue value only if the move helps on half B and on the province table (else it keeps
 the old value). Urban share and the sex ratio by age are named in the issue; they are not
 tried here. The choice and its scores: benchmarks/README.md ("issue 17").
+
+Second study (registered after the first study's tables were seen, which showed the 15-19 signal
+hurting at the province level): school_outflow_weight {0, 0.25, 0.5, 0.75, 1} (1 = as before,
+school in and out weighted alike), the other weights as chosen above. Choice on Sichuan half A
+*and* on the first half of the provinces by code (11…37, 15 provinces): lowest sum of the two
+median APEs of ages 15-19 (the weight does not touch younger ages). Scored on half B and on the
+other 16 provinces (41…65). benchmarks/school_outflow_study.py. Result: 1 (no change).
+
+Third study (registered after the second): the teenage *inflows* of 2010 into areas that import
+labour (residents above registrations) were partly workers, a flow that shrank in the 2010s.
+school_inflow_damping κ {0, 0.5, 1, 2, 4}: inflow steps × exp(−κ · max(log(P/R)_area, 0)).
+Choice and scoring as in the second study (Sichuan half A + provinces 11…37; scored on half B
+and provinces 41…65). benchmarks/school_outflow_study.py. Result: κ = 2 on the choice halves
+(sum 26.54 vs 26.55 at κ = 0), then half B 19.20 → 19.17 but provinces 41…65 9.588 → 9.592:
+it does not help on both, so κ stays 0 (the default).
 """
 
 from __future__ import annotations
@@ -52,7 +70,7 @@ from .. import schema as S
 from .assumptions import AGES, N_AGES, DemographicAssumptions
 from .reference import data_cache
 
-SIGNALS = ("structure", "school", "stock", "gap")
+SIGNALS = ("structure", "school", "school_out", "stock", "gap")
 #: single ages a whose step a → a+1 is the school flow (14→15 … 19→20)
 _SCHOOL_STEPS = (14, 20)
 #: ages carrying the registered-elsewhere signal
@@ -75,7 +93,8 @@ def _relative_steps(area: np.ndarray, parent: np.ndarray) -> np.ndarray:
 
 
 def signal_components(base: np.ndarray, parent: np.ndarray, from_age: int,
-                      stock: np.ndarray | None = None, gap: np.ndarray | None = None
+                      stock: np.ndarray | None = None, gap: np.ndarray | None = None,
+                      log_pr: np.ndarray | None = None, inflow_damping: float = 0.0
                       ) -> dict[str, np.ndarray]:
     """Each signal's annual net-migration log factors (area, 2, 101) (module docstring).
 
@@ -85,6 +104,10 @@ def signal_components(base: np.ndarray, parent: np.ndarray, from_age: int,
         from_age: first age of the structure signal (``structure_from_age``).
         stock: net intra-provincial migration stock per area (share of residents; NaN = none).
         gap: log(P/R)_area − log(P/R)_parent per area (NaN = none).
+        log_pr: log(P/R) of each area itself (NaN = none), for ``inflow_damping``.
+        inflow_damping: κ ≥ 0; the school inflow steps are multiplied by
+            exp(−κ · max(log(P/R), 0)): in an area whose residents exceed its registered
+            population the 2010 teenage inflow was largely labour migration (third study).
     """
     steps = _relative_steps(np.asarray(base, float), np.asarray(parent, float))
     steps[..., :from_age] = 0.0
@@ -92,7 +115,12 @@ def signal_components(base: np.ndarray, parent: np.ndarray, from_age: int,
     lo, hi = _SCHOOL_STEPS
     school[..., lo:hi] = steps[..., lo:hi]
     structure = steps - school
+    school_out = np.minimum(school, 0.0)
+    school = school - school_out
     n = steps.shape[0]
+    if inflow_damping and log_pr is not None:
+        lpr = np.maximum(np.nan_to_num(np.asarray(log_pr, float)), 0.0)
+        school = school * np.exp(-inflow_damping * lpr)[:, None, None]
 
     def flat(values, ages) -> np.ndarray:
         v = np.zeros(n) if values is None else np.nan_to_num(np.asarray(values, float))
@@ -102,7 +130,7 @@ def signal_components(base: np.ndarray, parent: np.ndarray, from_age: int,
 
     s = None if stock is None else np.log1p(np.maximum(np.nan_to_num(stock), -0.99)) / 10
     g = None if gap is None else np.asarray(gap, float) / 10
-    return {"structure": structure, "school": school,
+    return {"structure": structure, "school": school, "school_out": school_out,
             "stock": flat(s, np.ones(N_AGES, bool)),
             "gap": flat(g, (AGES >= _GAP_AGES[0]) & (AGES <= _GAP_AGES[1]))}
 
@@ -110,6 +138,7 @@ def signal_components(base: np.ndarray, parent: np.ndarray, from_age: int,
 def signal_weights(assumptions: DemographicAssumptions) -> dict[str, float]:
     """The weight of each signal under ``assumptions`` (name → weight)."""
     return {"structure": assumptions.structure_weight, "school": assumptions.school_flow_weight,
+            "school_out": assumptions.school_flow_weight * assumptions.school_outflow_weight,
             "stock": assumptions.internal_stock_weight,
             "gap": assumptions.registration_gap_weight}
 
