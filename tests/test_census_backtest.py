@@ -183,3 +183,29 @@ def test_error_bands_are_the_backtest_medians(processed):
     assert cols["typical_error_10y_pct"].iloc[0] == pytest.approx(med)
     assert cols["typical_error_10y_pct"].iloc[1] == pytest.approx(med)
     assert np.isnan(cols["typical_error_10y_pct"].iloc[2])
+
+
+def test_backtest_cli_names_blank_cells_and_drops_them_with_the_flag(tmp_path, processed):
+    """Without --blank-cells the back-test exits 2 naming the cell; with drop the area is left
+    out and listed among the exclusions with its cells."""
+    from typer.testing import CliRunner
+
+    from njforecast.cli import app
+
+    rng = np.random.default_rng(8)
+    a = {c: rng.uniform(1000, 5000, size=(2, 19)) for c in ("519901", "519902")}
+    _write_census(tmp_path / "a.csv", 2010, a)
+    _write_census(tmp_path / "b.csv", 2020, {c: v * 1.05 for c, v in a.items()})
+    raw = pd.read_csv(tmp_path / "b.csv")
+    raw.loc[raw["区划代码"] == 519902, "女_0岁"] = None          # a blank cell in census B
+    raw.to_csv(tmp_path / "b.csv", index=False)
+    args = ["demography", "backtest", "--base", str(tmp_path / "a.csv"), "--actual",
+            str(tmp_path / "b.csv"), "--output", str(tmp_path / "rows.csv")]
+    res = CliRunner().invoke(app, args)
+    assert res.exit_code == 2 and "Traceback" not in res.output
+    assert "area 519902" in res.output and "女_0岁" in res.output
+    res = CliRunner().invoke(app, [*args, "--blank-cells", "drop"])
+    assert res.exit_code == 0, res.output
+    assert "519902" in res.output and "dropped (cells: 女_0岁)" in res.output
+    rows = pd.read_csv(tmp_path / "rows.csv", dtype={"area_code": str})
+    assert set(rows["area_code"]) == {"519901"}
