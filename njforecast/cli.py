@@ -425,6 +425,19 @@ def planner_app(config: Path = typer.Option(DEFAULT_CONFIG, "--config",
         pass
 
 
+BlankCells = Enum("BlankCells", {p: p for p in ("refuse", "drop", "zero")}, type=str)
+
+
+_BLANK_HELP = ("Census age cells that are empty or not numbers: refuse (list them, exit 2), "
+               "drop (leave those areas out, each listed) or zero (read empty cells as 0).")
+
+
+def _echo_touched(touched) -> None:
+    """List the areas a blank-cell policy dropped or filled (never silently)."""
+    for r in touched.itertuples(index=False):
+        typer.echo(f"{r.action}: {r.area} {r.name_zh} (cells: {r.cells})")
+
+
 @demography_app.command("project")
 def demography_project(
         base: Path = typer.Option(..., help="Census table (2010 xlsx layout or 2020 layout, "
@@ -453,6 +466,7 @@ def demography_project(
                                                         "(default OUTPUT_enrolment.csv; the "
                                                         "assumptions go to "
                                                         "OUTPUT_enrolment_assumptions.csv)."),
+        blank_cells: BlankCells = typer.Option(BlankCells.refuse, help=_BLANK_HELP),
 ):
     """Project a census by county to YEAR: school-age bands (or single ages) with intervals."""
     from .io.store import write_csv_atomic
@@ -461,12 +475,20 @@ def demography_project(
     ass = _guard(DemographicAssumptions, fertility_path=fertility_path,
                  migration_multiplier=migration_multiplier,
                  fertility_multiplier=fertility_multiplier)
+    from .io.store import load_census_checked
+
+    touched = _guard(load_census_checked, base, blank_cells.value)[1]
     if with_enrolment or enrolment_output is not None:
+        if len(touched):
+            _fail(f"{base}: --with-enrolment reads complete census tables only; fix the cells "
+                  "listed by `njforecast demography project` without it")
         _national_enrolment(base, to, output, enrolment_output, draws, seed, ass, region,
                             single_ages, executor, workers, address)
         return
+    _echo_touched(touched)
     out = _guard(project_census_file, base, to, draws, seed, ass, region, single_ages,
-                 executor=executor, workers=workers, address=address)
+                 executor=executor, workers=workers, address=address,
+                 blank_cells=blank_cells.value)
     write_csv_atomic(out, output)
     typer.echo(f"{out['area'].nunique()} areas, {out['year'].min()}-{out['year'].max()}, "
                f"{'draws ' + str(draws) if draws else 'deterministic'} -> {output}")
@@ -497,32 +519,53 @@ def _national_enrolment(base, to, output, enrolment_output, draws, seed, ass, re
                f"assumptions) -> {enrolment_output}; assumptions -> {assumptions_path}")
 
 
+BacktestLevel = Enum("BacktestLevel", {p: p for p in ("county", "province")}, type=str)
+
+
 @demography_app.command("backtest")
 def demography_backtest(
         base: Path = typer.Option(..., help="Census A (launch), e.g. the 2010 county table."),
-        actual: Path = typer.Option(..., help="Census B (10 years later), used only to score."),
-        output: Path = typer.Option(..., help="Output CSV: one row per county × age group."),
+        actual: Path = typer.Option(..., help="Census B (10 years later), used only to score: "
+                                    "a county table (--level county) or the 2020 province "
+                                    "table (--level province)."),
+        output: Path = typer.Option(..., help="Output CSV: one row per area × age group."),
+        level: BacktestLevel = typer.Option(BacktestLevel.county, help="county: census A's "
+                                            "counties against B's, with the held-out halves "
+                                            "A/B of the county rules; province: every province "
+                                            "from A's counties summed, against B's province "
+                                            "rows."),
         min_ratio: float = typer.Option(0.5, help="Exclude counties whose total B/A is below."),
         max_ratio: float = typer.Option(2.0, help="Exclude counties whose total B/A is above."),
+        blank_cells: BlankCells = typer.Option(BlankCells.refuse, help=_BLANK_HELP),
 ):
     """Project census A's counties to census B's moment and print errors beside the naive."""
     from .io.store import write_csv_atomic
-    from .evaluation.census_backtest import census_backtest
+    from .evaluation.census_backtest import backtest_summary, census_backtest, province_backtest
 
-    res = _guard(census_backtest, base, actual, (min_ratio, max_ratio))
+    res = (_guard(province_backtest, base, actual, blank_cells=blank_cells.value)
+           if level is BacktestLevel.province else
+           _guard(census_backtest, base, actual, (min_ratio, max_ratio),
+                  blank_cells=blank_cells.value))
     write_csv_atomic(res.rows, output)
     for rule in res.rules:
         typer.echo(f"rule: {rule}")
-    typer.echo(f"excluded {len(res.excluded)} counties:")
+    typer.echo(f"excluded {len(res.excluded)} areas:")
     for r in res.excluded.itertuples(index=False):
         typer.echo(f"  {r.area_code} {r.area_name} — {r.reason}")
-    table = res.summary.pivot(index="age_group", columns="method",
-                              values=["median_ape", "mean_ape"]).round(1)
     methods = list(dict.fromkeys(res.summary["method"]))
-    table = table.reindex(columns=[(v, m) for v in ("median_ape", "mean_ape") for m in methods])
-    table = table.reindex(list(dict.fromkeys(res.summary["age_group"])))
-    typer.echo(f"counties scored: {res.summary['n'].max()}; absolute percentage error (%):")
-    typer.echo(table.to_string())
+    county = level is BacktestLevel.county
+    summary = backtest_summary(res.rows, methods) if county else res.summary.assign(subset="all")
+    groups = list(dict.fromkeys(summary["age_group"]))
+    typer.echo(f"{level.value} level, areas scored: {res.summary['n'].max()}; absolute percentage "
+               "error (%)" + ("; halves A/B: counties split by prefecture (the county rules "
+                              "were chosen on A)" if county else ""))
+    for name, part in summary.groupby("subset", sort=False):
+        table = part.pivot(index="age_group", columns="method",
+                           values=["median_ape", "mean_ape"]).round(1)
+        table = table.reindex(columns=[(v, m) for v in ("median_ape", "mean_ape")
+                                       for m in methods]).reindex(groups)
+        typer.echo(f"-- {name} (n = {part['n'].max()})")
+        typer.echo(table.to_string())
     typer.echo(f"rows -> {output}")
 
 

@@ -117,6 +117,7 @@ Positive = Annotated[float, _Range(gt=0)]
 Share = Annotated[float, _Range(ge=0, lt=1)]
 Damping = Annotated[float, _Range(ge=0, le=1)]
 NonNegInt = Annotated[int, _Range(ge=0)]
+SignalWeight = Annotated[float, _Range(ge=-1, le=1)]
 Count = Annotated[int, _Range(ge=1)]
 Band = Literal[BANDS]
 Level = Literal[S.SCHOOL_LEVELS]
@@ -145,7 +146,10 @@ class DemographyConfig:
             year; unset: derived), local_births, migration_source (auto/province/none),
             migration_multiplier (× log net migration), migration_sd (log sd per draw),
             structure_from_age (years), survival_source (census_2010_2020/none),
-            survival_cap, child_coverage_elasticity (ε).
+            survival_cap, child_coverage_elasticity (ε), structure_weight,
+            school_flow_weight, school_outflow_weight, internal_stock_weight,
+            registration_gap_weight (county-signal weights in [−1, 1]),
+            school_inflow_damping (κ ≥ 0).
     """
 
     max_age: NonNegInt = 24
@@ -162,6 +166,12 @@ class DemographyConfig:
     survival_source: Literal["census_2010_2020", "none"] = "census_2010_2020"
     survival_cap: bool = True
     child_coverage_elasticity: float = 0.0
+    structure_weight: SignalWeight = 0.5
+    school_flow_weight: SignalWeight = 1.0
+    school_outflow_weight: SignalWeight = 1.0
+    school_inflow_damping: NonNeg = 0.0
+    internal_stock_weight: SignalWeight = 1.0
+    registration_gap_weight: SignalWeight = 0.25
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ import pandas as pd
 from njforecast import schema as S
 from njforecast.areas import Region, load_region
 from njforecast.config import RunConfig, raw_dir
+from njforecast.demography.error_bands import error_columns
 from njforecast.engine.state import (data_hash, planner_observations,  # shared with the engine
                                      planner_observations_path, sources_table, stage_configs)
 from njforecast.io.processed import read_processed
@@ -174,6 +175,7 @@ class Results:
         # base year: census graduated to single ages (derived); later years: projections
         school[S.QUALITY] = np.where(school[S.YEAR] == self.config.base_year, "derived",
                                      "estimated")
+        school = pd.concat([school, error_columns(school[S.AREA], school[S.AGE])], axis=1)
         out = {"population_school_age": school,
                "enrolment": summarise(self.enrolment, S.ENROLMENT, _with_quality(
                    self.enrolment, [S.AREA, S.YEAR, S.LEVEL])),

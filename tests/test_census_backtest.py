@@ -119,3 +119,93 @@ def test_coverage_assumption_validates_and_backtest_uses_it(tmp_path, processed)
     assert p1["10-14"] == pytest.approx(f * p0["10-14"], rel=1e-9)
     for g in ("0-4", "5-9", "15-19"):
         assert p1[g] == pytest.approx(p0[g], rel=1e-12)
+
+
+def test_signal_weights_validate_and_zero_weights_are_the_province_only_engine(tmp_path,
+                                                                               processed):
+    """Weights outside [-1, 1] are refused; all weights 0 and ε 0 give province_only exactly,
+    and the structure component moves only ages from structure_from_age, the school
+    component only the steps 14→15 … 19→20."""
+    with pytest.raises(ValueError, match="school_flow_weight"):
+        dm.DemographicAssumptions(school_flow_weight=1.5)
+    rng = np.random.default_rng(11)
+    a = {c: rng.uniform(1000, 5000, size=(2, 19)) for c in ("519901", "519902")}
+    _write_census(tmp_path / "a.csv", 2010, a)
+    _write_census(tmp_path / "b.csv", 2020, {c: v * 1.05 for c, v in a.items()})
+    zero = cb.backtest_assumptions(structure_weight=0.0, school_flow_weight=0.0,
+                                   internal_stock_weight=0.0, registration_gap_weight=0.0,
+                                   child_coverage_elasticity=0.0)
+    res = cb.census_backtest(tmp_path / "a.csv", tmp_path / "b.csv", assumptions=zero)
+    np.testing.assert_allclose(res.rows["projected"], res.rows["province_only"], rtol=1e-12)
+    from njforecast.demography.signals import signal_components
+
+    _, arr = dm.to_array(dm.graduate_single_ages(_census_frame(a, 2010)))
+    comp = signal_components(arr, dm._province_single(2010, "510000"), 12)
+    assert not comp["structure"][..., :12].any() and not comp["school"][..., :14].any()
+    assert not comp["school"][..., 20:].any() and not comp["structure"][..., 14:20].any()
+    assert comp["school"][..., 14:20].any()
+
+
+def test_province_backtest_sums_counties_and_carries(tmp_path, processed):
+    """Provinces are census A's counties summed; naive carries the sum's cohorts; a province of
+    A without a row in B is listed as excluded."""
+    rng = np.random.default_rng(4)
+    a = {c: rng.uniform(1000, 5000, size=(2, 19)) for c in ("519901", "519902", "529901")}
+    _write_census(tmp_path / "a.csv", 2010, a)
+    _write_census(tmp_path / "b.csv", 2020, {"510000": rng.uniform(1000, 9000, size=(2, 19))})
+    res = cb.province_backtest(tmp_path / "a.csv", tmp_path / "b.csv")
+    assert set(res.rows["area_code"]) == {"510000"}
+    assert res.excluded["area_code"].tolist() == ["520000"]
+    r = res.rows.set_index(S.AGE_GROUP)
+    kids = (a["519901"] + a["519902"])[:, :2].sum()
+    assert r.loc["10-14", "naive"] == pytest.approx(kids)           # A's 0-4 carried
+    assert set(res.summary["method"]) == {"projected", "nation_only", "hamilton_perry",
+                                          "naive"}
+
+
+def test_error_bands_are_the_backtest_medians(processed):
+    """The all-counties band of ages 10-14 is the median APE of the bundled county back-test;
+    bands follow the age's back-test group, none above 19, and a non-county code takes the
+    all-counties band."""
+    from njforecast.config import raw_dir
+    from njforecast.demography.error_bands import error_columns, typical_errors
+
+    cen = raw_dir() / "census"
+    res = cb.census_backtest(cen / "census_county_2010.xlsx",
+                             cen / "census_county_2020_sichuan.csv")
+    r = res.rows[res.rows[S.AGE_GROUP] == "10-14"]
+    med = float(np.median(np.abs(r["projected"] - r["actual"]) / r["actual"] * 100))
+    t = typical_errors().set_index(["county_kind", S.AGE_GROUP])
+    assert t.loc[("all counties", "10-14"), "typical_error_10y_pct"] == pytest.approx(med)
+    assert t.loc[("all counties", "10-14"), "n"] == len(r)
+    cols = error_columns(["511000", "511000", "511000"], [10, 14, 20])
+    assert cols["county_kind"].tolist() == ["all counties"] * 3
+    assert cols["typical_error_10y_pct"].iloc[0] == pytest.approx(med)
+    assert cols["typical_error_10y_pct"].iloc[1] == pytest.approx(med)
+    assert np.isnan(cols["typical_error_10y_pct"].iloc[2])
+
+
+def test_backtest_cli_names_blank_cells_and_drops_them_with_the_flag(tmp_path, processed):
+    """Without --blank-cells the back-test exits 2 naming the cell; with drop the area is left
+    out and listed among the exclusions with its cells."""
+    from typer.testing import CliRunner
+
+    from njforecast.cli import app
+
+    rng = np.random.default_rng(8)
+    a = {c: rng.uniform(1000, 5000, size=(2, 19)) for c in ("519901", "519902")}
+    _write_census(tmp_path / "a.csv", 2010, a)
+    _write_census(tmp_path / "b.csv", 2020, {c: v * 1.05 for c, v in a.items()})
+    raw = pd.read_csv(tmp_path / "b.csv")
+    raw.loc[raw["区划代码"] == 519902, "女_0岁"] = None          # a blank cell in census B
+    raw.to_csv(tmp_path / "b.csv", index=False)
+    args = ["demography", "backtest", "--base", str(tmp_path / "a.csv"), "--actual",
+            str(tmp_path / "b.csv"), "--output", str(tmp_path / "rows.csv")]
+    res = CliRunner().invoke(app, args)
+    assert res.exit_code == 2 and "Traceback" not in res.output
+    assert "area 519902" in res.output and "女_0岁" in res.output
+    res = CliRunner().invoke(app, [*args, "--blank-cells", "drop"])
+    assert res.exit_code == 0, res.output
+    assert "519902" in res.output and "dropped (cells: 女_0岁)" in res.output
+    rows = pd.read_csv(tmp_path / "rows.csv", dtype={"area_code": str})
+    assert set(rows["area_code"]) == {"519901"}

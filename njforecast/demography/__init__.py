@@ -9,6 +9,11 @@ Modules (each opens with its own list of public names):
     core            project_arrays, back_step, project_population, project_population_summary,
                     summarise_draws
     hamilton_perry  hamilton_perry, child_woman_ratios, hamilton_perry_region
+    signals         county migration signals (structure, school flow 15-19, intra-provincial
+                    stock, registered-elsewhere balance) with weights shrinking toward the
+                    province; the pre-registered choice of those weights (issue 17)
+    error_bands     the back-test's engine (SignalRun) and "typical error of this method at
+                    10 years" by age group and kind of county (typical_errors, error_columns)
     batch           project_census, project_census_file, region_base, school_age_outlook
 
 Every name other packages use is re-exported here (``from njforecast.demography import …``),
@@ -57,21 +62,21 @@ Methods and references
       Areas whose boundaries changed use their region's comparable unit (rates shared by the
       members, i.e. the unit's residual allocated in proportion to each member's own
       population by age — e.g. the Neijiang development zone 511071 takes the urban districts'
-      rates); areas without a usable earlier census use their province's residual plus two
-      county signals from the base census (relative age profile from age 12; net
-      intra-provincial migration stock of the 2010 table).
+      rates); areas without a usable earlier census use their province's residual plus county
+      signals from the base census, each weighted toward the province
+      (``njforecast.demography.signals``: relative age profile from age 12 × 0.5, its school
+      ages 15-19 × 1, net intra-provincial migration stock × 1 and registered-elsewhere
+      balance × 0.25 of the 2010 table; chosen on half A of a Sichuan county split, issue 17).
     * Coverage of young children (optional, ``child_coverage_elasticity`` ε, default 0): the
       base census's persons aged 0-4 of an area are multiplied by (CWR_area / CWR_province)^ε,
       CWR = persons 0-4 per woman 15-44. The 2010 census under-counted young children, more
       where fertility was higher (births outside the quota; Goodkind 2011, *Demography*
       48:291); the uncapped national ratios carry the average under-count, ε spreads it
-      between the counties of a province. The back-test uses ε = 0.15
-      (``njforecast.evaluation.census_backtest.BACKTEST_CHILD_COVERAGE``), chosen on half A
-      of a prefecture split (``census_backtest.prefecture_halves``, seed 20201101) and scored
-      on half B: for 2020 ages 10-14,
-      median APE 7.0 % on half B (engine without it 9.1 %, naive carry 9.7 %), 7.2 % on all
-      164 Sichuan counties (8.1 %, 8.4 %); across 30 split seeds the held-out median beat
-      the naive's in 21 (benchmarks/README.md). Forward projections from 2020 leave ε at 0.
+      between the counties of a province. The back-test uses ε = 0.2
+      (``njforecast.demography.error_bands.BACKTEST_CHILD_COVERAGE``), chosen together with
+      the signal weights on half A of a prefecture split (``census_backtest.prefecture_halves``,
+      seed 20201101) and scored on half B and the province table (benchmarks/README.md,
+      issue 17; issue 3 had chosen 0.15 alone). Forward projections from 2020 leave ε at 0.
     * Births: general fertility ratio (age-0 persons per woman aged 15–49 at the census),
       calibrated per area, times a fertility index path. The medium path divides national
       births in the 12 months to 1 November (from the calendar-year series, 2/12 of year t−1
@@ -102,7 +107,7 @@ from .graduation import (_group_matrix, _groups5, census_groups5, graduate_matri
                          graduate_single_ages, to_array)
 from .hamilton_perry import child_woman_ratios, hamilton_perry, hamilton_perry_region
 from .inputs import (TOTAL_RATIO_BAND, DemographicInputs, _cwr, _migration_for, _region_units,
-                     _structure_log_rates, child_coverage_factor, prepare_inputs)
+                     child_coverage_factor, prepare_inputs)
 from .reference import (_bundled_census, _census_moment_births, _national_groups5,
                         _national_women_index, _observations, _preferred_births_cached,
                         _province_migration, _province_single, annual_log_rates, cohort_ratios,
@@ -130,5 +135,5 @@ __all__ = [
     "_iter_school_years", "_long", "_migration_for", "_national_groups5",
     "_national_women_index", "_observations", "_preferred_births_cached", "_project_steps",
     "_province_migration", "_province_single", "_quantile_block", "_region_units",
-    "_school_year", "_structure_log_rates",
+    "_school_year",
 ]

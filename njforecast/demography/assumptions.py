@@ -94,6 +94,19 @@ class DemographicAssumptions:
             whose uncapped national ratios carry the average under-count; ε spreads it by
             county. The back-test's value was chosen on a held-out protocol
             (``njforecast.evaluation.census_backtest.BACKTEST_CHILD_COVERAGE``).
+        structure_weight, school_flow_weight, internal_stock_weight, registration_gap_weight:
+            weights in [−1, 1] of the county signals added to the province's residual where
+            an area has no census history ("auto"): the relative age profile outside and at
+            the school ages 15-19, the intra-provincial migration stock, the registered-
+            elsewhere balance (:mod:`njforecast.demography.signals`, which records how they
+            were chosen); 0 = the province's pattern alone. Defaults 0.5, 1, 1, 0.25 (issue 17,
+            chosen on half A of the Sichuan counties; before: 1, 1, 1, 0).
+        school_outflow_weight: factor on ``school_flow_weight`` for the negative school
+            steps (15-19-year-olds leaving; :mod:`njforecast.demography.signals`); 1 = as the
+            inflows.
+        school_inflow_damping: κ ≥ 0 damping the school inflow steps of areas whose
+            residents exceed their registered population, × exp(−κ · max(log(P/R), 0))
+            (:mod:`njforecast.demography.signals`); 0 = none.
     """
 
     fertility_path: str = "medium"
@@ -109,6 +122,12 @@ class DemographicAssumptions:
     survival_source: str = "census_2010_2020"
     survival_cap: bool = True
     child_coverage_elasticity: float = 0.0
+    structure_weight: float = 0.5
+    school_flow_weight: float = 1.0
+    school_outflow_weight: float = 1.0
+    school_inflow_damping: float = 0.0
+    internal_stock_weight: float = 1.0
+    registration_gap_weight: float = 0.25
 
     def __post_init__(self):
         if self.fertility_path not in FERTILITY_PATHS:
@@ -122,6 +141,14 @@ class DemographicAssumptions:
                              "'census_2010_2020' or 'none'")
         if self.fertility_multiplier < 0:
             raise ValueError("fertility_multiplier must be >= 0")
+        for name in ("structure_weight", "school_flow_weight", "school_outflow_weight",
+                     "internal_stock_weight",
+                     "registration_gap_weight"):
+            if not -1 <= getattr(self, name) <= 1:
+                raise ValueError(f"{name} must lie in [-1, 1] (0 = the province's pattern, "
+                                 f"1 = the signal in full); got {getattr(self, name)}")
+        if not 0 <= self.school_inflow_damping < np.inf:
+            raise ValueError("school_inflow_damping must be a finite number >= 0")
         if not np.isfinite(self.child_coverage_elasticity):
             raise ValueError("child_coverage_elasticity must be a finite number")
         if self.migration_sd < 0 or (self.fertility_sd is not None and self.fertility_sd < 0):

@@ -20,6 +20,7 @@ from .. import schema as S
 from .assumptions import SCHOOL_BANDS, DemographicAssumptions
 from .core import _age_window, _iter_school_ages, _quantile_block, project_population_summary
 from .graduation import graduate_single_ages, to_array
+from .error_bands import error_columns
 from .inputs import prepare_inputs
 from .reference import _bundled_census
 
@@ -140,7 +141,7 @@ def project_census_file(path, end_year: int = 2035, draws: int = 0, seed: int = 
                         assumptions: DemographicAssumptions | None = None,
                         region: str | None = None, single_ages: bool = False,
                         executor: str = "serial", workers: int | None = None,
-                        address: str | None = None) -> pd.DataFrame:
+                        address: str | None = None, blank_cells: str = "refuse") -> pd.DataFrame:
     """Load a census table and project its county-level rows (the CLI's ``demography project``).
 
     Args:
@@ -150,11 +151,19 @@ def project_census_file(path, end_year: int = 2035, draws: int = 0, seed: int = 
         executor, workers, address: run :func:`project_census` by area chunk through
             :func:`njforecast.parallel.project_in_chunks` ("local" processes or "dask");
             "serial" runs it in this process. Same numbers and row order either way.
+        blank_cells: policy for empty or malformed age cells ("refuse", "drop", "zero";
+            :mod:`njforecast.io.census_cells`); list what it touched with
+            :func:`njforecast.io.store.load_census_checked`.
         Other arguments as :func:`project_census`.
+
+    Returns:
+        The frame of :func:`project_census` plus county_kind and typical_error_10y_pct, the
+        typical error of this method at 10 years for the band's middle age
+        (:func:`njforecast.demography.error_bands.error_columns`).
     """
     from ..io.store import load_census
 
-    cen = load_census(path)
+    cen = load_census(path, blank_cells)
     year = int(cen[S.CENSUS_YEAR].iloc[0])
     totals = None
     if region:
@@ -189,5 +198,6 @@ def project_census_file(path, end_year: int = 2035, draws: int = 0, seed: int = 
             out = out.sort_values(S.YEAR, kind="stable").reset_index(drop=True)
     if region:
         out.insert(1, S.AREA_NAME, out[S.AREA].map(reg.names("en")))
-    return out
+    mid = {g: (a + b) // 2 for g, (a, b) in groups.items()}    # a band's error: its middle age
+    return pd.concat([out, error_columns(out[S.AREA], out[S.AGE_GROUP].map(mid))], axis=1)
 

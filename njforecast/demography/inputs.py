@@ -21,6 +21,8 @@ import pandas as pd
 from .. import schema as S
 from .assumptions import AGES, N_AGES, DemographicAssumptions
 from .graduation import census_groups5, to_array
+from .signals import (combine_signals, registration_gap, registration_ratio, signal_components,
+                      signal_weights)
 from .reference import (_bundled_census, _province_migration, _province_single,
                         derived_fertility_sd, fertility_index_path, internal_migration_stock,
                         local_birth_adjustment, migration_log_rates, national_census,
@@ -97,25 +99,6 @@ def _region_units(census_year: int) -> list[tuple[str, list[str], list[str]]]:
 TOTAL_RATIO_BAND = (0.5, 2.0)
 
 
-def _structure_log_rates(county: np.ndarray, province: np.ndarray, from_age: int) -> np.ndarray:
-    """Relative age-profile steps log(rel(a+1)/rel(a)) for ages a ≥ from_age (2, 101).
-
-    rel(a) is the county's share of the province's persons aged a (by sex) at the base
-    census; the step from age a to a+1 is the county's net migration at that age relative to
-    the province in a synthetic cohort, carried forward as recurring, place-specific migration
-    (schools, jobs). Ages whose shares are empty, and the open age, get 0.
-    """
-    with np.errstate(divide="ignore", invalid="ignore"):
-        rel = county / province
-        step = np.log(rel[:, 1:] / rel[:, :-1])
-    step = np.where(np.isfinite(step), step, 0.0)
-    out = np.zeros_like(county)
-    out[:, :-1] = step
-    out[:, :from_age] = 0.0
-    out[:, S.AGE_GROUPS[-1][1]:] = 0.0   # the graduated open group carries no signal
-    return out
-
-
 def _cwr(arr: np.ndarray) -> np.ndarray:
     """Child-woman ratio (…): persons aged 0-4 (both sexes) per woman aged 15-44, single ages."""
     kids = arr[..., :, 0:5].sum(axis=(-1, -2))
@@ -173,9 +156,11 @@ def _migration_for(areas: list[str], base_arr: np.ndarray, census_year: int,
         new_areas, new_g = census_groups5(new_all)
         new_pos = {a: i for i, a in enumerate(new_areas)}
         units = _region_units(census_year)
-    stock = None
+    stock = gaps = lprs = None
     if source == "auto" and not have_earlier and census_year == 2010:
         stock = internal_migration_stock()
+        gaps = registration_gap(areas)
+        lprs = registration_ratio().reindex(list(areas)).to_numpy()
     for i, code in enumerate(areas):
         if have_earlier:
             unit = next((u for u in units if code in u[2]), None)
@@ -197,12 +182,18 @@ def _migration_for(areas: list[str], base_arr: np.ndarray, census_year: int,
         mig[i] = _province_migration(prov, *years)
         basis[i] = f"province:{prov}"
         if source == "auto" and code != prov:
-            mig[i] += _structure_log_rates(base_arr[i], _province_single(census_year, prov),
-                                           assumptions.structure_from_age)
+            s = None if stock is None else np.array([stock.get(code, np.nan)])
+            comp = signal_components(base_arr[i:i + 1], _province_single(census_year, prov),
+                                     assumptions.structure_from_age, stock=s,
+                                     gap=gaps[i:i + 1] if gaps is not None else None,
+                                     log_pr=lprs[i:i + 1] if lprs is not None else None,
+                                     inflow_damping=assumptions.school_inflow_damping)
+            mig[i] += combine_signals(comp, signal_weights(assumptions))[0]
             basis[i] += "+structure"
-            if stock is not None and code in stock.index and np.isfinite(stock[code]):
-                mig[i] += np.log1p(max(stock[code], -0.99)) / 10
+            if s is not None and np.isfinite(s[0]):
                 basis[i] += "+internal_stock"
+            if gaps is not None and np.isfinite(gaps[i]):
+                basis[i] += "+registration_gap"
     return mig, basis
 
 

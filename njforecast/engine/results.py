@@ -22,6 +22,7 @@ import pandas as pd
 from .. import schema as S
 from ..areas import Region
 from ..config import RunConfig
+from ..demography.error_bands import error_columns
 from ..education.capacity import capacity_status, capacity_years
 from ..education.teachers import hiring_need
 from .project import LEVELS, SEAT_LEVELS, Projection
@@ -335,7 +336,7 @@ class Results:
                             [S.AREA, S.YEAR, S.AGE])
         # the jump-off year: the census graduated to single ages (derived); later: projected
         df[S.QUALITY] = np.where(df[S.YEAR] == self.config.base_year, "derived", "estimated")
-        return df
+        return pd.concat([df, error_columns(df[S.AREA], df[S.AGE])], axis=1)  # issue 17
 
     def _enrolment_table(self) -> pd.DataFrame:
         p = self.projection

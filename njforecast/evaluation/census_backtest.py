@@ -14,7 +14,7 @@ its province-only variant, Hamilton-Perry, naive cohort carry) are described in
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -22,17 +22,14 @@ import pandas as pd
 from .. import schema as S
 from ..demography import (TOTAL_RATIO_BAND, DemographicAssumptions, census_groups5,
                           child_woman_ratios, cohort_ratios, graduate_single_ages,
-                          hamilton_perry, prepare_inputs, project_arrays, province_census,
-                          to_array)
-from ..demography.graduation import _groups5
+                          hamilton_perry, province_census, to_array)
+from ..demography.error_bands import (BACKTEST_CHILD_COVERAGE, BACKTEST_GROUPS, SignalRun,
+                                      _signal_run, backtest_assumptions, county_signal_run)
+from ..demography.signals import SIGNALS, registration_gap, registration_ratio, signal_weights
 
-
-BACKTEST_GROUPS = {"0-4": (0, 4), "5-9": (5, 9), "10-14": (10, 14), "15-19": (15, 19)}
-#: child_coverage_elasticity of the back-test's engine: one pooled value, chosen (lowest median
-#: APE for 10-14) on half A of the Sichuan counties split by prefecture with
-#: :data:`HOLDOUT_SEED`, from the grid 0, 0.05, …, 0.3 of benchmarks/backtest_1014_candidates.py,
-#: and only then scored on half B (benchmarks/README.md)
-BACKTEST_CHILD_COVERAGE = 0.15
+__all__ = ["BACKTEST_CHILD_COVERAGE", "BACKTEST_GROUPS", "HOLDOUT_SEED", "BacktestResult",
+           "SignalRun", "backtest_assumptions", "backtest_summary", "census_backtest",
+           "county_signal_run", "naive_carry", "prefecture_halves", "province_backtest"]
 
 
 @dataclass(frozen=True)
@@ -103,8 +100,22 @@ def backtest_summary(rows: pd.DataFrame, methods=None, seed: int | None = HOLDOU
     return pd.DataFrame(out)
 
 
+def naive_carry(groups: np.ndarray) -> np.ndarray:
+    """Naive cohort carry over 10 years (…, 2, 18): survival 1, no migration.
+
+    ``P(g+2) = P_A(g)``, the open group keeps the two oldest start groups, children 0-4 and
+    5-9 are the same groups at A.
+    """
+    nv = np.zeros_like(groups)
+    nv[..., 2:] = groups[..., :-2]
+    nv[..., -1] += groups[..., -2:].sum(-1)
+    nv[..., :2] = groups[..., :2]
+    return nv
+
+
 def census_backtest(base_path, actual_path, band: tuple[float, float] = TOTAL_RATIO_BAND,
-                    assumptions: DemographicAssumptions | None = None) -> BacktestResult:
+                    assumptions: DemographicAssumptions | None = None,
+                    blank_cells: str = "refuse") -> BacktestResult:
     """Project every county of census A to census B's moment and score against B.
 
     Uses only census A's county rows (age groups, and for 2010 the registered population and
@@ -131,7 +142,9 @@ def census_backtest(base_path, actual_path, band: tuple[float, float] = TOTAL_RA
 
     Exclusion rules (printed): a code of B absent from A (or vice versa) is not compared; a
     county whose total population changed by a factor outside ``band`` is excluded as a likely
-    boundary change.
+    boundary change; an area with unusable age cells is refused, dropped (listed with its
+    cells) or read with empty cells as 0 (listed in the rules) as ``blank_cells`` says
+    (:mod:`njforecast.io.census_cells`).
 
     Returns:
         :class:`BacktestResult` with rows (area_code, area_name, age_group, projected, actual,
@@ -139,9 +152,10 @@ def census_backtest(base_path, actual_path, band: tuple[float, float] = TOTAL_RA
         mean_ape in %),
         excluded (area_code, area_name, reason) and the rules as text.
     """
-    from ..io.store import load_census, load_census_areas
+    from ..io.store import load_census_areas, load_census_checked
 
-    cen_a, cen_b = load_census(base_path), load_census(actual_path)
+    (cen_a, touched_a), (cen_b, touched_b) = (load_census_checked(p, blank_cells)
+                                              for p in (base_path, actual_path))
     ya, yb = int(cen_a[S.CENSUS_YEAR].iloc[0]), int(cen_b[S.CENSUS_YEAR].iloc[0])
     if yb - ya != 10:
         raise ValueError(f"{actual_path}: census B ({yb}) must be 10 years after census A "
@@ -151,9 +165,15 @@ def census_backtest(base_path, actual_path, band: tuple[float, float] = TOTAL_RA
     cb = cen_b[~cen_b[S.AREA].str.endswith("00")]
     codes_a, codes_b = set(ca[S.AREA]), set(cb[S.AREA])
     provinces_b = {c[:2] for c in codes_b}
-    excluded = [(c, names.get(c, ""), f"code not in census {ya}")
-                for c in sorted(codes_b - codes_a)]
-    excluded += [(c, "", f"code not in census {yb}") for c in sorted(codes_a - codes_b)
+    excluded, filled = [], []
+    for year, touched in ((ya, touched_a), (yb, touched_b)):
+        for r in touched.itertuples(index=False):
+            note = f"census {year}: {r.action} (cells: {r.cells})"
+            (excluded if r.action == "dropped" else filled).append((r.area, r.name_zh, note))
+    dropped = {c for c, _, _ in excluded}
+    excluded += [(c, names.get(c, ""), f"code not in census {ya}")
+                 for c in sorted(codes_b - codes_a - dropped)]
+    excluded += [(c, "", f"code not in census {yb}") for c in sorted(codes_a - codes_b - dropped)
                  if c[:2] in provinces_b]
     common = sorted(codes_a & codes_b)
     ta = ca[ca[S.AREA].isin(common)].groupby(S.AREA)[S.POPULATION].sum()
@@ -168,20 +188,10 @@ def census_backtest(base_path, actual_path, band: tuple[float, float] = TOTAL_RA
     areas, ga = census_groups5(ca[ca[S.AREA].isin(keep)])
     _, gb = census_groups5(cb[cb[S.AREA].isin(keep)])
     # --- cohort-component engine (with county signals) and its province-only variant
-    a = assumptions or DemographicAssumptions(
-        survival_cap=False, migration_source="auto", local_births=False,
-        child_coverage_elasticity=BACKTEST_CHILD_COVERAGE)
-    base = graduate_single_ages(ca[ca[S.AREA].isin(keep)])
-    _, pop0 = to_array(base)
-    engine = {}
-    for name, ass in (("projected", a),
-                      ("province_only", replace(a, migration_source="province",
-                                                child_coverage_elasticity=0.0))):
-        inputs = prepare_inputs(base, ass, end_year=yb)
-        final = None
-        for _, arr in project_arrays(pop0, inputs, yb - ya, ass):
-            final = arr
-        engine[name] = _groups5(final).sum(1)
+    a = assumptions or backtest_assumptions()
+    run = county_signal_run(ca[ca[S.AREA].isin(keep)], a, yb - ya)
+    engine = {"projected": run.groups(signal_weights(a), a.child_coverage_elasticity),
+              "province_only": run.groups(dict.fromkeys(SIGNALS, 0.0), 0.0)}
     cc = engine["projected"]
     # --- Hamilton-Perry with provincial ratios
     hp = np.zeros_like(ga)
@@ -193,12 +203,7 @@ def census_backtest(base_path, actual_path, band: tuple[float, float] = TOTAL_RA
         hp[i] = hamilton_perry(ga[i], cohort_ratios(pa[0], pb[0]),
                                (cwr_b[0] / cwr_a[0], cwr_b[1] / cwr_a[1]))
     hp = hp.sum(1)
-    # --- naive cohort carry
-    nv = np.zeros_like(ga)
-    nv[..., 2:] = ga[..., :-2]
-    nv[..., -1] += ga[..., -2:].sum(-1)
-    nv[..., :2] = ga[..., :2]
-    nv = nv.sum(1)
+    nv = naive_carry(ga).sum(1)
     act = gb.sum(1)
     rows = []
     for j, label in enumerate(BACKTEST_GROUPS):
@@ -216,12 +221,90 @@ def census_backtest(base_path, actual_path, band: tuple[float, float] = TOTAL_RA
               "(likely boundary change)"),
              (f"reference patterns: national survival {ya}->{yb} (province rows summed / "
               f"national row), province residual migration {ya}->{yb} (province rows), national "
-              f"births; county signals from census {ya} only (age profile from age "
-              f"{a.structure_from_age}, intra-provincial migration stock where the 2010 table "
-              "has it, children 0-4 x (child-woman ratio / province's)^"
-              f"{a.child_coverage_elasticity:g})"))
+              f"births; county signals from census {ya} only, shrunk toward the province "
+              f"(weights: {', '.join(f'{k} {v:g}' for k, v in signal_weights(a).items())}; "
+              f"age profile from age {a.structure_from_age}, school ages 15-19 apart; stock and "
+              "registered-elsewhere balance where the 2010 table has them), children 0-4 x "
+              f"(child-woman ratio / province's)^{a.child_coverage_elasticity:g}"),
+             *(f"kept, {note}: {c} {n}" for c, n, note in filled))
     return BacktestResult(rows=rows, summary=summ,
                           excluded=pd.DataFrame(excluded, columns=["area_code", "area_name",
                                                                    "reason"]),
                           rules=rules)
 
+
+
+def province_backtest(base_path, actual_path, assumptions: DemographicAssumptions | None = None,
+                      blank_cells: str = "refuse") -> BacktestResult:
+    """Project every province from census A's counties to census B and score on B's provinces.
+
+    Census A's county rows are summed by province (first two code digits) and projected with the
+    engine of :func:`census_backtest`, one level up: the parent is the nation (the sum of the
+    provinces), whose residual migration is 0 by construction (national survival is the
+    national cohort ratio), and the signals are the province's against the nation (structure
+    and school steps, registered-elsewhere balance of the 2010 province rows; the intra-
+    provincial stock does not exist at this level). Nothing of census B enters the projection
+    but the national survival and births index every method shares, so the table checks the
+    signals' transfer across all provinces with data no county rule was chosen on.
+
+    Methods: projected (signals as ``assumptions``), nation_only (no signal, ε = 0),
+    hamilton_perry (national cohort change ratios A→B, children by the province's child-woman
+    ratios × the national change in them), naive (cohort carry).
+
+    Returns:
+        :class:`BacktestResult` (rows per province × age group, summary, excluded, rules).
+    """
+    from ..io.store import load_census_checked
+
+    cen_a, dropped = load_census_checked(base_path, blank_cells)
+    cen_b = load_census_checked(actual_path, blank_cells)[0]
+    ya, yb = int(cen_a[S.CENSUS_YEAR].iloc[0]), int(cen_b[S.CENSUS_YEAR].iloc[0])
+    if yb - ya != 10:
+        raise ValueError(f"{actual_path}: census B ({yb}) must be 10 years after census A "
+                         f"({ya}) for the 5-year cohort shifts")
+    keys = [S.CENSUS_YEAR, S.SEX, S.AGE_GROUP, S.AGE_START, S.AGE_END]
+    counties = cen_a[~cen_a[S.AREA].str.endswith("00")]
+    agg = counties.assign(**{S.AREA: counties[S.AREA].str[:2] + "0000"})
+    agg = agg.groupby([S.AREA, *keys], as_index=False)[S.POPULATION].sum()
+    prov_b = cen_b[cen_b[S.AREA].str.fullmatch(r"\d\d0000") & (cen_b[S.AREA] != "100000")]
+    provs = sorted(set(agg[S.AREA]) & set(prov_b[S.AREA]))
+    if not provs:
+        raise ValueError(f"{base_path} has no county rows of the provinces in {actual_path} "
+                         "(give the 2020 province table as --actual)")
+    excluded = [(c, "", f"no province row in census {yb}")
+                for c in sorted(set(agg[S.AREA]) - set(provs))]
+    excluded += [(r.area, "", f"dropped: {r.action} ({r.cells})")
+                 for r in dropped.itertuples(index=False)]
+    agg = agg[agg[S.AREA].isin(provs)]
+    nation = agg.groupby(keys, as_index=False)[S.POPULATION].sum().assign(**{S.AREA: "100000"})
+    _, nat_single = to_array(graduate_single_ages(nation))
+    a = assumptions or backtest_assumptions()
+    run = _signal_run(graduate_single_ages(agg), nat_single[0], 0.0, a, yb - ya, None,
+                      registration_gap(provs), registration_ratio().reindex(provs).to_numpy())
+    cc = run.groups(signal_weights(a), a.child_coverage_elasticity, a)
+    closed = run.groups(dict.fromkeys(SIGNALS, 0.0), 0.0, a)
+    _, ga = census_groups5(agg)
+    _, gb = census_groups5(prov_b[prov_b[S.AREA].isin(provs)])
+    _, na = census_groups5(nation)
+    nb = census_groups5(prov_b[prov_b[S.AREA].isin(provs)].assign(**{S.AREA: "100000"}))[1]
+    cwr_a, cwr_b = child_woman_ratios(na[0]), child_woman_ratios(nb[0])
+    hp = hamilton_perry(ga, cohort_ratios(na[0], nb[0]),
+                        (cwr_b[0] / cwr_a[0], cwr_b[1] / cwr_a[1])).sum(1)
+    nv, act = naive_carry(ga).sum(1), gb.sum(1)
+    rows = pd.concat([pd.DataFrame({"area_code": provs, "area_name": "", S.AGE_GROUP: label,
+                                    "projected": cc[:, j], "actual": act[:, j],
+                                    "nation_only": closed[:, j], "hamilton_perry": hp[:, j],
+                                    "naive": nv[:, j]})
+                      for j, label in enumerate(BACKTEST_GROUPS)], ignore_index=True)
+    summ = backtest_summary(rows, ["projected", "nation_only", "hamilton_perry", "naive"],
+                            seed=None).drop(columns="subset")
+    w = signal_weights(a)
+    rules = ((f"compared: provinces with county rows in census {ya} (summed) and a province row "
+              f"in census {yb}"),
+             (f"parent: the nation (sum of the provinces), residual 0; signals against it: "
+              f"{', '.join(f'{k} x{v:g}' for k, v in w.items() if k != 'stock')}; children 0-4 x "
+              f"(child-woman ratio / nation's)^{a.child_coverage_elasticity:g}"))
+    return BacktestResult(rows=rows, summary=summ,
+                          excluded=pd.DataFrame(excluded, columns=["area_code", "area_name",
+                                                                   "reason"]),
+                          rules=rules)

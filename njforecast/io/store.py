@@ -3,6 +3,7 @@
 Public functions:
     load_census(path)            census table (2010 or 2020 layout, xlsx or csv) → long frame
                                  (census_year, area, sex, age_group, age_start, age_end, population)
+    load_census_checked(path, blank_cells)   the same and the areas dropped/filled for blank cells
     load_census_areas(path)      one row per census row: code, names, kind, parent, totals
     load_census_migration(path)  residents, registered population, intra-provincial in-migrants
     load_bundled_census()        every bundled census table's rows (census_population.csv)
@@ -36,13 +37,11 @@ import pandas as pd
 
 from .. import schema as S
 from ..config import external_dir, processed_dir, raw_dir
+from .census_cells import apply_cell_policy, bad_cells_by_row
+from .errors import DataError  # noqa: F401  (re-exported: every reader raises it)
 
 # ------------------------------------------------------------------------------------------
-# errors and atomic writes
-
-
-class DataError(ValueError):
-    """Bad or unreadable input; the message names the file, row/column and the fix."""
+# atomic writes
 
 
 def write_csv_atomic(df: pd.DataFrame, path: str | Path, **kwargs) -> Path:
@@ -172,11 +171,7 @@ def _census_population(df: pd.DataFrame, year: int, agecols: dict[str, tuple[str
     wide = df[["_code", *cols]].rename(columns={"_code": S.AREA})
     long = wide.melt(id_vars=[S.AREA], var_name="_col", value_name=S.POPULATION)
     long[S.POPULATION] = pd.to_numeric(long[S.POPULATION], errors="coerce")
-    bad = long[long[S.POPULATION].isna()]
-    if len(bad):
-        first = bad.iloc[0]
-        raise DataError(f"{path}: area {first[S.AREA]} column '{first['_col']}' is empty or "
-                        f"not a number ({len(bad)} such cells); fill in the count")
+    long.loc[long[S.POPULATION] < 0, S.POPULATION] = np.nan   # blank cells: io.census_cells
     long[S.SEX] = long["_col"].map(lambda c: agecols[c][0])
     long[S.AGE_GROUP] = long["_col"].map(lambda c: agecols[c][1])
     bounds = {g: (a, b) for g, a, b in S.AGE_GROUPS}
@@ -193,7 +188,7 @@ def _census_population(df: pd.DataFrame, year: int, agecols: dict[str, tuple[str
     if dup.any():
         raise DataError(f"{path}: area code {out.loc[dup, S.AREA].iloc[0]} appears on more than "
                         "one row; each code must appear once")
-    return S.CENSUS_SCHEMA.validate(out)
+    return out
 
 
 _TOTAL_COLS = {2010: ("合计", "男", "女", "地区"), 2020: ("人口数_合计", "人口数_男", "人口数_女", "区县")}
@@ -204,7 +199,8 @@ _AREA_EXTRA = {"出生率（‰）": "crude_birth_rate_permille", "死亡率（�
 _IN_PROVINCE = ("迁入人口（人）-本省其他县\n（市）、市区", "in_province_migrants")
 
 
-def _census_area_rows(df: pd.DataFrame, year: int) -> pd.DataFrame:
+def _census_area_rows(df: pd.DataFrame, year: int, agecols: dict[str, tuple[str, str]]
+                      ) -> pd.DataFrame:
     """The raw table's name and total columns → the frame of :func:`load_census_areas` plus
     ``in_province_migrants`` (2010 only; read by :func:`load_census_migration`)."""
     tot, male, female, name = _TOTAL_COLS[year]
@@ -221,11 +217,12 @@ def _census_area_rows(df: pd.DataFrame, year: int) -> pd.DataFrame:
     out["prefecture"] = out[S.AREA].str[:4] + "00"
     for raw, new in [*_AREA_EXTRA.items(), _IN_PROVINCE]:
         out[new] = pd.to_numeric(df[raw], errors="coerce") if raw in df.columns else np.nan
+    out["bad_cells"] = bad_cells_by_row(df, agecols)
     return out.reset_index(drop=True)
 
 
 #: version of the parsed census layout in data/processed/census (bump when the parse changes)
-CENSUS_CACHE_VERSION = 1
+CENSUS_CACHE_VERSION = 2
 _CACHE_NAME = re.compile(r"^(?P<stem>.+)-(?P<digest>[0-9a-f]{16})-v(?P<version>\d+)"
                          r"\.(?:population|areas)\.parquet$")
 
@@ -278,7 +275,7 @@ def _census_tables(path: str | Path) -> tuple[pd.DataFrame, pd.DataFrame]:
         except (OSError, ValueError):  # truncated or foreign file: parse the raw table again
             pass
     df, year, agecols = _raw_census(path)
-    pop, areas = _census_population(df, year, agecols, path), _census_area_rows(df, year)
+    pop, areas = _census_population(df, year, agecols, path), _census_area_rows(df, year, agecols)
     try:
         pop_path.parent.mkdir(parents=True, exist_ok=True)
         _write_parquet_atomic(pop, pop_path)
@@ -293,24 +290,38 @@ def _census_tables(path: str | Path) -> tuple[pd.DataFrame, pd.DataFrame]:
     return pop, areas
 
 
-def load_census(path: str | Path) -> pd.DataFrame:
+def load_census(path: str | Path, blank_cells: str = "refuse") -> pd.DataFrame:
     """Census population by area, sex and age group (long).
 
     Args:
         path: a census table in the 2010 or the 2020 layout (xlsx or csv). It is parsed once;
             later calls read the parsed frame from data/processed/census (keyed by the file's
             SHA-256, so a changed file is parsed again).
+        blank_cells: what to do with empty, non-numeric or negative age cells: "refuse"
+            (DataError naming every cell), "drop" (leave those areas out) or "zero" (empty
+            cells read as 0); see :mod:`njforecast.io.census_cells`. Use
+            :func:`load_census_checked` to get the list of areas dropped or filled.
 
     Returns:
         Frame with columns census_year, area, sex, age_group, age_start, age_end, population
         (persons, at 1 November of the census year; ages in completed years). Rows without a
-        division code (subtotals) are dropped; empty age cells become 0 only if the row's total
-        population is itself 0, otherwise the row is rejected.
+        division code (subtotals) are dropped.
 
     Raises:
-        DataError: unknown layout, missing code column, or an area with empty age cells.
+        DataError: unknown layout, missing code column, or unusable age cells under the policy.
     """
-    return _census_tables(path)[0]
+    return load_census_checked(path, blank_cells)[0]
+
+
+def load_census_checked(path: str | Path, blank_cells: str = "refuse"
+                        ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """:func:`load_census` and the areas its ``blank_cells`` policy dropped or filled.
+
+    Returns:
+        (population frame, frame area, name_zh, action, cells) — empty when every cell is usable.
+    """
+    pop, areas = _census_tables(path)
+    return apply_cell_policy(pop, areas, path, blank_cells)
 
 
 def load_census_areas(path: str | Path) -> pd.DataFrame:
@@ -321,7 +332,7 @@ def load_census_areas(path: str | Path) -> pd.DataFrame:
     and ``crude_death_rate_permille`` (2010 only, as published) and ``registered_population``
     (2010 only). Parsed once, like :func:`load_census`.
     """
-    return _census_tables(path)[1].drop(columns=_IN_PROVINCE[1])
+    return _census_tables(path)[1].drop(columns=[_IN_PROVINCE[1], "bad_cells"])
 
 
 def load_census_migration(path: str | Path) -> pd.DataFrame:
