@@ -23,7 +23,8 @@ import pandas as pd
 from .. import schema as S
 from ..areas import load_region
 from ..config import DEFAULT_REGION, raw_dir
-from .store import _UNITS, DataError, _region_names
+from .errors import DataError
+from .store import _UNITS, _region_names
 
 
 def _plan_table(region: str | Path | None = None) -> dict:
