@@ -156,17 +156,18 @@ def _needed(indicator: str) -> set[str]:
     return need
 
 
-def _mean_ratio(r: pd.Series, T: int, window: int) -> float | None:
-    """Mean of the last ``window`` ratios when they are observed in every year T−window+1…T."""
+def _mean_ratio(r: pd.Series, T: int, window: int, stat: str = "mean") -> float | None:
+    """Mean (or median, ``stat``) of the last ``window`` ratios when they are observed in every
+    year T−window+1…T."""
     yrs = range(T - window + 1, T + 1)
     v = [r.get(t, np.nan) for t in yrs]
     if not all(np.isfinite(v)) or not all(x > 0 for x in v):
         return None
-    return float(np.mean(v))
+    return float(np.median(v) if stat == "median" else np.mean(v))
 
 
 def _chain(p: dict[str, pd.Series], target: str, T: int, h: int, window: int,
-           depth: int = 0) -> tuple[np.ndarray, str] | None:
+           depth: int = 0, stat: str = "mean") -> tuple[np.ndarray, str] | None:
     """Forecast of an entrant/graduate count for T+1…T+h as ratio × lagged driver
     (:data:`ENTRANT_RULES`); None when no rule works. Reads only years ≤ T."""
     y = p.get(target)
@@ -179,7 +180,7 @@ def _chain(p: dict[str, pd.Series], target: str, T: int, h: int, window: int,
         d = d[d.index <= T]
         ratio = pd.Series({t: y[t] / d[t - lag] for t in range(T - window + 1, T + 1)
                            if t in y.index and (t - lag) in d.index and d[t - lag] > 0})
-        r = _mean_ratio(ratio, T, window)
+        r = _mean_ratio(ratio, T, window, stat)
         if r is None:
             continue
         known = [T + k - lag for k in range(1, h + 1) if T + k - lag <= T]
@@ -190,7 +191,7 @@ def _chain(p: dict[str, pd.Series], target: str, T: int, h: int, window: int,
         n_future = h - lag
         if n_future > 0:
             if driver in ENTRANT_RULES:
-                sub = _chain(p, driver, T, n_future, window, depth + 1)
+                sub = _chain(p, driver, T, n_future, window, depth + 1, stat)
                 if sub is None:
                     continue
                 future = {T + j + 1: float(v) for j, v in enumerate(sub[0])}
@@ -209,8 +210,8 @@ def _chain(p: dict[str, pd.Series], target: str, T: int, h: int, window: int,
     return None
 
 
-def _flow(p: dict[str, pd.Series], indicator: str, T: int, h: int, window: int
-          ) -> tuple[np.ndarray, dict] | None:
+def _flow(p: dict[str, pd.Series], indicator: str, T: int, h: int, window: int,
+          stat: str = "mean") -> tuple[np.ndarray, dict] | None:
     """Cohort-flow forecast (module docstring) for T+1…T+h, with what was used; None when
     the flow is not usable. Reads only years ≤ T of the panel ``p``."""
     if indicator in TEACHER_LEVELS:
@@ -220,8 +221,8 @@ def _flow(p: dict[str, pd.Series], indicator: str, T: int, h: int, window: int
             return None
         ratio = pd.Series({t: y[t] / e[t] for t in range(T - window + 1, T + 1)
                            if t in y.index and t in e.index and e[t] > 0})
-        r = _mean_ratio(ratio, T, window)
-        sub = _flow(p, level, T, h, window) if r is not None else None
+        r = _mean_ratio(ratio, T, window, stat)
+        sub = _flow(p, level, T, h, window, stat) if r is not None else None
         if sub is None:
             return None
         return r * sub[0], {**sub[1], "teacher_ratio_": r}
@@ -238,10 +239,10 @@ def _flow(p: dict[str, pd.Series], indicator: str, T: int, h: int, window: int
                       for t in range(T - window + 1, T + 1)
                       if {t - 1, t} <= set(E.index) and {t, t - D} <= set(N.index)
                       and N[t - D] > 0})
-    s = _mean_ratio(surv, T, window)
+    s = _mean_ratio(surv, T, window, stat)
     if s is None:
         return None
-    fc = _chain(p, ent, T, h, window)
+    fc = _chain(p, ent, T, h, window, stat=stat)
     if fc is None:
         return None
     Nf = {T + k + 1: float(v) for k, v in enumerate(fc[0])}
@@ -264,6 +265,7 @@ class CohortFlow(Forecaster):
 
     Args:
         ratio_window: years averaged for every ratio (and needed, consecutive, at the cutoff).
+        ratio_stat: "mean" or "median" of those years.
         inner_windows: inner cutoffs T−1 … T−inner_windows for the rolling errors.
         inner_h: leads of the inner forecasts (only years ≤ T are scored).
         min_errors: errors a lead needs for its own conformal quantile.
@@ -280,13 +282,18 @@ class CohortFlow(Forecaster):
     name = "cohortflow"
     uses_X = True
 
-    def __init__(self, alias: str | None = None, ratio_window: int = 1, inner_windows: int = 8,
+    def __init__(self, alias: str | None = None, ratio_window: int = 1, ratio_stat: str = "mean",
+                 inner_windows: int = 8,
                  inner_h: int = 5, min_errors: int = 10, pool: bool = True,
                  lower: float | None = 0.0, upper: float | None = None):
         super().__init__(alias, lower, upper)
         if int(ratio_window) < 1:
             raise ValueError(f"cohortflow: ratio_window must be >= 1, got {ratio_window!r}")
         self.ratio_window = int(ratio_window)
+        if ratio_stat not in ("mean", "median"):
+            raise ValueError(f"cohortflow: ratio_stat must be 'mean' or 'median', got "
+                             f"{ratio_stat!r}")
+        self.ratio_stat = ratio_stat
         self.inner_windows = int(inner_windows)
         self.inner_h = int(inner_h)
         self.min_errors = int(min_errors)
@@ -309,7 +316,7 @@ class CohortFlow(Forecaster):
         panels = _panels(X, areas, _needed(indicator))
         own = panels.setdefault(area, {})
         own[indicator] = y.astype(float)
-        res = _flow(own, indicator, T, 1, self.ratio_window)
+        res = _flow(own, indicator, T, 1, self.ratio_window, self.ratio_stat)
         if res is None:
             raise TooLittleData(f"cohort flow of {indicator} not usable at {T} (entrants, "
                                 f"survival or entrant-driver ratios missing)")
@@ -328,7 +335,7 @@ class CohortFlow(Forecaster):
             Ts = min(int(s.index[-1]), T)
             for c in range(Ts - 1, Ts - self.inner_windows - 1, -1):
                 k_max = min(self.inner_h, Ts - c)
-                res = _flow(_cut(p, c), indicator, c, k_max, self.ratio_window)
+                res = _flow(_cut(p, c), indicator, c, k_max, self.ratio_window, self.ratio_stat)
                 if res is None:
                     continue
                 for k in range(1, k_max + 1):
@@ -351,7 +358,7 @@ class CohortFlow(Forecaster):
         return conformal_quantile(ch[np.isfinite(ch)], level) if len(ch) else 0.0
 
     def _predict(self, h: int, X, level: Sequence[int]):
-        res = _flow(self._p, self._indicator, self.cutoff_, h, self.ratio_window)
+        res = _flow(self._p, self._indicator, self.cutoff_, h, self.ratio_window, self.ratio_stat)
         if res is None:  # a longer horizon needs a rule the fit did not (logged by base)
             log.info("%s: cohort flow not usable to lead %d", self.y_.name, h)
             mean = np.full(h, np.nan)
