@@ -110,30 +110,43 @@ ENTRANT_RULES: dict[str, tuple[tuple[str, int], ...]] = {
 _MAX_DEPTH = 4
 
 
-def _series(d: pd.DataFrame, indicator: str) -> pd.Series:
+Panel = dict[str, dict[int, float]]  # indicator → {year: value} of one area
+
+_PANEL_CACHE: dict[tuple, dict[str, Panel]] = {}
+_PANEL_CACHE_MAX = 64
+
+
+def _series(d: pd.DataFrame, indicator: str) -> dict[int, float]:
     g = d[d[S.INDICATOR] == indicator].drop_duplicates(S.YEAR)
-    s = pd.Series(g[S.VALUE].to_numpy(float), index=g[S.YEAR].to_numpy(int)).sort_index()
-    return s[np.isfinite(s.to_numpy())]
+    return {int(t): float(v) for t, v in zip(g[S.YEAR], g[S.VALUE], strict=True)
+            if np.isfinite(v)}
 
 
-def _panels(X: pd.DataFrame, areas: Sequence[str], needed: set[str]
-            ) -> dict[str, dict[str, pd.Series]]:
-    """{area: {indicator: yearly Series}} for the needed indicators; births observed, else
-    derived (recorded in the pseudo-indicator ``births_quality``: 1 where derived)."""
+def _panels(X: pd.DataFrame, needed: set[str]) -> dict[str, Panel]:
+    """{area: {indicator: {year: value}}} for the needed indicators of every area in X;
+    births observed, else derived (those years also under ``births_derived``). Memoised on
+    the content of X (a back-test reads the same X for every area at a cutoff)."""
+    cols = [S.AREA, S.YEAR, S.INDICATOR, S.VALUE]
+    X = X[X[S.INDICATOR].isin(needed | {"birth_rate_permille", "population_year_end"})]
+    key = (tuple(sorted(needed)),
+           pd.util.hash_pandas_object(X[cols], index=False).to_numpy().tobytes())
+    hit = _PANEL_CACHE.get(key)
+    if hit is not None:
+        return hit
     out = {}
-    X = X[X[S.AREA].isin(list(areas))]
     for area, d in X.groupby(S.AREA, sort=True):
         p = {ind: _series(d, ind) for ind in needed if ind != "births"}
         if "births" in needed:
             b = _series(d, "births")
             der = derive_births(d)
-            if len(der):
-                dv = pd.Series(der[S.VALUE].to_numpy(float), index=der[S.YEAR].to_numpy(int))
-                dv = dv[~dv.index.isin(b.index)]
-                b = pd.concat([b, dv]).sort_index()
-                p["births_derived"] = dv
-            p["births"] = b
+            dv = {int(t): float(v) for t, v in zip(der[S.YEAR], der[S.VALUE], strict=True)
+                  if int(t) not in b}
+            p["births_derived"] = dv
+            p["births"] = dict(sorted({**b, **dv}.items()))
         out[str(area)] = p
+    if len(_PANEL_CACHE) >= _PANEL_CACHE_MAX:
+        _PANEL_CACHE.clear()
+    _PANEL_CACHE[key] = out
     return out
 
 
@@ -156,35 +169,33 @@ def _needed(indicator: str) -> set[str]:
     return need
 
 
-def _mean_ratio(r: pd.Series, T: int, window: int, stat: str = "mean") -> float | None:
+def _mean_ratio(r: dict[int, float], T: int, window: int, stat: str = "mean") -> float | None:
     """Mean (or median, ``stat``) of the last ``window`` ratios when they are observed in every
     year T−window+1…T."""
-    yrs = range(T - window + 1, T + 1)
-    v = [r.get(t, np.nan) for t in yrs]
+    v = [r.get(t, np.nan) for t in range(T - window + 1, T + 1)]
     if not all(np.isfinite(v)) or not all(x > 0 for x in v):
         return None
     return float(np.median(v) if stat == "median" else np.mean(v))
 
 
-def _chain(p: dict[str, pd.Series], target: str, T: int, h: int, window: int,
-           depth: int = 0, stat: str = "mean") -> tuple[np.ndarray, str] | None:
+def _chain(p: Panel, target: str, T: int, h: int, window: int, depth: int = 0,
+           stat: str = "mean") -> tuple[np.ndarray, str] | None:
     """Forecast of an entrant/graduate count for T+1…T+h as ratio × lagged driver
     (:data:`ENTRANT_RULES`); None when no rule works. Reads only years ≤ T."""
     y = p.get(target)
-    if y is None or depth > _MAX_DEPTH or T not in y.index:
+    if y is None or depth > _MAX_DEPTH or T not in y:
         return None
     for driver, lag in ENTRANT_RULES.get(target, ()):
         d = p.get(driver)
-        if d is None or d.empty:
+        if not d:
             continue
-        d = d[d.index <= T]
-        ratio = pd.Series({t: y[t] / d[t - lag] for t in range(T - window + 1, T + 1)
-                           if t in y.index and (t - lag) in d.index and d[t - lag] > 0})
+        ratio = {t: y[t] / d[t - lag] for t in range(T - window + 1, T + 1)
+                 if t in y and (t - lag) in d and d[t - lag] > 0}
         r = _mean_ratio(ratio, T, window, stat)
         if r is None:
             continue
         known = [T + k - lag for k in range(1, h + 1) if T + k - lag <= T]
-        if any(t not in d.index for t in known):
+        if any(t not in d for t in known):
             continue
         future: dict[int, float] = {}
         desc = f"{driver}[{lag}]"
@@ -197,12 +208,12 @@ def _chain(p: dict[str, pd.Series], target: str, T: int, h: int, window: int,
                 future = {T + j + 1: float(v) for j, v in enumerate(sub[0])}
                 desc += "←" + sub[1]
             else:  # births after T: held at the last value (no rule)
-                if T not in d.index:
+                if T not in d:
                     continue
                 future = {T + j + 1: float(d[T]) for j in range(n_future)}
                 desc += "(held after T)"
         used = {t - lag for t in range(T - window + 1, T + 1)} | set(known)
-        if driver == "births" and used & set(p.get("births_derived", pd.Series()).index):
+        if driver == "births" and used & set(p.get("births_derived", {})):
             desc += "(derived)"
         vals = np.array([r * (d[t] if t <= T else future[t])
                          for t in (T + k - lag for k in range(1, h + 1))])
@@ -210,8 +221,8 @@ def _chain(p: dict[str, pd.Series], target: str, T: int, h: int, window: int,
     return None
 
 
-def _flow(p: dict[str, pd.Series], indicator: str, T: int, h: int, window: int,
-          stat: str = "mean") -> tuple[np.ndarray, dict] | None:
+def _flow(p: Panel, indicator: str, T: int, h: int, window: int, stat: str = "mean"
+          ) -> tuple[np.ndarray, dict] | None:
     """Cohort-flow forecast (module docstring) for T+1…T+h, with what was used; None when
     the flow is not usable. Reads only years ≤ T of the panel ``p``."""
     if indicator in TEACHER_LEVELS:
@@ -219,8 +230,8 @@ def _flow(p: dict[str, pd.Series], indicator: str, T: int, h: int, window: int,
         y, e = p.get(indicator), p.get(level)
         if y is None or e is None:
             return None
-        ratio = pd.Series({t: y[t] / e[t] for t in range(T - window + 1, T + 1)
-                           if t in y.index and t in e.index and e[t] > 0})
+        ratio = {t: y[t] / e[t] for t in range(T - window + 1, T + 1)
+                 if t in y and t in e and e[t] > 0}
         r = _mean_ratio(ratio, T, window, stat)
         sub = _flow(p, level, T, h, window, stat) if r is not None else None
         if sub is None:
@@ -230,15 +241,12 @@ def _flow(p: dict[str, pd.Series], indicator: str, T: int, h: int, window: int,
         return None
     ent, D = FLOW_LEVELS[indicator]
     E, N = p.get(indicator), p.get(ent)
-    if E is None or N is None or T not in E.index:
+    if E is None or N is None or T not in E:
         return None
-    E, N = E[E.index <= T], N[N.index <= T]
-    if any(t not in N.index for t in range(T - D + 1, T + 1)):
+    if any(t not in N for t in range(T - D + 1, T + 1)):
         return None
-    surv = pd.Series({t: (E[t - 1] + N[t] - E[t]) / N[t - D]
-                      for t in range(T - window + 1, T + 1)
-                      if {t - 1, t} <= set(E.index) and {t, t - D} <= set(N.index)
-                      and N[t - D] > 0})
+    surv = {t: (E[t - 1] + N[t] - E[t]) / N[t - D] for t in range(T - window + 1, T + 1)
+            if (t - 1) in E and t in E and t in N and (t - D) in N and N[t - D] > 0}
     s = _mean_ratio(surv, T, window, stat)
     if s is None:
         return None
@@ -255,8 +263,9 @@ def _flow(p: dict[str, pd.Series], indicator: str, T: int, h: int, window: int,
     return out, {"survival_ratio_": s, "entrants_driver_": fc[1]}
 
 
-def _cut(p: dict[str, pd.Series], c: int) -> dict[str, pd.Series]:
-    return {k: v[v.index <= c] for k, v in p.items()}
+def _cut(p: Panel, c: int) -> Panel:
+    """The panel restricted to years ≤ c."""
+    return {k: {t: v for t, v in d.items() if t <= c} for k, d in p.items()}
 
 
 class CohortFlow(Forecaster):
@@ -309,13 +318,12 @@ class CohortFlow(Forecaster):
         if indicator not in FLOW_LEVELS and indicator not in TEACHER_LEVELS:
             raise TooLittleData(f"no cohort-flow rule for {indicator}")
         T = self.cutoff_
-        X = X[X[S.YEAR] <= T]
-        areas = [area]
+        allp = _panels(X[X[S.YEAR] <= T], _needed(indicator))
+        own = dict(allp.get(area, {}))  # a copy: the cached panel stays as read
+        own[indicator] = {int(t): float(v) for t, v in y.items()}
+        panels = {area: own}
         if self.pool:
-            areas += sorted(set(X.loc[X[S.INDICATOR] == indicator, S.AREA].astype(str)) - {area})
-        panels = _panels(X, areas, _needed(indicator))
-        own = panels.setdefault(area, {})
-        own[indicator] = y.astype(float)
+            panels.update((a, q) for a, q in allp.items() if a != area and q.get(indicator))
         res = _flow(own, indicator, T, 1, self.ratio_window, self.ratio_stat)
         if res is None:
             raise TooLittleData(f"cohort flow of {indicator} not usable at {T} (entrants, "
@@ -330,9 +338,9 @@ class CohortFlow(Forecaster):
         errs: dict[int, list[float]] = {}
         for p in panels.values():
             s = p.get(indicator)
-            if s is None or s.empty:
+            if not s:
                 continue
-            Ts = min(int(s.index[-1]), T)
+            Ts = min(max(s), T)
             for c in range(Ts - 1, Ts - self.inner_windows - 1, -1):
                 k_max = min(self.inner_h, Ts - c)
                 res = _flow(_cut(p, c), indicator, c, k_max, self.ratio_window, self.ratio_stat)
