@@ -87,7 +87,7 @@ BANDS = ("preschool", "primary", "junior", "senior")
 GER_IDS = ("preschool_ger_3y", "primary_ger", "junior_ger", "senior_stage_ger")
 #: Forecaster registry names (``models.MODELS``).
 MODEL_NAMES = ("naive", "drift", "mean", "theta", "ets", "arima", "autoets", "prophet", "global",
-               "structural", "combo", "auto")
+               "structural", "cohortflow", "combo", "auto")
 #: ``demography.FERTILITY_PATHS`` and ``demography.MIGRATION_SOURCES``.
 FERTILITY_PATHS = ("constant", "medium", "trend", "low", "high")
 MIGRATION_SOURCES = ("auto", "province", "none")

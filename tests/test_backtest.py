@@ -157,19 +157,24 @@ def test_same_input_same_numbers():
 
 
 def test_fits_record_what_each_fit_chose():
-    """fits has one row per (series, cutoff, model, fitted attribute): auto's weights by lead
+    """fits has one row per (series, cutoff, model, fitted attribute): auto's rule is the
+    cohort flow for enrolment (entrants exist) and stacking for teachers, whose weights by lead
     parse and sum to 1 at every lead of every fit (convex stacking weights), and every cutoff
     of the cv frame has its fits."""
     obs = synthetic_obs()
-    res = B.run_backtest(obs, ["primary_enrolment"], ["naive", "auto"], h=2, windows=2,
-                         areas=["510000", "420000"])
+    res = B.run_backtest(obs, ["primary_enrolment", "primary_teachers"], ["naive", "auto"], h=2,
+                         windows=2, areas=["510000", "420000"])
     f = res.fits
     assert list(f.columns) == list(S.FIT_COLUMNS)
     keys = [S.AREA, S.INDICATOR, S.CUTOFF, S.MODEL]
     assert set(map(tuple, f[keys].drop_duplicates().to_numpy())) == \
         set(map(tuple, res.cv[keys].drop_duplicates().to_numpy()))
+    rule = f[(f[S.MODEL] == "auto") & (f[S.PARAM] == "rule_")].set_index(S.INDICATOR)[S.VALUE]
+    assert set(rule["primary_enrolment"]) == {"cohortflow"}
+    assert set(rule["primary_teachers"]) == {"stack"}
     w = f[(f[S.MODEL] == "auto") & (f[S.PARAM] == "weights_by_lead_")]
-    assert len(w) == 4  # 2 areas × 2 cutoffs
+    assert len(w) == 4  # teachers: 2 areas × 2 cutoffs
+    assert all("cohortflow=" in text for text in w[S.VALUE])  # the teacher flow is a member
     for text in w[S.VALUE]:
         for lead in text.split(";"):
             ws = [float(x.split("=")[1]) for x in lead.split(":", 1)[1].split(",")]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from .base import Forecaster, series_id, split_series_id
 from .baselines import Drift, Mean, Naive
+from .cohort_flow import CohortFlow
 from .ensemble import Auto, Combination
 from .learned import GlobalRegressor
 from .prophet_model import ProphetForecaster
@@ -26,6 +27,7 @@ MODELS: dict[str, type[Forecaster]] = {
     "prophet": ProphetForecaster,
     "global": GlobalRegressor,
     "structural": Structural,
+    "cohortflow": CohortFlow,
     "combo": Combination,
     "auto": Auto,
 }
@@ -47,6 +49,7 @@ def make_model(name: str, **kwargs) -> Forecaster:
     return MODELS[name](**kwargs)
 
 
-__all__ = ["MODELS", "Arima", "Auto", "AutoETS", "Combination", "DampedETS", "Drift", "Forecaster",
-           "GlobalRegressor", "Mean", "Naive", "ProphetForecaster", "Structural", "Theta",
+__all__ = ["MODELS", "Arima", "Auto", "AutoETS", "CohortFlow", "Combination", "DampedETS",
+           "Drift", "Forecaster", "GlobalRegressor", "Mean", "Naive", "ProphetForecaster",
+           "Structural", "Theta",
            "available_models", "make_model", "series_id", "split_series_id"]

@@ -7,6 +7,7 @@ Public names:
     series_id(area, indicator), split_series_id(sid)
     forecast_frame(...) the forecast frame: year, <alias>, <alias>-lo-80, <alias>-hi-80, …
     normal_intervals(mean, sd, level), empirical_intervals(mean, errors, level)
+    conformal_quantile(errors, level)   finite-sample split-conformal quantile
     interval_columns(alias, level)
     set_default_fallback(factory)   register the default fallback model (done by ``baselines``)
 
@@ -31,6 +32,7 @@ Conventions:
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Callable, Sequence
 
 import numpy as np
@@ -146,6 +148,28 @@ def empirical_intervals(mean: np.ndarray, errors: Sequence[np.ndarray],
                 out[lv][0][i] = mean[i] + scale * min(q_lo, 0.0)
                 out[lv][1][i] = mean[i] + scale * max(q_hi, 0.0)
     return out
+
+
+def conformal_quantile(errors: Sequence[float] | np.ndarray, level: float) -> float:
+    """Finite-sample split-conformal quantile of non-negative scores.
+
+    For n exchangeable scores and coverage l (percent) the bound is the k-th smallest score
+    with k = ⌈(n + 1)·l/100⌉ (Lei et al. 2018, eq. 2; Angelopoulos & Bates 2023 §1); when
+    k > n the largest score is used (the interval cannot be calibrated wider from n scores).
+
+    Args:
+        errors: scores, e.g. absolute relative errors |a/f − 1| (unitless).
+        level: coverage in percent (0 < level < 100).
+
+    Returns:
+        The score quantile (same units as ``errors``); NaN for no scores.
+    """
+    e = np.sort(np.asarray(errors, dtype=float))
+    n = len(e)
+    if n == 0:
+        return float("nan")
+    k = math.ceil((n + 1) * float(level) / 100.0)
+    return float(e[min(max(k, 1), n) - 1])
 
 
 def forecast_frame(alias: str, years: Sequence[int], mean: np.ndarray,

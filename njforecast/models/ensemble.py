@@ -21,6 +21,29 @@ Public classes: Combination, Auto.
   same development series; experiments/provinces-backtest/README.md).
   Nothing after T is ever read, so the outer back-test stays honest (the no-look-ahead test
   proves it).
+
+  **Issue 15 rules (stated before the scored run; ``flow=True, cross_fit=True`` defaults):**
+
+  1. *Enrolment counts with a cohort flow* (``primary_/junior_/senior_general_enrolment``):
+     where :class:`~njforecast.models.cohort_flow.CohortFlow` is usable on the series at the
+     cutoff (entrants observed through T, survival and entrant-driver ratios — its drivers
+     exist), ``auto`` **is** the cohort flow: its point forecast and its own intervals
+     (split-conformal on its rolling inner errors pooled over the areas of the indicator).
+     This preference is domain knowledge (the entrants of the next years are already born or
+     enrolled; NCES and state demographers project enrolment by grade progression), not a
+     choice made on back-test scores. Where the flow is not usable, the stacking below.
+  2. *Teachers* (``<level>_teachers``): no teacher flow data exist, so ``auto`` stacks its
+     members as before with one more member, ``cohortflow`` (teachers = teacher/pupil ratio ×
+     cohort-flow enrolment of the level).
+  3. *Stacking, cross-fitted:* the weights used for a forecast are fitted on all inner
+     forecasts, but the inner errors that calibrate the intervals come from out-of-fold
+     combinations — each group of series (5 groups, round-robin by series id) combined with
+     weights fitted on the other groups only — so the errors are not those the weights were
+     fitted to.
+  4. *Intervals per indicator:* the finite-sample conformal quantile, per lead, of those
+     cross-fitted inner errors of the indicator's series pool, **without** a widening factor
+     (``interval_scale=1``; the study-3 factors :data:`AUTO_INTERVAL_SCALE` corrected for
+     in-sample stacking errors and are kept only as an option).
   Member fits at inner cutoffs are memoised by (model, series values up to that cutoff, X up
   to that cutoff), so a rolling back-test re-uses them across outer cutoffs.
 """
@@ -28,14 +51,14 @@ Public classes: Combination, Auto.
 from __future__ import annotations
 
 import hashlib
-import math
 from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
 from .. import schema as S
-from .base import LEVELS, Forecaster, log, series_id, split_series_id
+from .base import LEVELS, Forecaster, conformal_quantile, log, series_id, split_series_id
+from .cohort_flow import FLOW_LEVELS, TEACHER_LEVELS, CohortFlow
 
 #: Members of ``auto`` by default (Prophet is left out for speed; add it in config if wanted).
 #: The ETS member is statsforecast's AutoETS (may choose no trend), chosen over statsmodels'
@@ -43,8 +66,10 @@ from .base import LEVELS, Forecaster, log, series_id, split_series_id
 AUTO_MEMBERS = ("naive", "drift", "theta", "autoets", "arima", "global", "structural")
 
 #: Widening of ``auto``'s conformal intervals by level and lead (h = 1…5; h > 5 uses the
-#: last). Calibrated on development series only — senior_general_teachers, _entrants,
-#: _graduates, primary_entrants, _graduates of the provinces file, which the provinces
+#: last) of design study 3 — an option (``interval_scale=AUTO_INTERVAL_SCALE``), no longer the
+#: default: since issue 15 the errors are cross-fitted and the default factor is 1.
+#: Calibrated on development series only — senior_general_teachers, _entrants, _graduates,
+#: primary_entrants, _graduates of the provinces file, which the provinces
 #: back-test does not score: c(l, h) = finite-sample l-quantile of |a/f − 1| / q over the
 #: development forecasts at lead h (benchmarks/auto_design_dev3.py,
 #: benchmarks/results/auto_design_dev3_calibration.csv, row stack).
@@ -152,28 +177,6 @@ def stacking_weights(F: np.ndarray, a: np.ndarray, wt: np.ndarray | None = None)
     w, _ = nnls(np.vstack([A, np.full((1, m), big)]), np.append(r, big))
     s = w.sum()
     return w / s if s > 0 else np.full(m, 1.0 / m)
-
-
-def conformal_quantile(errors: Sequence[float] | np.ndarray, level: float) -> float:
-    """Finite-sample split-conformal quantile of non-negative scores.
-
-    For n exchangeable scores and coverage l (percent) the bound is the k-th smallest score
-    with k = ⌈(n + 1)·l/100⌉ (Lei et al. 2018, eq. 2; Angelopoulos & Bates 2023 §1); when
-    k > n the largest score is used (the interval cannot be calibrated wider from n scores).
-
-    Args:
-        errors: scores, e.g. absolute relative errors |a/f − 1| (unitless).
-        level: coverage in percent (0 < level < 100).
-
-    Returns:
-        The score quantile (same units as ``errors``); NaN for no scores.
-    """
-    e = np.sort(np.asarray(errors, dtype=float))
-    n = len(e)
-    if n == 0:
-        return float("nan")
-    k = math.ceil((n + 1) * float(level) / 100.0)
-    return float(e[min(max(k, 1), n) - 1])
 
 
 def _scale_for(scale: float | Mapping, level: int, lead: int) -> float:
@@ -284,7 +287,11 @@ class Auto(Forecaster):
             member scores, the stacking fit and the shrinkage weight (not in the interval
             quantiles); None (the default) weights them equally.
         interval_scale: widening factor c of the conformal half-width — a float, or
-            {level: factor} / {level: [factor by lead]}; default :data:`AUTO_INTERVAL_SCALE`.
+            {level: factor} / {level: [factor by lead]}; default 1 (study 3's factors:
+            :data:`AUTO_INTERVAL_SCALE`).
+        flow: issue 15's rules 1–2 (module docstring): enrolment counts use the cohort flow
+            where its drivers exist; teachers get ``cohortflow`` as one more stacking member.
+        cross_fit: calibrate the intervals on out-of-fold stacked inner forecasts (rule 3).
 
     Attributes:
         selected_: members of the all-leads ranking (best first); selected_by_lead_: members
@@ -293,7 +300,9 @@ class Auto(Forecaster):
         shrink_by_lead_: weight of the combination against naive per lead (text);
         weights_by_lead_: member weights per lead for "stack" and "inverse_mape" (text,
         e.g. "h1:naive=0.200,global=0.800;…");
-        interval_method_: "conformal" or "members".
+        interval_method_: "conformal" or "members" (or the flow's, below);
+        rule_: "cohortflow" when the enrolment flow is the forecast, else the combine rule;
+        entrants_driver_: the flow's entrant rule chain (rule "cohortflow").
     """
 
     name = "auto"
@@ -303,8 +312,9 @@ class Auto(Forecaster):
                  top_k: int = 0, inner_windows: int = 8, inner_h: int = 5, min_train: int = 6,
                  per_lead: bool = True, pool: bool = True, intervals: str = "conformal",
                  min_errors: int = 10, combine: str = "stack",
-                 interval_scale: float | Mapping = AUTO_INTERVAL_SCALE,
+                 interval_scale: float | Mapping = 1.0,
                  shrink_to_naive: bool = False, recency_halflife: float | None = None,
+                 flow: bool = True, cross_fit: bool = True,
                  lower: float | None = 0.0, upper: float | None = None):
         super().__init__(alias, lower, upper)
         if intervals not in ("conformal", "members"):
@@ -316,6 +326,8 @@ class Auto(Forecaster):
         if shrink_to_naive and "naive" not in members:
             raise ValueError("auto: shrink_to_naive needs 'naive' among the members")
         self.members = tuple(members)
+        self.flow = bool(flow)
+        self.cross_fit = bool(cross_fit)
         self.shrink_to_naive = bool(shrink_to_naive)
         if recency_halflife is not None and not float(recency_halflife) > 0:
             raise ValueError(f"auto: recency_halflife must be > 0 years or None, got "
@@ -359,6 +371,20 @@ class Auto(Forecaster):
     def _fit(self, y: pd.Series, X=None) -> None:
         T = self.cutoff_
         Xt = None if X is None else X[X[S.YEAR] <= T]
+        indicator = split_series_id(y.name)[1] if y.name else ""
+        self._flow_model = None
+        self.rule_ = self.combine
+        self._members = self.members
+        if self.flow and indicator in FLOW_LEVELS:
+            fm = CohortFlow(alias="flow", lower=self.lower, upper=self.upper).fit(y, Xt)
+            if fm.fallback_ is None:  # its drivers exist: the flow is auto's forecast
+                self._flow_model, self.rule_ = fm, "cohortflow"
+                self.selected_ = "cohortflow"
+                self.interval_method_ = "cohortflow rolling conformal"
+                self.entrants_driver_ = fm.entrants_driver_
+                return
+        if self.flow and indicator in TEACHER_LEVELS and "cohortflow" not in self.members:
+            self._members = (*self.members, "cohortflow")
         pool = self._pool_series(y, Xt)
         recs = []  # (member, lead, actual, forecast, series, inner cutoff)
         for j, s in enumerate(pool):
@@ -370,7 +396,7 @@ class Auto(Forecaster):
                 sc = s[s.index <= c]
                 Xc = None if Xt is None else Xt[Xt[S.YEAR] <= c]
                 act = s.reindex(range(c + 1, min(c + self.inner_h, Ts) + 1)).to_numpy()
-                for name in self.members:
+                for name in self._members:
                     fc = cached_forecast(self._member(name), sc, Xc, self.inner_h)
                     f = fc[name].to_numpy()[: len(act)]
                     recs.extend((name, i + 1, a, fv, sid, c, Ts - (c + i + 1))
@@ -381,8 +407,8 @@ class Auto(Forecaster):
         # scored year and the series' last year (recent outcomes count more)
         df["om"] = 1.0 if not self.recency_halflife else \
             np.exp2(-df["age"].to_numpy(float) / float(self.recency_halflife))
-        self.n_inner_ = int((df["member"] == self.members[0]).sum()) if len(df) else 0
-        order = {m: i for i, m in enumerate(self.members)}
+        self.n_inner_ = int((df["member"] == self._members[0]).sum()) if len(df) else 0
+        order = {m: i for i, m in enumerate(self._members)}
         self._chosen: dict[int, list[str]] = {}
         self._weights: dict[int, np.ndarray] = {}
         self._shrink: dict[int, float] = {}
@@ -399,9 +425,9 @@ class Auto(Forecaster):
             g = df.groupby(["lead", "member"])
             by_lead = (g["ape_om"].sum() / g["om"].sum()).unstack("member")
             overall = by_lead.mean(axis=0)  # leads weighted equally
-            counts = df[df["member"] == self.members[0]].groupby("lead").size()
+            counts = df[df["member"] == self._members[0]].groupby("lead").size()
 
-            k_keep = self.top_k if 0 < self.top_k < len(self.members) else len(self.members)
+            k_keep = self.top_k if 0 < self.top_k < len(self._members) else len(self._members)
 
             def top(scores: pd.Series) -> list[str]:
                 return sorted(scores.index, key=lambda m: (scores[m], order[m]))[:k_keep]
@@ -409,7 +435,7 @@ class Auto(Forecaster):
             default = top(overall)
             wide = df.pivot_table(index=["sid", "c", "lead"], columns="member", values="f",
                                   aggfunc="first")
-            first = df[df["member"] == self.members[0]].set_index(["sid", "c", "lead"])
+            first = df[df["member"] == self._members[0]].set_index(["sid", "c", "lead"])
             act, om = first["a"], first["om"]
             have = set(wide.index.get_level_values("lead"))
             for k in range(1, self.inner_h + 1):
@@ -427,7 +453,7 @@ class Auto(Forecaster):
                     # all-leads fit
                     kk = k if ok else None
                     self._weights[k] = self._stack(wide, act, om, kk, self._chosen[k])
-            self.scores_ = ";".join(f"{m}={overall[m]:.3g}" for m in self.members)
+            self.scores_ = ";".join(f"{m}={overall[m]:.3g}" for m in self._members)
             for k in self._chosen:
                 if k not in have:  # no inner forecast reached this lead (short series)
                     continue
@@ -440,13 +466,16 @@ class Auto(Forecaster):
                     self._shrink[k] = _shrink_weight(a, comb, w["naive"].to_numpy(float), wk)
                     comb = self._shrink[k] * comb + (1 - self._shrink[k]) * w["naive"].to_numpy(
                         float)
+                if self.combine == "stack" and self.cross_fit:
+                    comb = self._cross_fitted(w, a, om.xs(k, level="lead").reindex(w.index)
+                                              .to_numpy(float), self._chosen[k])
                 e = np.abs(a / comb - 1)
                 self._errors[k] = e[np.isfinite(e)]
             if self.intervals == "conformal" and len(self._errors.get(1, [])) >= self.min_errors:
                 self.interval_method_ = "conformal"
         else:
-            default = [m for m in ("naive", "drift", "theta") if m in self.members] or \
-                list(self.members[:1])
+            default = [m for m in ("naive", "drift", "theta") if m in self._members] or \
+                list(self._members[:1])
             self.scores_ = ""
             log.warning("%s: too short for inner validation (%d years < %d + 1); auto uses "
                         "the mean of %s", y.name, len(y), self.min_train, ",".join(default))
@@ -469,6 +498,29 @@ class Auto(Forecaster):
         a = act.reindex(wide.index).to_numpy(float)
         return stacking_weights(wide[members].to_numpy(float), a,
                                 om.reindex(wide.index).to_numpy(float))
+
+    @staticmethod
+    def _cross_fitted(w: pd.DataFrame, a: np.ndarray, om: np.ndarray, members: list[str],
+                      folds: int = 5) -> np.ndarray:
+        """Out-of-fold stacked forecasts at one lead: the rows (inner forecasts, index
+        (sid, c)) are split into ``folds`` groups by series (round-robin over the sorted
+        series ids; by inner cutoff when there is one series), and each group's forecasts
+        are combined with weights fitted on the other groups only (cross-fitting)."""
+        sids = w.index.get_level_values("sid").astype(str)
+        key = sids if len(set(sids)) >= 2 else w.index.get_level_values("c").astype(str)
+        uniq = sorted(set(key))
+        K = min(folds, len(uniq))
+        fold = np.array([uniq.index(g) % K for g in key]) if K else np.zeros(len(w), int)
+        F = w[members].to_numpy(float)
+        out = np.full(len(w), np.nan)
+        for f in range(K):
+            test = fold == f
+            if K == 1:  # nothing to fit on but the row itself: equal weights
+                wt = np.full(len(members), 1.0 / len(members))
+            else:
+                wt = stacking_weights(F[~test], a[~test], om[~test])
+            out[test] = F[test] @ wt
+        return out
 
     def _last_lead(self, table: dict, k: int):
         """The entry for lead k, else for the longest validated lead (None if empty)."""
@@ -495,10 +547,14 @@ class Auto(Forecaster):
         return c
 
     def _predict(self, h: int, X, level: Sequence[int]):
+        if self._flow_model is not None:
+            fc = self._flow_model.predict(h, X, level)
+            return fc["flow"].to_numpy(), {lv: (fc[f"flow-lo-{lv}"].to_numpy(),
+                                                fc[f"flow-hi-{lv}"].to_numpy()) for lv in level}
         names = {m for k in range(1, h + 1) for m in self._members_for(k)}
         if self._shrink:
             names.add("naive")
-        names = sorted(names, key=self.members.index)
+        names = sorted(names, key=self._members.index)
         frames = {m: cached_forecast(self._member(m), self._y, self._X, h, level) for m in names}
         mean = np.empty(h)
         bounds = {lv: (np.empty(h), np.empty(h)) for lv in level}
