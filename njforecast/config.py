@@ -42,7 +42,7 @@ import math
 import os
 import tomllib
 import types
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Annotated, Any, Literal, Union, get_args, get_origin, get_type_hints
 
@@ -545,6 +545,9 @@ class RunConfig:
         region: region id; ``data/external/regions/<region>.toml`` defines its areas.
         base_year: census year the projection starts from.
         end_year: last projected year (inclusive).
+        jump_off: "latest" (default): each series of a planner's observations is calibrated
+            at the latest year it is observed (≤ end_year); a year: observations after it are
+            not used for calibration (they stay actuals for the ex-post columns).
         draws: Monte Carlo draws for uncertainty (0 = point projection only).
         seed: random seed; same config + data + seed gives identical numbers.
         output_dir: folder for outputs (relative to the working directory).
@@ -561,6 +564,7 @@ class RunConfig:
     region: str = DEFAULT_REGION
     base_year: int = 2020
     end_year: int = 2035
+    jump_off: int | str = "latest"
     draws: int = 200
     seed: int = 20201101
     output_dir: str = "outputs"
@@ -583,8 +587,8 @@ class RunConfig:
 
 
 _TOP: dict[str, Any] = {"name": str, "region": str, "base_year": int, "end_year": int,
-                        "draws": NonNegInt, "seed": NonNegInt, "output_dir": str,
-                        "tracking_uri": str}
+                        "jump_off": Literal["latest"] | int, "draws": NonNegInt,
+                        "seed": NonNegInt, "output_dir": str, "tracking_uri": str}
 
 
 def load_config(path: str | Path) -> RunConfig:
@@ -623,4 +627,20 @@ def load_config(path: str | Path) -> RunConfig:
     cfg = RunConfig(**kwargs, sections=sections, path=str(path))
     if cfg.end_year < cfg.base_year:
         raise ConfigError(f"{path}: end_year {cfg.end_year} is before base_year {cfg.base_year}")
-    return cfg
+    return with_jump_off(cfg, cfg.jump_off, str(path))
+
+
+def with_jump_off(cfg: RunConfig, value: int | str, where: str = "config") -> RunConfig:
+    """``cfg`` with ``jump_off = value`` ("latest" or a year between base_year and end_year;
+    a year written as text is read as a year).
+
+    Raises:
+        ConfigError: any other value.
+    """
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value)
+    if value != "latest" and not (isinstance(value, int) and not isinstance(value, bool)
+                                  and cfg.base_year <= value <= cfg.end_year):
+        raise ConfigError(f"{where}: jump_off = {value!r} must be \"latest\" or a year between "
+                          f"base_year {cfg.base_year} and end_year {cfg.end_year}")
+    return replace(cfg, jump_off=value)

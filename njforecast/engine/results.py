@@ -145,6 +145,8 @@ class Results:
         p = self.projection
         q = np.full((len(p.codes), len(p.years), len(LEVELS)), "estimated", dtype=object)
         q[:, 0, :] = p.enrolment_quality
+        if p.enrolment_observed is not None:
+            q[np.moveaxis(p.enrolment_observed, 2, 1)] = "observed"
         return q
 
     @cached_property
@@ -214,7 +216,7 @@ class Results:
         ind = self.indicators
         keep = [S.AREA, S.YEAR, S.INDICATOR, S.VALUE, *self._dk, S.QUALITY]
         parts = [ind.loc[ind[S.INDICATOR].isin(set(self.target_ids)), keep]]
-        name, ends, vals = self._teachers_added()
+        name, ends, vals = self.teachers_added()
         if vals is not None:
             t = self._cells(vals[None], [(S.AREA, np.asarray([p.city], object)),
                                          (S.YEAR, ends)], S.VALUE)
@@ -226,14 +228,15 @@ class Results:
         out = out.sort_values([S.INDICATOR, S.AREA, S.YEAR, *self._dk], kind="stable")
         out = out.reset_index(drop=True)
         if vals is not None:
-            out.attrs["projected_as"] = {name: "hires" if self._fixed_hiring() else "need"}
+            out.attrs["projected_as"] = {name: "hires" if self.fixed_hiring() else "need"}
         return out
 
-    def _fixed_hiring(self) -> bool:
+    def fixed_hiring(self) -> bool:
+        """True when hires follow a fixed plan (hires ≠ hires needed somewhere)."""
         t = self.projection.teachers
         return not np.allclose(t[S.HIRES], t[S.HIRES_NEEDED], equal_nan=True)
 
-    def _teachers_added(self) -> tuple[str, np.ndarray, np.ndarray | None]:
+    def teachers_added(self) -> tuple[str, np.ndarray, np.ndarray | None]:
         """(target id, end years, (year, d) sums of city hires over the plan period's span)."""
         p = self.projection
         y0, y1 = p.hiring_period
@@ -298,7 +301,7 @@ class Results:
                 S.AREA: a, S.YEAR: y, S.INDICATOR: ind,
                 S.QUALITY: p.indicator_quality[ind][:, j0:].reshape(-1),
                 **summarise(v[:, j0:].reshape(-1, v.shape[-1]))}))
-        name, ends, vals = self._teachers_added()
+        name, ends, vals = self.teachers_added()
         if vals is not None:
             parts.append(pd.DataFrame({S.AREA: p.city, S.YEAR: ends, S.INDICATOR: name,
                                        S.QUALITY: "estimated", **summarise(vals)}))

@@ -34,6 +34,7 @@ from ..config import RunConfig, raw_dir
 from ..io import store
 from ..io.processed import read_processed
 from ..planning.scenarios import MAX_END_YEAR
+from .jumpoff import JumpOff, jump_off_from
 
 
 def stage_configs(cfg: RunConfig, overrides: Mapping[str, Any]) -> dict[str, dict]:
@@ -206,8 +207,19 @@ def check_targets_file(cfg: RunConfig, path: str | Path):
     """
     from ..io.targets import validate_targets
 
-    _, known = _region_targets(cfg, load_region(cfg.region))
-    return validate_targets(path, known, int(cfg.base_year), cfg.region)
+    region = load_region(cfg.region)
+    _, known = _region_targets(cfg, region)
+    return validate_targets(path, known, jump_off_year(cfg, region), cfg.region)
+
+
+def jump_off_year(cfg: RunConfig, region: Region | None = None) -> int:
+    """The run's jump-off year: targets may not lie before it
+    (:func:`njforecast.engine.jumpoff.jump_off_from` on the planner's observations)."""
+    planner, _ = planner_observations(cfg)
+    region = region or load_region(cfg.region)
+    codes = [*(a.code for a in region.counties), region.code]
+    return jump_off_from(planner, codes, int(cfg.base_year), int(cfg.end_year),
+                         cfg.jump_off, str(planner_observations_path(cfg) or "")).year
 
 
 def plan_targets(cfg: RunConfig, region: Region, base_year: int
@@ -281,6 +293,8 @@ class BaseState:
         codes: the output units: the census areas, then their ancestors (the region last).
         aggregation: the summing matrix S from areas to ``codes`` (:func:`aggregate`).
         ger_path: the city GER paths of ``[enrolment] ger_path`` (rate path "external") or None.
+        jump_off: the jump-off year and the planner's series calibrated after the census
+            year (:mod:`njforecast.engine.jumpoff`); None = the census year, no series.
         memo: pieces derived on first use and kept (calibration, trend set-up, model paths).
     """
 
@@ -308,6 +322,7 @@ class BaseState:
     ger_path: pd.DataFrame | None = None
     targets_path: Path | None = None
     targets_note: str = ""
+    jump_off: JumpOff | None = None
     memo: dict = field(default_factory=dict, repr=False)
 
     def aggregate(self, x: np.ndarray) -> np.ndarray:
@@ -385,7 +400,9 @@ def build_state(cfg: RunConfig) -> BaseState:
 
         ger_path = read_ger_path(enr, BAND_GER.values())
     ppath = planner_observations_path(cfg) if planner is not None else None
-    targets, tpath, tnote = plan_targets(cfg, region, int(cfg.base_year))
+    jump = jump_off_from(planner, codes, int(cfg.base_year), int(cfg.end_year), cfg.jump_off,
+                         str(ppath or "observations"))
+    targets, tpath, tnote = plan_targets(cfg, region, jump.year)
     extra = [p for p in (ppath, tpath) if p is not None]
     return BaseState(
         config=cfg, region=region, areas=tuple(areas), base_year=int(cfg.base_year),
@@ -398,7 +415,7 @@ def build_state(cfg: RunConfig) -> BaseState:
         seats=store.load_seats(), planner=planner, planner_note=note, planner_path=ppath,
         data_hash=data_hash(extra=extra),
         sources=sources_table(), codes=codes, aggregation=agg, ger_path=ger_path,
-        targets_path=tpath, targets_note=tnote)
+        targets_path=tpath, targets_note=tnote, jump_off=jump)
 
 
 _STATES: OrderedDict = OrderedDict()
