@@ -114,8 +114,12 @@ def calibration(state: BaseState, enr: Mapping, pop: np.ndarray) -> dict:
             raise ValueError(f"[enrolment] population_basis must be 'resident' or 'registered', "
                              f"got {basis!r}")
         if not (state.plan_obs[S.YEAR] == state.base_year).any():
-            raise ValueError(f"enrolment stage: base year {state.base_year} must be in the plan "
-                             f"baselines (years {sorted(set(state.plan_obs[S.YEAR].astype(int)))})")
+            have = sorted(set(state.plan_obs[S.YEAR].astype(int)))
+            raise ValueError(f"enrolment stage: region {state.region.slug} has no plan baselines "
+                             f"for the base year {state.base_year} (years {have}"
+                             f"{'; ' + '; '.join(state.skipped) if state.skipped else ''}); the "
+                             "base year's enrolment by level and GERs calibrate every county: "
+                             "name them in the region file ([plan] indicators)")
         baselines = en.plan_baselines(state.plan_obs, frame, state.region, bands,
                                       state.base_year, enr.get("split_rule", "ger"))
         rates = en.calibrate_base_rates(frame, baselines, state.region, bands, state.base_year,

@@ -183,6 +183,7 @@ def project(state: BaseState, scenario=None) -> Projection:
         ("consolidation_path", enr.get("consolidation_path", "hold"), "estimated", ""),
         *(trend_assumptions(trend) if trend is not None else []),
         *t_assumptions, *c_assumptions,
+        *(("skipped", "", "estimated", line) for line in state.skipped),
         *(jump_off_assumptions(jump, jnotes) if state.planner is not None and jump is not None
           else []),
     ]

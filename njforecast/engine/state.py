@@ -293,6 +293,7 @@ class BaseState:
         codes: the output units: the census areas, then their ancestors (the region last).
         aggregation: the summing matrix S from areas to ``codes`` (:func:`aggregate`).
         ger_path: the city GER paths of ``[enrolment] ger_path`` (rate path "external") or None.
+        skipped: inputs the region file does not name (one line each; reported).
         jump_off: the jump-off year and the planner's series calibrated after the census
             year (:mod:`njforecast.engine.jumpoff`); None = the census year, no series.
         memo: pieces derived on first use and kept (calibration, trend set-up, model paths).
@@ -323,6 +324,7 @@ class BaseState:
     targets_path: Path | None = None
     targets_note: str = ""
     jump_off: JumpOff | None = None
+    skipped: tuple[str, ...] = ()
     memo: dict = field(default_factory=dict, repr=False)
 
     def aggregate(self, x: np.ndarray) -> np.ndarray:
@@ -359,6 +361,32 @@ def presets_for(source: BaseState | RunConfig) -> dict:
                                                            source.base_year))
     targets = plan_targets(source, load_region(source.region), int(source.base_year))[0]
     return presets(store.load_standards(), targets, source.base_year)
+
+
+def region_plan_tables(region: Region) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
+    """The plan tables the region file names (``[plan] indicators``, ``seats``: paths under
+    ``data/raw``), empty where it names none.
+
+    Returns:
+        (plan box 1 as observations, planned new places, what was skipped: one line each).
+    """
+    import tomllib
+
+    plan = tomllib.loads(Path(region.path).read_text(encoding="utf-8")).get("plan", {})
+    skipped = []
+    if "indicators" in plan:
+        plan_obs = store.load_plan_indicators(raw_dir() / plan["indicators"], area=region.code)
+    else:
+        plan_obs = pd.DataFrame(columns=[S.AREA, S.YEAR, S.INDICATOR, S.VALUE, S.UNIT, S.SOURCE,
+                                         S.SOURCE_NOTE, S.QUALITY, S.PREFERRED])
+        skipped.append(f"{region.path}: no [plan] indicators (plan baselines)")
+    if "seats" in plan:
+        seats = store.load_seats(raw_dir() / plan["seats"])
+    else:
+        seats = pd.DataFrame(columns=[S.AREA, S.LEVEL, S.SEATS, "period", S.SOURCE])
+        skipped.append(f"{region.path}: no [plan] seats — capacity is the base places only, "
+                       "no planned new places")
+    return plan_obs, seats, skipped
 
 
 def _demography_section(cfg: RunConfig) -> tuple[dict, int]:
@@ -404,15 +432,16 @@ def build_state(cfg: RunConfig) -> BaseState:
                          str(ppath or "observations"))
     targets, tpath, tnote = plan_targets(cfg, region, jump.year)
     extra = [p for p in (ppath, tpath) if p is not None]
+    plan_obs, seats, skipped = region_plan_tables(region)
     return BaseState(
         config=cfg, region=region, areas=tuple(areas), base_year=int(cfg.base_year),
         max_age=max_age, pop0=pop0, inputs=inputs,
         dem_assumptions=dem.DemographicAssumptions.from_config(sec),
         observations=read_processed("observations"),
         series_obs=store.load_observations(),
-        plan_obs=store.load_plan_indicators(area=region.code),
+        plan_obs=plan_obs,
         targets=targets, standards=store.load_standards(),
-        seats=store.load_seats(), planner=planner, planner_note=note, planner_path=ppath,
+        seats=seats, skipped=tuple(skipped), planner=planner, planner_note=note, planner_path=ppath,
         data_hash=data_hash(extra=extra),
         sources=sources_table(), codes=codes, aggregation=agg, ger_path=ger_path,
         targets_path=tpath, targets_note=tnote, jump_off=jump)
