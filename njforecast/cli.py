@@ -185,6 +185,14 @@ def run(config: Path = typer.Argument(..., help="Experiment config (TOML), e.g. 
         from .config import with_jump_off
 
         cfg = _guard(with_jump_off, cfg, jump_off, "--jump-off")
+    if cfg.section("ex_post"):  # an ex-post check (experiments/sichuan-expost/config.toml)
+        from .evaluation.ex_post import run_ex_post, write_ex_post
+
+        table, notes = _guard(run_ex_post, cfg)
+        out = write_ex_post(table, notes, cfg.output_dir)
+        typer.echo(table.round(2).to_string(index=False))
+        typer.echo(f"\noutputs: {out}, {out.parent / 'ex_post_assumptions.csv'}")
+        return
     if cfg.section("backtest"):  # a back-test experiment (experiments/<name>/config.toml)
         _backtest_experiment(cfg)
         return

@@ -356,11 +356,24 @@ class BacktestConfig:
     model_options: dict[Model, dict[str, Any]] | None = None
 
 
+@dataclass(frozen=True)
+class ExPostConfig:
+    """``[ex_post]``: an ex-post check of the rate paths (``njforecast run`` runs it instead of
+    the projection when the table is present; needs ``jump_off = YEAR``).
+
+    Attributes:
+        actuals: observations-layout file under ``data/raw`` whose rows after the jump-off
+            year are the actuals (required).
+    """
+
+    actuals: str | None = _required()
+
+
 SECTIONS: dict[str, type] = {
     "demography": DemographyConfig, "enrolment": EnrolmentConfig, "teachers": TeachersConfig,
     "capacity": CapacityConfig, "data": DataConfig, "targets": TargetsConfig,
     "report": ReportConfig,
-    "backtest": BacktestConfig}
+    "backtest": BacktestConfig, "ex_post": ExPostConfig}
 
 #: Scenario tables: the engine records an applied scenario as ``scenario``; scenarios come from
 #: presets or scenario files, so neither table is read from a run config.
