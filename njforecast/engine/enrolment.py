@@ -22,6 +22,7 @@ from .. import demography as dem
 from .. import schema as S
 from ..education import capacity as cap_mod
 from ..education import enrolment as en
+from .jumpoff import align_population
 from .state import BaseState, preferred_observations
 
 LEVELS = tuple(S.SCHOOL_LEVELS)
@@ -34,7 +35,30 @@ SEAT_LEVELS = cap_mod.SEAT_LEVELS
 def population_arrays(state: BaseState, assumptions: dem.DemographicAssumptions, end_year: int,
                 draws: int, seed: int) -> np.ndarray:
     """School-year population (county, sex, age 0..max_age, year, d) by the cohort-component
-    core (:func:`njforecast.demography.project_arrays`, 1 Sep interpolation)."""
+    core (:func:`njforecast.demography.project_arrays`, 1 Sep interpolation); after a jump-off
+    year later than the census, the years up to it are the config's point path, aligned to a
+    planner's resident population (:func:`njforecast.engine.jumpoff.align_population`)."""
+    out = _cohort_component(state, assumptions, end_year, draws, seed)
+    jump = state.jump_off
+    if jump is None or jump.year <= state.base_year:
+        return out
+
+    def fixed():
+        J = min(jump.year, end_year)
+        path = _cohort_component(state, state.dem_assumptions, J, 0, seed)
+        totals = [state.pop0.sum(axis=(1, 2))]
+        for _, cur in dem.project_arrays(state.pop0, state.inputs, J - state.base_year,
+                                         state.dem_assumptions, 0, seed):
+            totals.append(cur.sum(axis=(1, 2)))
+        return path, np.stack(totals, axis=1)
+
+    path, totals = state.cached(("jump_population", end_year, seed), fixed)
+    return align_population(out, path, totals, jump, state.codes, state.base_year)
+
+
+def _cohort_component(state: BaseState, assumptions: dem.DemographicAssumptions, end_year: int,
+                      draws: int, seed: int) -> np.ndarray:
+    """:func:`population_arrays` from the census, without the jump-off."""
     inputs = state.inputs
     fm = assumptions.fertility_multiplier
     if fm != 1.0:

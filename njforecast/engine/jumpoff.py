@@ -41,8 +41,10 @@ from ..planning.targets import OBSERVED_TO_TARGET
 
 LEVELS = tuple(S.SCHOOL_LEVELS)
 
-#: observation indicator → (series kind, item): counts by level, GERs, consolidation.
-SERIES = {**{ind: ("enrolment", lv) for lv, ind in en.LEVEL_INDICATOR.items()},
+#: observation indicator → (series kind, item): counts by level, GERs, consolidation, the
+#: resident population (all ages).
+SERIES = {"resident_population": ("population", "resident_population"),
+          **{ind: ("enrolment", lv) for lv, ind in en.LEVEL_INDICATOR.items()},
           **{o: ("ger", t) for o, t in OBSERVED_TO_TARGET.items()
              if t in en.BAND_GER.values()},
           **{o: ("consolidation", t) for o, t in OBSERVED_TO_TARGET.items()
@@ -149,6 +151,51 @@ def anchor_factor(x: np.ndarray, values: dict[int, float], census_year: int
     if 0 < jl < T - 1:
         g[jl + 1:] = g[jl]
     return g, seen
+
+
+def align_population(pop: np.ndarray, fixed: np.ndarray, totals: np.ndarray, jump: JumpOff,
+                     codes: Sequence[str], census_year: int) -> np.ndarray:
+    """The population of a scenario with the years up to the jump-off year J fixed.
+
+    Years ≤ J: ``fixed`` (the config's demographic assumptions, one point path: the observed
+    past is the same in every scenario and draw). Years t > J: the scenario's own projection
+    P_s, ratio-adjusted along cohorts so each cohort starts from its fixed size at J:
+    P(t, a) = P_s(t, a) · F(J, a − k) / P_s(J, a − k), k = t − J (cohorts born after J: as
+    projected). Where a planner gives an area's resident population R(y) (all ages, y ≤ J),
+    every age of the area from y on is scaled by R(y) / N(y), N(y) the projected total at
+    1 November of y (a ratio adjustment, the same at every age: the age structure is the
+    projection's). A region figure scales the areas without their own.
+
+    Args:
+        pop: the scenario's population (area, sex, age, year, d) from the census year.
+        fixed: the config's point path to J (area, sex, age, year ≤ J, 1).
+        totals: projected all-age totals (area, year ≤ J) at 1 November.
+        jump: :class:`JumpOff`; codes: areas then the region; census_year: the first year.
+    """
+    A = len(codes) - 1
+    TJ = fixed.shape[3]
+    out = pop.copy()
+    k = np.ones((A, TJ))
+    region = jump.values.get(("population", codes[A], "resident_population"), {})
+    own = [ai for ai in range(A) if ("population", codes[ai], "resident_population")
+           in jump.values]
+    for ai in range(A):
+        vals = jump.values.get(("population", codes[ai], "resident_population"))
+        for y, v in sorted((vals or {}).items()):
+            k[ai, y - census_year:] = v / totals[ai, y - census_year]
+    for y, v in sorted(region.items()):
+        j = y - census_year
+        rest = [ai for ai in range(A) if ai not in own]
+        mine = sum(totals[ai, j] * k[ai, j] for ai in own)
+        k[rest, j:] = (v - mine) / totals[rest, j].sum()
+    out[:, :, :, :TJ] = fixed * k[:, None, None, :, None]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        r = np.where(pop[:, :, :, TJ - 1] > 0, out[:, :, :, TJ - 1] / pop[:, :, :, TJ - 1], 1.0)
+    nA = pop.shape[2]
+    for t in range(TJ, pop.shape[3]):
+        s = t - (TJ - 1)
+        out[:, :, s:, t] = pop[:, :, s:, t] * r[:, :, :nA - s]
+    return out
 
 
 def adjust_enrolment(E: np.ndarray, jump: JumpOff, codes: Sequence[str], census_year: int,

@@ -150,17 +150,56 @@ def test_observed_values_unchanged_at_jump_off_and_flagged(runs):
 
 
 def test_first_projected_year_continues_from_the_observation(runs):
-    """2026 = the census-based projection's 2026 × obs(2025) / its 2025, draw by draw."""
-    plain, res = runs["plain"].projection, runs["latest"].projection
-    a, li, j = _idx(runs["latest"], ZIZHONG), LEVELS.index("primary"), 2025 - 2020
-    ratio = 40000.0 / plain.enrolment[a, li, j]
-    np.testing.assert_allclose(res.enrolment[a, li, j + 1], plain.enrolment[a, li, j + 1] * ratio)
-    g = plain.indicators["preschool_ger_3y"][-1]
-    np.testing.assert_allclose(res.indicators["preschool_ger_3y"][-1, j + 1],
-                               g[j + 1] * 91.4 / g[j])
+    """After 2025 each series moves by the projection's own relative change: enrolment by
+    rate path × band population, the GER by enrolment / band population, consolidation by
+    the census-based path's difference (it does not depend on population)."""
+    res, plain = runs["latest"].projection, runs["plain"].projection
+    j = 2025 - 2020
+    a, li, bi = _idx(runs["latest"], ZIZHONG), LEVELS.index("primary"), 1
+    m = res.rate_mult.area.get((ZIZHONG, "primary"), res.rate_mult.level["primary"])
+    P = res.band_population[a, bi]
+    np.testing.assert_allclose(res.enrolment[a, li, j + 1] / res.enrolment[a, li, j],
+                               m[:, j + 1] * P[j + 1] / (m[:, j] * P[j]), rtol=1e-10)
+    E, Pp = res.enrolment[-1, 0], res.band_population[-1, 0]  # city preschool
+    g = res.indicators["preschool_ger_3y"][-1]
+    np.testing.assert_allclose(g[j], 91.4)
+    np.testing.assert_allclose(g[j + 1] / g[j], E[j + 1] / Pp[j + 1] / (E[j] / Pp[j]),
+                               rtol=1e-10)
     c = plain.indicators["compulsory_consolidation_rate"][-1]
     np.testing.assert_allclose(res.indicators["compulsory_consolidation_rate"][-1, j + 1],
                                np.minimum(c[j + 1] + 97.2 - c[j], np.maximum(100, c[j + 1])))
+
+
+def test_population_to_the_jump_off_is_fixed_in_every_draw_and_scenario(runs, tmp_path):
+    """Years ≤ 2025: one path (the config's assumptions), whatever the draw or the scenario's
+    fertility multiplier; after it the scenario's own projection moves on."""
+    from njforecast.planning.scenarios import Scenario
+
+    state = st.state_for(_cfg(tmp_path.parent / "x", PLANNER))
+    base = runs["latest"].projection.population
+    low = engine.project(state, Scenario(name="low", fertility_multiplier=0.5)).population
+    np.testing.assert_array_equal(base[..., :6, :], low[..., :6, :])
+    assert np.ptp(base[..., :6, :], axis=-1).max() == 0
+    assert not np.allclose(base[:, :, 0, 6:], low[:, :, 0, 6:])
+    assert np.ptp(base[..., 7, :], axis=-1).max() > 0
+
+
+def test_tiny_resident_population_alignment():
+    """Area A observed at 2021 as 330 where its projected total is 300: every age ×1.1 from
+    2021; in 2022 each cohort keeps its 2021 ratio to the scenario's own path."""
+    from njforecast.engine.jumpoff import align_population
+
+    pop = np.arange(1, 1 + 1 * 2 * 3 * 3, dtype=float).reshape(1, 2, 3, 3, 1)
+    fixed = pop[:, :, :, :2] * 0.9
+    totals = np.array([[280.0, 300.0]])
+    jump = JumpOff(year=2021, census_year=2020,
+                   values={("population", "A", "resident_population"): {2021: 330.0}})
+    out = align_population(pop, fixed, totals, jump, ("A", "C"), 2020)
+    np.testing.assert_allclose(out[..., 0, :], fixed[..., 0, :])
+    np.testing.assert_allclose(out[..., 1, :], fixed[..., 1, :] * 1.1)
+    r = out[:, :, :, 1] / pop[:, :, :, 1]  # (1, 2, age, 1)
+    np.testing.assert_allclose(out[:, :, 1:, 2], pop[:, :, 1:, 2] * r[:, :, :2])
+    np.testing.assert_allclose(out[:, :, 0, 2], pop[:, :, 0, 2])
 
 
 def test_a_changed_observation_changes_only_what_depends_on_it(runs, tmp_path):
@@ -252,3 +291,24 @@ def test_bad_input_exits_2_and_writes_nothing(tmp_path):
     with pytest.raises(DataError):
         st.build_state(RunConfig(end_year=2024, sections={"data": {
             "observations": str(PLANNER)}}))
+
+
+def test_resident_population_aligns_the_area_at_every_age(runs, tmp_path):
+    """A (synthetic) Zizhong resident population for 2023 scales every age and sex of Zizhong
+    by one ratio from 2023 to the jump-off year; 2020–2022 and the other areas are unchanged."""
+    obs = pd.read_csv(PLANNER, dtype={S.AREA: str})
+    row = {S.AREA: ZIZHONG, S.YEAR: 2023, S.INDICATOR: "resident_population",
+           S.VALUE: 800000, "unit": "persons", "source": "SYNTHETIC test data",
+           "source_note": "made up for tests"}
+    f = tmp_path / "with_population.csv"
+    pd.concat([obs, pd.DataFrame([row])]).to_csv(f, index=False)
+    new = engine.run(_cfg(tmp_path, f)).projection.population
+    old = runs["latest"].projection.population
+    a = _idx(runs["latest"], ZIZHONG)
+    ratio = new[a, :, :, 3:6] / old[a, :, :, 3:6]
+    assert np.ptp(ratio) < 1e-12 and abs(ratio.flat[0] - 1) > 1e-3
+    np.testing.assert_array_equal(new[a, :, :, :3], old[a, :, :, :3])
+    others = [i for i in range(new.shape[0]) if i != a]
+    np.testing.assert_array_equal(new[others], old[others])
+    assert "population 511025 resident_population: 2023" in engine.run(
+        _cfg(tmp_path, f)).assumptions.set_index("name").loc["jump_off", "note"]
