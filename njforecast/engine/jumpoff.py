@@ -36,6 +36,7 @@ import pandas as pd
 
 from .. import schema as S
 from ..education import enrolment as en
+from ..education.teachers import TEACHER_INDICATOR
 from ..io.store import DataError
 from ..planning.targets import OBSERVED_TO_TARGET
 
@@ -45,6 +46,7 @@ LEVELS = tuple(S.SCHOOL_LEVELS)
 #: resident population (all ages).
 SERIES = {"resident_population": ("population", "resident_population"),
           **{ind: ("enrolment", lv) for lv, ind in en.LEVEL_INDICATOR.items()},
+          **{ind: ("teachers", lv) for lv, ind in TEACHER_INDICATOR.items()},
           **{o: ("ger", t) for o, t in OBSERVED_TO_TARGET.items()
              if t in en.BAND_GER.values()},
           **{o: ("consolidation", t) for o, t in OBSERVED_TO_TARGET.items()
@@ -288,6 +290,51 @@ def adjust_indicators(values: dict, quality: dict, jump: JumpOff, codes: Sequenc
         new = np.minimum(x + shift, np.maximum(100.0, x))
         values[item] = np.broadcast_to(new[None], values[item].shape).copy()
         quality[item][:, seen] = "observed"
+
+
+def anchor_teachers(demand: np.ndarray, jump: JumpOff, areas: Sequence[str], census_year: int,
+                    calibrate_ratio: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A planner's teacher counts after the census year, by area and level.
+
+    With ``calibrate_ratio`` (demand by the areas' own pupil–teacher ratios) the demand is
+    re-based like enrolment (module formula: the ratio is re-calibrated at the series'
+    jump-off year, ratio(J) = E(J) / T_obs(J), and moves on by the ratio path's relative
+    change); the supply takes the observed stock in observed years (:func:`roll_supply`).
+
+    Args:
+        demand: teacher demand (area, level, year, d).
+        jump, areas, census_year: the jump-off, the areas (no region) and the first year.
+        calibrate_ratio: re-base the demand (method "area_ratio").
+
+    Returns:
+        (demand, observed stock (area, level, year) — NaN where not observed, observed mask).
+    """
+    stock = np.full(demand.shape[:3], np.nan)
+    demand = demand.copy()
+    for (kind, area, lv), vals in jump.values.items():
+        if kind != "teachers" or area not in areas:
+            continue
+        ai, li = list(areas).index(area), LEVELS.index(lv)
+        g, seen = anchor_factor(demand[ai, li], vals, census_year)
+        if calibrate_ratio:
+            demand[ai, li] *= g
+        for y, v in vals.items():
+            if 0 < y - census_year < demand.shape[2]:
+                stock[ai, li, y - census_year] = v
+    return demand, stock, ~np.isnan(stock)
+
+
+def teacher_mask(jump: JumpOff, codes: Sequence[str], census_year: int, T: int) -> np.ndarray:
+    """(area + region, level, year) True where a planner's teacher count is used (the region
+    where every area's is)."""
+    mask = np.zeros((len(codes), len(LEVELS), T), bool)
+    for (kind, area, lv), vals in jump.values.items():
+        if kind == "teachers" and area in codes[:-1]:
+            for y in vals:
+                if 0 < y - census_year < T:
+                    mask[list(codes).index(area), LEVELS.index(lv), y - census_year] = True
+    mask[-1] = mask[:-1].all(axis=0)
+    return mask
 
 
 def jump_off_assumptions(jump: JumpOff, notes: Sequence[str] = ()) -> list[tuple]:

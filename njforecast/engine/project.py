@@ -30,7 +30,7 @@ import pandas as pd
 
 from .. import demography as dem
 from ..education.trend import trend_assumptions
-from .jumpoff import adjust_enrolment, adjust_indicators, jump_off_assumptions
+from .jumpoff import adjust_enrolment, adjust_indicators, jump_off_assumptions, teacher_mask
 from .enrolment import (BANDS, LEVELS, SEAT_LEVELS, calibration, consolidation_arrays,
                         enrolment_arrays, flow_arrays, indicator_arrays, plan_ger_targets,
                         population_arrays, rate_path_arrays)
@@ -58,7 +58,9 @@ class Projection:
             the census year is used (quality "observed"; :mod:`njforecast.engine.jumpoff`).
         indicators, indicator_units, indicator_quality, indicator_first: name → values,
             unit, quality by (area, year), first valid year index.
-        teachers: field → (county + city, level, year, d); teacher_method: the method.
+        teachers: field → (county + city, level, year, d); teacher_method: the method;
+            teacher_observed: (county + city, level, year) True where a planner's count after
+            the census year is the stock (quality "observed"), or None.
         hiring_period: (first, last) year of the plan's teachers-added target.
         capacity: field → (unit, seat level, year, d); capacity_codes: units on its axis;
             capacity_nopop: units without population (no utilisation).
@@ -94,6 +96,7 @@ class Projection:
     dem_assumptions: dem.DemographicAssumptions
     end_year: int
     seed: int
+    teacher_observed: np.ndarray | None = None
 
     @property
     def city(self) -> str:
@@ -197,4 +200,5 @@ def project(state: BaseState, scenario=None) -> Projection:
         hiring_period=period, hiring_target=htarget, capacity=capacity,
         capacity_codes=cap_codes, capacity_nopop=nopop, rates=calib["rates"], rate_mult=mult,
         assumptions=stage_assumptions, dem_assumptions=assumptions, end_year=end_year,
-        seed=seed)
+        seed=seed, teacher_observed=None if jump is None or not jump.values else teacher_mask(
+            jump, state.codes, state.base_year, len(years)))

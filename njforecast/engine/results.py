@@ -183,6 +183,9 @@ class Results:
             df[c] = np.asarray(p.teachers[c], float).reshape(-1)
         df[S.METHOD] = p.teacher_method
         df[S.QUALITY] = "estimated"
+        if p.teacher_observed is not None:
+            seen = np.broadcast_to(p.teacher_observed[..., None], p.teachers[S.DEMAND].shape)
+            df[S.QUALITY] = np.where(seen.reshape(-1), "observed", "estimated")
         keys = [S.AREA, S.YEAR, S.LEVEL, *self._dk]
         return df[[*keys, *cols, S.METHOD, S.QUALITY]].sort_values(
             [S.AREA, S.LEVEL, S.YEAR, *self._dk], kind="stable").reset_index(drop=True)
@@ -352,6 +355,9 @@ class Results:
                 cols[f"{c}_lo80"], cols[f"{c}_hi80"] = q[0], q[1]
         cols[S.METHOD] = p.teacher_method
         cols[S.QUALITY] = "estimated"
+        if p.teacher_observed is not None:
+            cols[S.QUALITY] = np.where(np.moveaxis(p.teacher_observed, 2, 1).reshape(-1),
+                                       "observed", "estimated")
         df = pd.DataFrame(cols).sort_values([S.AREA, S.YEAR, S.LEVEL], kind="stable")
         with np.errstate(divide="ignore", invalid="ignore"):
             df[S.RATIO] = np.where(df[S.DEMAND] > 0, df[S.ENROLMENT] / df[S.DEMAND], np.nan)

@@ -312,3 +312,27 @@ def test_resident_population_aligns_the_area_at_every_age(runs, tmp_path):
     np.testing.assert_array_equal(new[others], old[others])
     assert "population 511025 resident_population: 2023" in engine.run(
         _cfg(tmp_path, f)).assumptions.set_index("name").loc["jump_off", "note"]
+
+
+def test_teacher_counts_are_the_stock_and_recalibrate_the_ratio(runs, tmp_path):
+    """A (synthetic) Zizhong primary teacher count for 2025: supply = demand = that count in
+    2025 (the area's pupil–teacher ratio re-calibrated there, quality observed); later demand
+    = enrolment / the re-calibrated ratio; other areas' teachers unchanged."""
+    obs = pd.read_csv(PLANNER, dtype={S.AREA: str})
+    row = {S.AREA: ZIZHONG, S.YEAR: 2025, S.INDICATOR: "primary_teachers", S.VALUE: 2500,
+           "unit": "persons", "source": "SYNTHETIC test data", "source_note": "made up"}
+    f = tmp_path / "with_teachers.csv"
+    pd.concat([obs, pd.DataFrame([row])]).to_csv(f, index=False)
+    res = engine.run(_cfg(tmp_path, f))
+    t, old = res.projection.teachers, runs["latest"].projection.teachers
+    a, li, j = _idx(res, ZIZHONG), LEVELS.index("primary"), 5
+    np.testing.assert_allclose(t[S.SUPPLY][a, li, j], 2500.0)
+    np.testing.assert_allclose(t[S.DEMAND][a, li, j], 2500.0)
+    r = t[S.ENROLMENT][a, li, j] / 2500.0
+    np.testing.assert_allclose(t[S.RATIO][a, li, j + 1], r, rtol=1e-12)  # area_ratio held
+    others = [i for i in range(len(res.projection.codes) - 1) if i != a]
+    np.testing.assert_array_equal(t[S.DEMAND][others], old[S.DEMAND][others])
+    q = res.teachers
+    q = q[(q[S.AREA] == ZIZHONG) & (q[S.LEVEL] == "primary")]
+    assert set(q.loc[q[S.YEAR] == 2025, S.QUALITY]) == {"observed"}
+    assert set(q.loc[q[S.YEAR] != 2025, S.QUALITY]) == {"estimated"}
