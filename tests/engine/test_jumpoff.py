@@ -336,3 +336,21 @@ def test_teacher_counts_are_the_stock_and_recalibrate_the_ratio(runs, tmp_path):
     q = q[(q[S.AREA] == ZIZHONG) & (q[S.LEVEL] == "primary")]
     assert set(q.loc[q[S.YEAR] == 2025, S.QUALITY]) == {"observed"}
     assert set(q.loc[q[S.YEAR] != 2025, S.QUALITY]) == {"estimated"}
+
+
+def test_jump_off_option_is_checked(tmp_path):
+    """`--jump-off` takes "latest" or a year inside base_year..end_year (exit 2 otherwise)."""
+    from njforecast.config import ConfigError, with_jump_off
+
+    cfg = RunConfig(end_year=2030)
+    assert with_jump_off(cfg, "2024").jump_off == 2024
+    assert with_jump_off(cfg, "latest").jump_off == "latest"
+    for bad in ("2019", "2031", "soon"):
+        with pytest.raises(ConfigError, match="jump_off"):
+            with_jump_off(cfg, bad)
+    out = tmp_path / "out"
+    c = tmp_path / "c.toml"
+    c.write_text(f'name = "t"\nend_year = 2030\noutput_dir = "{out}"\n', encoding="utf-8")
+    res = CliRunner().invoke(app, ["run", str(c), "--jump-off", "2040"])
+    assert res.exit_code == 2 and "--jump-off: jump_off = 2040" in res.output, res.output
+    assert not out.exists()
