@@ -24,6 +24,7 @@ the table, the key, the value and the nearest known name.
     [targets]       TargetsConfig     engine.state.plan_targets
     [report]        ReportConfig      reporting.build_outputs
     [backtest]      BacktestConfig    evaluation.backtest.run_experiment
+    [ex_post]       ExPostConfig      evaluation.ex_post.run_ex_post
     ==============  ================  ================================================
 
 ``RunConfig.section(name)`` is the table as written (the stages apply their own defaults);
@@ -358,13 +359,8 @@ class BacktestConfig:
 
 @dataclass(frozen=True)
 class ExPostConfig:
-    """``[ex_post]``: an ex-post check of the rate paths (``njforecast run`` runs it instead of
-    the projection when the table is present; needs ``jump_off = YEAR``).
-
-    Attributes:
-        actuals: observations-layout file under ``data/raw`` whose rows after the jump-off
-            year are the actuals (required).
-    """
+    """``[ex_post]``: a rate-path ex-post check, run instead of the projection (needs
+    ``jump_off = YEAR``); ``actuals``: observations file under ``data/raw`` (required)."""
 
     actuals: str | None = _required()
 
@@ -544,7 +540,7 @@ class _Table:
     def __get__(self, cfg, owner=None):
         if cfg is None:
             return self
-        if self.name == "backtest" and "backtest" not in cfg.sections:
+        if self.name in ("backtest", "ex_post") and self.name not in cfg.sections:
             return None
         return parse_section(self.name, cfg.sections.get(self.name, {}), cfg.path or "config")
 
@@ -558,9 +554,8 @@ class RunConfig:
         region: region id; ``data/external/regions/<region>.toml`` defines its areas.
         base_year: census year the projection starts from.
         end_year: last projected year (inclusive).
-        jump_off: "latest" (default): each series of a planner's observations is calibrated
-            at the latest year it is observed (≤ end_year); a year: observations after it are
-            not used for calibration (they stay actuals for the ex-post columns).
+        jump_off: "latest" (default: each planner series calibrated at its latest year) or a
+            year (later observations are only ex-post actuals).
         draws: Monte Carlo draws for uncertainty (0 = point projection only).
         seed: random seed; same config + data + seed gives identical numbers.
         output_dir: folder for outputs (relative to the working directory).
@@ -597,6 +592,7 @@ class RunConfig:
     targets = _Table()  # TargetsConfig
     report = _Table()  # ReportConfig
     backtest = _Table()  # BacktestConfig, or None when the config has no [backtest]
+    ex_post = _Table()  # ExPostConfig, or None when the config has no [ex_post]
 
 
 _TOP: dict[str, Any] = {"name": str, "region": str, "base_year": int, "end_year": int,
@@ -644,12 +640,7 @@ def load_config(path: str | Path) -> RunConfig:
 
 
 def with_jump_off(cfg: RunConfig, value: int | str, where: str = "config") -> RunConfig:
-    """``cfg`` with ``jump_off = value`` ("latest" or a year between base_year and end_year;
-    a year written as text is read as a year).
-
-    Raises:
-        ConfigError: any other value.
-    """
+    """``cfg`` with ``jump_off`` = "latest" or a year in base_year..end_year (else ConfigError)."""
     if isinstance(value, str) and value.strip().isdigit():
         value = int(value)
     if value != "latest" and not (isinstance(value, int) and not isinstance(value, bool)

@@ -188,7 +188,7 @@ def trend_inputs(state: BaseState, enr: Mapping) -> dict:
     key = ("trend", repr(sorted((k, str(v)) for k, v in enr.items())))
     return state.cached(key, lambda: en.trend_setup(
         enr, state.plan_obs, state.base_year, state.series_obs, planner_obs=state.planner,
-        areas=[a.code for a in state.region.counties]))
+        areas=[a.code for a in state.region.counties], province=state.region.province))
 
 
 def rate_path_arrays(state: BaseState, enr: Mapping, calib: dict, years, draw_ids,
@@ -211,7 +211,8 @@ def rate_path_arrays(state: BaseState, enr: Mapping, calib: dict, years, draw_id
                 change=enr.get("rate_change", "relative"),
                 indicators=enr.get("rate_series_indicators"), draw_ids=draw_ids, seed=seed,
                 model_options=enr.get("rate_model_options"),
-                ceilings={**en.trend_ceilings(series), **enr.get("ceilings", {})},
+                ceilings={**en.trend_ceilings(series, state.region.province),
+                          **enr.get("ceilings", {})},
                 min_years=int(enr.get("rate_series_min_years", 8)))
 
         ger_path, notes = state.cached(key, build)
