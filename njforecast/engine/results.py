@@ -486,9 +486,17 @@ def make_results(state: BaseState, projection: Projection, cfg: RunConfig) -> Re
     share, voc = tch.get("nonteaching_share"), tch.get("vocational_as", "senior_general")
     ratios = state.cached(("staffing_ratios", repr(share), voc),
                           lambda: staffing_ratios(state.standards, share, voc))
+    observations = state.observations
+    if state.planner is not None and not state.planner.empty:
+        from ..planning.targets import target_actuals
+
+        # a planner's own values (under target ids) are drawn as history in the charts
+        mine = target_actuals(state.planner, None).drop(columns=[S.SOURCE])
+        observations = pd.concat([mine.assign(**{S.QUALITY: "observed"}), observations],
+                                 ignore_index=True)
     return Results(config=cfg, region=state.region, data_hash=state.data_hash,
                    scenario=projection.scenario, projection=projection,
-                   observations=state.observations, assumptions=assumptions,
+                   observations=observations, assumptions=assumptions,
                    sources=state.sources,
                    target_ids=tuple(dict.fromkeys(state.targets[S.INDICATOR].astype(str))),
                    staffing_ratios=ratios,

@@ -354,3 +354,14 @@ def test_jump_off_option_is_checked(tmp_path):
     res = CliRunner().invoke(app, ["run", str(c), "--jump-off", "2040"])
     assert res.exit_code == 2 and "--jump-off: jump_off = 2040" in res.output, res.output
     assert not out.exists()
+
+
+def test_planner_values_are_history_in_the_charts(runs):
+    """The overlay of observed target values (fan charts) holds the planner's values; the run
+    without a planner file has none of them."""
+    o = runs["latest"].observed_targets()
+    mine = o[(o[S.AREA] == CITY) & (o[S.INDICATOR] == "preschool_ger_3y") & (o[S.YEAR] > 2020)]
+    assert dict(zip(mine[S.YEAR], mine[S.VALUE], strict=True)) == {
+        2021: 89.4, 2022: 90.0, 2023: 90.6, 2024: 91.0, 2025: 91.4}
+    p = runs["plain"].observed_targets()
+    assert p[(p[S.INDICATOR] == "preschool_ger_3y") & (p[S.YEAR] > 2020)].empty
