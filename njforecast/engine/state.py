@@ -276,7 +276,8 @@ class BaseState:
         config: the run config (no scenario applied).
         region: the region (areas, codes, allocation of units without population).
         areas: census area codes in array order (the demographic inputs' order).
-        base_year: census year = jump-off year (school year starting that autumn).
+        base_year: the census year, first year of every projection (school year starting that
+            autumn); the jump-off year is ``jump_off.year`` (later with a planner's series).
         max_age: oldest single age kept from the projection (school bands and births need
             no more).
         pop0: census base at single ages, persons at 1 November (area, 2, 101).
