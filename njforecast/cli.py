@@ -164,7 +164,11 @@ def run(config: Path = typer.Argument(..., help="Experiment config (TOML), e.g. 
         targets: Path | None = typer.Option(
             None, "--targets", help="Plan targets to compare with (targets format, README "
             "'Targets for any plan'; list the ids with `njforecast targets list`). Same as "
-            "[targets] file in the config; default: the region's plan.")):
+            "[targets] file in the config; default: the region's plan."),
+        jump_off: str | None = typer.Option(
+            None, "--jump-off", help="'latest' (calibrate each of your series at its latest "
+            "observed year) or a year (later observations are only compared with, ex-post). "
+            "Same as jump_off in the config; default latest.")):
     """Run the main job for a config: build data, project, compare with targets, report, track."""
     from dataclasses import replace
 
@@ -178,6 +182,18 @@ def run(config: Path = typer.Argument(..., help="Experiment config (TOML), e.g. 
     if targets is not None:
         cfg = replace(cfg, sections={**cfg.sections, "targets": {
             **cfg.section("targets"), "file": str(targets.resolve())}})
+    if jump_off is not None:
+        from .config import with_jump_off
+
+        cfg = _guard(with_jump_off, cfg, jump_off, "--jump-off")
+    if cfg.section("ex_post"):  # an ex-post check (experiments/sichuan-expost/config.toml)
+        from .evaluation.ex_post import run_ex_post, write_ex_post
+
+        table, notes = _guard(run_ex_post, cfg)
+        out = write_ex_post(table, notes, cfg.output_dir)
+        typer.echo(table.round(2).to_string(index=False))
+        typer.echo(f"\noutputs: {out}, {out.parent / 'ex_post_assumptions.csv'}")
+        return
     if cfg.section("backtest"):  # a back-test experiment (experiments/<name>/config.toml)
         _backtest_experiment(cfg)
         return

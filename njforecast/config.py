@@ -24,6 +24,7 @@ the table, the key, the value and the nearest known name.
     [targets]       TargetsConfig     engine.state.plan_targets
     [report]        ReportConfig      reporting.build_outputs
     [backtest]      BacktestConfig    evaluation.backtest.run_experiment
+    [ex_post]       ExPostConfig      evaluation.ex_post.run_ex_post
     ==============  ================  ================================================
 
 ``RunConfig.section(name)`` is the table as written (the stages apply their own defaults);
@@ -42,7 +43,7 @@ import math
 import os
 import tomllib
 import types
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Annotated, Any, Literal, Union, get_args, get_origin, get_type_hints
 
@@ -366,11 +367,19 @@ class BacktestConfig:
     model_options: dict[Model, dict[str, Any]] | None = None
 
 
+@dataclass(frozen=True)
+class ExPostConfig:
+    """``[ex_post]``: a rate-path ex-post check, run instead of the projection (needs
+    ``jump_off = YEAR``); ``actuals``: observations file under ``data/raw`` (required)."""
+
+    actuals: str | None = _required()
+
+
 SECTIONS: dict[str, type] = {
     "demography": DemographyConfig, "enrolment": EnrolmentConfig, "teachers": TeachersConfig,
     "capacity": CapacityConfig, "data": DataConfig, "targets": TargetsConfig,
     "report": ReportConfig,
-    "backtest": BacktestConfig}
+    "backtest": BacktestConfig, "ex_post": ExPostConfig}
 
 #: Scenario tables: the engine records an applied scenario as ``scenario``; scenarios come from
 #: presets or scenario files, so neither table is read from a run config.
@@ -541,7 +550,7 @@ class _Table:
     def __get__(self, cfg, owner=None):
         if cfg is None:
             return self
-        if self.name == "backtest" and "backtest" not in cfg.sections:
+        if self.name in ("backtest", "ex_post") and self.name not in cfg.sections:
             return None
         return parse_section(self.name, cfg.sections.get(self.name, {}), cfg.path or "config")
 
@@ -555,6 +564,8 @@ class RunConfig:
         region: region id; ``data/external/regions/<region>.toml`` defines its areas.
         base_year: census year the projection starts from.
         end_year: last projected year (inclusive).
+        jump_off: "latest" (default: each planner series calibrated at its latest year) or a
+            year (later observations are only ex-post actuals).
         draws: Monte Carlo draws for uncertainty (0 = point projection only).
         seed: random seed; same config + data + seed gives identical numbers.
         output_dir: folder for outputs (relative to the working directory).
@@ -571,6 +582,7 @@ class RunConfig:
     region: str = DEFAULT_REGION
     base_year: int = 2020
     end_year: int = 2035
+    jump_off: int | str = "latest"
     draws: int = 200
     seed: int = 20201101
     output_dir: str = "outputs"
@@ -590,11 +602,12 @@ class RunConfig:
     targets = _Table()  # TargetsConfig
     report = _Table()  # ReportConfig
     backtest = _Table()  # BacktestConfig, or None when the config has no [backtest]
+    ex_post = _Table()  # ExPostConfig, or None when the config has no [ex_post]
 
 
 _TOP: dict[str, Any] = {"name": str, "region": str, "base_year": int, "end_year": int,
-                        "draws": NonNegInt, "seed": NonNegInt, "output_dir": str,
-                        "tracking_uri": str}
+                        "jump_off": Literal["latest"] | int, "draws": NonNegInt,
+                        "seed": NonNegInt, "output_dir": str, "tracking_uri": str}
 
 
 def load_config(path: str | Path) -> RunConfig:
@@ -633,4 +646,15 @@ def load_config(path: str | Path) -> RunConfig:
     cfg = RunConfig(**kwargs, sections=sections, path=str(path))
     if cfg.end_year < cfg.base_year:
         raise ConfigError(f"{path}: end_year {cfg.end_year} is before base_year {cfg.base_year}")
-    return cfg
+    return with_jump_off(cfg, cfg.jump_off, str(path))
+
+
+def with_jump_off(cfg: RunConfig, value: int | str, where: str = "config") -> RunConfig:
+    """``cfg`` with ``jump_off`` = "latest" or a year in base_year..end_year (else ConfigError)."""
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value)
+    if value != "latest" and not (isinstance(value, int) and not isinstance(value, bool)
+                                  and cfg.base_year <= value <= cfg.end_year):
+        raise ConfigError(f"{where}: jump_off = {value!r} must be \"latest\" or a year between "
+                          f"base_year {cfg.base_year} and end_year {cfg.end_year}")
+    return replace(cfg, jump_off=value)

@@ -176,7 +176,7 @@ def trend_ceilings(obs_df: pd.DataFrame, province: str = PROVINCE_AREA) -> dict[
         raise ValueError(f"trend ceilings: no preschool_ger_pct for area {province} in the "
                          "observations; give [enrolment] ceilings = {preschool = …} explicitly")
     return {"preschool": float(obs[S.VALUE].max()), **FIXED_CEILINGS,
-            CONSOLIDATION: consolidation_ceiling(obs_df)}
+            CONSOLIDATION: consolidation_ceiling(obs_df, (NATIONAL_AREA, str(province)))}
 
 
 def consolidation_ceiling(obs_df: pd.DataFrame,
@@ -298,7 +298,8 @@ def area_slopes(observations: pd.DataFrame | None, areas, base_year: int,
 
 def trend_setup(cfg: Mapping, plan_obs: pd.DataFrame, base_year: int,
                 observations: pd.DataFrame | None = None,
-                planner_obs: pd.DataFrame | None = None, areas=None) -> dict:
+                planner_obs: pd.DataFrame | None = None, areas=None,
+                province: str = PROVINCE_AREA) -> dict:
     """The trend paths' inputs for a run: box-1 slopes, damping, drift spread and ceilings.
 
     Config keys (``[enrolment]``, all optional): ``annual_change`` {band: GER points a year}
@@ -313,7 +314,8 @@ def trend_setup(cfg: Mapping, plan_obs: pd.DataFrame, base_year: int,
     ones, :func:`njforecast.io.store.load_observations`), needed unless the config sets every
     parameter. ``planner_obs`` (a planner's own series) with ``preschool_ger_pct`` / ``senior_stage_ger_pct``
     for an area of ``areas`` in base − 5 and base gives that area its own slope
-    (:func:`area_slopes`).
+    (:func:`area_slopes`). ``province``: the region's province (its code in the
+    observations), whose observed rates bound the paths (:func:`trend_ceilings`).
 
     Returns:
         dict annual_change, area_change, voc_share_change, consolidation_change, damping,
@@ -338,7 +340,7 @@ def trend_setup(cfg: Mapping, plan_obs: pd.DataFrame, base_year: int,
         params = {k: float(cfg.get(k, params[k])) for k in ("damping", "drift_sd")}
     ceilings = dict(cfg.get("ceilings", {}))
     if need_obs and not set(TREND_GER) | {CONSOLIDATION} <= set(ceilings):
-        ceilings = {**trend_ceilings(observations), **ceilings}
+        ceilings = {**trend_ceilings(observations, province), **ceilings}
     change = cfg.get("annual_change")
     if not change:
         change = {b: v for b, ind in TREND_GER.items()

@@ -3,6 +3,7 @@
 Public names:
     BaseState, build_state(cfg), state_for(cfg), presets_for(state or cfg)   (engine.state)
     Projection, project(state, scenario)          (engine.project)
+    JumpOff, jump_off_from(...)                   (engine.jumpoff: a planner's later series)
     Results, make_results(state, projection, cfg) (engine.results)
     summarise(x), p_meet(x, target, comparison)   (engine.summaries)
     run(cfg, scenario=None)                       (engine.run)

@@ -22,6 +22,7 @@ from .. import demography as dem
 from .. import schema as S
 from ..education import capacity as cap_mod
 from ..education import enrolment as en
+from .jumpoff import align_population
 from .state import BaseState, preferred_observations
 
 LEVELS = tuple(S.SCHOOL_LEVELS)
@@ -34,7 +35,30 @@ SEAT_LEVELS = cap_mod.SEAT_LEVELS
 def population_arrays(state: BaseState, assumptions: dem.DemographicAssumptions, end_year: int,
                 draws: int, seed: int) -> np.ndarray:
     """School-year population (county, sex, age 0..max_age, year, d) by the cohort-component
-    core (:func:`njforecast.demography.project_arrays`, 1 Sep interpolation)."""
+    core (:func:`njforecast.demography.project_arrays`, 1 Sep interpolation); after a jump-off
+    year later than the census, the years up to it are the config's point path, aligned to a
+    planner's resident population (:func:`njforecast.engine.jumpoff.align_population`)."""
+    out = _cohort_component(state, assumptions, end_year, draws, seed)
+    jump = state.jump_off
+    if jump is None or jump.year <= state.base_year:
+        return out
+
+    def fixed():
+        J = min(jump.year, end_year)
+        path = _cohort_component(state, state.dem_assumptions, J, 0, seed)
+        totals = [state.pop0.sum(axis=(1, 2))]
+        for _, cur in dem.project_arrays(state.pop0, state.inputs, J - state.base_year,
+                                         state.dem_assumptions, 0, seed):
+            totals.append(cur.sum(axis=(1, 2)))
+        return path, np.stack(totals, axis=1)
+
+    path, totals = state.cached(("jump_population", end_year, seed), fixed)
+    return align_population(out, path, totals, jump, state.codes, state.base_year)
+
+
+def _cohort_component(state: BaseState, assumptions: dem.DemographicAssumptions, end_year: int,
+                      draws: int, seed: int) -> np.ndarray:
+    """:func:`population_arrays` from the census, without the jump-off."""
     inputs = state.inputs
     fm = assumptions.fertility_multiplier
     if fm != 1.0:
@@ -114,8 +138,12 @@ def calibration(state: BaseState, enr: Mapping, pop: np.ndarray) -> dict:
             raise ValueError(f"[enrolment] population_basis must be 'resident' or 'registered', "
                              f"got {basis!r}")
         if not (state.plan_obs[S.YEAR] == state.base_year).any():
-            raise ValueError(f"enrolment stage: base year {state.base_year} must be in the plan "
-                             f"baselines (years {sorted(set(state.plan_obs[S.YEAR].astype(int)))})")
+            have = sorted(set(state.plan_obs[S.YEAR].astype(int)))
+            raise ValueError(f"enrolment stage: region {state.region.slug} has no plan baselines "
+                             f"for the base year {state.base_year} (years {have}"
+                             f"{'; ' + '; '.join(state.skipped) if state.skipped else ''}); the "
+                             "base year's enrolment by level and GERs calibrate every county: "
+                             "name them in the region file ([plan] indicators)")
         baselines = en.plan_baselines(state.plan_obs, frame, state.region, bands,
                                       state.base_year, enr.get("split_rule", "ger"))
         rates = en.calibrate_base_rates(frame, baselines, state.region, bands, state.base_year,
@@ -165,7 +193,7 @@ def trend_inputs(state: BaseState, enr: Mapping) -> dict:
     key = ("trend", repr(sorted((k, str(v)) for k, v in enr.items())))
     return state.cached(key, lambda: en.trend_setup(
         enr, state.plan_obs, state.base_year, state.series_obs, planner_obs=state.planner,
-        areas=[a.code for a in state.region.counties]))
+        areas=[a.code for a in state.region.counties], province=state.region.province))
 
 
 def rate_path_arrays(state: BaseState, enr: Mapping, calib: dict, years, draw_ids,
@@ -188,7 +216,8 @@ def rate_path_arrays(state: BaseState, enr: Mapping, calib: dict, years, draw_id
                 change=enr.get("rate_change", "relative"),
                 indicators=enr.get("rate_series_indicators"), draw_ids=draw_ids, seed=seed,
                 model_options=enr.get("rate_model_options"),
-                ceilings={**en.trend_ceilings(series), **enr.get("ceilings", {})},
+                ceilings={**en.trend_ceilings(series, state.region.province),
+                          **enr.get("ceilings", {})},
                 min_years=int(enr.get("rate_series_min_years", 8)))
 
         ger_path, notes = state.cached(key, build)

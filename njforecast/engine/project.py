@@ -30,6 +30,7 @@ import pandas as pd
 
 from .. import demography as dem
 from ..education.trend import trend_assumptions
+from .jumpoff import adjust_enrolment, adjust_indicators, jump_off_assumptions, teacher_mask
 from .enrolment import (BANDS, LEVELS, SEAT_LEVELS, calibration, consolidation_arrays,
                         enrolment_arrays, flow_arrays, indicator_arrays, plan_ger_targets,
                         population_arrays, rate_path_arrays)
@@ -52,10 +53,14 @@ class Projection:
         codes: area codes on the area axis (counties, then the city).
         population, band_population: (county, sex, age, year, d), (county + city, band, year, d).
         enrolment: (county + city, level, year, d); enrolment_quality: (county + city, level)
-            quality of the jump-off year's values (later years are "estimated").
+            quality of the census year's values (later years are "estimated");
+            enrolment_observed: (county + city, level, year) True where a planner's count after
+            the census year is used (quality "observed"; :mod:`njforecast.engine.jumpoff`).
         indicators, indicator_units, indicator_quality, indicator_first: name → values,
             unit, quality by (area, year), first valid year index.
-        teachers: field → (county + city, level, year, d); teacher_method: the method.
+        teachers: field → (county + city, level, year, d); teacher_method: the method;
+            teacher_observed: (county + city, level, year) True where a planner's count after
+            the census year is the stock (quality "observed"), or None.
         hiring_period: (first, last) year of the plan's teachers-added target.
         capacity: field → (unit, seat level, year, d); capacity_codes: units on its axis;
             capacity_nopop: units without population (no utilisation).
@@ -73,6 +78,7 @@ class Projection:
     band_population: np.ndarray
     enrolment: np.ndarray
     enrolment_quality: np.ndarray
+    enrolment_observed: np.ndarray | None
     indicators: dict
     indicator_units: dict
     indicator_quality: dict
@@ -90,6 +96,7 @@ class Projection:
     dem_assumptions: dem.DemographicAssumptions
     end_year: int
     seed: int
+    teacher_observed: np.ndarray | None = None
 
     @property
     def city(self) -> str:
@@ -137,8 +144,13 @@ def project(state: BaseState, scenario=None) -> Projection:
         E, flow_note = flow_arrays(state, enr, E, pop, calib)
     elif method != "rate":
         raise ValueError(f"[enrolment] method must be 'rate' or 'flow', got {method!r}")
+    jump = state.jump_off
+    E, emask, jnotes = (adjust_enrolment(E, jump, state.codes, state.base_year, state.aggregate)
+                        if jump is not None else (E, None, []))
     cons = consolidation_arrays(state, enr, trend, list(years), draw_ids, seed, D)
     ind, units, iq, first = indicator_arrays(state, calib, E, bp, pop, calib["q0"], cons)
+    if jump is not None and jump.values:
+        adjust_indicators(ind, iq, jump, state.codes, state.base_year, emask)
     tbase = teacher_base(state, tch, calib)
     teachers, t_method, _, t_assumptions = teacher_arrays(state, {"seed": seed, **tch}, tbase, E,
                                                      list(years), draw_ids, seed)
@@ -174,14 +186,19 @@ def project(state: BaseState, scenario=None) -> Projection:
         ("consolidation_path", enr.get("consolidation_path", "hold"), "estimated", ""),
         *(trend_assumptions(trend) if trend is not None else []),
         *t_assumptions, *c_assumptions,
+        *(("skipped", "", "estimated", line) for line in state.skipped),
+        *(jump_off_assumptions(jump, jnotes) if state.planner is not None and jump is not None
+          else []),
     ]
     return Projection(
         scenario=scenario.name if scenario is not None else "baseline", overrides=overrides,
         stages=stages, years=years, draws=draws, codes=state.codes,
         population=pop, band_population=state.aggregate(bp),
-        enrolment=E, enrolment_quality=calib["q0"], indicators=ind, indicator_units=units,
+        enrolment=E, enrolment_quality=calib["q0"], enrolment_observed=emask, indicators=ind,
+        indicator_units=units,
         indicator_quality=iq, indicator_first=first, teachers=teachers, teacher_method=t_method,
         hiring_period=period, hiring_target=htarget, capacity=capacity,
         capacity_codes=cap_codes, capacity_nopop=nopop, rates=calib["rates"], rate_mult=mult,
         assumptions=stage_assumptions, dem_assumptions=assumptions, end_year=end_year,
-        seed=seed)
+        seed=seed, teacher_observed=None if jump is None or not jump.values else teacher_mask(
+            jump, state.codes, state.base_year, len(years)))

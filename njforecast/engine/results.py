@@ -146,6 +146,8 @@ class Results:
         p = self.projection
         q = np.full((len(p.codes), len(p.years), len(LEVELS)), "estimated", dtype=object)
         q[:, 0, :] = p.enrolment_quality
+        if p.enrolment_observed is not None:
+            q[np.moveaxis(p.enrolment_observed, 2, 1)] = "observed"
         return q
 
     @cached_property
@@ -191,6 +193,9 @@ class Results:
             df[c] = np.asarray(p.teachers[c], float).reshape(-1)
         df[S.METHOD] = p.teacher_method
         df[S.QUALITY] = "estimated"
+        if p.teacher_observed is not None:
+            seen = np.broadcast_to(p.teacher_observed[..., None], p.teachers[S.DEMAND].shape)
+            df[S.QUALITY] = np.where(seen.reshape(-1), "observed", "estimated")
         keys = [S.AREA, S.YEAR, S.LEVEL, *self._dk]
         return df[[*keys, *cols, S.METHOD, S.QUALITY]].sort_values(
             [S.AREA, S.LEVEL, S.YEAR, *self._dk], kind="stable").reset_index(drop=True)
@@ -226,7 +231,7 @@ class Results:
                else self._indicator_cells(set(self.target_ids)))
         keep = [S.AREA, S.YEAR, S.INDICATOR, S.VALUE, *self._dk, S.QUALITY]
         parts = [ind.loc[ind[S.INDICATOR].isin(set(self.target_ids)), keep]]
-        name, ends, vals = self._teachers_added()
+        name, ends, vals = self.teachers_added()
         if vals is not None:
             t = self._cells(vals[None], [(S.AREA, np.asarray([p.city], object)),
                                          (S.YEAR, ends)], S.VALUE)
@@ -238,14 +243,15 @@ class Results:
         out = out.sort_values([S.INDICATOR, S.AREA, S.YEAR, *self._dk], kind="stable")
         out = out.reset_index(drop=True)
         if vals is not None:
-            out.attrs["projected_as"] = {name: "hires" if self._fixed_hiring() else "need"}
+            out.attrs["projected_as"] = {name: "hires" if self.fixed_hiring() else "need"}
         return out
 
-    def _fixed_hiring(self) -> bool:
+    def fixed_hiring(self) -> bool:
+        """True when hires follow a fixed plan (hires ≠ hires needed somewhere)."""
         t = self.projection.teachers
         return not np.allclose(t[S.HIRES], t[S.HIRES_NEEDED], equal_nan=True)
 
-    def _teachers_added(self) -> tuple[str, np.ndarray, np.ndarray | None]:
+    def teachers_added(self) -> tuple[str, np.ndarray, np.ndarray | None]:
         """(target id, end years, (year, d) sums of city hires over the plan period's span)."""
         p = self.projection
         y0, y1 = p.hiring_period
@@ -310,7 +316,7 @@ class Results:
                 S.AREA: a, S.YEAR: y, S.INDICATOR: ind,
                 S.QUALITY: p.indicator_quality[ind][:, j0:].reshape(-1),
                 **summarise(v[:, j0:].reshape(-1, v.shape[-1]))}))
-        name, ends, vals = self._teachers_added()
+        name, ends, vals = self.teachers_added()
         if vals is not None:
             parts.append(pd.DataFrame({S.AREA: p.city, S.YEAR: ends, S.INDICATOR: name,
                                        S.QUALITY: "estimated", **summarise(vals)}))
@@ -361,6 +367,9 @@ class Results:
                 cols[f"{c}_lo80"], cols[f"{c}_hi80"] = q[0], q[1]
         cols[S.METHOD] = p.teacher_method
         cols[S.QUALITY] = "estimated"
+        if p.teacher_observed is not None:
+            cols[S.QUALITY] = np.where(np.moveaxis(p.teacher_observed, 2, 1).reshape(-1),
+                                       "observed", "estimated")
         df = pd.DataFrame(cols).sort_values([S.AREA, S.YEAR, S.LEVEL], kind="stable")
         with np.errstate(divide="ignore", invalid="ignore"):
             df[S.RATIO] = np.where(df[S.DEMAND] > 0, df[S.ENROLMENT] / df[S.DEMAND], np.nan)
@@ -489,9 +498,17 @@ def make_results(state: BaseState, projection: Projection, cfg: RunConfig) -> Re
     share, voc = tch.get("nonteaching_share"), tch.get("vocational_as", "senior_general")
     ratios = state.cached(("staffing_ratios", repr(share), voc),
                           lambda: staffing_ratios(state.standards, share, voc))
+    observations = state.observations
+    if state.planner is not None and not state.planner.empty:
+        from ..planning.targets import target_actuals
+
+        # a planner's own values (under target ids) are drawn as history in the charts
+        mine = target_actuals(state.planner, None).drop(columns=[S.SOURCE])
+        observations = pd.concat([mine.assign(**{S.QUALITY: "observed"}), observations],
+                                 ignore_index=True)
     return Results(config=cfg, region=state.region, data_hash=state.data_hash,
                    scenario=projection.scenario, projection=projection,
-                   observations=state.observations, assumptions=assumptions,
+                   observations=observations, assumptions=assumptions,
                    sources=state.sources,
                    target_ids=tuple(dict.fromkeys(state.targets[S.INDICATOR].astype(str))),
                    staffing_ratios=ratios,

@@ -20,6 +20,7 @@ import pandas as pd
 from .. import schema as S
 from ..education import capacity as cap_mod
 from ..education import teachers as tm
+from .jumpoff import anchor_teachers
 from .state import BaseState, preferred_observations
 
 LEVELS = tuple(S.SCHOOL_LEVELS)
@@ -163,6 +164,13 @@ def teacher_arrays(state: BaseState, tch: Mapping, base: dict, E: np.ndarray, ye
     else:
         raise ValueError(f"teacher demand method must be 'standard', 'class_size' or "
                          f"'area_ratio', got {method!r}")
+    stock = None
+    jump = state.jump_off
+    if jump is not None and any(k[0] == "teachers" for k in jump.values):
+        demand, stock, _ = anchor_teachers(np.broadcast_to(demand, Ec.shape), jump, state.areas,
+                                           t0, method == "area_ratio")
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratio = Ec / demand if method == "area_ratio" else ratio
     attrition = base["attrition"]
     if not 0 <= attrition < 1:
         raise ValueError(f"[teachers] attrition must be in [0, 1), got {attrition}")
@@ -183,6 +191,12 @@ def teacher_arrays(state: BaseState, tch: Mapping, base: dict, E: np.ndarray, ye
         else:
             hires[:, :, j] = 0.0 if j == 0 else hpy * share[:, :, j]
         sup[:, :, j] = surviving + hires[:, :, j]
+        if stock is not None:  # a planner's observed stock after the census year
+            seen = ~np.isnan(stock[:, :, j])
+            obs = np.broadcast_to(np.nan_to_num(stock[:, :, j])[..., None], sup[:, :, j].shape)
+            hires[:, :, j] = np.where(seen[..., None], np.maximum(0.0, obs - surviving),
+                                      hires[:, :, j])
+            sup[:, :, j] = np.where(seen[..., None], obs, sup[:, :, j])
         prev = sup[:, :, j]
     surplus = sup - demand
     surplus[np.isclose(sup, demand, rtol=1e-12, atol=1e-9)] = 0.0

@@ -35,6 +35,7 @@ from ..io import plan as plan_io
 from ..io import store
 from ..io.processed import read_processed
 from ..planning.scenarios import MAX_END_YEAR
+from .jumpoff import JumpOff, jump_off_from
 
 
 def stage_configs(cfg: RunConfig, overrides: Mapping[str, Any]) -> dict[str, dict]:
@@ -207,8 +208,19 @@ def check_targets_file(cfg: RunConfig, path: str | Path):
     """
     from ..io.targets import validate_targets
 
-    _, known = _region_targets(cfg, load_region(cfg.region))
-    return validate_targets(path, known, int(cfg.base_year), cfg.region)
+    region = load_region(cfg.region)
+    _, known = _region_targets(cfg, region)
+    return validate_targets(path, known, jump_off_year(cfg, region), cfg.region)
+
+
+def jump_off_year(cfg: RunConfig, region: Region | None = None) -> int:
+    """The run's jump-off year: targets may not lie before it
+    (:func:`njforecast.engine.jumpoff.jump_off_from` on the planner's observations)."""
+    planner, _ = planner_observations(cfg)
+    region = region or load_region(cfg.region)
+    codes = [*(a.code for a in region.counties), region.code]
+    return jump_off_from(planner, codes, int(cfg.base_year), int(cfg.end_year),
+                         cfg.jump_off, str(planner_observations_path(cfg) or "")).year
 
 
 def plan_targets(cfg: RunConfig, region: Region, base_year: int
@@ -265,7 +277,8 @@ class BaseState:
         config: the run config (no scenario applied).
         region: the region (areas, codes, allocation of units without population).
         areas: census area codes in array order (the demographic inputs' order).
-        base_year: census year = jump-off year (school year starting that autumn).
+        base_year: the census year, first year of every projection (school year starting that
+            autumn); the jump-off year is ``jump_off.year`` (later with a planner's series).
         max_age: oldest single age kept from the projection (school bands and births need
             no more).
         pop0: census base at single ages, persons at 1 November (area, 2, 101).
@@ -282,6 +295,9 @@ class BaseState:
         codes: the output units: the census areas, then their ancestors (the region last).
         aggregation: the summing matrix S from areas to ``codes`` (:func:`aggregate`).
         ger_path: the city GER paths of ``[enrolment] ger_path`` (rate path "external") or None.
+        skipped: inputs the region file does not name (one line each; reported).
+        jump_off: the jump-off year and the planner's series calibrated after the census
+            year (:mod:`njforecast.engine.jumpoff`); None = the census year, no series.
         memo: pieces derived on first use and kept (calibration, trend set-up, model paths).
     """
 
@@ -309,6 +325,8 @@ class BaseState:
     ger_path: pd.DataFrame | None = None
     targets_path: Path | None = None
     targets_note: str = ""
+    jump_off: JumpOff | None = None
+    skipped: tuple[str, ...] = ()
     memo: dict = field(default_factory=dict, repr=False)
 
     def aggregate(self, x: np.ndarray) -> np.ndarray:
@@ -345,6 +363,33 @@ def presets_for(source: BaseState | RunConfig) -> dict:
                                                            source.base_year))
     targets = plan_targets(source, load_region(source.region), int(source.base_year))[0]
     return presets(store.load_standards(), targets, source.base_year)
+
+
+def region_plan_tables(region: Region) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
+    """The plan tables the region file names (``[plan] indicators``, ``seats``: paths under
+    ``data/raw``), empty where it names none.
+
+    Returns:
+        (plan box 1 as observations, planned new places, what was skipped: one line each).
+    """
+    import tomllib
+
+    plan = tomllib.loads(Path(region.path).read_text(encoding="utf-8")).get("plan", {})
+    skipped = []
+    if "indicators" in plan:
+        plan_obs = plan_io.load_plan_indicators(raw_dir() / plan["indicators"],
+                                                area=region.code)
+    else:
+        plan_obs = pd.DataFrame(columns=[S.AREA, S.YEAR, S.INDICATOR, S.VALUE, S.UNIT, S.SOURCE,
+                                         S.SOURCE_NOTE, S.QUALITY, S.PREFERRED])
+        skipped.append(f"{region.path}: no [plan] indicators (plan baselines)")
+    if "seats" in plan:
+        seats = plan_io.load_seats(raw_dir() / plan["seats"])
+    else:
+        seats = pd.DataFrame(columns=[S.AREA, S.LEVEL, S.SEATS, "period", S.SOURCE])
+        skipped.append(f"{region.path}: no [plan] seats — capacity is the base places only, "
+                       "no planned new places")
+    return plan_obs, seats, skipped
 
 
 def _demography_section(cfg: RunConfig) -> tuple[dict, int]:
@@ -386,20 +431,24 @@ def build_state(cfg: RunConfig) -> BaseState:
 
         ger_path = read_ger_path(enr, BAND_GER.values())
     ppath = planner_observations_path(cfg) if planner is not None else None
-    targets, tpath, tnote = plan_targets(cfg, region, int(cfg.base_year))
+    jump = jump_off_from(planner, codes, int(cfg.base_year), int(cfg.end_year), cfg.jump_off,
+                         str(ppath or "observations"))
+    targets, tpath, tnote = plan_targets(cfg, region, jump.year)
     extra = [p for p in (ppath, tpath) if p is not None]
+    plan_obs, seats, skipped = region_plan_tables(region)
     return BaseState(
         config=cfg, region=region, areas=tuple(areas), base_year=int(cfg.base_year),
         max_age=max_age, pop0=pop0, inputs=inputs,
         dem_assumptions=dem.DemographicAssumptions.from_config(sec),
         observations=read_processed("observations"),
         series_obs=store.load_observations(),
-        plan_obs=plan_io.load_plan_indicators(area=region.code),
+        plan_obs=plan_obs,
         targets=targets, standards=store.load_standards(),
-        seats=plan_io.load_seats(), planner=planner, planner_note=note, planner_path=ppath,
+        seats=seats, skipped=tuple(skipped), planner=planner, planner_note=note,
+        planner_path=ppath,
         data_hash=data_hash(extra=extra),
         sources=sources_table(), codes=codes, aggregation=agg, ger_path=ger_path,
-        targets_path=tpath, targets_note=tnote)
+        targets_path=tpath, targets_note=tnote, jump_off=jump)
 
 
 _STATES: OrderedDict = OrderedDict()

@@ -56,7 +56,7 @@ def load_plan_indicators(path: str | Path | None = None, area: str | None = None
     """The plan's box 1 (city values for 2015 and 2020) as observations.
 
     Args:
-        path: the table (default: the default region's ``[plan] baselines``).
+        path: the table (default: the default region's ``[plan] indicators``).
         area: the division code the values are for (default: the default region's code).
 
     Returns:
@@ -65,9 +65,9 @@ def load_plan_indicators(path: str | Path | None = None, area: str | None = None
         2016–2020) are dated by their last year.
     """
     if path is None or area is None:
-        spec = _region_spec("plan", "baselines")
+        spec = _region_spec("plan", "indicators")
         path, area = path or spec[0], area or spec[1]
-    path = Path(path or _no_plan_file("baselines"))
+    path = Path(path or _no_plan_file("indicators"))
     df = pd.read_csv(path)
     rows = []
     for _, r in df.iterrows():

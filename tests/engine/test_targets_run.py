@@ -73,8 +73,11 @@ def test_targets_file_in_assumptions_and_data_hash(with_targets, tmp_path):
 
 
 def test_ex_post_2025_row_from_a_planner_file(tmp_path):
-    """A planner's 2025 preschool GER (90.1) appears as actual, not met, intervals from draws."""
-    cfg = _cfg(tmp_path, data={"observations": str(OBS)})
+    """A planner's 2025 preschool GER (90.1) appears as actual, not met, intervals from draws
+    (jump_off = 2020: the 2025 value is an actual only, not a calibration point)."""
+    from dataclasses import replace
+
+    cfg = replace(_cfg(tmp_path, data={"observations": str(OBS)}), jump_off=2020)
     res, state = engine.run(cfg), st.state_for(cfg)
     gaps = compare_to_targets(res.target_series, state.targets,
                               actuals=target_actuals(state.planner, state.observations))
