@@ -1,5 +1,5 @@
 """The MLflow edge (DESIGN §6): runs and lineage (:mod:`.runs`), what jobs log (:mod:`.log`) and
-the served scenario engine (:mod:`.serving`). The only package besides ``cli.py`` that imports
+the served scenario engine (:mod:`.serving`). The only package besides ``cli`` that imports
 mlflow, and it does so lazily (inside functions), so the engine works with mlflow absent.
 
 Public names (re-exported here):

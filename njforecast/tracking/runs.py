@@ -56,7 +56,7 @@ _LOCK_WORDS = ("database is locked", "locked", "busy", "unique constraint", "int
 
 
 def _mlflow():
-    import mlflow  # lazy: only this module and cli.py import mlflow
+    import mlflow  # lazy: only tracking/ and cli/ import mlflow
 
     return mlflow
 
