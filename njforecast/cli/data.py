@@ -31,12 +31,14 @@ def enrolment_base(region: str = typer.Option(DEFAULT_REGION, help="Region name 
             _fail(f"{observations}: file not found; give a CSV or xlsx with columns area, year, "
                   "indicator, value (check it with `njforecast data validate`)")
         obs = _guard(load_user_observations, observations, region)
-    from ..io.plan import load_plan_indicators
-    from ..io.store import load_census, raw_dir
+    from .. import schema as S
+    from ..io.plan import region_plan_tables
+    from ..io.processed import read_processed
 
-    census = _guard(load_census, raw_dir() / "census" / "census_county_2020_sichuan.csv")
-    table = _guard(base_year_table, reg, census, _guard(load_plan_indicators, area=reg.code),
-                   obs)
+    census = _guard(read_processed, "census_population")
+    census = census[census[S.CENSUS_YEAR] == 2020]
+    plan_obs = _guard(region_plan_tables, reg)[0]
+    table = _guard(base_year_table, reg, census, plan_obs, obs)
     typer.echo(table.to_string(index=False, float_format=lambda v: f"{v:,.2f}"))
     if out is not None:
         _guard(write_csv_atomic, table, out)

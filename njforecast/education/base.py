@@ -130,8 +130,9 @@ def _base_band_population(pop_base: pd.DataFrame, bands, base_year: int) -> pd.D
 def _plan_value(plan_obs: pd.DataFrame, indicator: str, year: int) -> float:
     rows = plan_obs[(plan_obs[S.INDICATOR] == indicator) & (plan_obs[S.YEAR] == year)]
     if rows.empty:
-        raise ValueError(f"plan indicators: no value for '{indicator}' in {year}; check "
-                         "data/raw/plan/plan_indicators_2015_2020.csv")
+        raise ValueError(f"plan baselines: no value for '{indicator}' in {year}; name the "
+                         "region's box-1 table in its region file ([plan] indicators) or give "
+                         f"the region's {year} value in your observations (--observations)")
     return float(rows[S.VALUE].iloc[0])
 
 

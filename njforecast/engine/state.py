@@ -365,33 +365,6 @@ def presets_for(source: BaseState | RunConfig) -> dict:
     return presets(store.load_standards(), targets, source.base_year)
 
 
-def region_plan_tables(region: Region) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
-    """The plan tables the region file names (``[plan] indicators``, ``seats``: paths under
-    ``data/raw``), empty where it names none.
-
-    Returns:
-        (plan box 1 as observations, planned new places, what was skipped: one line each).
-    """
-    import tomllib
-
-    plan = tomllib.loads(Path(region.path).read_text(encoding="utf-8")).get("plan", {})
-    skipped = []
-    if "indicators" in plan:
-        plan_obs = plan_io.load_plan_indicators(raw_dir() / plan["indicators"],
-                                                area=region.code)
-    else:
-        plan_obs = pd.DataFrame(columns=[S.AREA, S.YEAR, S.INDICATOR, S.VALUE, S.UNIT, S.SOURCE,
-                                         S.SOURCE_NOTE, S.QUALITY, S.PREFERRED])
-        skipped.append(f"{region.path}: no [plan] indicators (plan baselines)")
-    if "seats" in plan:
-        seats = plan_io.load_seats(raw_dir() / plan["seats"])
-    else:
-        seats = pd.DataFrame(columns=[S.AREA, S.LEVEL, S.SEATS, "period", S.SOURCE])
-        skipped.append(f"{region.path}: no [plan] seats — capacity is the base places only, "
-                       "no planned new places")
-    return plan_obs, seats, skipped
-
-
 def _demography_section(cfg: RunConfig) -> tuple[dict, int]:
     sec = cfg.section("demography")
     max_age = int(sec.pop("max_age", 24))
@@ -435,7 +408,7 @@ def build_state(cfg: RunConfig) -> BaseState:
                          str(ppath or "observations"))
     targets, tpath, tnote = plan_targets(cfg, region, jump.year)
     extra = [p for p in (ppath, tpath) if p is not None]
-    plan_obs, seats, skipped = region_plan_tables(region)
+    plan_obs, seats, skipped = plan_io.region_plan_tables(region)
     return BaseState(
         config=cfg, region=region, areas=tuple(areas), base_year=int(cfg.base_year),
         max_age=max_age, pop0=pop0, inputs=inputs,

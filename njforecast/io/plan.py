@@ -5,6 +5,8 @@ Public functions:
     load_plan_indicators(path, area)  plan box 1 baselines as observations (city level)
     load_plan_targets(path, area)     plan targets (plan-table layout) with comparison direction
     region_targets_spec(region)       the region file's default targets file and its format
+    region_plan_tables(region)        a region's plan box 1 and seats (empty, with a note, where
+                                      its region file names none)
     load_seats(path)                  plan box 6: new school places over the plan period by area
                                       and level
 
@@ -21,7 +23,7 @@ from pathlib import Path
 import pandas as pd
 
 from .. import schema as S
-from ..areas import load_region
+from ..areas import Region, load_region
 from ..config import DEFAULT_REGION, raw_dir
 from .errors import DataError
 from .store import _UNITS, _region_names
@@ -197,3 +199,26 @@ def load_seats(path: str | Path | None = None) -> pd.DataFrame:
     return out.sort_values([S.AREA, S.LEVEL], kind="stable").reset_index(drop=True)
 
 
+def region_plan_tables(region: Region) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
+    """The plan tables the region file names (``[plan] indicators``, ``seats``: paths under
+    ``data/raw``), empty where it names none.
+
+    Returns:
+        (plan box 1 as observations, planned new places, what was skipped: one line each).
+    """
+    plan = tomllib.loads(Path(region.path).read_text(encoding="utf-8")).get("plan", {})
+    skipped = []
+    if "indicators" in plan:
+        plan_obs = load_plan_indicators(raw_dir() / plan["indicators"],
+                                                area=region.code)
+    else:
+        plan_obs = pd.DataFrame(columns=[S.AREA, S.YEAR, S.INDICATOR, S.VALUE, S.UNIT, S.SOURCE,
+                                         S.SOURCE_NOTE, S.QUALITY, S.PREFERRED])
+        skipped.append(f"{region.path}: no [plan] indicators (plan baselines)")
+    if "seats" in plan:
+        seats = load_seats(raw_dir() / plan["seats"])
+    else:
+        seats = pd.DataFrame(columns=[S.AREA, S.LEVEL, S.SEATS, "period", S.SOURCE])
+        skipped.append(f"{region.path}: no [plan] seats — capacity is the base places only, "
+                       "no planned new places")
+    return plan_obs, seats, skipped

@@ -13,8 +13,9 @@ import pandas as pd
 
 from .. import schema as S
 from ..config import processed_dir
-from .plan import load_plan_indicators, load_plan_targets, load_seats
-from .store import (_census_paths, load_census, load_census_areas, load_observations,
+from ..areas import load_region
+from .plan import load_plan_targets, load_seats, region_plan_tables
+from .store import (_census_paths, _region_names, load_census, load_census_areas, load_observations,
                     load_standards, write_csv_atomic)
 
 
@@ -36,7 +37,9 @@ def build_processed(out_dir: str | Path | None = None) -> dict[str, Path]:
     pop = pd.concat(pops, ignore_index=True).drop_duplicates([S.CENSUS_YEAR, S.AREA, S.SEX,
                                                                S.AGE_GROUP])
     area = pd.concat(areas, ignore_index=True).drop_duplicates([S.CENSUS_YEAR, S.AREA])
-    obs = pd.concat([load_observations(), load_plan_indicators()], ignore_index=True)
+    # every region's plan box 1 (the regions whose region file names one)
+    plans = [region_plan_tables(load_region(name))[0] for name in _region_names()]
+    obs = pd.concat([load_observations(), *[p for p in plans if len(p)]], ignore_index=True)
     frames = {
         "census_population": pop,
         "census_areas": area,
