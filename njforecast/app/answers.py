@@ -117,14 +117,13 @@ def target_draws(results, years: list[int]) -> pd.DataFrame:
                 keys.append((code, int(y), ind, str(q[a, j])))
                 blocks.append(v[a, j])
     # teachers added over the plan period (the engine's own sums: Results.teachers_added)
-    name, ends, vals = results.teachers_added()
     projected_as = {}
-    if vals is not None:
+    for name, ends, vals in results.teachers_added():
         for k, y in enumerate(ends):
             if int(y) in years:
                 keys.append((p.city, int(y), name, "estimated"))
                 blocks.append(vals[k])
-        projected_as = {name: "hires" if results.fixed_hiring() else "need"}
+        projected_as[name] = "hires" if results.fixed_hiring() else "need"
     n = len(keys)
     out = pd.DataFrame({
         S.AREA: np.repeat(np.array([k[0] for k in keys], object), d),
@@ -212,8 +211,7 @@ def scenario_answer(results, targets_df: pd.DataFrame, observed_df: pd.DataFrame
             j0 = p.indicator_first[ind]
             fan[ind] = {"years": years[j0:], "bands": _bands(p.indicators[ind][:, j0:]),
                         "unit": p.indicator_units[ind], "target": _target_line(tgt, ind)}
-    name, ends, vals = results.teachers_added()
-    if vals is not None:  # a city total over the plan period: other areas have no line
+    for name, ends, vals in results.teachers_added():  # city totals: other areas have no line
         fan[name] = {"years": [int(y) for y in ends], "bands": _bands(vals), "unit": "persons",
                      "target": _target_line(tgt, name), "areas": [p.city]}
     from ..engine.project import LEVELS, SEAT_LEVELS

@@ -12,6 +12,8 @@ from the arrays through :func:`njforecast.engine.summaries.summarise`.
 
 from __future__ import annotations
 
+import re
+
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -31,6 +33,10 @@ from .summaries import summarise
 
 #: Oldest age in the ``population_school_age`` table.
 SCHOOL_TABLE_MAX_AGE = 22
+
+
+#: A teachers-added target id: hires over the years first..last (city, all levels).
+TEACHERS_ADDED = re.compile(r"teachers_added_(\d{4})_(\d{4})")
 
 
 def _grid(*axes) -> list[np.ndarray]:
@@ -231,8 +237,8 @@ class Results:
                else self._indicator_cells(set(self.target_ids)))
         keep = [S.AREA, S.YEAR, S.INDICATOR, S.VALUE, *self._dk, S.QUALITY]
         parts = [ind.loc[ind[S.INDICATOR].isin(set(self.target_ids)), keep]]
-        name, ends, vals = self.teachers_added()
-        if vals is not None:
+        added = self.teachers_added()
+        for name, ends, vals in added:
             t = self._cells(vals[None], [(S.AREA, np.asarray([p.city], object)),
                                          (S.YEAR, ends)], S.VALUE)
             t[S.INDICATOR] = name
@@ -242,8 +248,9 @@ class Results:
         out[S.YEAR] = out[S.YEAR].astype(int)
         out = out.sort_values([S.INDICATOR, S.AREA, S.YEAR, *self._dk], kind="stable")
         out = out.reset_index(drop=True)
-        if vals is not None:
-            out.attrs["projected_as"] = {name: "hires" if self.fixed_hiring() else "need"}
+        if added:
+            kind = "hires" if self.fixed_hiring() else "need"
+            out.attrs["projected_as"] = {name: kind for name, _, _ in added}
         return out
 
     def fixed_hiring(self) -> bool:
@@ -251,21 +258,26 @@ class Results:
         t = self.projection.teachers
         return not np.allclose(t[S.HIRES], t[S.HIRES_NEEDED], equal_nan=True)
 
-    def teachers_added(self) -> tuple[str, np.ndarray, np.ndarray | None]:
-        """(target id, end years, (year, d) sums of city hires over the plan period's span)."""
+    def teachers_added(self) -> list[tuple[str, np.ndarray, np.ndarray]]:
+        """Every teachers-added target of the run's targets (``teachers_added_<first>_<last>``,
+        e.g. 2021–2025 and 2026–2030): (target id, end years, (year, d) sums of the city's hires
+        over the target's span, all levels; persons). A period that the projection years do
+        not cover is left out."""
         p = self.projection
-        y0, y1 = p.hiring_period
-        name = f"teachers_added_{y0}_{y1}"
-        if name not in self.target_ids:
-            return name, np.array([], int), None
         per_year = p.teachers[S.HIRES][-1].sum(axis=0)  # city, all levels: (year, d)
-        span = y1 - y0 + 1
-        ends = [int(y) for y in p.years if y >= y1 and y - span + 1 >= p.years[0]]
-        if not ends:
-            return name, np.array([], int), None
         j = {int(y): i for i, y in enumerate(p.years)}
-        vals = np.stack([per_year[j[e] - span + 1:j[e] + 1].sum(axis=0) for e in ends])
-        return name, np.asarray(ends), vals
+        out = []
+        for name in self.target_ids:
+            m = TEACHERS_ADDED.fullmatch(str(name))
+            if m is None:
+                continue
+            y0, y1 = int(m.group(1)), int(m.group(2))
+            span = y1 - y0 + 1
+            ends = [int(y) for y in p.years if y >= y1 and y - span + 1 >= p.years[0]]
+            if ends:
+                vals = np.stack([per_year[j[e] - span + 1:j[e] + 1].sum(axis=0) for e in ends])
+                out.append((name, np.asarray(ends), vals))
+        return out
 
     @cached_property
     def quality(self) -> pd.DataFrame:
@@ -316,8 +328,7 @@ class Results:
                 S.AREA: a, S.YEAR: y, S.INDICATOR: ind,
                 S.QUALITY: p.indicator_quality[ind][:, j0:].reshape(-1),
                 **summarise(v[:, j0:].reshape(-1, v.shape[-1]))}))
-        name, ends, vals = self.teachers_added()
-        if vals is not None:
+        for name, ends, vals in self.teachers_added():
             parts.append(pd.DataFrame({S.AREA: p.city, S.YEAR: ends, S.INDICATOR: name,
                                        S.QUALITY: "estimated", **summarise(vals)}))
         out = pd.concat(parts, ignore_index=True)

@@ -113,3 +113,26 @@ def test_cli_run_with_targets_and_observations_writes_the_ex_post_table(tmp_path
     r = gaps[(gaps[S.AREA] == CITY) & (gaps[S.YEAR] == 2025)].iloc[0]
     assert r[S.ACTUAL] == 90.1 and not r[S.MET]
     assert "What the plan period ended at" in (out / "report.html").read_text(encoding="utf-8")
+
+
+def test_two_teachers_added_periods_are_both_projected(tmp_path):
+    """A targets file with teachers added 2021–2025 and 2026–2030 (synthetic) gets both rows:
+    each the sum of the city's hires over its own five years, draw by draw."""
+    f = tmp_path / "two_periods.csv"
+    pd.DataFrame({"area": CITY, "indicator": ["teachers_added_2021_2025",
+                                              "teachers_added_2026_2030"],
+                  "target_year": [2025, 2030], "comparison": "at_least", "target": [4000, 3000],
+                  "unit": "persons"}).to_csv(f, index=False)
+    cfg = _cfg(tmp_path, targets={"file": str(f)})
+    res = engine.run(cfg)
+    ts = res.target_series
+    hires = res.projection.teachers[S.HIRES][-1].sum(axis=0)  # city, all levels: (year, d)
+    years = list(res.projection.years)
+    for name, y0, y1 in (("teachers_added_2021_2025", 2021, 2025),
+                         ("teachers_added_2026_2030", 2026, 2030)):
+        got = ts[(ts[S.INDICATOR] == name) & (ts[S.YEAR] == y1)].sort_values(S.DRAW)[S.VALUE]
+        want = hires[years.index(y0):years.index(y1) + 1].sum(axis=0)
+        assert len(got) == 40 and np.allclose(got.to_numpy(), want)
+    gaps = compare_to_targets(ts, st.state_for(cfg).targets)
+    assert {"teachers_added_2021_2025", "teachers_added_2026_2030"} <= set(
+        gaps.loc[gaps[S.N_DRAWS] > 0, S.INDICATOR])
