@@ -182,7 +182,12 @@ def read_evaluation_observations(path: str | Path, region: Region) -> pd.DataFra
     if missing:
         raise DataError(f"{path}: missing column(s) {missing}; the observations format is "
                         "year, area, indicator, value[, unit, source_url, source_note]")
-    names = {}
+    from ..config import external_dir
+
+    known = pd.read_csv(external_dir() / "province_codes.csv", dtype=str)
+    names = {**{str(c).lower(): str(c) for c in known["code"]},
+             **{str(s).lower(): str(c) for s, c in zip(known["slug"], known["code"],
+                                                       strict=True)}}
     for a in region.areas:
         for key in (a.code, a.plan_id, a.pinyin):
             names[str(key).lower()] = a.code
@@ -190,10 +195,14 @@ def read_evaluation_observations(path: str | Path, region: Region) -> pd.DataFra
     bad = mapped.isna()
     if bad.any():
         i = int(np.flatnonzero(bad.to_numpy())[0])
-        raise DataError(f"{path}: row {i + 2}, column area: {raw['area'].iloc[i]!r} is not an "
-                        f"area of region {region.slug} ({bad.sum()} such rows); use a code "
-                        f"or pinyin from {region.path}")
-    tmp = raw.assign(area=mapped.map({a.code: a.plan_id for a in region.areas}))
+        raise DataError(f"{path}: row {i + 2}, column area: {raw['area'].iloc[i]!r} is neither "
+                        f"an area of region {region.slug} nor a province ({bad.sum()} such "
+                        f"rows); use a code or pinyin from {region.path}")
+    inside = mapped.isin([a.code for a in region.areas])  # other provinces: not this region
+    tmp = raw[inside].assign(area=mapped[inside].map({a.code: a.plan_id
+                                                      for a in region.areas}))
+    if tmp.empty:
+        raise DataError(f"{path}: no row names an area of region {region.slug}")
     for col in ("unit", "source_url", "source_note"):
         if col not in tmp.columns:
             tmp[col] = ""
@@ -350,10 +359,11 @@ def evaluate(region: str, jump_off: int, to: int, observations: pd.DataFrame, dr
     later = obs[(obs[S.YEAR] > jump_off) & (obs[S.YEAR] <= to)]
     keys = sorted(set(map(tuple, at_j[[S.AREA, S.INDICATOR]].to_numpy()))
                   & set(map(tuple, later[[S.AREA, S.INDICATOR]].to_numpy())))
-    calibration = pd.concat([store.preferred(store.load_observations()),
-                             obs], ignore_index=True)
-    calibration = calibration[calibration[S.YEAR] <= jump_off]
-    settings = trend_settings(store.preferred(calibration))
+    bundled = store.preferred(store.load_observations())[[S.AREA, S.YEAR, S.INDICATOR, S.VALUE]]
+    calibration = pd.concat([obs, bundled], ignore_index=True)  # the file's values first
+    calibration = calibration[calibration[S.YEAR] <= jump_off].drop_duplicates(
+        [S.AREA, S.YEAR, S.INDICATOR])
+    settings = trend_settings(calibration)
     wins = {SPECS[i].ages for _, i in keys if SPECS[i].ages is not None}
     wins |= {(0, dem.N_AGES - 1)}
     pop, inputs = population_windows(areas, jump_off, to, draws, seed, wins)
