@@ -69,6 +69,7 @@ errors in one year (:func:`errors_at`).
 
 from __future__ import annotations
 
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -206,12 +207,10 @@ def read_evaluation_observations(path: str | Path, region: Region) -> pd.DataFra
     for col in ("unit", "source_url", "source_note"):
         if col not in tmp.columns:
             tmp[col] = ""
-    staged = path.parent / f".{path.name}.{region.slug}.evaluate.csv"
-    try:  # the bundled loader ranks duplicate sources (tier, precision, order)
-        tmp.to_csv(staged)
+    with tempfile.TemporaryDirectory() as d:  # the bundled loader ranks duplicate sources
+        staged = Path(d) / path.name
+        tmp.to_csv(staged, index=False)
         obs = store.preferred(store.load_observations([staged]))
-    finally:
-        staged.unlink(missing_ok=True)
     return obs[[S.AREA, S.YEAR, S.INDICATOR, S.VALUE]].reset_index(drop=True)
 
 
@@ -325,6 +324,56 @@ def forecast_indicator(spec: Spec, v0: float, windows: dict, area_i: int,
 # --- the evaluation -----------------------------------------------------------------------------
 
 
+def forecast_rows(obs: pd.DataFrame, areas: list[str], jump_off: int, to: int,
+                  pop: dict[tuple[int, int], np.ndarray], settings: tuple[float, float] | None,
+                  draws: int, seed: int) -> tuple[pd.DataFrame, list[tuple]]:
+    """The evaluation rows of every (area, indicator) observed in J and later (module formulas).
+
+    Args:
+        obs: observations (area codes); values dated ≤ J calibrate, later ones are actuals.
+        areas: the areas in the order of ``pop``'s first axis.
+        jump_off, to: J and the last year scored.
+        pop: {(first, last age): persons (area, year J..to, d)} (:func:`population_windows`).
+        settings: (φ, σ) of the trend rate path, or None (rates held).
+        draws, seed: draw ids 0..draws−1 and the seed of the drift shocks.
+
+    Returns:
+        (rows with :data:`EVALUATION_COLUMNS`, rate-path notes (name, value, note)).
+    """
+    at_j = obs[obs[S.YEAR] == jump_off]
+    later = obs[(obs[S.YEAR] > jump_off) & (obs[S.YEAR] <= to)]
+    keys = sorted(set(map(tuple, at_j[[S.AREA, S.INDICATOR]].to_numpy()))
+                  & set(map(tuple, later[[S.AREA, S.INDICATOR]].to_numpy())))
+    years = np.arange(jump_off, to + 1)
+    ids = np.arange(draws)
+    cal = obs[obs[S.YEAR] <= jump_off]
+    rows, notes, paths = [], [], {}
+    for area, ind in keys:
+        spec = SPECS[ind]
+        m = ger = None
+        if spec.band in BAND_GER:
+            if (area, spec.band) not in paths:
+                g = _series(cal, area, BAND_GER[spec.band])
+                paths[(area, spec.band)] = (
+                    rate_path(g, jump_off, years, settings, ids, seed, BAND_GER[spec.band])
+                    if jump_off in g.index else (None, "held (no GER of the band in J)"))
+                notes.append((f"rate_path_{area}_{spec.band}", BAND_GER[spec.band],
+                              paths[(area, spec.band)][1]))
+            ger = paths[(area, spec.band)][0]
+            m = None if ger is None else ger / ger[:, :1]
+            if spec.kind == "ger" and ger is None:
+                continue
+        v0 = float(_series(cal, area, ind)[jump_off])
+        x = forecast_indicator(spec, v0, pop, areas.index(area), m, ger)
+        act = _series(later, area, ind)
+        for y, a in act.items():
+            summ = summarise(x[int(y) - jump_off])
+            rows.append({S.AREA: area, S.INDICATOR: ind, S.YEAR: int(y),
+                         S.H: int(y) - jump_off, S.ACTUAL: float(a),
+                         **{k: float(v) for k, v in summ.items()}, "naive": v0})
+    return pd.DataFrame(rows, columns=EVALUATION_COLUMNS), notes
+
+
 def evaluate(region: str, jump_off: int, to: int, observations: pd.DataFrame, draws: int = 200,
              seed: int = 20201101, source: str = "observations") -> EvaluationResult:
     """Project the region's indicators from the census jump-off and score them (module design).
@@ -356,45 +405,15 @@ def evaluate(region: str, jump_off: int, to: int, observations: pd.DataFrame, dr
     if at_j.empty:
         raise DataError(f"{source}: no observation of region {reg.slug}'s areas in the jump-off "
                         f"year {jump_off}; the engine is calibrated on that year's values")
-    later = obs[(obs[S.YEAR] > jump_off) & (obs[S.YEAR] <= to)]
-    keys = sorted(set(map(tuple, at_j[[S.AREA, S.INDICATOR]].to_numpy()))
-                  & set(map(tuple, later[[S.AREA, S.INDICATOR]].to_numpy())))
     bundled = store.preferred(store.load_observations())[[S.AREA, S.YEAR, S.INDICATOR, S.VALUE]]
     calibration = pd.concat([obs, bundled], ignore_index=True)  # the file's values first
     calibration = calibration[calibration[S.YEAR] <= jump_off].drop_duplicates(
         [S.AREA, S.YEAR, S.INDICATOR])
     settings = trend_settings(calibration)
-    wins = {SPECS[i].ages for _, i in keys if SPECS[i].ages is not None}
+    wins = {SPECS[i].ages for i in at_j[S.INDICATOR].unique() if SPECS[i].ages is not None}
     wins |= {(0, dem.N_AGES - 1)}
     pop, inputs = population_windows(areas, jump_off, to, draws, seed, wins)
-    years = np.arange(jump_off, to + 1)
-    ids = np.arange(draws)
-    cal = obs[obs[S.YEAR] <= jump_off]
-    rows, notes, paths = [], [], {}
-    for area, ind in keys:
-        spec = SPECS[ind]
-        m = ger = None
-        if spec.band in BAND_GER:
-            if (area, spec.band) not in paths:
-                g = _series(cal, area, BAND_GER[spec.band])
-                paths[(area, spec.band)] = (
-                    rate_path(g, jump_off, years, settings, ids, seed, BAND_GER[spec.band])
-                    if jump_off in g.index else (None, "held (no GER of the band in J)"))
-                notes.append((f"rate_path_{area}_{spec.band}", BAND_GER[spec.band],
-                              paths[(area, spec.band)][1]))
-            ger = paths[(area, spec.band)][0]
-            m = None if ger is None else ger / ger[:, :1]
-            if spec.kind == "ger" and ger is None:
-                continue
-        v0 = float(_series(cal, area, ind)[jump_off])
-        x = forecast_indicator(spec, v0, pop, areas.index(area), m, ger)
-        act = _series(later, area, ind)
-        for y, a in act.items():
-            summ = summarise(x[int(y) - jump_off])
-            rows.append({S.AREA: area, S.INDICATOR: ind, S.YEAR: int(y),
-                         S.H: int(y) - jump_off, S.ACTUAL: float(a),
-                         **{k: float(v) for k, v in summ.items()}, "naive": v0})
-    table = pd.DataFrame(rows, columns=EVALUATION_COLUMNS)
+    table, notes = forecast_rows(obs, areas, jump_off, to, pop, settings, draws, seed)
     ass = demographic_assumptions(jump_off, areas)
     assumptions = [
         ("jump_off", jump_off, "census year; calibrated on the observed values of this year"),
