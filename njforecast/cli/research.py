@@ -252,4 +252,7 @@ def evaluate(
     typer.echo(ev.format_mape(res.mape))
     typer.echo("\ncoverage of the intervals (% of actuals inside)")
     typer.echo(res.coverage.to_string(index=False))
+    skipped = [a[1] for a in res.assumptions if a[0] == "not_projected"]
+    if skipped:
+        typer.echo(f"\nnot projected (no method for these indicators): {', '.join(skipped)}")
     typer.echo(f"\nwrote {output}/evaluation.csv ({len(res.table)} rows)")

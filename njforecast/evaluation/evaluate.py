@@ -399,8 +399,9 @@ def evaluate(region: str, jump_off: int, to: int, observations: pd.DataFrame, dr
     if draws < 2:
         raise DataError(f"--draws must be at least 2 for intervals, got {draws}")
     areas = _census_areas(reg)
-    obs = observations[observations[S.AREA].isin(areas)
-                       & observations[S.INDICATOR].isin(list(SPECS))]
+    mine = observations[observations[S.AREA].isin(areas)]
+    unknown = sorted(set(mine[S.INDICATOR]) - set(SPECS))
+    obs = mine[mine[S.INDICATOR].isin(list(SPECS))]
     at_j = obs[obs[S.YEAR] == jump_off]
     if at_j.empty:
         raise DataError(f"{source}: no observation of region {reg.slug}'s areas in the jump-off "
@@ -423,7 +424,9 @@ def evaluate(region: str, jump_off: int, to: int, observations: pd.DataFrame, dr
         ("migration", ass.migration_source, ", ".join(sorted(set(inputs.migration_basis)))),
         ("trend_parameters", "none → held" if settings is None else
          f"φ {settings[0]:.3f}, σ {settings[1]:.3f}", f"national rate series ≤ {jump_off}"),
-        *notes]
+        *notes,
+        *(("not_projected", ind, "an indicator this module has no projection for (SPECS)")
+           for ind in unknown)]
     return EvaluationResult(table=table, mape=mape_by_lead(table), coverage=coverage(table),
                             assumptions=assumptions,
                             params={"region": reg.slug, "jump_off": jump_off, "to": to,

@@ -185,3 +185,16 @@ def test_unknown_area_names_row(tmp_path):
     res, _ = _run(tmp_path, "out", path)
     assert res.exit_code == 2
     assert "row 2" in res.output and "atlantis" in res.output
+
+
+def test_unknown_indicator_is_named_not_silently_dropped(tmp_path):
+    path = tmp_path / "obs.csv"
+    _obs([("china", 2020, "primary_enrolment", 107253500.0),
+          ("China", 2021, "primary_enrolment", 108000000.0),
+          ("100000", 2020, "foo_count", 5.0), ("china", 2021, "foo_count", 6.0)]).to_csv(
+        path, index=False)
+    res, out = _run(tmp_path, "out", path)
+    assert res.exit_code == 0, res.output
+    assert "not projected" in res.output and "foo_count" in res.output
+    t = pd.read_csv(out / "evaluation.csv", dtype={"area": str})
+    assert list(t[S.INDICATOR]) == ["primary_enrolment"] and list(t[S.AREA]) == ["100000"]
