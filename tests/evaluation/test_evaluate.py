@@ -198,3 +198,24 @@ def test_unknown_indicator_is_named_not_silently_dropped(tmp_path):
     assert "not projected" in res.output and "foo_count" in res.output
     t = pd.read_csv(out / "evaluation.csv", dtype={"area": str})
     assert list(t[S.INDICATOR]) == ["primary_enrolment"] and list(t[S.AREA]) == ["100000"]
+
+
+def test_mlflow_run_like_a_backtest(tmp_path, tracking_uri):
+    import mlflow
+
+    from njforecast.tracking import list_runs
+
+    res, out = _run(tmp_path, "out", BUNDLED, "--tracking-uri", tracking_uri,
+                    "--experiment", "ev-test")
+    assert res.exit_code == 0, res.output
+    runs = list_runs("ev-test", tracking_uri)
+    assert list(runs["status"]) == ["FINISHED"]
+    client = mlflow.MlflowClient(tracking_uri)
+    run_id = runs["run_id"].iloc[0]
+    metrics = client.get_run(run_id).data.metrics
+    mape = pd.read_csv(out / "mape_by_lead.csv")
+    row = mape[(mape[S.INDICATOR] == "primary_enrolment") & (mape[S.H] == "5")].iloc[0]
+    assert metrics["engine.primary_enrolment.mape_h5"] == pytest.approx(row["engine_mape"])
+    assert metrics["naive.primary_enrolment.mape_h5"] == pytest.approx(row["naive_mape"])
+    assert {"evaluation.csv", "mape_by_lead.csv", "coverage.csv", "assumptions.csv"} <= {
+        a.path for a in client.list_artifacts(run_id)}
