@@ -22,6 +22,8 @@ HELP = {
     ("run",): ["Run the main job for a config", "TOML", "--targets"],
     ("backtest",): ["Rolling-origin back-test", "--observations", "--indicator", "--horizon",
                     "--windows", "--models", "--output", "--tracking-uri"],
+    ("evaluate",): ["whole engine back-tested from a census jump-off", "--region",
+                    "--jump-off", "--to", "--observations", "--output", "--draws", "naive"],
     ("demography",): ["Population engine", "project", "backtest"],
     ("demography", "project"): ["Project a census by county", "--draws", "--seed", "--region"],
     ("demography", "backtest"): ["Project census A's counties", "naive", "--actual"],

@@ -1,4 +1,5 @@
-"""The researcher's commands: ``demography project|backtest`` and ``backtest`` (models).
+"""The researcher's commands: ``demography project|backtest``, ``backtest`` (models) and
+``evaluate`` (the whole engine back-tested from a census jump-off).
 """
 
 from __future__ import annotations
@@ -209,3 +210,49 @@ def backtest(
         typer.echo(f"\nnote: {len(res.fallbacks)} model fit(s) failed and used naive instead; "
                    f"see {output}/fallbacks.csv")
     typer.echo(f"\nwrote {output}/cv.csv, {output}/metrics.csv and {output}/fits.csv")
+
+
+@app.command("evaluate")
+def evaluate(
+    region: str = typer.Option(..., "--region", help="Region: china (the nation as one area) "
+                               "or china-provinces (31 provinces), or a region file."),
+    jump_off: int = typer.Option(..., "--jump-off", help="Census year the engine starts from "
+                                 "(2010 or 2020); calibrated on this year's observations."),
+    to: int = typer.Option(..., "--to", help="Last year scored."),
+    observations: Path = typer.Option(..., "--observations", help="Observed series (year, "
+                                      "area, indicator, value; area as code or pinyin)."),
+    output: Path = typer.Option(..., "--output", help="Folder for evaluation.csv, "
+                                "mape_by_lead.csv, coverage.csv, assumptions.csv."),
+    draws: int = typer.Option(200, "--draws", help="Population and rate-path draws (≥ 2)."),
+    seed: int = typer.Option(20201101, "--seed", help="Seed of the draws."),
+    tracking_uri: str | None = typer.Option(None, "--tracking-uri", help="Log to MLflow at "
+                                               "this URI (e.g. sqlite:///mlflow.db)."),
+    experiment: str = typer.Option("evaluate", "--experiment", help="MLflow experiment name."),
+):
+    """The whole engine back-tested from a census jump-off against observed series; prints
+    MAPE by lead next to naive (the jump-off year's value)."""
+    from ..evaluation import evaluate as ev
+
+    def body():
+        reg = ev._region(region)
+        obs = ev.read_evaluation_observations(observations, reg)
+        res = ev.evaluate(reg, jump_off, to, obs, draws, seed, source=str(observations))
+        ev.write_evaluation(res, output)
+        return res
+
+    if tracking_uri:
+        from ..tracking import log_evaluation
+
+        res = _guard(log_evaluation, experiment, tracking_uri,
+                     params={"region": region, "jump_off": jump_off, "to": to,
+                             "observations": str(observations), "draws": draws, "seed": seed},
+                     body=body)
+    else:
+        res = _guard(body)
+    typer.echo(ev.format_mape(res.mape))
+    typer.echo("\ncoverage of the intervals (% of actuals inside)")
+    typer.echo(res.coverage.to_string(index=False))
+    skipped = [a[1] for a in res.assumptions if a[0] == "not_projected"]
+    if skipped:
+        typer.echo(f"\nnot projected (no method for these indicators): {', '.join(skipped)}")
+    typer.echo(f"\nwrote {output}/evaluation.csv ({len(res.table)} rows)")

@@ -190,9 +190,12 @@ def _census_moment_births(births: pd.Series) -> pd.Series:
     return pd.Series(w, index=births.index).dropna()
 
 
-def derived_fertility_sd() -> float:
-    """Standard deviation of year-on-year changes in log national births (all observed years)."""
+def derived_fertility_sd(up_to: int | None = None) -> float:
+    """Standard deviation of year-on-year changes in log national births (all observed years,
+    or those up to ``up_to`` only: a back-test that may not see later births)."""
     b = national_births()
+    if up_to is not None:
+        b = b[b.index <= up_to]
     b = b[np.diff(b.index, prepend=b.index[0] - 1) == 1]
     return float(np.std(np.diff(np.log(b.to_numpy())), ddof=1))
 

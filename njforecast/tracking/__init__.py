@@ -5,7 +5,7 @@ mlflow, and it does so lazily (inside functions), so the engine works with mlflo
 Public names (re-exported here):
     runs:     DEFAULT_TRACKING_URI, TRACKED_PACKAGES, ensure_experiment, run, Run, list_runs,
               flatten_params, frame_digest, package_versions
-    log:      log_backtest, log_pipeline, log_scenario
+    log:      log_backtest, log_evaluation, log_pipeline, log_scenario
     deferred: Tracker, TrackingError (MLflow work in a tracking process)
     serving:  ScenarioEngine, scenario_signature, export_scenario_model, log_scenario_model,
               export_and_log_scenario_model,
@@ -17,7 +17,7 @@ so MLflow calls ``njforecast.tracking._load_pyfunc(data_path)`` when it loads on
 """
 
 from .deferred import Tracker, TrackingError
-from .log import log_backtest, log_pipeline, log_scenario
+from .log import log_backtest, log_evaluation, log_pipeline, log_scenario
 from .runs import (
     DEFAULT_TRACKING_URI,
     TRACKED_PACKAGES,
@@ -47,7 +47,7 @@ from .serving import (
 __all__ = [
     "DEFAULT_TRACKING_URI", "TRACKED_PACKAGES", "Run", "ensure_experiment",
     "flatten_params", "frame_digest", "list_runs", "package_versions", "run",
-    "log_backtest", "log_pipeline", "log_scenario", "Tracker", "TrackingError",
+    "log_backtest", "log_evaluation", "log_pipeline", "log_scenario", "Tracker", "TrackingError",
     "PLANNER_FILE", "TARGETS_FILE", "SERVE_DEFAULT_DRAWS", "SERVE_FIELDS", "SERVE_MAX_DRAWS",
     "SERVE_MAX_ROWS",
     "ScenarioEngine", "_load_pyfunc", "export_and_log_scenario_model", "export_scenario_model",

@@ -6,6 +6,8 @@ Public functions:
                                   process while the job computes); params, input datasets,
                                   target metrics, every output file as an artifact
     log_scenario(parent, res)     a nested run per scenario (overrides, metrics, projection)
+    log_evaluation(...)           one run per ``njforecast evaluate`` (the engine back-tested
+                                  from a census jump-off)
 """
 
 from __future__ import annotations
@@ -19,6 +21,39 @@ import pandas as pd
 
 from ..evaluation.metrics import METRIC_COLUMNS
 from .runs import DEFAULT_TRACKING_URI, Run, run
+
+
+def log_evaluation(experiment: str, tracking_uri: str = DEFAULT_TRACKING_URI,
+                   params: Mapping[str, Any] | None = None,
+                   body: Callable[[], Any] | None = None, run_name: str | None = None):
+    """Log an evaluation like a back-test: params, the observations as a dataset, metrics
+    ``engine.<indicator>.mape_h<h>`` and ``naive.<indicator>.mape_h<h>``, coverage
+    ``<indicator>.inside_80_pct``, artifacts evaluation.csv, mape_by_lead.csv, coverage.csv,
+    assumptions.csv. ``body()`` computes the result inside the run (FAILED if it raises).
+
+    Returns:
+        the result of ``body``.
+    """
+    with run(experiment, run_name or experiment, tracking_uri,
+             tags={"njforecast.kind": "evaluation"}) as parent:
+        result = body()
+        parent.log_params({**dict(params or {}), "run": dict(result.params)})
+        parent.log_environment()
+        parent.log_dataset(result.table, name="evaluation",
+                           source=str(result.params.get("observations", "")), context="testing")
+        metrics = {}
+        for r in result.mape.itertuples(index=False):
+            metrics[f"engine.{r.indicator}.mape_h{r.h}"] = float(r.engine_mape)
+            metrics[f"naive.{r.indicator}.mape_h{r.h}"] = float(r.naive_mape)
+        for r in result.coverage.itertuples(index=False):
+            metrics[f"{r.indicator}.inside_80_pct"] = float(r.inside_80_pct)
+        parent.log_metrics(metrics)
+        parent.log_frame(result.table, "evaluation.csv")
+        parent.log_frame(result.mape, "mape_by_lead.csv")
+        parent.log_frame(result.coverage, "coverage.csv")
+        parent.log_frame(pd.DataFrame(result.assumptions, columns=["name", "value", "note"]),
+                         "assumptions.csv")
+    return result
 
 
 def log_backtest(result, experiment: str, tracking_uri: str = DEFAULT_TRACKING_URI,
