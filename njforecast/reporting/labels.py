@@ -44,6 +44,16 @@ LABELS: dict[str, dict[str, str]] = {
     "assumptions": {"en": "Assumptions", "zh": "假设"},
     "sources": {"en": "Data sources and quality flags", "zh": "数据来源与质量标记"},
     "full_capacity": {"en": "100 % (full)", "zh": "100%（满额）"},
+    "county_enrolment_change": {"en": "Enrolment change {start}–{end} (%)",
+                                "zh": "{start}—{end}年在校生变化（%）"},
+    "county_utilisation": {"en": "Compulsory seat utilisation {end} (%)",
+                           "zh": "{end}年义务教育学位使用率（%）"},
+    "county_title": {"en": "What differs by county", "zh": "各区县差异"},
+    "key_messages": {"en": "Key messages", "zh": "要点"},
+    "city_copy_note": {"en": "No county panels for {inds}: the data have no county series, so "
+                             "every county's value is the city's projected rate (identical "
+                             "panels).",
+                       "zh": "{inds}无区县数据，各区县取全市预测比率（各区县相同），故不分区县作图。"},
     "city_rate_applied": {"en": " (city rate applied to every county; no county data)",
                           "zh": "（各区县沿用全市比率，无区县数据）"},
     "estimated_note": {"en": "Values marked estimated rest on estimated inputs (see quality "
@@ -175,7 +185,8 @@ def resolve_lang(lang: str) -> tuple[str, str]:
         return "en", ""
     font = cjk_font()
     if font is None:
-        return "en", ("no CJK font found (checked matplotlib's fonts and `fc-list :lang=zh`): "
-                      "figure labels fall back to English; install one, e.g. "
-                      "`apt-get install fonts-noto-cjk`, for Chinese figure labels")
+        return "en", ("no CJK font found (checked the bundled font package, matplotlib's fonts "
+                      "and `fc-list :lang=zh`): figure labels fall back to English; install "
+                      "one, e.g. `pip install pylopdf-fonts-zh-cn` (a dependency of njforecast) "
+                      "or `apt-get install fonts-noto-cjk`, for Chinese figure labels")
     return "zh", f"Chinese figure labels drawn with the font '{font}'"
