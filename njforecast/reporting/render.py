@@ -12,13 +12,16 @@ Drawing a figure is CPU-bound Python (matplotlib), so the first share of the fig
 import them again, ~1.5 s per worker) while the calling process writes CSV and Excel and then
 draws the rest. Shares are balanced by an estimate of each job's drawing cost. The output bytes
 do not depend on which process drew a figure (SVG ids use a fixed salt, PNGs carry no date).
-Without ``fork`` (Windows, macOS defaults) or with ``workers`` 0 every figure is drawn in the
-calling process.
+Forking is only done from a single-threaded process (a thread holding a lock at the fork would
+leave it locked in the child; the CLI's process has only its main thread when it writes the
+report); otherwise, without ``fork`` (Windows) or with ``workers`` 0 every figure is drawn in
+the calling process.
 """
 
 from __future__ import annotations
 
 import multiprocessing
+import threading
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 
@@ -150,7 +153,8 @@ def _split(jobs: list[FigureJob], workers: int, local_cost: float
 class _Rendering:
     def __init__(self, jobs: list[FigureJob], workers: int, local_cost: float):
         self._pool, self._futures, self._local = None, [], list(jobs)
-        if workers >= 1 and len(jobs) > 1 and "fork" in multiprocessing.get_all_start_methods():
+        if (workers >= 1 and len(jobs) > 1 and threading.active_count() == 1
+                and "fork" in multiprocessing.get_all_start_methods()):
             from . import figures
 
             figures._plt("en")  # import matplotlib once, before the fork, for every process

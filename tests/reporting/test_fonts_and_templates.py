@@ -124,3 +124,24 @@ def test_templates_are_package_data():
     assert "reporting/templates/*" in data
     deps = " ".join(pyproject["project"]["dependencies"])
     assert "jinja2" in deps and "pylopdf-fonts-zh-cn" in deps
+
+
+def test_no_fork_from_a_threaded_process(res):
+    """With another thread running, every figure is drawn in this process (no worker pool)."""
+    import threading
+
+    gaps = pt.compare_to_targets(res.target_series, load_plan_targets(), years=[2025])
+    jobs, _ = render.figure_jobs(res, gaps, "en", "en", ["senior_stage_ger"], res.tables(),
+                                 (2020, 2030))
+    stop = threading.Event()
+    t = threading.Thread(target=stop.wait)
+    t.start()
+    try:
+        r = render.start_rendering(jobs, 1)
+        assert r._pool is None and len(r._local) == len(jobs)
+    finally:
+        stop.set()
+        t.join()
+    r = render.start_rendering(jobs, 1)
+    assert r._pool is not None and 0 < len(r._local) < len(jobs)
+    assert set(r.result()) == {j.stem for j in jobs}
