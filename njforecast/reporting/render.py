@@ -3,7 +3,7 @@ the tables.
 
 Public names:
     FigureJob                       one figure: file stem, caption, layout, drawing function
-    figure_jobs(results, gaps_df, lang, fig_lang, fan_indicators, tables, period_end)
+    figure_jobs(results, gaps_df, lang, fig_lang, fan_indicators, tables, years)
                                     the report's figures → ([FigureJob], note on skipped panels)
     start_rendering(jobs, workers)  begin drawing; ``.result()`` → {stem: {"png", "svg"}}
 
