@@ -50,8 +50,9 @@ _TEXT = {
         "tgt_item": "{name} {m} (80% interval {lo}–{hi}) against {sign}{t}, {gap} "
                     "({status}, chance of meeting it {p})",
         "short": "short by {g}", "over": "{g} above",
-        "county": "By county, {level} enrolment changes {lo_c} ({lo_a}) to {hi_c} ({hi_a}) "
-                  "from {y0} to {y1}{util}.",
+        "county": "By county, {level} enrolment changes {lo_c} ({lo_a}{lo_i}) to {hi_c} "
+                  "({hi_a}{hi_i}) from {y0} to {y1}{util}.",
+        "county_i": ", 80% interval {a} to {b}",
         "county_util": "; {level} seat utilisation in {y} ranges from {lo_u} ({lo_a}, 80% "
                        "interval {lo_lo}–{lo_hi}) to {hi_u} ({hi_a}, 80% interval "
                        "{hi_lo}–{hi_hi})",
@@ -74,8 +75,9 @@ _TEXT = {
         "tgt_item": "{name}预测{m}（80%区间 {lo}–{hi}），目标{sign}{t}，{gap}"
                     "（{status}，达标概率{p}）",
         "short": "差{g}", "over": "高出{g}",
-        "county": "{y0}—{y1}年各区县{level}在校生变化不一：{lo_c}（{lo_a}）至{hi_c}（{hi_a}）"
-                  "{util}。",
+        "county": "{y0}—{y1}年各区县{level}在校生变化不一：{lo_c}（{lo_a}{lo_i}）至{hi_c}"
+                  "（{hi_a}{hi_i}）{util}。",
+        "county_i": "，80%区间 {a}至{b}",
         "county_util": "；{y}年{level}学位使用率从{lo_u}（{lo_a}，80%区间 {lo_lo}–{lo_hi}）"
                        "到{hi_u}（{hi_a}，80%区间 {hi_lo}–{hi_hi}）",
         "sep": "；", "list": "、",
@@ -231,10 +233,16 @@ def _counties(t: dict, enrol: pd.DataFrame, cap: pd.DataFrame, city: str,
     for a in counties:
         r0, r1 = _city_row(enrol, a, y0, level=lv), _city_row(enrol, a, y1, level=lv)
         if r0 is not None and r1 is not None and r0[S.MEAN] > 0:
-            ch[a] = _change(r0, r1)[0]
+            ch[a] = _change(r0, r1)
     if len(ch) < 2:
         return None
-    lo_a, hi_a = min(ch, key=ch.get), max(ch, key=ch.get)
+    lo_a = min(ch, key=lambda a: ch[a][0])
+    hi_a = max(ch, key=lambda a: ch[a][0])
+
+    def interval(a: str) -> str:
+        _, lo, hi = ch[a]
+        return "" if lo is None else t["county_i"].format(a=_signed_pct(lo), b=_signed_pct(hi))
+
     util = ""
     c = cap[(cap[S.AREA] != city) & (cap[S.YEAR] == y1) & (cap[S.LEVEL] == "compulsory")]
     c = c.dropna(subset=[S.UTILISATION])
@@ -249,8 +257,9 @@ def _counties(t: dict, enrol: pd.DataFrame, cap: pd.DataFrame, city: str,
             hi_lo=_pct(hi[f"{S.UTILISATION}_lo80"]), hi_hi=_pct(hi[f"{S.UTILISATION}_hi80"]))
     name = label(lv, lang)
     return t["county"].format(level=name if lang == "zh" else name.lower(), y0=y0, y1=y1,
-                              lo_c=_signed_pct(ch[lo_a]), lo_a=names.get(lo_a, lo_a),
-                              hi_c=_signed_pct(ch[hi_a]), hi_a=names.get(hi_a, hi_a), util=util)
+                              lo_c=_signed_pct(ch[lo_a][0]), lo_a=names.get(lo_a, lo_a),
+                              lo_i=interval(lo_a), hi_c=_signed_pct(ch[hi_a][0]),
+                              hi_a=names.get(hi_a, hi_a), hi_i=interval(hi_a), util=util)
 
 
 def key_messages(tables: Mapping[str, pd.DataFrame], summary: pd.DataFrame,

@@ -23,7 +23,7 @@ def tables():
         ("C", 2020, "primary", 1000, 1000, 1000), ("C", 2030, "primary", 400, 350, 450),
         ("C", 2020, "junior", 500, 500, 500), ("C", 2030, "junior", 600, 550, 650),
         ("A", 2020, "primary", 600, 600, 600), ("A", 2030, "primary", 300, 280, 320),
-        ("B", 2020, "primary", 400, 400, 400), ("B", 2030, "primary", 100, 90, 110)])
+        ("B", 2020, "primary", 400, 400, 400), ("B", 2030, "primary", 100, 92, 108)])
     cap = pd.DataFrame(
         [("C", 2020, "compulsory", 1500, 1500, 100.0, 100.0, 100.0),
          ("C", 2025, "compulsory", 1800, 1400, 77.8, 75.0, 80.0),
@@ -64,7 +64,8 @@ EXPECTED = {
         "2020 (estimated): 20 fewer.",
         "Plan targets for 2025: 2 of 3 projectable on track; needing action: ger 85.3 (80% "
         "interval 80.0–88.0) against ≥90, short by 4.7 (off track, chance of meeting it 10%).",
-        "By county, primary enrolment changes −75% (Beta) to −50% (Alpha) from 2020 to 2030; "
+        "By county, primary enrolment changes −75% (Beta, 80% interval −77% to −73%) to −50% "
+        "(Alpha, 80% interval −53% to −47%) from 2020 to 2030; "
         "compulsory seat utilisation in 2030 ranges from 40% (Alpha, 80% interval 35%–45%) to "
         "70% (Beta, 80% interval 65%–75%).",
     ],
@@ -75,7 +76,8 @@ EXPECTED = {
         "2030年所需教师（全部学段）80人（80%区间 70–90人），2020年在岗教师100人（估计）：少20人。",
         "2025年规划目标：3项可预测目标中2项有望达成；需关注：毛入学率预测85.3（80%区间 80.0–88.0），"
         "目标≥90，差4.7（难以达成，达标概率10%）。",
-        "2020—2030年各区县小学在校生变化不一：−75%（乙县）至−50%（甲县）；2030年义务教育学位使用率"
+        "2020—2030年各区县小学在校生变化不一：−75%（乙县，80%区间 −77%至−73%）至−50%"
+        "（甲县，80%区间 −53%至−47%）；2030年义务教育学位使用率"
         "从40%（甲县，80%区间 35%–45%）到70%（乙县，80%区间 65%–75%）。",
     ],
 }
@@ -86,7 +88,8 @@ def test_key_messages_match_hand_computed_sentences(tables, lang):
     """Each sentence equals the one worked out by hand: −60 % = 400/1000 − 1, seats
     1800 − 1500 = 300 over 2021–2025 (the period of teachers_added_2021_2025), 2030 = end of
     the next five-year period, 80 − 100 = 20 fewer teachers, counties −75 % (100/400 − 1) and
-    −50 % (300/600 − 1); only the projectable 2025 targets count (3, of which 2 are fine)."""
+    −50 % (300/600 − 1) with intervals 92/400 − 1 = −77 %, 108/400 − 1 = −73 %, 280/600 − 1 =
+    −53 %, 320/600 − 1 = −47 %; only the projectable 2025 targets count (3, of which 2 are fine)."""
     t, summary, gaps = tables
     got = key_messages(t, summary, gaps, "C", NAMES[lang], lang, jump_off=2020)
     assert got == EXPECTED[lang]
