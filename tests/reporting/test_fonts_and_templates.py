@@ -145,3 +145,18 @@ def test_no_fork_from_a_threaded_process(res):
     r = render.start_rendering(jobs, 1)
     assert r._pool is not None and 0 < len(r._local) < len(jobs)
     assert set(r.result()) == {j.stem for j in jobs}
+
+
+def test_split_balances_and_keeps_every_job_once():
+    """LPT split of costs 3.5, 2.5, 1.5, 1×5 with 4 units of other work in this process: each
+    job is drawn exactly once, shares keep report order and loads differ by at most the largest
+    job (here 8 vs 8.5)."""
+    jobs = [render.FigureJob(f"fan{i}", "", "fan_chart", {}) for i in range(5)] + [
+        render.FigureJob("county", "", "f", {}, cost=1.5),
+        render.FigureJob("cap", "", "f", {}, cost=2.5),
+        render.FigureJob("teach", "", "f", {}, cost=3.5)]
+    shares, local = render._split(jobs, 1, 4.0)
+    drawn = [j.stem for s in shares for j in s] + [j.stem for j in local]
+    assert sorted(drawn) == sorted(j.stem for j in jobs)
+    assert [j.stem for j in shares[0]] == ["fan1", "fan3", "cap", "teach"]
+    assert sum(j.cost for j in shares[0]) == 8.0 and 4.0 + sum(j.cost for j in local) == 8.5
