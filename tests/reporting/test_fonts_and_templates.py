@@ -82,7 +82,7 @@ def test_county_panels_that_repeat_the_city_are_replaced(res):
 
 
 _FORK_CHECK = """
-from njforecast.io.store import load_plan_targets
+from njforecast.io.plan import load_plan_targets
 from njforecast.planning import targets as pt
 from njforecast.reporting import render
 from test_reporting import synthetic_results
