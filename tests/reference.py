@@ -1,5 +1,6 @@
 """The frame-based pipeline of f13f3a3, kept as the slow, obviously-correct reference for the
-array engine (tests/engine/test_golden.py, tests/test_reporting.py): long pandas frames, one stage function after another.
+array engine (tests/engine/test_golden.py, tests/reporting/test_reporting.py): long pandas
+frames, one stage function after another.
 Not part of the package."""
 # ruff: noqa
 from __future__ import annotations

@@ -4,6 +4,8 @@ small multiples, seat utilisation and teacher demand against supply.
 Public functions:
     fan_chart(summary_df, indicator, area, ...)        one indicator in one area → Figure
     county_multiples(summary_df, indicator, areas, ...) one panel per county → Figure
+    county_change_chart(enrolment, capacity, areas, start, end, ...)  enrolment change and
+                                                       seat utilisation by county → Figure
     capacity_chart(capacity_df, ...)                   seat utilisation (%) by level and area
     teachers_chart(teachers_df, area, ...)             teacher demand and supply by level
     save_figure_bytes(fig)                             {"png": …, "svg": …} bytes; closes the figure
@@ -95,7 +97,7 @@ def fan_chart(summary_df: pd.DataFrame, indicator: str, area: str, lang: str = "
         ax.set_title(f"{_name(area, lang, area_names)} — {_name(indicator, lang, indicator_names)}")
         ax.set_xlabel(label("year", lang))
         ax.legend(frameon=False, fontsize=7, loc="best")
-        fig.tight_layout()
+        fig.subplots_adjust(left=0.12, right=0.98, bottom=0.14, top=0.9)
     fig.njforecast_rc = rc  # fonts must also be set when the figure is saved
     return fig
 
@@ -128,7 +130,75 @@ def county_multiples(summary_df: pd.DataFrame, indicator: str, areas: list[str],
         fig.suptitle(_name(indicator, lang, indicator_names), fontsize=10)
         if len(areas):
             axes.flat[0].legend(frameon=False, fontsize=6)
-        fig.tight_layout()
+        fig.subplots_adjust(left=0.08, right=0.98, bottom=0.08, top=0.88, hspace=0.45,
+                            wspace=0.3)
+    fig.njforecast_rc = rc  # fonts must also be set when the figure is saved
+    return fig
+
+
+def county_change_chart(enrolment_df: pd.DataFrame, capacity_df: pd.DataFrame,
+                        areas: list[str], start: int, end: int, lang: str = "en",
+                        area_names: Mapping[str, str] | None = None):
+    """What differs by county: enrolment change and seat utilisation, one row per county.
+
+    Left: change of primary and junior enrolment from ``start`` to ``end`` (%, mean with the
+    80 % interval as a whisker when the start value has no draw spread, so the change's
+    percentiles are the end value's). Right: compulsory seat utilisation in ``end`` (%, mean
+    with its 80 % interval; 100 % = full).
+
+    Args:
+        enrolment_df: the enrolment table (area, year, level, mean, lo80, hi80; persons).
+        capacity_df: the capacity table (area, year, level, utilisation, utilisation_lo80,
+            utilisation_hi80; percent).
+        areas: county codes, top to bottom.
+    """
+    plt, rc = _plt(lang)
+    names = [_name(a, lang, area_names) for a in areas]
+    y = np.arange(len(areas))[::-1].astype(float)
+    with plt.rc_context(rc):
+        fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(9.6, 0.42 * len(areas) + 1.5), dpi=110,
+                                       sharey=True)
+        for k, (lv, color) in enumerate((("primary", "#1f77b4"), ("junior", "#9467bd"))):
+            e = enrolment_df[enrolment_df[S.LEVEL] == lv].set_index([S.AREA, S.YEAR])
+            m, lo, hi = [], [], []
+            for a in areas:
+                try:
+                    r0, r1 = e.loc[(a, start)], e.loc[(a, end)]
+                except KeyError:
+                    m.append(np.nan), lo.append(np.nan), hi.append(np.nan)
+                    continue
+                base = float(r0[S.MEAN])
+                m.append((float(r1[S.MEAN]) / base - 1) * 100)
+                fixed = np.isclose(r0[S.LO80], r0[S.HI80], rtol=1e-9)
+                lo.append((float(r1[S.LO80]) / base - 1) * 100 if fixed else np.nan)
+                hi.append((float(r1[S.HI80]) / base - 1) * 100 if fixed else np.nan)
+            m, lo, hi = map(np.asarray, (m, lo, hi))
+            yy = y + (0.2 if k == 0 else -0.2)
+            ax1.barh(yy, m, height=0.38, color=color, alpha=0.8, label=label(lv, lang))
+            ok = ~np.isnan(lo)
+            ax1.errorbar(m[ok], yy[ok], xerr=[m[ok] - lo[ok], hi[ok] - m[ok]], fmt="none",
+                         ecolor="black", lw=0.8, capsize=2)
+        ax1.axvline(0, color="grey", lw=0.8)
+        ax1.set_title(label("county_enrolment_change", lang).format(start=start, end=end),
+                      fontsize=9)
+        ax1.legend(frameon=False, fontsize=7, loc="best")
+        c = capacity_df[(capacity_df[S.LEVEL] == "compulsory") & (capacity_df[S.YEAR] == end)]
+        c = c.set_index(S.AREA).reindex(areas)
+        u = c[S.UTILISATION].to_numpy(float)
+        lo_u = c.get(f"{S.UTILISATION}_lo80", c[S.UTILISATION]).to_numpy(float)
+        hi_u = c.get(f"{S.UTILISATION}_hi80", c[S.UTILISATION]).to_numpy(float)
+        ax2.barh(y, u, height=0.5, color="#2ca02c", alpha=0.8)
+        ok = ~np.isnan(u)
+        ax2.errorbar(u[ok], y[ok], xerr=[u[ok] - lo_u[ok], hi_u[ok] - u[ok]], fmt="none",
+                     ecolor="black", lw=0.8, capsize=2)
+        ax2.axvline(100, color="grey", ls="--", lw=0.8, label=label("full_capacity", lang))
+        ax2.set_title(label("county_utilisation", lang).format(end=end), fontsize=9)
+        ax2.legend(frameon=False, fontsize=7, loc="lower right")
+        ax1.set_yticks(y, names)
+        ax1.set_xlabel("%")
+        ax2.set_xlabel("%")
+        fig.subplots_adjust(left=0.2, right=0.98, bottom=0.5 / (0.42 * len(areas) + 1.5),
+                            top=1 - 0.45 / (0.42 * len(areas) + 1.5), wspace=0.08)
     fig.njforecast_rc = rc  # fonts must also be set when the figure is saved
     return fig
 
@@ -166,7 +236,7 @@ def capacity_chart(capacity_df: pd.DataFrame, lang: str = "en",
         axes.flat[0].set_ylabel(label("utilisation", lang))
         axes.flat[-1].legend(frameon=False, fontsize=6, loc="best")
         fig.suptitle(label("capacity_title", lang), fontsize=10)
-        fig.tight_layout()
+        fig.subplots_adjust(left=0.07, right=0.99, bottom=0.17, top=0.84, wspace=0.12)
     fig.njforecast_rc = rc  # fonts must also be set when the figure is saved
     return fig
 
@@ -200,19 +270,21 @@ def teachers_chart(teachers_df: pd.DataFrame, area: str, lang: str = "en",
         axes.flat[0].legend(frameon=False, fontsize=7)
         fig.suptitle(f"{_name(area, lang, area_names)} — {label('teachers_title', lang)}",
                      fontsize=10)
-        fig.tight_layout()
+        fig.subplots_adjust(left=0.07, right=0.99, bottom=0.17, top=0.84, wspace=0.3)
     fig.njforecast_rc = rc  # fonts must also be set when the figure is saved
     return fig
 
 
 def save_figure_bytes(fig) -> dict[str, bytes]:
-    """PNG (150 dpi) and SVG bytes of a figure; closes it."""
+    """PNG (150 dpi, fast zlib level 1: the image is embedded once and archived, not served)
+    and SVG (vector, for print) bytes of a figure; closes it."""
     import matplotlib.pyplot as plt
 
     out = {}
     rc = {**getattr(fig, "njforecast_rc", {}), "svg.hashsalt": "njforecast"}  # stable SVG ids
     with plt.rc_context(rc):
-        for ext, kw in (("png", {"dpi": 150}), ("svg", {"metadata": {"Date": None}})):
+        for ext, kw in (("png", {"dpi": 150, "pil_kwargs": {"compress_level": 1}}),
+                        ("svg", {"metadata": {"Date": None}})):
             buf = io.BytesIO()
             fig.savefig(buf, format=ext, **kw)
             out[ext] = buf.getvalue()

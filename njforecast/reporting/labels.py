@@ -4,10 +4,12 @@ Public names:
     LABELS, NAMES                 key → {"en": …, "zh": …} (report text; engine indicators and levels)
     label(key, lang)              the label for ``key`` in 'en' or 'zh' (the key when unknown)
     cjk_font()                    a font family that draws Chinese, or None
+    bundled_cjk_font_path()       the shipped Noto Sans SC file (None when not installed)
     resolve_lang(lang)            (language for figures, message): 'zh' without a CJK font → 'en'
 
-``cjk_font`` looks through matplotlib's fonts and, if the cache predates a font install, the
-fonts ``fc-list :lang=zh`` reports. Without one, figures fall back to English labels (never empty
+``cjk_font`` uses the Noto Sans SC font installed with the package (``pylopdf-fonts-zh-cn``,
+SIL OFL 1.1), else matplotlib's fonts and, if the cache predates a font install, the fonts
+``fc-list :lang=zh`` reports. Without one, figures fall back to English labels (never empty
 boxes) and the report says so; the HTML text stays Chinese because the browser chooses its own
 fonts.
 """
@@ -15,7 +17,6 @@ fonts.
 from __future__ import annotations
 
 import re
-
 import shutil
 import subprocess
 
@@ -43,6 +44,16 @@ LABELS: dict[str, dict[str, str]] = {
     "assumptions": {"en": "Assumptions", "zh": "假设"},
     "sources": {"en": "Data sources and quality flags", "zh": "数据来源与质量标记"},
     "full_capacity": {"en": "100 % (full)", "zh": "100%（满额）"},
+    "county_enrolment_change": {"en": "Enrolment change {start}–{end} (%)",
+                                "zh": "{start}—{end}年在校生变化（%）"},
+    "county_utilisation": {"en": "Compulsory seat utilisation {end} (%)",
+                           "zh": "{end}年义务教育学位使用率（%）"},
+    "county_title": {"en": "What differs by county", "zh": "各区县差异"},
+    "key_messages": {"en": "Key messages", "zh": "要点"},
+    "city_copy_note": {"en": "No county panels for {inds}: the data have no county series, so "
+                             "every county's value is the city's projected rate (identical "
+                             "panels).",
+                       "zh": "{inds}无区县数据，各区县取全市预测比率（各区县相同），故不分区县作图。"},
     "city_rate_applied": {"en": " (city rate applied to every county; no county data)",
                           "zh": "（各区县沿用全市比率，无区县数据）"},
     "estimated_note": {"en": "Values marked estimated rest on estimated inputs (see quality "
@@ -95,13 +106,51 @@ _CJK_HINTS = ("CJK", "WenQuanYi", "SimHei", "SimSun", "Source Han", "YaHei", "Pi
               "Heiti", "Noto Sans SC", "AR PL", "Droid Sans Fallback")
 
 
+def bundled_cjk_font_path():
+    """Path of the Chinese font shipped as a dependency, or None when it is not installed.
+
+    The font is Noto Sans SC Regular (SIL Open Font License 1.1; Google/Adobe's Noto CJK,
+    ``Sans/SubsetOTF/SC``), installed from PyPI as ``pylopdf-fonts-zh-cn`` — a data-only
+    package of the unchanged font file, so Chinese figure labels draw on a machine without
+    system CJK fonts.
+    """
+    try:
+        import pylopdf_fonts_zh_cn
+    except ImportError:
+        return None
+    path = pylopdf_fonts_zh_cn.sans_path()
+    return path if path.is_file() else None
+
+
+def _register(path) -> str | None:
+    """Add a font file to matplotlib's font manager (once) and return its family name."""
+    from matplotlib import font_manager as fm
+
+    path = str(path)
+    for f in fm.fontManager.ttflist:
+        if f.fname == path:
+            return f.name
+    try:
+        fm.fontManager.addfont(path)
+    except (OSError, RuntimeError, ValueError):
+        return None
+    return next((f.name for f in fm.fontManager.ttflist if f.fname == path), None)
+
+
 def cjk_font() -> str | None:
     """A font family that draws Chinese, or None (message in ``resolve_lang``).
 
-    Prefers sans-serif CJK families; asks ``fc-list :lang=zh`` for font files when
-    matplotlib's font cache has none (e.g. fonts installed after the cache was built).
+    The bundled Noto Sans SC (:func:`bundled_cjk_font_path`) first, so figures look the same on
+    every machine; else a sans-serif CJK family among matplotlib's fonts, asking
+    ``fc-list :lang=zh`` for font files when matplotlib's cache has none.
     """
     from matplotlib import font_manager as fm
+
+    bundled = bundled_cjk_font_path()
+    if bundled is not None:
+        name = _register(bundled)
+        if name:
+            return name
 
     def _pick() -> str | None:
         names = sorted({f.name for f in fm.fontManager.ttflist
@@ -124,10 +173,7 @@ def cjk_font() -> str | None:
     for line in out.splitlines():
         path = line.split(":")[0].strip()
         if path:
-            try:
-                fm.fontManager.addfont(path)
-            except (OSError, RuntimeError, ValueError):
-                continue
+            _register(path)
     return _pick()
 
 
@@ -139,7 +185,8 @@ def resolve_lang(lang: str) -> tuple[str, str]:
         return "en", ""
     font = cjk_font()
     if font is None:
-        return "en", ("no CJK font found (checked matplotlib's fonts and `fc-list :lang=zh`): "
-                      "figure labels fall back to English; install one, e.g. "
-                      "`apt-get install fonts-noto-cjk`, for Chinese figure labels")
+        return "en", ("no CJK font found (checked the bundled font package, matplotlib's fonts "
+                      "and `fc-list :lang=zh`): figure labels fall back to English; install "
+                      "one, e.g. `pip install pylopdf-fonts-zh-cn` (a dependency of njforecast) "
+                      "or `apt-get install fonts-noto-cjk`, for Chinese figure labels")
     return "zh", f"Chinese figure labels drawn with the font '{font}'"

@@ -4,16 +4,20 @@ Public functions:
     write_report(results, gaps_df, out_dir, lang, ...)  every output of one run: tidy CSVs,
                                   target_gaps.csv, figures/ (PNG+SVG), report.xlsx, report.html,
                                   run_info.json → {name: path}
-    write_html(path, title, sections, lang)   a page with inline CSS and base64 images
+    write_html(path, context, template)   render a page template (templates/) to a file
     summary_table(gaps_df, year, lang)        a short plain-text table of the city's targets
     ex_post_table(gaps_df, lang)              "what the plan period ended at" (observed values)
+
+The page is built from Jinja2 templates in ``templates/`` (``report.html.j2``, the table macro
+``tables.html.j2``, ``ex_post.html.j2`` and the stylesheet ``report.css``, inlined), with
+autoescaping on: Python prepares display strings, the templates hold every tag, so a report
+writer restyles or rewords the page without touching Python.
 """
 
 from __future__ import annotations
 
 import base64
-import html
-from collections.abc import Iterable
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -21,54 +25,50 @@ import pandas as pd
 
 from .. import schema as S
 from ..planning.targets import BASIS_CITY_COPY, OFF_TRACK_P, ON_TRACK_P
-from .figures import capacity_chart, county_multiples, fan_chart, save_figure_bytes, teachers_chart
 from .labels import label, resolve_lang
+from .messages import key_messages, plan_periods
+from .render import figure_jobs, start_rendering
 from .writers import _atomic_bytes, write_excel, write_run_info
 
-
-def _fmt_table(df: pd.DataFrame, max_rows: int = 400) -> str:
-    def fmt(x):
-        if isinstance(x, float):
-            if np.isnan(x):
-                return "—"
-            return f"{x:,.3g}" if abs(x) < 1 else (f"{x:,.1f}" if abs(x) < 1000 else f"{x:,.0f}")
-        return x
-
-    d = df.head(max_rows).copy()
-    for c in d.columns:
-        d[c] = d[c].map(fmt)
-    more = f"<p class='more'>… {len(df) - max_rows} more rows in the CSV/Excel files.</p>" \
-        if len(df) > max_rows else ""
-    return d.to_html(index=False, escape=True, border=0, classes="tbl") + more
+_TEMPLATES = Path(__file__).resolve().parent / "templates"
+_SIGN = {"at_least": "≥", "at_most": "≤", "about": "≈"}
 
 
-def _img(png: bytes, alt: str, wide: bool = False) -> str:
-    b64 = base64.b64encode(png).decode("ascii")
-    cls = " class='wide'" if wide else ""
-    return f"<figure{cls}><img alt='{html.escape(alt)}' src='data:image/png;base64,{b64}'/>" \
-           f"<figcaption>{html.escape(alt)}</figcaption></figure>"
+@lru_cache(maxsize=1)
+def _env():
+    import jinja2
+
+    return jinja2.Environment(loader=jinja2.FileSystemLoader(str(_TEMPLATES)),
+                              autoescape=True, undefined=jinja2.StrictUndefined,
+                              keep_trailing_newline=True)
 
 
-_CSS = """body{font-family:"Noto Sans CJK SC","Source Han Sans SC","Microsoft YaHei",
-"PingFang SC",Helvetica,Arial,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}
-h1{font-size:1.5em}h2{font-size:1.2em;border-bottom:1px solid #ccc;padding-bottom:.2em;
-margin-top:1.6em}
-table.tbl{border-collapse:collapse;font-size:.78em;margin:.5em 0}table.tbl td,table.tbl th
-{border-bottom:1px solid #e3e3e3;padding:2px 6px;text-align:right}table.tbl th{background:#f3f3f3}
-figure{display:inline-block;margin:.5em;vertical-align:top}figure img{max-width:520px;
-border:1px solid #eee}figure.wide{display:block}figure.wide img{max-width:100%}
-figcaption{font-size:.8em;color:#555}.note{color:#555;font-size:.85em}
-.status-on_track{color:#1a7f37;font-weight:bold}.status-off_track{color:#c62828;font-weight:bold}
-.status-at_risk{color:#b26a00;font-weight:bold}.more{font-size:.8em;color:#777}"""
+def _render(template: str, **context) -> str:
+    return _env().get_template(template).render(**context)
 
 
-def write_html(path: str | Path, title: str, sections: Iterable[tuple[str, str]],
-               lang: str = "en") -> Path:
-    """A self-contained HTML page (inline CSS, base64 images) from (heading, html body) pairs."""
-    body = "\n".join(f"<section><h2>{html.escape(h)}</h2>\n{b}\n</section>" for h, b in sections)
-    page = (f"<!DOCTYPE html>\n<html lang='{'zh-CN' if lang == 'zh' else 'en'}'><head>"
-            f"<meta charset='utf-8'><title>{html.escape(title)}</title><style>{_CSS}</style>"
-            f"</head><body><h1>{html.escape(title)}</h1>\n{body}\n</body></html>\n")
+def _fmt(x) -> str:
+    """A table cell for display: NaN → "—", small numbers 3 significant digits, others 1 or
+    0 decimals with thousands separators."""
+    if isinstance(x, float):
+        if np.isnan(x):
+            return "—"
+        return f"{x:,.3g}" if abs(x) < 1 else (f"{x:,.1f}" if abs(x) < 1000 else f"{x:,.0f}")
+    return "" if x is None else str(x)
+
+
+def _table(df: pd.DataFrame, max_rows: int = 400) -> dict:
+    """A frame as the table macro's input: columns, display rows, n, more (rows left out)."""
+    d = df.head(max_rows)
+    rows = [[_fmt(v) for v in r] for r in d.itertuples(index=False, name=None)]
+    return {"columns": [str(c) for c in df.columns], "rows": rows, "n": len(df),
+            "more": max(len(df) - max_rows, 0)}
+
+
+def write_html(path: str | Path, context: dict, template: str = "report.html.j2") -> Path:
+    """Render ``template`` (under ``templates/``) with ``context`` to ``path``, atomically."""
+    page = _render(template, css=(_TEMPLATES / "report.css").read_text(encoding="utf-8"),
+                   **context)
     return _atomic_bytes(Path(path), page.encode("utf-8"))
 
 
@@ -81,15 +81,19 @@ def _status_html(df: pd.DataFrame, lang: str) -> pd.DataFrame:
 
 def write_report(results, gaps_df: pd.DataFrame, out_dir: str | Path, lang: str = "en",
                  scenario_table: pd.DataFrame | None = None,
-                 fan_indicators: Iterable[str] | None = None,
-                 scenario_targets: pd.DataFrame | None = None) -> dict[str, Path]:
+                 fan_indicators=None, scenario_targets: pd.DataFrame | None = None,
+                 figure_workers: int = 1) -> dict[str, Path]:
     """All outputs of one run: tidy CSVs, target_gaps.csv, figures/ (PNG+SVG), report.xlsx/.html.
 
+    A share of the figures is drawn in ``figure_workers`` forked processes
+    (``render.start_rendering``) while this process writes the CSV files and the workbook and
+    then draws the rest; the page leads with the key messages (``messages.key_messages``).
+
     Args:
-        results: ``pipeline.Results`` (frames: population_summary, enrolment_summary,
-            indicator_summary, teachers, capacity, target_series, assumptions, sources,
-            quality; attributes: config, data_hash, region, scenario).
-        gaps_df: ``plan_targets.compare_to_targets`` output.
+        results: ``engine.Results`` (frames: tables(), target_summary(),
+            projection_summary(), teachers, capacity, assumptions, sources, quality;
+            attributes: config, data_hash, region, scenario).
+        gaps_df: ``planning.targets.compare_to_targets`` output.
         out_dir: output folder (created).
         lang: 'en' or 'zh'; figures fall back to English without a CJK font (the report
             says so; call ``resolve_lang`` to get the message for the terminal).
@@ -97,6 +101,7 @@ def write_report(results, gaps_df: pd.DataFrame, out_dir: str | Path, lang: str 
         scenario_targets: city target rows per scenario (scenario, indicator, year, target,
             projected_mean, projected_lo80, projected_hi80, p_meet, status).
         fan_indicators: target indicators to draw fan charts for (default: projectable ones).
+        figure_workers: extra processes drawing figures (0: all in this process).
 
     Returns:
         name → path of every file written.
@@ -106,149 +111,112 @@ def write_report(results, gaps_df: pd.DataFrame, out_dir: str | Path, lang: str 
     out = Path(out_dir)
     figdir = out / "figures"
     fig_lang, lang_msg = resolve_lang(lang)
-    region = results.region
-    names = region.names("zh" if fig_lang == "zh" else "en")
-    text_names = region.names(lang)
-    ind_names = {}
-    if S.INDICATOR_ZH in gaps_df.columns and lang == "zh":
-        ind_names = dict(zip(gaps_df[S.INDICATOR], gaps_df[S.INDICATOR_ZH], strict=True))
+    cfg = results.config
+    text_names = results.region.names(lang)
     paths: dict[str, Path] = {}
 
-    # tidy tables
     tables = {"target_gaps": gaps_df, **results.tables()}
+    summary = results.projection_summary()
+    y_end = int(summary[S.YEAR].max())
+    period, nxt = plan_periods(gaps_df, cfg.base_year, y_end)
+    jobs, county_note = figure_jobs(results, gaps_df, lang, fig_lang, fan_indicators, tables,
+                                    (cfg.base_year, nxt[1]))
+    rendering = start_rendering(jobs, figure_workers)
+
     if scenario_table is not None:
         tables["scenario_comparison"] = scenario_table
     if scenario_targets is not None:
         tables["scenario_targets"] = scenario_targets
     for name, df in tables.items():
         paths[f"{name}.csv"] = write_csv_atomic(df, out / f"{name}.csv")
+    paths["report.xlsx"] = write_excel(tables, out / "report.xlsx", results.assumptions,
+                                       results.sources)
+    messages = key_messages(tables, summary, gaps_df, results.region.code, text_names, lang,
+                            cfg.base_year)
 
-    # figures
-    ts = results.target_summary()
-    pngs: list[tuple[str, bytes, bool]] = []
-    city = region.code
-    counties = [a.code for a in region.counties]
-    projectable = gaps_df[gaps_df[S.N_DRAWS].fillna(0) > 0]
-    fan = list(fan_indicators) if fan_indicators is not None else \
-        list(dict.fromkeys(projectable[S.INDICATOR]))
+    figures = []
+    drawn = rendering.result()
+    for job in jobs:
+        for ext, data in drawn[job.stem].items():
+            paths[f"figures/{job.stem}.{ext}"] = _atomic_bytes(figdir / f"{job.stem}.{ext}",
+                                                               data)
+        figures.append({"caption": job.caption, "wide": job.wide,
+                        "png_b64": base64.b64encode(drawn[job.stem]["png"]).decode("ascii")})
 
-    def keep(fig, stem, caption, wide=False):
-        ps = save_figure_bytes(fig)
-        for ext, data in ps.items():
-            paths[f"figures/{stem}.{ext}"] = _atomic_bytes(figdir / f"{stem}.{ext}", data)
-        pngs.append((caption, ps["png"], wide))
+    context = _context(results, tables, gaps_df, lang, lang_msg, messages, figures,
+                       county_note, scenario_table, scenario_targets, period[1])
+    paths["report.html"] = write_html(out / "report.html", context)
+    paths["run_info.json"] = write_run_info(results, out / "run_info.json")
+    return paths
 
-    for ind in fan:
-        t = gaps_df[(gaps_df[S.INDICATOR] == ind) & (gaps_df[S.AREA] == city)]
-        tval = float(t[S.TARGET].iloc[0]) if len(t) else None
-        tyear = int(t[S.TARGET_YEAR].iloc[0]) if len(t) else None
-        fig = fan_chart(ts, ind, city, fig_lang, tval, tyear, results.observed_targets(),
-                        names, ind_names if fig_lang == "zh" else None)
-        keep(fig, f"fan_{ind}", f"{text_names.get(city, city)}: "
-             f"{ind_names.get(ind) or label(ind, lang)}")
-        if ind in set(gaps_df.loc[gaps_df[S.SCOPE].str.startswith("county", na=False),
-                                  S.INDICATOR]):
-            fig = county_multiples(ts, ind, counties, fig_lang, tval, names,
-                                   ind_names if fig_lang == "zh" else None)
-            crow = gaps_df[(gaps_df[S.INDICATOR] == ind)
-                           & gaps_df[S.SCOPE].str.startswith("county", na=False)]
-            copy = (S.BASIS in crow.columns and len(crow) > 0
-                    and bool((crow[S.BASIS] == BASIS_CITY_COPY).all()))
-            keep(fig, f"counties_{ind}", f"{ind_names.get(ind) or label(ind, lang)} — "
-                 + ("各区县" if lang == "zh" else "by county")
-                 + (label("city_rate_applied", lang) if copy else ""))
-    if results.capacity is not None and len(results.capacity):
-        keep(capacity_chart(results.capacity, fig_lang, names), "capacity_utilisation",
-             label("capacity_title", lang), wide=True)
-    if results.teachers is not None and len(results.teachers):
-        keep(teachers_chart(results.teachers, city, fig_lang, names), "teachers_demand_supply",
-             label("teachers_title", lang), wide=True)
 
-    # Excel
-    assumptions = results.assumptions
-    sources = results.sources
-    paths["report.xlsx"] = write_excel(tables, out / "report.xlsx", assumptions, sources)
-
-    # HTML
+def _context(results, tables, gaps_df, lang, lang_msg, messages, figures, county_note,
+             scenario_table, scenario_targets, plan_end: int) -> dict:
+    """The report template's context (display strings; the template escapes them)."""
     cfg = results.config
+    text_names = results.region.names(lang)
     counts = gaps_df[gaps_df[S.SCOPE] == "plan (city)"].groupby([S.YEAR, S.STATUS]).size()
-    summary_rows = "".join(f"<li>{y}: {label(s, lang)} — {n}</li>" for (y, s), n in counts.items())
-    info = (f"<p>config <code>{html.escape(str(cfg.path or cfg.name))}</code>; scenario "
-            f"<b>{html.escape(results.scenario)}</b>; base year {cfg.base_year}, horizon "
-            f"{cfg.end_year}; draws {cfg.draws}; seed {cfg.seed}; data hash "
-            f"<code>{results.data_hash[:16]}</code></p>"
-            f"<ul>{summary_rows}</ul>"
-            f"<p class='note'>status: on track if p_meet ≥ {ON_TRACK_P:g}, off track if p_meet "
-            f"&lt; {OFF_TRACK_P:g}, otherwise at risk; p_meet = share of {cfg.draws} draws "
-            f"meeting the target (rates held on a path have no draw-to-draw spread, so their "
-            f"p_meet is 0 or 1). County rows with basis “{BASIS_CITY_COPY}” repeat the "
-            f"city's projected rate (no county series in the data): they are not independent "
-            f"county projections. "
-            f"{html.escape(label('estimated_note', lang))}</p>")
-    if lang_msg:
-        info += f"<p class='note'>{html.escape(lang_msg)}</p>"
-    city_year = min(set(gaps_df[S.YEAR]), key=lambda y: abs(y - 2025))
-    info += _city_table(gaps_df, city_year, lang)
-    info += ex_post_table(gaps_df, lang)
-    info += error_band_table(tables["population_school_age"], text_names)
+    years = set(gaps_df[S.YEAR])
+    city_year = plan_end if plan_end in years else min(years, key=lambda y: abs(y - plan_end))
     gaps_show = gaps_df.copy()
     gaps_show[S.AREA] = gaps_show[S.AREA].map(lambda a: f"{a} {text_names.get(a, '')}")
     drop = [S.NOTE, S.PROJECTED_LO95, S.PROJECTED_HI95, S.SCOPE]
     if lang == "en":
         drop.append(S.INDICATOR_ZH)
     gaps_show = gaps_show.drop(columns=drop)
-    sections = [(label("summary", lang), info),
-                (label("figures", lang), "".join(_img(p, c, w) for c, p, w in pngs))]
+    scen = None
     if scenario_targets is not None and len(scenario_targets):
         st = scenario_targets[scenario_targets[S.YEAR] == city_year]
         piv = st.assign(cell=[f"{m:,.1f} (p={p:.2f})" for m, p in
                               zip(st[S.PROJECTED_MEAN], st[S.P_MEET], strict=True)])
         piv = piv.pivot_table(index=S.INDICATOR, columns=S.SCENARIO, values="cell",
                               aggfunc="first", sort=False).reset_index()
-        body = (f"<p class='note'>{city_year}, city: projected mean (probability of meeting "
-                f"the plan target) under each scenario.</p>" + _fmt_table(piv))
-        if scenario_table is not None and len(scenario_table):
-            body += ("<details><summary>key indicators by area, 2025/2030/2035 (all "
-                     "scenarios)</summary>" + _fmt_table(scenario_table, max_rows=300)
-                     + "</details>")
-        sections.append((label("scenarios", lang), body))
-    sections.append((label("targets", lang),
-                     "<details><summary>every target × area × year "
-                     f"({len(gaps_show)} rows; also target_gaps.csv)</summary>"
-                     + _fmt_table(_status_html(gaps_show, lang)) + "</details>"))
-    if assumptions is not None:
-        sections.append((label("assumptions", lang), _fmt_table(assumptions)))
-    src_html = _fmt_table(sources) if sources is not None else ""
-    if results.quality is not None and len(results.quality):
-        src_html += ("<p class='note'>Quality flags of the projected frames (rows per area, "
-                     "item and quality):</p>" + _fmt_table(results.quality))
-    sections.append((label("sources", lang), src_html))
-    paths["report.html"] = write_html(out / "report.html", label("title", lang), sections, lang)
-    paths["run_info.json"] = write_run_info(results, out / "run_info.json")
-    return paths
+        scen = {"year": city_year, "pivot": _table(piv),
+                "table": _table(scenario_table, max_rows=300)
+                if scenario_table is not None and len(scenario_table) else None}
+    keys = ("key_messages", "summary", "figures", "scenarios", "targets", "assumptions",
+            "sources", "estimated_note", "not_projectable")
+    return {
+        "lang": lang, "html_lang": "zh-CN" if lang == "zh" else "en",
+        "title": label("title", lang), "text": {k: label(k, lang) for k in keys},
+        "run": {"scenario_label": "情景" if lang == "zh" else "scenario",
+                "scenario": results.scenario, "base_year": cfg.base_year,
+                "end_year": cfg.end_year, "draws": cfg.draws, "seed": cfg.seed,
+                "config": str(cfg.path or cfg.name), "data_hash": results.data_hash[:16]},
+        "messages": messages,
+        "status_counts": [{"year": y, "status": label(s, lang), "n": n}
+                          for (y, s), n in counts.items()],
+        "on_track_p": f"{ON_TRACK_P:g}", "off_track_p": f"{OFF_TRACK_P:g}",
+        "basis_city_copy": BASIS_CITY_COPY, "lang_message": lang_msg,
+        "city": _city_context(gaps_df, city_year, lang),
+        "ex_post": _ex_post_context(gaps_df, lang),
+        "error_band": error_band_table(tables["population_school_age"], text_names),
+        "figures": figures, "county_note": county_note, "scenarios": scen,
+        "targets": _table(_status_html(gaps_show, lang)),
+        "assumptions": _table(results.assumptions) if results.assumptions is not None else None,
+        "sources": _table(results.sources) if results.sources is not None else None,
+        "quality": _table(results.quality)
+        if results.quality is not None and len(results.quality) else None,
+    }
 
 
-def error_band_table(pop: pd.DataFrame, names: dict[str, str]) -> str:
-    """The population table's "typical error of this method at 10 years" by area (HTML).
+def error_band_table(pop: pd.DataFrame, names: dict[str, str]) -> dict | None:
+    """The population table's "typical error of this method at 10 years" by area, as the
+    table macro's input (the page's note says what it is).
 
     One row per area: its kind of county and the median APE (%) of the 2010 → 2020 census
-    back-test at ages 7, 13 and 16 (the back-test groups 5-9, 10-14, 15-19); empty when the
+    back-test at ages 7, 13 and 16 (the back-test groups 5-9, 10-14, 15-19); None when the
     table has no ``typical_error_10y_pct`` column.
     """
     col = "typical_error_10y_pct"
     if col not in pop.columns:
-        return ""
+        return None
     ages = {7: "ages 5-9", 13: "ages 10-14", 16: "ages 15-19"}
     rows = pop[pop[S.AGE].isin(list(ages))].drop_duplicates([S.AREA, S.AGE])
     tab = rows.pivot(index=[S.AREA, "county_kind"], columns=S.AGE, values=col)
     tab = tab.rename(columns=ages).round(1).reset_index()
     tab[S.AREA] = tab[S.AREA].map(lambda a: f"{a} {names.get(a, '')}")
-    return ("<p class='note'>Typical error of this method at 10 years: median absolute "
-            "percentage error of the population engine projecting the Sichuan counties 2010 → "
-            "2020 from the 2010 census alone, by kind of county (njforecast demography "
-            "backtest; column typical_error_10y_pct of population_school_age.csv). Areas "
-            "projected from their own 2010-2020 history use a migration rule the bundled data "
-            "cannot back-test; the band is the back-tested method's.</p>" + _fmt_table(tab))
+    return _table(tab)
 
 
 _EX_POST_TEXT = {
@@ -266,14 +234,13 @@ _EX_POST_TEXT = {
 }
 
 
-def ex_post_table(gaps_df: pd.DataFrame, lang: str = "en") -> str:
-    """HTML table "what the plan period ended at": target rows with an observed value
-    (``actual``) beside the projection and its intervals; "" when nothing is observed."""
+def _ex_post_context(gaps_df: pd.DataFrame, lang: str) -> dict | None:
+    """Display rows of "what the plan period ended at" (None when nothing is observed)."""
     if S.ACTUAL not in gaps_df.columns:
-        return ""
+        return None
     d = gaps_df[gaps_df[S.ACTUAL].notna()]
     if d.empty:
-        return ""
+        return None
     title, note, heads = _EX_POST_TEXT.get(lang, _EX_POST_TEXT["en"])
 
     def yes(v) -> str:
@@ -282,42 +249,37 @@ def ex_post_table(gaps_df: pd.DataFrame, lang: str = "en") -> str:
     rows = []
     for r in d.itertuples():
         name = (r.indicator_zh if lang == "zh" and r.indicator_zh else label(r.indicator, lang))
-        sign = {"at_least": "≥", "at_most": "≤", "about": "≈"}.get(r.comparison, "")
-        proj = (f"<td>{r.projected_mean:,.1f}</td><td>{r.projected_lo80:,.1f}–"
-                f"{r.projected_hi80:,.1f}</td>" if r.n_draws and r.n_draws > 0
-                else "<td>—</td><td>—</td>")
-        rows.append(f"<tr><td>{html.escape(str(r.area))}</td>"
-                    f"<td style='text-align:left'>{html.escape(str(name))}</td>"
-                    f"<td>{r.year}</td><td>{sign}{r.target:,.6g}</td><td>{r.actual:,.1f}</td>"
-                    f"<td>{yes(r.met)}</td>{proj}<td>{yes(r.in_80)}</td><td>{yes(r.in_95)}</td>"
-                    "</tr>")
-    head = "".join(f"<th>{html.escape(h)}</th>" for h in heads)
-    return (f"<h3>{html.escape(title)}</h3><table class='tbl'><tr>{head}</tr>{''.join(rows)}"
-            f"</table><p class='note'>{html.escape(note)}</p>")
+        projected = bool(r.n_draws and r.n_draws > 0)
+        rows.append({"area": r.area, "name": name, "year": r.year,
+                     "plan": f"{_SIGN.get(r.comparison, '')}{r.target:,.6g}",
+                     "actual": f"{r.actual:,.1f}", "met": yes(r.met),
+                     "mean": f"{r.projected_mean:,.1f}" if projected else "—",
+                     "interval": f"{r.projected_lo80:,.1f}–{r.projected_hi80:,.1f}"
+                     if projected else "—", "in_80": yes(r.in_80), "in_95": yes(r.in_95)})
+    return {"title": title, "note": note, "heads": heads, "rows": rows}
 
 
-def _city_table(gaps_df: pd.DataFrame, year: int, lang: str) -> str:
-    """Compact HTML table of the city's projectable targets in ``year`` plus counts."""
+def ex_post_table(gaps_df: pd.DataFrame, lang: str = "en") -> str:
+    """HTML table "what the plan period ended at": target rows with an observed value
+    (``actual``) beside the projection and its intervals; "" when nothing is observed."""
+    ctx = _ex_post_context(gaps_df, lang)
+    return "" if ctx is None else _render("ex_post.html.j2", ex_post=ctx)
+
+
+def _city_context(gaps_df: pd.DataFrame, year: int, lang: str) -> dict:
+    """The city's projectable targets in ``year`` (display rows) and the other targets' names."""
     d = gaps_df[(gaps_df[S.SCOPE] == "plan (city)") & (gaps_df[S.YEAR] == year)]
     proj = d[d[S.N_DRAWS].fillna(0) > 0]
-    rows = []
-    for r in proj.itertuples():
-        name = r.indicator_zh if lang == "zh" else label(r.indicator, lang)
-        sign = {"at_least": "≥", "at_most": "≤", "about": "≈"}.get(r.comparison, "")
-        rows.append(f"<tr><td style='text-align:left'>{html.escape(str(name))}</td>"
-                    f"<td>{sign}{r.target:,.6g}</td><td>{r.projected_mean:,.1f}</td>"
-                    f"<td>{r.projected_lo80:,.1f}–{r.projected_hi80:,.1f}</td>"
-                    f"<td>{r.gap:+,.1f}</td><td>{r.p_meet:.2f}</td>"
-                    f"<td class='status-{r.status}'>{label(r.status, lang)}</td>"
-                    f"<td>{html.escape(str(r.quality))}</td></tr>")
+    rows = [{"name": r.indicator_zh if lang == "zh" else label(r.indicator, lang),
+             "plan": f"{_SIGN.get(r.comparison, '')}{r.target:,.6g}",
+             "mean": f"{r.projected_mean:,.1f}",
+             "interval": f"{r.projected_lo80:,.1f}–{r.projected_hi80:,.1f}",
+             "gap": f"{r.gap:+,.1f}", "p_meet": f"{r.p_meet:.2f}", "status": r.status,
+             "status_label": label(r.status, lang), "quality": str(r.quality)}
+            for r in proj.itertuples()]
     others = d[d[S.N_DRAWS].fillna(0) == 0]
-    rest = ", ".join(html.escape(str(n)) for n in
-                     (others[S.INDICATOR_ZH] if lang == "zh" else others[S.INDICATOR]))
-    return ("<table class='tbl'><tr><th>target</th><th>plan</th><th>projected mean</th>"
-            "<th>80 % interval</th><th>gap</th><th>p_meet</th><th>status</th>"
-            f"<th>quality</th></tr>{''.join(rows)}</table>"
-            f"<p class='note'>{year}, city. {len(others)} further targets are "
-            f"{label('not_projectable', lang)} or qualitative: {rest}.</p>")
+    names = others[S.INDICATOR_ZH] if lang == "zh" else others[S.INDICATOR]
+    return {"year": year, "rows": rows, "others": [str(n) for n in names]}
 
 
 def summary_table(gaps_df: pd.DataFrame, year: int | None = None, lang: str = "en",
@@ -340,7 +302,7 @@ def summary_table(gaps_df: pd.DataFrame, year: int | None = None, lang: str = "e
         if not r.n_draws > 0 and not verbose:
             continue
         name = (r.indicator_zh if lang == "zh" else r.indicator) or r.indicator
-        sign = {"at_least": "≥", "at_most": "≤", "about": "≈"}.get(r.comparison, "")
+        sign = _SIGN.get(r.comparison, "")
         tgt = f"{sign}{r.target:,.6g}" if r.target == r.target else "—"
         if r.n_draws and r.n_draws > 0:
             proj = f"{r.projected_mean:,.1f} [{r.projected_lo80:,.1f}–{r.projected_hi80:,.1f}]"

