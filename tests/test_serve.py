@@ -164,3 +164,20 @@ def test_exported_model_carries_the_planners_series_and_targets(tmp_path):
     assert engine.cfg.section("data")["observations"] == str(staged[0])
     assert engine.cfg.section("targets")["file"] == str(staged[0].parent / "plan_targets_file.csv")
     assert 2030 in set(engine.state.targets["target_year"])
+
+
+def test_staged_model_is_published_only_on_success(tmp_path):
+    """A staged model replaces the served one only when published; discarding it leaves the
+    served model as it was (a failed job never replaces it)."""
+    final = tmp_path / "models" / "scenario-engine"
+    final.mkdir(parents=True)
+    (final / "MLmodel").write_text("old", encoding="utf-8")
+    staged = tracking.serving.staged_model_dir(final)
+    staged.mkdir()
+    (staged / "MLmodel").write_text("new", encoding="utf-8")
+    tracking.discard_staged_model(None, final)
+    assert not staged.exists() and (final / "MLmodel").read_text(encoding="utf-8") == "old"
+    staged.mkdir()
+    (staged / "MLmodel").write_text("new", encoding="utf-8")
+    tracking.publish_scenario_model(None, final)
+    assert not staged.exists() and (final / "MLmodel").read_text(encoding="utf-8") == "new"

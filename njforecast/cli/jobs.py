@@ -106,7 +106,8 @@ def _pipeline_job(cfg, lang: str, scenario, with_presets: bool, export_model: bo
     """Pipeline → targets → scenarios → report inside one MLflow run; print the summary."""
     from ..engine import presets_for
     from ..reporting import build_outputs, resolve_lang, summary_table
-    from ..tracking import TrackingError, export_and_log_scenario_model, log_pipeline, log_scenario
+    from ..tracking import (TrackingError, discard_staged_model, log_pipeline, log_scenario,
+                            publish_scenario_model, stage_scenario_model)
 
     say = _progress()
     _, msg = _guard(resolve_lang, lang)
@@ -114,14 +115,22 @@ def _pipeline_job(cfg, lang: str, scenario, with_presets: bool, export_model: bo
         typer.echo(msg, err=True)
 
     def body(parent):
-        out = build_outputs(cfg, lang, scenario, list(_guard(presets_for, cfg).values())
-                            if with_presets else [],
-                            say, on_scenario=lambda res, gaps: log_scenario(parent, res, gaps))
-        if export_model:
+        if export_model:  # exported by the tracking process while the job computes
             from ..engine.state import planner_observations_path, targets_path
 
-            parent.apply(export_and_log_scenario_model, DEFAULT_MODEL, cfg.path,
-                         planner_observations_path(cfg), targets_path(cfg))
+            parent.apply(stage_scenario_model, DEFAULT_MODEL, cfg.path,
+                         _guard(planner_observations_path, cfg), _guard(targets_path, cfg))
+        try:
+            out = build_outputs(cfg, lang, scenario, list(_guard(presets_for, cfg).values())
+                                if with_presets else [],
+                                say, on_scenario=lambda res, gaps: log_scenario(parent, res,
+                                                                                gaps))
+        except BaseException:
+            if export_model:
+                parent.apply(discard_staged_model, DEFAULT_MODEL)
+            raise
+        if export_model:
+            parent.apply(publish_scenario_model, DEFAULT_MODEL)
         say("waiting for MLflow (tracking process"
             f"{', scenario model export to ' + str(DEFAULT_MODEL) if export_model else ''})")
         return out

@@ -8,7 +8,7 @@ Public names (re-exported here):
     log:      log_backtest, log_evaluation, log_pipeline, log_scenario
     deferred: Tracker, TrackingError (MLflow work in a tracking process)
     serving:  ScenarioEngine, scenario_signature, export_scenario_model, log_scenario_model,
-              export_and_log_scenario_model,
+              stage_scenario_model, publish_scenario_model, discard_staged_model,
               SERVE_DEFAULT_DRAWS, SERVE_MAX_DRAWS, SERVE_MAX_ROWS, SERVE_FIELDS, PLANNER_FILE,
               TARGETS_FILE
 
@@ -38,10 +38,12 @@ from .serving import (
     SERVE_MAX_ROWS,
     ScenarioEngine,
     _load_pyfunc,
-    export_and_log_scenario_model,
+    discard_staged_model,
     export_scenario_model,
     log_scenario_model,
+    publish_scenario_model,
     scenario_signature,
+    stage_scenario_model,
 )
 
 __all__ = [
@@ -50,7 +52,7 @@ __all__ = [
     "log_backtest", "log_evaluation", "log_pipeline", "log_scenario", "Tracker", "TrackingError",
     "PLANNER_FILE", "TARGETS_FILE", "SERVE_DEFAULT_DRAWS", "SERVE_FIELDS", "SERVE_MAX_DRAWS",
     "SERVE_MAX_ROWS",
-    "ScenarioEngine", "_load_pyfunc", "export_and_log_scenario_model", "export_scenario_model",
+    "ScenarioEngine", "_load_pyfunc", "discard_staged_model", "export_scenario_model",
     "log_scenario_model",
-    "scenario_signature",
+    "scenario_signature", "stage_scenario_model", "publish_scenario_model",
 ]

@@ -143,15 +143,16 @@ def log_pipeline(cfg, body: Callable[[Any], Any], tracking_uri: str | None = Non
     tracker = Tracker(uri, cfg.name)
     try:
         with tracker.open(run_name or cfg.name, tags={"njforecast.kind": "pipeline"}) as parent:
-            out = body(parent)
-            res, gaps = out["results"], out["gaps"]
-            parent.set_tags({"data_hash": res.data_hash, "scenario": res.scenario})
+            # what needs no result first: the tracking process logs it while body computes
             parent.log_params({"config": {k: getattr(cfg, k) for k in
                                           ("name", "region", "base_year", "end_year", "draws",
                                            "seed")},
                                **{f"section.{k}": v for k, v in cfg.sections.items()}})
             parent.log_environment()
             parent.apply(log_inputs, cfg)
+            out = body(parent)
+            res, gaps = out["results"], out["gaps"]
+            parent.set_tags({"data_hash": res.data_hash, "scenario": res.scenario})
             parent.log_metrics(_gap_metrics(gaps) | res.key_metrics())
             for name, path in out["paths"].items():
                 if Path(path).is_file():

@@ -9,7 +9,8 @@ Public names:
     scenario_signature()          the model signature (output columns)
     export_scenario_model(out, config)  save the engine, package code and data as a model folder
     log_scenario_model(parent, dir)     attach an exported model folder to a run
-    export_and_log_scenario_model(parent, dir, config, observations)   both, in one call
+    stage_scenario_model(parent, dir, config, observations, targets), publish_scenario_model,
+    discard_staged_model          export early into a staging folder, publish on success
     SERVE_DEFAULT_DRAWS, SERVE_MAX_DRAWS, SERVE_MAX_ROWS, SERVE_FIELDS   request defaults and caps
     PLANNER_FILE                  name of a planner's own series inside an exported model folder
 """
@@ -277,10 +278,31 @@ def log_scenario_model(parent: Run, model_dir: str | Path) -> None:
            "log scenario model")
 
 
-def export_and_log_scenario_model(parent: Run, out_dir: str | Path, config_path: str | Path,
-                                  observations: str | Path | None = None,
-                                  targets: str | Path | None = None) -> None:
-    """:func:`export_scenario_model`, then :func:`log_scenario_model` on ``parent`` (one call a
-    tracking process can replay with ``parent.apply``)."""
-    log_scenario_model(parent, export_scenario_model(out_dir, config_path, observations,
-                                                     targets))
+def staged_model_dir(out_dir: str | Path) -> Path:
+    """Where :func:`stage_scenario_model` writes before the model is published (beside it)."""
+    out_dir = Path(out_dir)
+    return out_dir.parent / f".{out_dir.name}.staged"
+
+
+def stage_scenario_model(parent: Run, out_dir: str | Path, config_path: str | Path,
+                         observations: str | Path | None = None,
+                         targets: str | Path | None = None) -> None:
+    """Export the model into :func:`staged_model_dir` and attach it to ``parent``; a job calls
+    this first (it needs nothing the job computes) and :func:`publish_scenario_model` once the
+    job has succeeded, so a failed job never replaces the served model."""
+    staged = export_scenario_model(staged_model_dir(out_dir), config_path, observations, targets)
+    log_scenario_model(parent, staged)
+
+
+def publish_scenario_model(parent: Run, out_dir: str | Path) -> None:
+    """Put the staged model in place of ``out_dir`` (atomic: renames)."""
+    from ..io.store import replace_dir_atomic
+
+    replace_dir_atomic(staged_model_dir(out_dir), out_dir)
+
+
+def discard_staged_model(parent: Run, out_dir: str | Path) -> None:
+    """Remove a staged model that will not be published (the job failed)."""
+    import shutil
+
+    shutil.rmtree(staged_model_dir(out_dir), ignore_errors=True)
