@@ -26,7 +26,7 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 
 from .. import schema as S
-from ..planning.targets import BASIS_CITY_COPY
+from ..planning.targets import BASIS_CITY_COPY, SCOPE_CITY_APPLIED
 from .labels import label
 
 
@@ -43,10 +43,15 @@ class FigureJob:
 
 
 def _is_city_copy(gaps_df, ind: str) -> bool:
-    rows = gaps_df[(gaps_df[S.INDICATOR] == ind)
-                   & gaps_df[S.SCOPE].str.startswith("county", na=False)]
-    return S.BASIS in rows.columns and len(rows) > 0 and bool(
-        (rows[S.BASIS] == BASIS_CITY_COPY).all())
+    """True when no county has a projection of its own for ``ind``: the counties carry the
+    city's rate (one "city assumption applied to counties" row, or county rows whose basis says
+    so)."""
+    rows = gaps_df[gaps_df[S.INDICATOR] == ind]
+    own = rows[rows[S.SCOPE].str.startswith("county", na=False)]
+    applied = (rows[S.SCOPE] == SCOPE_CITY_APPLIED).any()
+    if len(own) == 0:
+        return bool(applied)
+    return S.BASIS in own.columns and bool((own[S.BASIS] == BASIS_CITY_COPY).all())
 
 
 def figure_jobs(results, gaps_df, lang: str, fig_lang: str, fan_indicators, tables,
@@ -73,8 +78,8 @@ def figure_jobs(results, gaps_df, lang: str, fig_lang: str, fan_indicators, tabl
     projectable = gaps_df[gaps_df[S.N_DRAWS].fillna(0) > 0]
     fan = list(fan_indicators) if fan_indicators is not None else \
         list(dict.fromkeys(projectable[S.INDICATOR]))
-    county_inds = set(gaps_df.loc[gaps_df[S.SCOPE].str.startswith("county", na=False),
-                                  S.INDICATOR])
+    county_inds = set(gaps_df.loc[gaps_df[S.SCOPE].str.startswith("county", na=False)
+                                  | (gaps_df[S.SCOPE] == SCOPE_CITY_APPLIED), S.INDICATOR])
     ts = results.target_summary()
     jobs, copies = [], []
     counties = [a.code for a in region.counties]

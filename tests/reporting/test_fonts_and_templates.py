@@ -5,6 +5,7 @@ import warnings
 from pathlib import Path
 
 import markupsafe
+import pandas as pd
 import pytest
 from matplotlib import ft2font
 
@@ -79,6 +80,12 @@ def test_county_panels_that_repeat_the_city_are_replaced(res):
     assert not [s for s in stems if s.startswith("counties_") and "enrolment" not in s]
     assert "counties_enrolment_utilisation" in stems
     assert "No county panels for" in note and "Senior-stage GER (%)" in note
+    # the same counties said once: one "city assumption applied to counties" row per target
+    once = pd.concat([gaps[~county], gaps[county].drop_duplicates(S.INDICATOR).assign(
+        **{S.SCOPE: pt.SCOPE_CITY_APPLIED, S.AREA: "511000", S.N_DRAWS: 0})])
+    jobs, note = render.figure_jobs(res, once, "en", "en", None, tables, (2020, 2030))
+    assert not [j for j in jobs if j.stem.startswith("counties_") and "enrolment" not in j.stem]
+    assert "Senior-stage GER (%)" in note
 
 
 _FORK_CHECK = """
