@@ -187,3 +187,39 @@ def test_tracker_reports_a_logging_error_at_close(store, tmp_path):
         parent.log_file(tmp_path / "missing.csv")
     with pytest.raises(TrackingError, match="log_file"):
         tr.close()
+
+
+@pytest.mark.parametrize("signame", ["SIGTERM", "SIGKILL"])
+def test_killed_job_leaves_its_tracked_runs_failed(store, tmp_path, signame):
+    """A pipeline job (its MLflow work in a tracking process) that is terminated (SIGTERM) or
+    killed (SIGKILL) while its run is open leaves the run FAILED, not RUNNING."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    tracking_uri = store[1]
+    exp = f"exp-kill-{signame}"
+    flag = tmp_path / "started"
+    code = ("import pathlib, time\nfrom njforecast import tracking\n"
+            "from njforecast.config import RunConfig\n"
+            "def body(run):\n"
+            f"    pathlib.Path({str(flag)!r}).write_text('x'); time.sleep(60)\n"
+            f"tracking.log_pipeline(RunConfig(name={exp!r}, tracking_uri={tracking_uri!r}), "
+            "body)\n")
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
+    p = subprocess.Popen([sys.executable, "-c", code], env=env)
+    for _ in range(600):
+        if flag.exists():
+            break
+        time.sleep(0.1)
+    p.send_signal(getattr(signal, signame))
+    assert p.wait(timeout=60) != 0
+    for _ in range(300):  # the tracking process finishes on its own
+        runs = tracking.list_runs(exp, tracking_uri)
+        if list(runs["status"]) == ["FAILED"]:
+            break
+        time.sleep(0.1)
+    assert list(runs["status"]) == ["FAILED"]

@@ -106,16 +106,21 @@ class Tracker:
              parent: RecordingRun | None = None) -> Iterator[RecordingRun]:
         """Record a run: it opens in the child, ends FINISHED, or FAILED when the block raises
         (the exception propagates, its text in tag ``error``)."""
+        from .runs import _exit_on_sigterm
+
         key = self._next
         self._next += 1
         self._send(("open", key, None if parent is None else parent.key, run_name,
                     dict(tags or {})))
         handle = RecordingRun(self, key, self.tracking_uri)
+        restore = _exit_on_sigterm()  # a terminated job still ends its runs FAILED
         try:
             yield handle
         except BaseException as exc:
             self._send(("end", key, "FAILED", f"{type(exc).__name__}: {exc}"[:5000]))
             raise
+        finally:
+            restore()
         self._send(("end", key, "FINISHED", None))
 
     def close(self, timeout: float = 600.0) -> dict[int, str]:
@@ -154,13 +159,19 @@ def _serve(tracking_uri: str, experiment: str, conn) -> None:
     except Exception as exc:  # reported at close, after the job has written its files
         error = f"MLflow store {tracking_uri}: {type(exc).__name__}: {exc}"
     while True:
-        op = conn.recv()
+        try:
+            op = conn.recv()
+        except (EOFError, OSError):  # the job died without closing (killed): nobody to answer
+            op = ("gone",)
         kind = op[0]
-        if kind == "close":
+        if kind in ("close", "gone"):
             for key in reversed(list(stacks)):  # runs the job left open end FAILED
                 with contextlib.suppress(Exception):
-                    stacks.pop(key).__exit__(RuntimeError, RuntimeError("job ended"), None)
-            conn.send(("ok", ids) if error is None else ("error", error))
+                    gone = _JobFailed("the job ended without closing its runs "
+                                      f"({'killed' if kind == 'gone' else 'closed early'})")
+                    stacks.pop(key).__exit__(_JobFailed, gone, None)
+            if kind == "close":
+                conn.send(("ok", ids) if error is None else ("error", error))
             conn.close()
             return
         if error is not None:
