@@ -185,10 +185,14 @@ def align_population(pop: np.ndarray, fixed: np.ndarray, totals: np.ndarray, jum
         vals = jump.values.get(("population", codes[ai], "resident_population"))
         for y, v in sorted((vals or {}).items()):
             k[ai, y - census_year:] = v / totals[ai, y - census_year]
-    for y, v in sorted(region.items()):
+    rest = [ai for ai in range(A) if ai not in own]
+    for y, v in sorted(region.items()) if rest else ():  # no rest: the areas' own values rule
         j = y - census_year
-        rest = [ai for ai in range(A) if ai not in own]
         mine = sum(totals[ai, j] * k[ai, j] for ai in own)
+        if v < mine:
+            raise DataError(f"your observations: resident_population of {codes[A]} in {y} "
+                            f"({v:,.0f}) is below the sum of its areas' own values ({mine:,.0f});"
+                            " the region total must be at least that sum")
         k[rest, j:] = (v - mine) / totals[rest, j].sum()
     out[:, :, :, :TJ] = fixed * k[:, None, None, :, None]
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -239,6 +243,13 @@ def adjust_enrolment(E: np.ndarray, jump: JumpOff, codes: Sequence[str], census_
             fixed = E[own, li].sum(axis=0) if own else np.zeros((T, E.shape[3]))
             target = {y: v - fixed[y - census_year] for y, v in vals.items()
                       if 0 < y - census_year < T}
+            short = {y: float(t.min()) for y, t in target.items() if (t < 0).any()}
+            if short:
+                y = min(short)
+                raise DataError(f"your observations: {lv} enrolment of {codes[A]} in {y} "
+                                f"({vals[y]:,.0f}) is below the sum of its areas' own series "
+                                f"({vals[y] - short[y]:,.0f}); the region total must be at "
+                                "least that sum")
             g, seen = anchor_factor(E[rest, li].sum(axis=0), target, census_year)
             E[rest, li] *= g[None]
             mask[A, li] = seen

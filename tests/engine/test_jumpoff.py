@@ -68,6 +68,22 @@ def test_tiny_region_county_and_city_series():
     np.testing.assert_array_equal(out[:, [0, 2, 3, 4]], E[:, [0, 2, 3, 4]])
 
 
+def test_city_total_below_its_areas_own_series_is_a_named_error():
+    """A city count smaller than the areas' own series would leave the other areas negative:
+    it is refused, naming the area, year and both numbers (synthetic tiny region)."""
+    codes = ("A", "B", "C")
+    E = np.zeros((3, len(LEVELS), 3, 1))
+    E[0, 1, :, 0] = [100, 110, 120]
+    E[1, 1, :, 0] = [100, 110, 120]
+    E[2] = E[0] + E[1]
+    jump = jump_off_from(_obs([("A", 2021, "primary_enrolment", 150.0),
+                               ("C", 2021, "primary_enrolment", 120.0)]), codes, 2020, 2022)
+    with pytest.raises(DataError, match=r"primary enrolment of C in 2021 \(120\) is below the "
+                                        r"sum of its areas' own series \(150\)"):
+        adjust_enrolment(E, jump, codes, 2020,
+                         lambda x: np.concatenate([x, x.sum(0, keepdims=True)]))
+
+
 def test_tiny_region_ger_and_consolidation():
     """A GER re-based by its ratio at the observed year; consolidation shifted by the
     difference, capped at 100, the same for every area."""
