@@ -155,7 +155,7 @@ def test_exported_model_carries_the_planners_series_and_targets(tmp_path):
     cfg.write_text('name = "export-test"\nend_year = 2030\ndraws = 2\n[data]\n'
                    'observations = "mine.csv"\n[targets]\nfile = "targets.csv"\n',
                    encoding="utf-8")
-    model = tracking.export_scenario_model(tmp_path / "model", cfg)
+    model = tracking.export_scenario_model(tmp_path / "model", cfg, jump_off=2020)
     f.unlink()  # the served copy must not depend on the original files
     t.unlink()
     staged = sorted(model.rglob("planner_observations.csv"))
@@ -164,20 +164,22 @@ def test_exported_model_carries_the_planners_series_and_targets(tmp_path):
     assert engine.cfg.section("data")["observations"] == str(staged[0])
     assert engine.cfg.section("targets")["file"] == str(staged[0].parent / "plan_targets_file.csv")
     assert 2030 in set(engine.state.targets["target_year"])
+    assert engine.cfg.jump_off == 2020  # `--jump-off 2020` of the run, not the config's latest
 
 
 def test_staged_model_is_published_only_on_success(tmp_path):
     """A staged model replaces the served one only when published; discarding it leaves the
-    served model as it was (a failed job never replaces it)."""
+    served model as it was (a failed job never replaces it); two jobs stage apart."""
     final = tmp_path / "models" / "scenario-engine"
     final.mkdir(parents=True)
     (final / "MLmodel").write_text("old", encoding="utf-8")
-    staged = tracking.serving.staged_model_dir(final)
+    staged, other = tracking.staged_model_dir(final), tracking.staged_model_dir(final)
+    assert staged != other and staged.parent == final.parent
     staged.mkdir()
     (staged / "MLmodel").write_text("new", encoding="utf-8")
-    tracking.discard_staged_model(None, final)
+    tracking.discard_staged_model(None, staged)
     assert not staged.exists() and (final / "MLmodel").read_text(encoding="utf-8") == "old"
     staged.mkdir()
     (staged / "MLmodel").write_text("new", encoding="utf-8")
-    tracking.publish_scenario_model(None, final)
+    tracking.publish_scenario_model(None, staged, final)
     assert not staged.exists() and (final / "MLmodel").read_text(encoding="utf-8") == "new"

@@ -6,7 +6,7 @@ exits with status 2, without a Python traceback.
 
 Modules: ``common`` (the command tree, input-error handling, defaults), ``data`` (data and
 enrolment-base commands), ``jobs`` (run, targets, scenario, serve, the planner's page),
-``research`` (demography and model back-tests).
+``research`` (demography, model back-tests and ``evaluate``, the whole engine back-tested).
 """
 
 from __future__ import annotations

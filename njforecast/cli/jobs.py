@@ -108,18 +108,22 @@ def _pipeline_job(cfg, lang: str, scenario, with_presets: bool, export_model: bo
     from ..reporting import build_outputs, resolve_lang, summary_table
     from ..tracking import (TrackingError, discard_staged_model, log_pipeline, log_scenario,
                             publish_scenario_model, stage_scenario_model)
+    from ..tracking.serving import staged_model_dir
 
     say = _progress()
     _, msg = _guard(resolve_lang, lang)
     if msg:
         typer.echo(msg, err=True)
 
+    staged = staged_model_dir(DEFAULT_MODEL)  # this job's own staging folder
+
     def body(parent):
         if export_model:  # exported by the tracking process while the job computes
             from ..engine.state import planner_observations_path, targets_path
 
-            parent.apply(stage_scenario_model, DEFAULT_MODEL, cfg.path,
-                         _guard(planner_observations_path, cfg), _guard(targets_path, cfg))
+            parent.apply(stage_scenario_model, staged, cfg.path,
+                         _guard(planner_observations_path, cfg), _guard(targets_path, cfg),
+                         cfg.jump_off)
         try:
             out = build_outputs(cfg, lang, scenario, list(_guard(presets_for, cfg).values())
                                 if with_presets else [],
@@ -127,10 +131,10 @@ def _pipeline_job(cfg, lang: str, scenario, with_presets: bool, export_model: bo
                                                                                 gaps))
         except BaseException:
             if export_model:
-                parent.apply(discard_staged_model, DEFAULT_MODEL)
+                parent.apply(discard_staged_model, staged)
             raise
         if export_model:
-            parent.apply(publish_scenario_model, DEFAULT_MODEL)
+            parent.apply(publish_scenario_model, staged, DEFAULT_MODEL)
         say("waiting for MLflow (tracking process"
             f"{', scenario model export to ' + str(DEFAULT_MODEL) if export_model else ''})")
         return out
@@ -138,9 +142,11 @@ def _pipeline_job(cfg, lang: str, scenario, with_presets: bool, export_model: bo
     name = None if scenario is None else f"scenario:{scenario.name}"
     try:
         run_id, out = _guard(log_pipeline, cfg, body, run_name=name)
-    except TrackingError as exc:  # the outputs are written; only the MLflow record failed
-        typer.echo(f"error: {exc}\n(outputs written to {cfg.output_dir}/; fix the tracking "
-                   f"store {cfg.tracking_uri} and run again to record them)", err=True)
+    except TrackingError as exc:  # the outputs are written; the MLflow record or export failed
+        discard_staged_model(None, staged)
+        typer.echo(f"error: {exc}\n(outputs written to {cfg.output_dir}/; the MLflow run in "
+                   f"{cfg.tracking_uri} or the model export to {DEFAULT_MODEL} did not complete: "
+                   "fix the cause named above and run again)", err=True)
         raise typer.Exit(code=1) from None
     say("done")
     typer.echo(summary_table(out["gaps"], lang=lang))

@@ -2,9 +2,11 @@
 
 Public names:
     JumpOff (frozen), jump_off_from(planner, codes, census_year, end_year, setting, where),
-    anchor_factor(x, values, census_year), adjust_enrolment(E, jump, codes, census_year,
-    aggregate), adjust_indicators(values, quality, jump, codes, census_year, enrolment_mask),
-    jump_off_assumptions(jump).
+    anchor_factor(x, values, census_year), align_population(pop, fixed, totals, jump, codes,
+    census_year), adjust_enrolment(E, jump, codes, census_year, aggregate),
+    adjust_indicators(values, quality, jump, codes, census_year, enrolment_mask),
+    anchor_teachers(demand, jump, areas, census_year, …), teacher_mask(jump, codes,
+    census_year, T), jump_off_assumptions(jump, notes).
 
 When a planner's observations (``[data] observations``) hold values after the census year,
 each series is calibrated at the latest year it is observed (by area and level for enrolment;

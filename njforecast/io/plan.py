@@ -63,17 +63,23 @@ def load_plan_indicators(path: str | Path | None = None, area: str | None = None
 
     Returns:
         Observations frame (area, year, indicator, value, unit, source, source_note, quality,
-        preferred); ``unit`` "pct" becomes "percent". Cumulative indicators (teachers added
-        2016–2020) are dated by their last year.
+        preferred), one row per ``value_<year>`` column that has a value; ``unit`` "pct" becomes
+        "percent". Cumulative indicators (teachers added 2016–2020) are dated by their last year.
     """
     if path is None or area is None:
         spec = _region_spec("plan", "indicators")
         path, area = path or spec[0], area or spec[1]
     path = Path(path or _no_plan_file("indicators"))
     df = pd.read_csv(path)
+    missing = [c for c in ("indicator_id", "indicator_zh", "unit", "note") if c not in df.columns]
+    years = sorted(int(m.group(1)) for c in df.columns
+                   if (m := re.fullmatch(r"value_(\d{4})", str(c))))
+    if missing or not years:
+        raise DataError(f"{path}: plan baselines need columns indicator_id, indicator_zh, unit, "
+                        f"note and value_<year>; missing {missing or ['value_<year>']}")
     rows = []
     for _, r in df.iterrows():
-        for year in (2015, 2020):
+        for year in years:
             v = r.get(f"value_{year}")
             if pd.notna(v):
                 rows.append({S.AREA: area, S.YEAR: year, S.INDICATOR: r["indicator_id"],
@@ -162,11 +168,13 @@ _SEAT_LEVELS = {"seats_preschool": "preschool", "seats_compulsory": "compulsory"
                 "seats_senior_general": "senior_general", "seats_vocational": "secondary_vocational"}
 
 
-def load_seats(path: str | Path | None = None) -> pd.DataFrame:
+def load_seats(path: str | Path | None = None, plan: dict | None = None) -> pd.DataFrame:
     """Plan box 6: new school places planned over the plan period, by area and level.
 
     Args:
         path: the table (default: the default region's ``[plan] seats``).
+        plan: the region file's ``[plan]`` table (period, source; default: the default
+            region's).
 
     Returns:
         Columns area, level (preschool, compulsory = primary + junior, senior_general,
@@ -191,7 +199,7 @@ def load_seats(path: str | Path | None = None) -> pd.DataFrame:
                             f"row says {total[col].iloc[0]}")
     long = parts.melt(id_vars=["area_id"], value_vars=list(_SEAT_LEVELS),
                       var_name="_col", value_name=S.SEATS)
-    plan = _plan_table()
+    plan = _plan_table() if plan is None else plan
     out = pd.DataFrame({S.AREA: long["area_id"].map(codes),
                         S.LEVEL: long["_col"].map(_SEAT_LEVELS),
                         S.SEATS: long[S.SEATS].astype(float), "period": plan.get("period", ""),
@@ -216,7 +224,7 @@ def region_plan_tables(region: Region) -> tuple[pd.DataFrame, pd.DataFrame, list
                                          S.SOURCE_NOTE, S.QUALITY, S.PREFERRED])
         skipped.append(f"{region.path}: no [plan] indicators (plan baselines)")
     if "seats" in plan:
-        seats = load_seats(raw_dir() / plan["seats"])
+        seats = load_seats(raw_dir() / plan["seats"], plan)
     else:
         seats = pd.DataFrame(columns=[S.AREA, S.LEVEL, S.SEATS, "period", S.SOURCE])
         skipped.append(f"{region.path}: no [plan] seats — capacity is the base places only, "

@@ -367,7 +367,8 @@ def _collapse_city_copies(rows: list[dict], home: str) -> list[dict]:
                      S.SCOPE: SCOPE_CITY_APPLIED, S.BASIS: BASIS_CITY_COPY,
                      S.NOTE: (f"{len(group)} counties ({codes}) have" if len(group) > 1
                               else f"1 county ({codes}) has")
-                     + f" no series of its own: the city's projected rate is applied, so the "
+                     + f" no series of {'their' if len(group) > 1 else 'its'} own: the city's "
+                       f"projected rate is applied, so the "
                        f"values and P(meet) are the {home} row's, not independent county "
                        "findings (give county series with --observations to project them)"})
     return kept

@@ -10,7 +10,7 @@ Public names (re-exported here):
     serving:  ScenarioEngine, scenario_signature, export_scenario_model, log_scenario_model,
               stage_scenario_model, publish_scenario_model, discard_staged_model,
               SERVE_DEFAULT_DRAWS, SERVE_MAX_DRAWS, SERVE_MAX_ROWS, SERVE_FIELDS, PLANNER_FILE,
-              TARGETS_FILE
+              TARGETS_FILE, JUMP_OFF_FILE, staged_model_dir
 
 ``_load_pyfunc`` is re-exported too: exported models name ``loader_module="njforecast.tracking"``,
 so MLflow calls ``njforecast.tracking._load_pyfunc(data_path)`` when it loads one.
@@ -31,6 +31,7 @@ from .runs import (
 )
 from .serving import (
     PLANNER_FILE,
+    JUMP_OFF_FILE,
     TARGETS_FILE,
     SERVE_DEFAULT_DRAWS,
     SERVE_FIELDS,
@@ -44,13 +45,15 @@ from .serving import (
     publish_scenario_model,
     scenario_signature,
     stage_scenario_model,
+    staged_model_dir,
 )
 
 __all__ = [
     "DEFAULT_TRACKING_URI", "TRACKED_PACKAGES", "Run", "ensure_experiment",
     "flatten_params", "frame_digest", "list_runs", "package_versions", "run",
     "log_backtest", "log_evaluation", "log_pipeline", "log_scenario", "Tracker", "TrackingError",
-    "PLANNER_FILE", "TARGETS_FILE", "SERVE_DEFAULT_DRAWS", "SERVE_FIELDS", "SERVE_MAX_DRAWS",
+    "PLANNER_FILE", "TARGETS_FILE", "JUMP_OFF_FILE", "staged_model_dir", "SERVE_DEFAULT_DRAWS",
+    "SERVE_FIELDS", "SERVE_MAX_DRAWS",
     "SERVE_MAX_ROWS",
     "ScenarioEngine", "_load_pyfunc", "discard_staged_model", "export_scenario_model",
     "log_scenario_model",

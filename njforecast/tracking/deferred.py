@@ -117,7 +117,8 @@ class Tracker:
         try:
             yield handle
         except BaseException as exc:
-            self._send(("end", key, "FAILED", f"{type(exc).__name__}: {exc}"[:5000]))
+            with contextlib.suppress(TrackingError):  # the job's own error is the one to raise
+                self._send(("end", key, "FAILED", f"{type(exc).__name__}: {exc}"[:5000]))
             raise
         finally:
             restore()
@@ -148,7 +149,13 @@ class Tracker:
 
 def _serve(tracking_uri: str, experiment: str, conn) -> None:
     """The child: set up the store and experiment, then replay operations until ``close``."""
+    import signal
+
     from .runs import ensure_experiment, run
+
+    # Ctrl-C goes to the whole process group: the job decides, and tells this process (or
+    # closes its pipe); the records must not be cut in the middle
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
     stacks: dict[int, contextlib.ExitStack] = {}
     live: dict[int, Any] = {}

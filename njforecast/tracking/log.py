@@ -145,8 +145,8 @@ def log_pipeline(cfg, body: Callable[[Any], Any], tracking_uri: str | None = Non
         with tracker.open(run_name or cfg.name, tags={"njforecast.kind": "pipeline"}) as parent:
             # what needs no result first: the tracking process logs it while body computes
             parent.log_params({"config": {k: getattr(cfg, k) for k in
-                                          ("name", "region", "base_year", "end_year", "draws",
-                                           "seed")},
+                                          ("name", "region", "base_year", "end_year",
+                                           "jump_off", "draws", "seed")},
                                **{f"section.{k}": v for k, v in cfg.sections.items()}})
             parent.log_environment()
             parent.apply(log_inputs, cfg)

@@ -9,13 +9,16 @@ Public names:
     scenario_signature()          the model signature (output columns)
     export_scenario_model(out, config)  save the engine, package code and data as a model folder
     log_scenario_model(parent, dir)     attach an exported model folder to a run
-    stage_scenario_model(parent, dir, config, observations, targets), publish_scenario_model,
-    discard_staged_model          export early into a staging folder, publish on success
+    staged_model_dir(dir), stage_scenario_model(parent, staged, config, observations, targets,
+    jump_off), publish_scenario_model(parent, staged, dir), discard_staged_model(parent, staged)
+                                  export early into a staging folder, publish on success
+    PLANNER_FILE, TARGETS_FILE, JUMP_OFF_FILE   a run's own files inside an exported model
     SERVE_DEFAULT_DRAWS, SERVE_MAX_DRAWS, SERVE_MAX_ROWS, SERVE_FIELDS   request defaults and caps
-    PLANNER_FILE                  name of a planner's own series inside an exported model folder
 """
 
 from __future__ import annotations
+
+import json
 
 import tempfile
 import warnings
@@ -77,8 +80,13 @@ class ScenarioEngine:
         from ..config import load_config
 
         self.cfg = load_config(config_path)
-        # a planner's series and targets exported with the model (export_scenario_model)
+        # a planner's series, targets and jump-off exported with the model (export_scenario_model)
         folder = Path(config_path).parent
+        if (folder / JUMP_OFF_FILE).is_file():
+            from ..config import with_jump_off
+
+            setting = json.loads((folder / JUMP_OFF_FILE).read_text(encoding="utf-8"))
+            self.cfg = with_jump_off(self.cfg, setting["jump_off"], str(folder / JUMP_OFF_FILE))
         for name, section, key in ((PLANNER_FILE, "data", "observations"),
                                    (TARGETS_FILE, "targets", "file")):
             own = sorted(folder.glob(f"{name}.*"))
@@ -214,11 +222,14 @@ def _field_metadata() -> dict[str, Any]:
 PLANNER_FILE = "planner_observations"
 #: Name (without suffix) of the run's targets file (``--targets``) inside an exported model folder.
 TARGETS_FILE = "plan_targets_file"
+#: The run's jump-off setting (``--jump-off``) inside an exported model folder.
+JUMP_OFF_FILE = "jump_off.json"
 
 
 def export_scenario_model(out_dir: str | Path, config_path: str | Path,
                           observations: str | Path | None = None,
-                          targets: str | Path | None = None) -> Path:
+                          targets: str | Path | None = None,
+                          jump_off: int | str | None = None) -> Path:
     """Save the scenario engine as an MLflow pyfunc model folder (atomic: temp + rename).
 
     The folder holds the package code (``code_paths``), the bundled data (raw, external and
@@ -257,6 +268,9 @@ def export_scenario_model(out_dir: str | Path, config_path: str | Path,
         for src, name in ((observations, PLANNER_FILE), (targets, TARGETS_FILE)):
             if src is not None:
                 shutil.copy(src, stage / f"{name}{Path(src).suffix}")
+        if jump_off is not None:  # e.g. `njforecast run --jump-off 2020`, not in the config file
+            (stage / JUMP_OFF_FILE).write_text(json.dumps({"jump_off": jump_off}),
+                                               encoding="utf-8")
         target = out_dir.parent / f".{out_dir.name}.tmp"
         shutil.rmtree(target, ignore_errors=True)
         example = pd.DataFrame([{"scenario": "baseline", "draws": 20, "end_year": 2030}])
@@ -279,30 +293,35 @@ def log_scenario_model(parent: Run, model_dir: str | Path) -> None:
 
 
 def staged_model_dir(out_dir: str | Path) -> Path:
-    """Where :func:`stage_scenario_model` writes before the model is published (beside it)."""
+    """A new folder name beside ``out_dir`` for :func:`stage_scenario_model` (unique per call,
+    so two jobs in one folder never publish each other's model)."""
+    import uuid
+
     out_dir = Path(out_dir)
-    return out_dir.parent / f".{out_dir.name}.staged"
+    return out_dir.parent / f".{out_dir.name}.staged-{uuid.uuid4().hex[:12]}"
 
 
-def stage_scenario_model(parent: Run, out_dir: str | Path, config_path: str | Path,
+def stage_scenario_model(parent: Run, staged: str | Path, config_path: str | Path,
                          observations: str | Path | None = None,
-                         targets: str | Path | None = None) -> None:
-    """Export the model into :func:`staged_model_dir` and attach it to ``parent``; a job calls
-    this first (it needs nothing the job computes) and :func:`publish_scenario_model` once the
-    job has succeeded, so a failed job never replaces the served model."""
-    staged = export_scenario_model(staged_model_dir(out_dir), config_path, observations, targets)
-    log_scenario_model(parent, staged)
+                         targets: str | Path | None = None,
+                         jump_off: int | str | None = None) -> None:
+    """Export the model into ``staged`` (from :func:`staged_model_dir`) and attach it to
+    ``parent``; a job calls this first (it needs nothing the job computes) and
+    :func:`publish_scenario_model` once the job has succeeded, so a failed job never replaces
+    the served model."""
+    log_scenario_model(parent, export_scenario_model(staged, config_path, observations, targets,
+                                                     jump_off))
 
 
-def publish_scenario_model(parent: Run, out_dir: str | Path) -> None:
+def publish_scenario_model(parent: Run, staged: str | Path, out_dir: str | Path) -> None:
     """Put the staged model in place of ``out_dir`` (atomic: renames)."""
     from ..io.store import replace_dir_atomic
 
-    replace_dir_atomic(staged_model_dir(out_dir), out_dir)
+    replace_dir_atomic(staged, out_dir)
 
 
-def discard_staged_model(parent: Run, out_dir: str | Path) -> None:
-    """Remove a staged model that will not be published (the job failed)."""
+def discard_staged_model(parent: Run | None, staged: str | Path) -> None:
+    """Remove a staged model that will not be published (the job or its tracking failed)."""
     import shutil
 
-    shutil.rmtree(staged_model_dir(out_dir), ignore_errors=True)
+    shutil.rmtree(staged, ignore_errors=True)
