@@ -149,6 +149,11 @@ class Results:
     quality: pd.DataFrame
     extra: Mapping[str, pd.DataFrame] = field(default_factory=dict)
 
+    @property
+    def jump_off_year(self) -> int:
+        """The frame pipeline always jumps off at the census (base) year."""
+        return int(self.config.base_year)
+
     def indicator_summary(self) -> pd.DataFrame:
         """Indicators over draws: area, year, indicator, unit, quality, mean, lo80 … hi95."""
         by = [c for c in (S.AREA, S.YEAR, S.INDICATOR, S.UNIT, S.QUALITY)

@@ -62,6 +62,8 @@ class Projection:
             teacher_observed: (county + city, level, year) True where a planner's count after
             the census year is the stock (quality "observed"), or None.
         hiring_period: (first, last) year of the plan's teachers-added target.
+        jump_off_year: the run's jump-off year (the latest year a planner's series is
+            calibrated at; the census year without one).
         capacity: field → (unit, seat level, year, d); capacity_codes: units on its axis;
             capacity_nopop: units without population (no utilisation).
         rates, rate_mult: the calibrated base (frame) and the rate-path multipliers.
@@ -97,6 +99,7 @@ class Projection:
     end_year: int
     seed: int
     teacher_observed: np.ndarray | None = None
+    jump_off_year: int | None = None
 
     @property
     def city(self) -> str:
@@ -198,6 +201,7 @@ def project(state: BaseState, scenario=None) -> Projection:
         indicator_units=units,
         indicator_quality=iq, indicator_first=first, teachers=teachers, teacher_method=t_method,
         hiring_period=period, hiring_target=htarget, capacity=capacity,
+        jump_off_year=jump.year if jump is not None else state.base_year,
         capacity_codes=cap_codes, capacity_nopop=nopop, rates=calib["rates"], rate_mult=mult,
         assumptions=stage_assumptions, dem_assumptions=assumptions, end_year=end_year,
         seed=seed, teacher_observed=None if jump is None or not jump.values else teacher_mask(

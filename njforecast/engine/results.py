@@ -104,6 +104,11 @@ class Results:
     # --- coordinates ---------------------------------------------------------------------
 
     @property
+    def jump_off_year(self) -> int:
+        """The run's jump-off year (:class:`njforecast.engine.project.Projection`)."""
+        return int(self.projection.jump_off_year or self.config.base_year)
+
+    @property
     def _dk(self) -> list[str]:
         return [S.DRAW] if self.projection.draws else []
 

@@ -233,8 +233,12 @@ def hiring_period(state: BaseState, tch: Mapping) -> tuple[tuple[int, int], floa
     t = state.targets[state.targets[S.INDICATOR].str.match(r"^teachers_added_\d{4}_\d{4}$")]
     period, target = None, None
     if len(t):
-        target = float(t[S.TARGET].iloc[0])
-        period = tuple(int(x) for x in t[S.INDICATOR].iloc[0].split("_")[-2:])
+        # of several periods (e.g. 2021–2025 and 2026–2030), the first that starts after the
+        # jump-off (else the latest), whatever the order of the targets file's rows
+        jump = state.jump_off.year if state.jump_off is not None else state.base_year
+        spans = sorted((tuple(int(x) for x in i.split("_")[-2:]), float(v))
+                       for i, v in zip(t[S.INDICATOR], t[S.TARGET], strict=True))
+        period, target = next((p for p in spans if p[0][0] > jump), spans[-1])
     period = tuple(tch.get("hiring_period", period or (state.base_year + 1,
                                                        state.base_year + 5)))
     return (int(period[0]), int(period[1])), target

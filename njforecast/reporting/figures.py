@@ -176,7 +176,9 @@ def county_change_chart(enrolment_df: pd.DataFrame, capacity_df: pd.DataFrame,
             yy = y + (0.2 if k == 0 else -0.2)
             ax1.barh(yy, m, height=0.38, color=color, alpha=0.8, label=label(lv, lang))
             ok = ~np.isnan(lo)
-            ax1.errorbar(m[ok], yy[ok], xerr=[m[ok] - lo[ok], hi[ok] - m[ok]], fmt="none",
+            # the bar is the mean, the whisker the 80 % interval (which may not hold the mean)
+            ax1.errorbar(m[ok], yy[ok], xerr=[np.clip(m[ok] - lo[ok], 0, None),
+                                              np.clip(hi[ok] - m[ok], 0, None)], fmt="none",
                          ecolor="black", lw=0.8, capsize=2)
         ax1.axvline(0, color="grey", lw=0.8)
         ax1.set_title(label("county_enrolment_change", lang).format(start=start, end=end),
@@ -189,7 +191,8 @@ def county_change_chart(enrolment_df: pd.DataFrame, capacity_df: pd.DataFrame,
         hi_u = c.get(f"{S.UTILISATION}_hi80", c[S.UTILISATION]).to_numpy(float)
         ax2.barh(y, u, height=0.5, color="#2ca02c", alpha=0.8)
         ok = ~np.isnan(u)
-        ax2.errorbar(u[ok], y[ok], xerr=[u[ok] - lo_u[ok], hi_u[ok] - u[ok]], fmt="none",
+        ax2.errorbar(u[ok], y[ok], xerr=[np.clip(u[ok] - lo_u[ok], 0, None),
+                                         np.clip(hi_u[ok] - u[ok], 0, None)], fmt="none",
                      ecolor="black", lw=0.8, capsize=2)
         ax2.axvline(100, color="grey", ls="--", lw=0.8, label=label("full_capacity", lang))
         ax2.set_title(label("county_utilisation", lang).format(end=end), fontsize=9)

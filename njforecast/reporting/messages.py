@@ -110,11 +110,13 @@ def plan_periods(gaps_df: pd.DataFrame, jump_off: int, horizon: int
                  ) -> tuple[tuple[int, int], tuple[int, int]]:
     """The plan period and the next period of the same length.
 
-    The plan period ends in the earliest target year of ``gaps_df`` and starts in the year after
-    ``jump_off``, unless a period target (``…_<first>_<last>`` ending in that year) names its
-    first year. The next period follows it, its end capped at ``horizon``.
+    The plan period ends in the earliest target year of ``gaps_df`` after ``jump_off`` (else at
+    ``horizon``) and starts in the year after ``jump_off``, unless a period target
+    (``…_<first>_<last>`` ending in that year) names its first year. The next period follows
+    it, its end capped at ``horizon``.
     """
-    years = sorted({int(y) for y in gaps_df[S.TARGET_YEAR].dropna()})
+    # the first target year after the jump-off (targets at or before it are history)
+    years = sorted({int(y) for y in gaps_df[S.TARGET_YEAR].dropna() if int(y) > jump_off})
     last = years[0] if years else horizon
     first = jump_off + 1
     for ind in gaps_df[S.INDICATOR].unique():

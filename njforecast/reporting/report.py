@@ -111,16 +111,16 @@ def write_report(results, gaps_df: pd.DataFrame, out_dir: str | Path, lang: str 
     out = Path(out_dir)
     figdir = out / "figures"
     fig_lang, lang_msg = resolve_lang(lang)
-    cfg = results.config
     text_names = results.region.names(lang)
     paths: dict[str, Path] = {}
 
     tables = {"target_gaps": gaps_df, **results.tables()}
     summary = results.projection_summary()
     y_end = int(summary[S.YEAR].max())
-    period, nxt = plan_periods(gaps_df, cfg.base_year, y_end)
+    y0 = results.jump_off_year  # messages and county changes start at the jump-off
+    period, nxt = plan_periods(gaps_df, y0, y_end)
     jobs, county_note = figure_jobs(results, gaps_df, lang, fig_lang, fan_indicators, tables,
-                                    (cfg.base_year, nxt[1]))
+                                    (y0, nxt[1]))
     rendering = start_rendering(jobs, figure_workers)
 
     if scenario_table is not None:
@@ -131,8 +131,7 @@ def write_report(results, gaps_df: pd.DataFrame, out_dir: str | Path, lang: str 
         paths[f"{name}.csv"] = write_csv_atomic(df, out / f"{name}.csv")
     paths["report.xlsx"] = write_excel(tables, out / "report.xlsx", results.assumptions,
                                        results.sources)
-    messages = key_messages(tables, summary, gaps_df, results.region.code, text_names, lang,
-                            cfg.base_year)
+    messages = key_messages(tables, summary, gaps_df, results.region.code, text_names, lang, y0)
 
     figures = []
     drawn = rendering.result()

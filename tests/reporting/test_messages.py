@@ -115,3 +115,13 @@ def test_plan_periods_come_from_the_targets():
                       S.TARGET_YEAR: [2030, 2030]})
     assert plan_periods(g, 2020, 2040) == ((2026, 2030), (2031, 2035))
     assert plan_periods(g.iloc[:1], 2020, 2033) == ((2021, 2030), (2031, 2033))
+
+
+def test_plan_period_starts_after_a_later_jump_off():
+    """With series to 2025 (jump-off 2025) the 2025 targets are history: the plan period is
+    2026–2030 and the next one 2031–2035, not 2021–2025."""
+
+    gaps = pd.DataFrame({S.INDICATOR: ["preschool_ger_3y", "preschool_ger_3y"],
+                         S.TARGET_YEAR: [2025, 2030]})
+    assert plan_periods(gaps, 2025, 2035) == ((2026, 2030), (2031, 2035))
+    assert plan_periods(gaps, 2020, 2035) == ((2021, 2025), (2026, 2030))
