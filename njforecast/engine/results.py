@@ -12,7 +12,6 @@ from the arrays through :func:`njforecast.engine.summaries.summarise`.
 
 from __future__ import annotations
 
-import re
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -27,6 +26,7 @@ from ..config import RunConfig
 from ..demography.error_bands import error_columns
 from ..education.capacity import capacity_status, capacity_years
 from ..education.teachers import hiring_need
+from ..planning.targets import NEED_TARGETS
 from .project import LEVELS, SEAT_LEVELS, Projection
 from .state import BaseState
 from .summaries import summarise
@@ -34,9 +34,6 @@ from .summaries import summarise
 #: Oldest age in the ``population_school_age`` table.
 SCHOOL_TABLE_MAX_AGE = 22
 
-
-#: A teachers-added target id: hires over the years first..last (city, all levels).
-TEACHERS_ADDED = re.compile(r"teachers_added_(\d{4})_(\d{4})")
 
 
 def _grid(*axes) -> list[np.ndarray]:
@@ -273,7 +270,7 @@ class Results:
         j = {int(y): i for i, y in enumerate(p.years)}
         out = []
         for name in self.target_ids:
-            m = TEACHERS_ADDED.fullmatch(str(name))
+            m = NEED_TARGETS.fullmatch(str(name))  # teachers_added_<first>_<last>
             if m is None:
                 continue
             y0, y1 = int(m.group(1)), int(m.group(2))

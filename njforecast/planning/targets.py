@@ -83,7 +83,7 @@ NOT_PROJECTABLE_REASONS = {
 #: reading applies.
 #: The ids are matched by pattern (``teachers_added_<first year>_<last year>``): the plan period
 #: comes from the targets table, never from code.
-NEED_TARGETS = re.compile(r"^teachers_added_\d{4}_\d{4}$")
+NEED_TARGETS = re.compile(r"^teachers_added_(\d{4})_(\d{4})$")
 
 #: Targets about a period (``teachers_added_2021_2025``) are compared in their own year only:
 #: holding them to a later year would compare a different period.
