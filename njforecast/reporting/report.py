@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from .. import schema as S
-from ..planning.targets import BASIS_CITY_COPY, OFF_TRACK_P, ON_TRACK_P
+from ..planning.targets import BASIS_CITY_COPY, OFF_TRACK_P, ON_TRACK_P, SCOPE_CITY_APPLIED
 from .labels import label, resolve_lang
 from .messages import key_messages, plan_periods
 from .render import figure_jobs, start_rendering
@@ -159,6 +159,10 @@ def _context(results, tables, gaps_df, lang, lang_msg, messages, figures, county
     city_year = plan_end if plan_end in years else min(years, key=lambda y: abs(y - plan_end))
     gaps_show = gaps_df.copy()
     gaps_show[S.AREA] = gaps_show[S.AREA].map(lambda a: f"{a} {text_names.get(a, '')}")
+    # the one row standing for counties that carry the city's rate names them
+    applied = gaps_show[S.SCOPE] == SCOPE_CITY_APPLIED
+    gaps_show.loc[applied, S.AREA] = gaps_df.loc[applied, S.NOTE].map(
+        lambda n: str(n).split(")", 1)[0] + ")")  # "6 counties (511002, …)"
     drop = [S.NOTE, S.PROJECTED_LO95, S.PROJECTED_HI95, S.SCOPE]
     if lang == "en":
         drop.append(S.INDICATOR_ZH)
