@@ -158,8 +158,12 @@ def area_targets(draws_df: pd.DataFrame, targets_df: pd.DataFrame, years: list[i
     d = draws_df[draws_df[S.AREA].isin({city, area})]
     d.attrs = dict(draws_df.attrs)
     gaps = compare_to_targets(d, targets_df, years=years, area_order=[city, area])
-    # a county with no series of its own is covered by the one "city assumption" row
-    mine = (gaps[S.AREA] == area) | (gaps[S.SCOPE] == SCOPE_CITY_APPLIED)
+    # a county with no series of its own is covered by the one "city assumption" row, shown
+    # with the city's row it points to
+    applied = gaps[S.SCOPE] == SCOPE_CITY_APPLIED
+    city_rows = (gaps[S.AREA] == city) & gaps[S.INDICATOR].isin(gaps.loc[applied, S.INDICATOR]) \
+        & (area != city)
+    mine = (gaps[S.AREA] == area) | applied | city_rows
     return _records(gaps.loc[mine, list(TABLE_COLUMNS)])
 
 
