@@ -14,6 +14,7 @@ $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m njforecast data build >/dev/null  # parse data/raw once into data/processed (a cache)
 	touch $(STAMP)
 
 install: $(STAMP)  ## create .venv (if missing) and install the package with test tools
