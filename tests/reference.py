@@ -24,6 +24,7 @@ from njforecast import schema as S
 from njforecast.areas import Region, load_region
 from njforecast.config import RunConfig, raw_dir
 from njforecast.demography.error_bands import error_columns
+from njforecast.engine.results import quality_table  # noqa: F401  (shared with the engine)
 from njforecast.engine.state import (data_hash, planner_observations,  # shared with the engine
                                      planner_observations_path, sources_table, stage_configs)
 from njforecast.io.processed import read_processed
@@ -265,20 +266,6 @@ def _summarise_wide(df: pd.DataFrame, by: list[str]) -> pd.DataFrame:
     if const:
         out = out.join(g[const].first())
     return out.reset_index()
-
-
-def quality_table(*frames: pd.DataFrame) -> pd.DataFrame:
-    """area, indicator/level, quality, rows — which outputs rest on estimated inputs."""
-    parts = []
-    for df in frames:
-        if df is None or S.QUALITY not in df.columns:
-            continue
-        key = S.INDICATOR if S.INDICATOR in df.columns else S.LEVEL
-        q = df.groupby([S.AREA, key, S.QUALITY]).size().rename("rows").reset_index()
-        parts.append(q.rename(columns={key: "item"}))
-    if not parts:
-        return pd.DataFrame(columns=[S.AREA, "item", S.QUALITY, "rows"])
-    return pd.concat(parts, ignore_index=True)
 
 
 # ------------------------------------------------------------------------------------------
