@@ -24,7 +24,7 @@ from njforecast import schema as S
 from njforecast.areas import Region, load_region
 from njforecast.config import RunConfig, raw_dir
 from njforecast.demography.error_bands import error_columns
-from njforecast.engine.results import quality_table  # noqa: F401  (shared with the engine)
+from njforecast.engine.results import quality_table  # shared with the engine
 from njforecast.engine.state import (data_hash, planner_observations,  # shared with the engine
                                      planner_observations_path, sources_table, stage_configs)
 from njforecast.io.processed import read_processed
