@@ -225,6 +225,9 @@ def evaluate(
                                 "mape_by_lead.csv, coverage.csv, assumptions.csv."),
     draws: int = typer.Option(200, "--draws", help="Population and rate-path draws (≥ 2)."),
     seed: int = typer.Option(20201101, "--seed", help="Seed of the draws."),
+    paths: str = typer.Option("learned", "--paths", help="Rate paths: learned (damped trends "
+                              "fitted to the history up to the jump-off, the default) or held "
+                              "(rates and pupils per teacher held where no GER trend applies)."),
     tracking_uri: str | None = typer.Option(None, "--tracking-uri", help="Log to MLflow at "
                                                "this URI (e.g. sqlite:///mlflow.db)."),
     experiment: str = typer.Option("evaluate", "--experiment", help="MLflow experiment name."),
@@ -236,7 +239,8 @@ def evaluate(
     def body():
         reg = ev._region(region)
         obs = ev.read_evaluation_observations(observations, reg)
-        res = ev.evaluate(reg, jump_off, to, obs, draws, seed, source=str(observations))
+        res = ev.evaluate(reg, jump_off, to, obs, draws, seed, source=str(observations),
+                          paths=paths)
         ev.write_evaluation(res, output)
         return res
 
@@ -245,7 +249,8 @@ def evaluate(
 
         res = _guard(log_evaluation, experiment, tracking_uri,
                      params={"region": region, "jump_off": jump_off, "to": to,
-                             "observations": str(observations), "draws": draws, "seed": seed},
+                             "observations": str(observations), "draws": draws, "seed": seed,
+                             "paths": paths},
                      body=body)
     else:
         res = _guard(body)

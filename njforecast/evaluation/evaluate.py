@@ -58,9 +58,26 @@ junior_ger_pct, senior_stage_ger_pct; primary has none → m = 1), b its annual 
 longest window of at most five years ending at J (0 when no earlier value), φ and σ (ε_d ~
 Normal(0, σ)) from ``trend_parameters`` on the observations dated ≤ J (bundled and the file's).
 Where those parameters cannot be estimated from data ≤ J (J = 2010: no complete five-year
-window pair yet) or the area has no GER in J, the rate is held: m = 1. Percent indicators
-that are GERs follow G_d(t) itself; other percents (consolidation, net enrolment) are held;
-the birth rate is births / population.
+window pair yet) or the area has no GER in J, the rate is held: m = 1 (``paths = "held"``,
+the design of the first scored runs). Percent indicators that are GERs follow G_d(t) itself;
+other percents (consolidation, net enrolment) are held; the birth rate is births / population.
+
+**Rate paths that learn** (``paths = "learned"``, the default; issue 15 part 3, fixed before
+any forecast made with it was scored). Where the band's GER trend above applies it is kept.
+Everywhere else a count's rate r(t) = x(t) / W(t) follows the learned damped trend of
+:mod:`njforecast.education.learned` (log slope over J − 5 … J, φ = the trend parameters' φ
+where estimable from data ≤ J, else 0.8; drift spread from the series' own earlier slopes),
+fitted on the *nation's* history of the indicator, r(t) for t = J − 10 … J with W(t) read off
+the census of J by reverse survival (persons aged a + J − t at J were aged a at t: no deaths,
+the nation closed; the age shift stops at 100), and applied as the relative change m_d(t) to
+every area — a province's own reverse survival would count its in-migrants as if they had
+always lived there. Teachers are enrolment over pupils per teacher,
+
+    T_d(t) = T(J) · [E_d(t) / E(J)] / p_d(t),
+
+E the level's enrolment as projected above and p_d(t) the learned path (same rule) of the
+area's own pupils per teacher E/T observed up to J (a ratio of two counts of the same place,
+no population needed); p = 1 where that history is too short. Nothing after J is read.
 
 **Scoring.** Only years J < t ≤ ``to`` with an observation; naive = x(J); h = t − J. MAPE by
 lead per indicator, engine mean vs naive; coverage of the 80 % and 95 % intervals; absolute %
@@ -80,6 +97,7 @@ from .. import demography as dem
 from .. import schema as S
 from ..areas import Region, load_region
 from ..education import enrolment as en
+from ..education import learned
 from ..engine.summaries import summarise
 from ..io import store
 from ..io.store import DataError
@@ -103,11 +121,13 @@ class Spec:
         band: the school band whose rate path m moves it (None: m = 1).
         kind: "count" (x(J)·W(t)/W(J)·m(t)), "ger" (the band's G(t)), "hold" (x(J)),
             "birth_rate" (x(J) · [W0(t)/W0(J)] / [Wall(t)/Wall(J)]).
+        enrolment: for a teacher count, the level's enrolment indicator (pupils per teacher).
     """
 
     ages: tuple[int, int] | None
     band: str | None = None
     kind: str = "count"
+    enrolment: str | None = None
 
 
 def _level_specs() -> dict[str, Spec]:
@@ -119,7 +139,7 @@ def _level_specs() -> dict[str, Spec]:
         lo, hi = _BAND_AGES[band]
         enrol = "children" if prefix == "kindergarten" else "enrolment"
         out[f"{prefix}_{enrol}"] = Spec((lo, hi), band)
-        out[f"{prefix}_teachers"] = Spec((lo, hi), band)
+        out[f"{prefix}_teachers"] = Spec((lo, hi), band, enrolment=f"{prefix}_{enrol}")
         out[f"{prefix}_entrants"] = Spec((lo, lo), band)
         out[f"{prefix}_graduates"] = Spec((hi + 1, hi + 1), band)
     return out
@@ -324,9 +344,95 @@ def forecast_indicator(spec: Spec, v0: float, windows: dict, area_i: int,
 # --- the evaluation -----------------------------------------------------------------------------
 
 
+#: rate-path designs: "learned" (default) and "held" (the first scored runs; module docstring)
+PATHS = ("learned", "held")
+
+
+def census_ages(census_year: int) -> np.ndarray:
+    """The nation's persons by single age 0..100 at the census of ``census_year`` (both sexes)."""
+    _, arr = dem.to_array(dem.graduate_single_ages(dem.national_census(census_year)))
+    return arr[0].sum(axis=0)
+
+
+def nation_rate_history(cal: pd.DataFrame, indicator: str, ages: np.ndarray,
+                        jump_off: int) -> pd.Series:
+    """r(t) = x(t) / W(t) of the nation for t = J − 10 … J, W by reverse survival from the
+    census of J (module docstring); empty when the nation has no such values."""
+    lo, hi = SPECS[indicator].ages
+    x = _series(cal, NATION, indicator)
+    x = x[(x.index <= jump_off) & (x.index >= jump_off - learned.HISTORY_YEARS) & (x > 0)]
+    top = len(ages) - 1
+    w = pd.Series({int(t): float(ages[min(lo + jump_off - int(t), top):
+                                      min(hi + jump_off - int(t), top) + 1].sum())
+                   for t in x.index}, dtype=float)
+    return (x / w.replace(0, np.nan)).dropna()
+
+
+class _Paths:
+    """The rate multipliers m_d(t) (d, T) of one evaluation, built once per key."""
+
+    def __init__(self, cal, jump_off, years, settings, draws, seed, paths):
+        self.cal, self.j, self.years, self.settings = cal, jump_off, years, settings
+        self.ids, self.seed, self.paths = np.arange(draws), seed, paths
+        self.phi = settings[0] if settings is not None else learned.FALLBACK_DAMPING
+        self._memo, self.notes, self._ages = {}, [], None
+
+    def _note(self, name, value, note):
+        self.notes.append((name, value, note))
+
+    def ger(self, area: str, band: str):
+        """The band's G_d(t), or None (no GER of the band in J)."""
+        key = ("ger", area, band)
+        if key not in self._memo:
+            g = _series(self.cal, area, BAND_GER[band])
+            path, note = ((None, "held (no GER of the band in J)") if self.j not in g.index
+                          else rate_path(g, self.j, self.years, self.settings, self.ids,
+                                         self.seed, BAND_GER[band]))
+            self._memo[key] = path
+            self._note(f"rate_path_{area}_{band}", BAND_GER[band], note)
+        return self._memo[key]
+
+    def _learned(self, key, series: pd.Series, name: str, value: str):
+        if key not in self._memo:
+            tr = learned.learn_log_trend(series, self.j, self.phi)
+            self._memo[key] = None if tr is None else learned.learned_multipliers(
+                tr, self.years, self.j, self.ids, self.seed, "|".join(key))
+            self._note(name, value, "held (fewer than 3 values in J−5…J)" if tr is None
+                       else tr.note)
+        return self._memo[key]
+
+    def count(self, area: str, indicator: str):
+        """m of a count of a school band: the GER trend where it applies, else the learned
+        rate path of the nation's history of the indicator ("learned") or 1 (None)."""
+        spec = SPECS[indicator]
+        if spec.band in BAND_GER and (self.settings is not None or self.paths == "held"):
+            ger = self.ger(area, spec.band)
+            if ger is not None:
+                return ger / ger[:, :1]
+        if self.paths == "held" or spec.band is None:
+            return None
+        if self._ages is None:
+            self._ages = census_ages(self.j)
+        hist = nation_rate_history(self.cal, indicator, self._ages, self.j)
+        return self._learned(("rate", indicator), hist, f"rate_path_{indicator}",
+                             f"{indicator} / persons of ages {spec.ages[0]}-{spec.ages[1]}, "
+                             f"nation {NATION}, reverse survival from census {self.j}")
+
+    def pupils_per_teacher(self, area: str, indicator: str):
+        """p_d(t) of a teacher count: the learned path of the area's own E/T, or None."""
+        spec = SPECS[indicator]
+        if self.paths == "held" or spec.enrolment is None:
+            return None
+        e, t = _series(self.cal, area, spec.enrolment), _series(self.cal, area, indicator)
+        ratio = (e / t[t > 0]).dropna()
+        return self._learned(("ptr", area, indicator), ratio, f"ratio_path_{area}_{indicator}",
+                             f"{spec.enrolment} / {indicator} (derived)")
+
+
 def forecast_rows(obs: pd.DataFrame, areas: list[str], jump_off: int, to: int,
                   pop: dict[tuple[int, int], np.ndarray], settings: tuple[float, float] | None,
-                  draws: int, seed: int) -> tuple[pd.DataFrame, list[tuple]]:
+                  draws: int, seed: int, paths: str = "learned",
+                  calibration: pd.DataFrame | None = None) -> tuple[pd.DataFrame, list[tuple]]:
     """The evaluation rows of every (area, indicator) observed in J and later (module formulas).
 
     Args:
@@ -334,35 +440,37 @@ def forecast_rows(obs: pd.DataFrame, areas: list[str], jump_off: int, to: int,
         areas: the areas in the order of ``pop``'s first axis.
         jump_off, to: J and the last year scored.
         pop: {(first, last age): persons (area, year J..to, d)} (:func:`population_windows`).
-        settings: (φ, σ) of the trend rate path, or None (rates held).
+        settings: (φ, σ) of the trend rate path, or None.
         draws, seed: draw ids 0..draws−1 and the seed of the drift shocks.
+        paths: "learned" or "held" (:data:`PATHS`).
+        calibration: observations dated ≤ J of every area (the nation's history for the
+            learned rate paths); default ``obs`` dated ≤ J.
 
     Returns:
         (rows with :data:`EVALUATION_COLUMNS`, rate-path notes (name, value, note)).
     """
+    if paths not in PATHS:
+        raise DataError(f"--paths must be one of {list(PATHS)}, got {paths!r}")
     at_j = obs[obs[S.YEAR] == jump_off]
     later = obs[(obs[S.YEAR] > jump_off) & (obs[S.YEAR] <= to)]
     keys = sorted(set(map(tuple, at_j[[S.AREA, S.INDICATOR]].to_numpy()))
                   & set(map(tuple, later[[S.AREA, S.INDICATOR]].to_numpy())))
     years = np.arange(jump_off, to + 1)
-    ids = np.arange(draws)
     cal = obs[obs[S.YEAR] <= jump_off]
-    rows, notes, paths = [], [], {}
+    if calibration is not None:
+        cal = pd.concat([cal, calibration[calibration[S.YEAR] <= jump_off]], ignore_index=True
+                        ).drop_duplicates([S.AREA, S.YEAR, S.INDICATOR])
+    rp = _Paths(cal, jump_off, years, settings, draws, seed, paths)
+    rows = []
     for area, ind in keys:
         spec = SPECS[ind]
-        m = ger = None
-        if spec.band in BAND_GER:
-            if (area, spec.band) not in paths:
-                g = _series(cal, area, BAND_GER[spec.band])
-                paths[(area, spec.band)] = (
-                    rate_path(g, jump_off, years, settings, ids, seed, BAND_GER[spec.band])
-                    if jump_off in g.index else (None, "held (no GER of the band in J)"))
-                notes.append((f"rate_path_{area}_{spec.band}", BAND_GER[spec.band],
-                              paths[(area, spec.band)][1]))
-            ger = paths[(area, spec.band)][0]
-            m = None if ger is None else ger / ger[:, :1]
-            if spec.kind == "ger" and ger is None:
-                continue
+        ger = rp.ger(area, spec.band) if spec.kind == "ger" else None
+        if spec.kind == "ger" and ger is None:
+            continue
+        m = rp.count(area, spec.enrolment or ind) if spec.kind == "count" else None
+        p = rp.pupils_per_teacher(area, ind) if spec.kind == "count" else None
+        if p is not None:
+            m = (1.0 if m is None else m) / p
         v0 = float(_series(cal, area, ind)[jump_off])
         x = forecast_indicator(spec, v0, pop, areas.index(area), m, ger)
         act = _series(later, area, ind)
@@ -371,11 +479,12 @@ def forecast_rows(obs: pd.DataFrame, areas: list[str], jump_off: int, to: int,
             rows.append({S.AREA: area, S.INDICATOR: ind, S.YEAR: int(y),
                          S.H: int(y) - jump_off, S.ACTUAL: float(a),
                          **{k: float(v) for k, v in summ.items()}, "naive": v0})
-    return pd.DataFrame(rows, columns=EVALUATION_COLUMNS), notes
+    return pd.DataFrame(rows, columns=EVALUATION_COLUMNS), rp.notes
 
 
 def evaluate(region: str, jump_off: int, to: int, observations: pd.DataFrame, draws: int = 200,
-             seed: int = 20201101, source: str = "observations") -> EvaluationResult:
+             seed: int = 20201101, source: str = "observations", paths: str = "learned"
+             ) -> EvaluationResult:
     """Project the region's indicators from the census jump-off and score them (module design).
 
     Args:
@@ -385,6 +494,7 @@ def evaluate(region: str, jump_off: int, to: int, observations: pd.DataFrame, dr
         observations: :func:`read_evaluation_observations` output (areas as codes).
         draws: number of draws (≥ 2); seed: seed of the population and drift draws.
         source: the observations' name for messages.
+        paths: rate-path design, "learned" (default) or "held" (:data:`PATHS`).
 
     Raises:
         DataError: unknown region, J not a census year, ``to`` ≤ J, draws < 2, or no
@@ -414,7 +524,8 @@ def evaluate(region: str, jump_off: int, to: int, observations: pd.DataFrame, dr
     wins = {SPECS[i].ages for i in at_j[S.INDICATOR].unique() if SPECS[i].ages is not None}
     wins |= {(0, dem.N_AGES - 1)}
     pop, inputs = population_windows(areas, jump_off, to, draws, seed, wins)
-    table, notes = forecast_rows(obs, areas, jump_off, to, pop, settings, draws, seed)
+    table, notes = forecast_rows(obs, areas, jump_off, to, pop, settings, draws, seed, paths,
+                                 calibration)
     ass = demographic_assumptions(jump_off, areas)
     assumptions = [
         ("jump_off", jump_off, "census year; calibrated on the observed values of this year"),
@@ -422,14 +533,17 @@ def evaluate(region: str, jump_off: int, to: int, observations: pd.DataFrame, dr
          f"(national births ≤ {jump_off})"),
         ("survival", ass.survival_source, "capped at 1" if ass.survival_cap else ""),
         ("migration", ass.migration_source, ", ".join(sorted(set(inputs.migration_basis)))),
-        ("trend_parameters", "none → held" if settings is None else
+        ("trend_parameters", "none" if settings is None else
          f"φ {settings[0]:.3f}, σ {settings[1]:.3f}", f"national rate series ≤ {jump_off}"),
+        ("paths", paths, "learned: damped trends of the rates and pupils per teacher fitted to "
+         "their history ≤ J where no GER trend applies; held: rates held where no GER trend"),
         *notes,
         *(("not_projected", ind, "an indicator this module has no projection for (SPECS)")
            for ind in unknown)]
     return EvaluationResult(table=table, mape=mape_by_lead(table), coverage=coverage(table),
                             assumptions=assumptions,
                             params={"region": reg.slug, "jump_off": jump_off, "to": to,
+                                    "paths": paths,
                                     "draws": draws, "seed": seed, "observations": source})
 
 
@@ -508,7 +622,7 @@ def write_evaluation(result: EvaluationResult, folder: str | Path) -> Path:
     return folder / "evaluation.csv"
 
 
-__all__ = ["CENSUS_YEARS", "EVALUATION_COLUMNS", "EvaluationResult", "SPECS", "Spec",
+__all__ = ["CENSUS_YEARS", "EVALUATION_COLUMNS", "EvaluationResult", "PATHS", "SPECS", "Spec",
            "coverage", "errors_at", "evaluate", "forecast_indicator", "format_mape",
            "mape_by_lead", "population_windows", "rate_path", "read_evaluation_observations",
            "write_evaluation"]

@@ -1,0 +1,116 @@
+"""Learned ratio paths: a damped trend of a log ratio fitted to its own history up to the jump-off.
+
+Public names:
+    FALLBACK_DAMPING, HISTORY_YEARS, MIN_POINTS   the rule's constants
+    LearnedTrend                                  slope, spread and how they were found
+    learn_log_trend(series, jump_off, damping)    fit the rule to a ratio series (≤ J only)
+    learned_multipliers(trend, years, ...)        m_d(t) = R_d(t) / R(J), (d, T)
+
+The rule (issue 15 part 3; fixed before any forecast made with it was scored). For a positive
+ratio series R(t) — an enrolment rate (pupils per person of the band's ages) or a pupil–teacher
+ratio — observed up to the jump-off year J:
+
+* **History.** Only years J − :data:`HISTORY_YEARS` … J; nothing after J is read.
+* **Slope.** b = the least-squares slope of log R(t) on t over the last
+  :data:`~njforecast.education.trend.TREND_WINDOW` + 1 years (J − 5 … J), at least
+  :data:`MIN_POINTS` values, J among them; else no trend (the ratio is held).
+* **Damping.** φ given by the caller: the engine's ``trend_parameters`` φ where the national
+  rate histories up to J allow it, else :data:`FALLBACK_DAMPING` = 0.8, the low end of the
+  range damped-trend methods use (Gardner & McKenzie 1985; Hyndman & Athanasopoulos,
+  *Forecasting: Principles and Practice*, 3rd ed., §8.2: φ between 0.8 and 0.98). The total
+  change is bounded by the damping: |log R(∞) − log R(J)| ≤ |b| φ / (1 − φ).
+* **Drift spread.** σ = the standard deviation (ddof 1) of the same slope fitted on every
+  earlier window of the history (windows ending J − 4 … J, each with ≥ MIN_POINTS values) —
+  how much a five-year trend of this very series has moved; with fewer than two such windows,
+  the sd of the annual changes of log R divided by √5 (the standard error of a five-year mean
+  change), and with fewer than three annual changes, |b|.
+* **Path.** log R_d(t) = log R(J) + (b + ε_d) Σ_{i=1..t−J} φ^i, ε_d ~ Normal(0, σ) per draw
+  (:func:`njforecast.models.paths.drift_shocks`, keyed by the series), i.e.
+  m_d(t) = exp(damped trend of log R from 0).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from ..models.paths import drift_shocks
+from .trend import TREND_WINDOW, damped_trend
+
+#: φ when the national rate histories up to J cannot give one (module docstring)
+FALLBACK_DAMPING = 0.8
+#: years before J a learned path may read
+HISTORY_YEARS = 10
+#: fewest values in a slope window
+MIN_POINTS = 3
+
+
+@dataclass(frozen=True)
+class LearnedTrend:
+    """A fitted learned path: slope b and spread σ of log R a year, damping φ, R(J), note."""
+
+    slope: float
+    sd: float
+    damping: float
+    level: float
+    note: str
+
+
+def _slope(s: pd.Series, end: int) -> float | None:
+    w = s[(s.index >= end - TREND_WINDOW) & (s.index <= end)]
+    if len(w) < MIN_POINTS or end not in w.index:
+        return None
+    x = w.index.to_numpy(float)
+    return float(np.polyfit(x - x.mean(), np.log(w.to_numpy(float)), 1)[0])
+
+
+def learn_log_trend(series: pd.Series, jump_off: int, damping: float) -> LearnedTrend | None:
+    """Fit the module's rule to ``series`` (year → positive ratio) using years ≤ ``jump_off``.
+
+    Returns:
+        The :class:`LearnedTrend`, or None when the series has no value in J or fewer than
+        :data:`MIN_POINTS` positive values in J − 5 … J (the ratio is then held).
+    """
+    s = pd.Series(series, dtype=float).dropna()
+    s.index = s.index.astype(int)
+    s = s[(s.index <= jump_off) & (s.index >= jump_off - HISTORY_YEARS) & (s > 0)].sort_index()
+    b = _slope(s, jump_off)
+    if b is None:
+        return None
+    earlier = [v for end in range(jump_off - TREND_WINDOW + 1, jump_off + 1)
+               if (v := _slope(s, end)) is not None]
+    how = "sd of the 5-year slopes ending J−4…J"
+    if len(earlier) >= 2:
+        sd = float(np.std(earlier, ddof=1))
+    else:
+        d = np.diff(np.log(s.to_numpy(float))) / np.diff(s.index.to_numpy(float))
+        if len(d) >= 3:
+            sd, how = float(np.std(d, ddof=1) / np.sqrt(TREND_WINDOW)), "sd of annual changes / √5"
+        else:
+            sd, how = abs(b), "|slope| (history too short)"
+    note = (f"learned: log slope {b:+.4f} a year over {int(s.index.min())}–{jump_off} "
+            f"({len(s)} values), φ {damping:.3f}, σ {sd:.4f} ({how})")
+    return LearnedTrend(slope=b, sd=sd, damping=float(damping), level=float(s[jump_off]),
+                        note=note)
+
+
+def learned_multipliers(trend: LearnedTrend, years, jump_off: int, draw_ids=None,
+                        seed: int = 0, key: str = "") -> np.ndarray:
+    """m_d(t) = R_d(t) / R(J) (d, T) of a :class:`LearnedTrend` over ``years`` (module rule).
+
+    Args:
+        trend: the fitted path.
+        years: years of the path (J and later).
+        jump_off: J.
+        draw_ids: draw ids (None: the mean path, one row).
+        seed, key: seed and series key of the per-draw slope shocks.
+    """
+    h = np.asarray(years, dtype=float) - jump_off
+    shocks = 0.0 if draw_ids is None else drift_shocks(draw_ids, trend.sd, seed, key)
+    return np.exp(damped_trend(0.0, trend.slope + shocks, h, trend.damping, -np.inf, np.inf))
+
+
+__all__ = ["FALLBACK_DAMPING", "HISTORY_YEARS", "LearnedTrend", "MIN_POINTS",
+           "learn_log_trend", "learned_multipliers"]
