@@ -227,7 +227,8 @@ def evaluate(
     seed: int = typer.Option(20201101, "--seed", help="Seed of the draws."),
     paths: str = typer.Option("learned", "--paths", help="Rate paths: learned (damped trends "
                               "fitted to the history up to the jump-off, the default) or held "
-                              "(rates and pupils per teacher held where no GER trend applies)."),
+                              "(rates and pupils per teacher held where no GER trend applies) or "
+                              "learned-rates (rates learned, pupils per teacher held)."),
     tracking_uri: str | None = typer.Option(None, "--tracking-uri", help="Log to MLflow at "
                                                "this URI (e.g. sqlite:///mlflow.db)."),
     experiment: str = typer.Option("evaluate", "--experiment", help="MLflow experiment name."),

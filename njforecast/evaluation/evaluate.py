@@ -78,6 +78,8 @@ always lived there. Teachers are enrolment over pupils per teacher,
 E the level's enrolment as projected above and p_d(t) the learned path (same rule) of the
 area's own pupils per teacher E/T observed up to J (a ratio of two counts of the same place,
 no population needed); p = 1 where that history is too short. Nothing after J is read.
+``paths = "learned-rates"`` learns the rates but holds pupils per teacher (p = 1): the
+comparison of the two staffing paths that chooses the main job's default (issue 15 part 4).
 
 **Scoring.** Only years J < t ≤ ``to`` with an observation; naive = x(J); h = t − J. MAPE by
 lead per indicator, engine mean vs naive; coverage of the 80 % and 95 % intervals; absolute %
@@ -344,8 +346,9 @@ def forecast_indicator(spec: Spec, v0: float, windows: dict, area_i: int,
 # --- the evaluation -----------------------------------------------------------------------------
 
 
-#: rate-path designs: "learned" (default) and "held" (the first scored runs; module docstring)
-PATHS = ("learned", "held")
+#: rate-path designs: "learned" (default), "held" (the first scored runs) and "learned-rates"
+#: (rates learned, pupils per teacher held: isolates the staffing path; module docstring)
+PATHS = ("learned", "held", "learned-rates")
 
 
 def census_ages(census_year: int) -> np.ndarray:
@@ -421,7 +424,7 @@ class _Paths:
     def pupils_per_teacher(self, area: str, indicator: str):
         """p_d(t) of a teacher count: the learned path of the area's own E/T, or None."""
         spec = SPECS[indicator]
-        if self.paths == "held" or spec.enrolment is None:
+        if self.paths != "learned" or spec.enrolment is None:
             return None
         e, t = _series(self.cal, area, spec.enrolment), _series(self.cal, area, indicator)
         ratio = (e / t[t > 0]).dropna()
