@@ -665,9 +665,37 @@ def run_teachers(enrol_df: pd.DataFrame, cfg: Mapping | None, region: Region,
             model=cfg.get("ratio_model", "auto"), draw_ids=draw_ids,
             seed=int(cfg.get("seed", 0)), min_years=int(cfg.get("ratio_series_min_years", 8)),
             model_options=cfg.get("ratio_model_options"))
+    elif cfg.get("ratio_path", "linear") == "trend":
+        from njforecast.education.learned import FALLBACK_DAMPING
+        from njforecast.education.teachers import trend_ratio_multipliers
+        from njforecast.education.trend import trend_parameters
+
+        series = data_mod.preferred(data_mod.load_observations())
+        if observations is not None and not observations.empty:
+            series = pd.concat([observations, series], ignore_index=True)
+        series = series[series[S.YEAR] <= t0]
+        try:
+            phi = trend_parameters(series)["damping"]
+        except ValueError:
+            phi = FALLBACK_DAMPING
+        years = sorted(int(y) for y in counties[S.YEAR].unique())
+        levels = sorted(counties[S.LEVEL].unique())
+        draw_ids = (np.sort(counties[S.DRAW].unique()) if S.DRAW in counties.columns
+                    else None)
+        arr, ratio_notes = trend_ratio_multipliers(
+            series, years, levels, str(cfg.get("ratio_series_area", region.province)), phi,
+            draw_ids, int(cfg.get("seed", 0)))
+        parts = []
+        for i, lv in enumerate(levels):
+            for j, y in enumerate(years):
+                part = pd.DataFrame({S.YEAR: y, S.LEVEL: lv, S.MULTIPLIER: arr[i, j]})
+                if draw_ids is not None:
+                    part[S.DRAW] = draw_ids
+                parts.append(part)
+        mult = pd.concat(parts, ignore_index=True)
     elif cfg.get("ratio_path", "linear") != "linear":
-        raise ValueError(f"[teachers] ratio_path must be 'linear' (ratio_change a year) or "
-                         f"'model', got {cfg['ratio_path']!r}")
+        raise ValueError(f"[teachers] ratio_path must be 'linear' (ratio_change a year), "
+                         f"'trend' or 'model', got {cfg['ratio_path']!r}")
     demand = teacher_demand(counties, ratios, method, caps, cfg.get("teachers_per_class"),
                             supply0[[S.AREA, S.LEVEL, S.RATIO]], float(cfg.get("ratio_change", 0)),
                             t0, ratio_multiplier=mult)
@@ -696,7 +724,9 @@ def run_teachers(enrol_df: pd.DataFrame, cfg: Mapping | None, region: Region,
         *((f"class_cap_{lv}", float(v), "observed" if lv in ("primary", "junior") else
            "estimated", "pupils per class") for lv, v in caps.items() if method == "class_size"),
         *((f"ratio_model_{n.split(':', 1)[0]}", cfg.get("ratio_model", "auto"), "estimated",
-           n.split(": ", 1)[1]) for n in ratio_notes),
+           n.split(": ", 1)[1]) for n in ratio_notes if cfg.get("ratio_path") == "model"),
+        *((f"ratio_trend_{n.split(':', 1)[0]}", "learned damped trend", "estimated",
+           n.split(": ", 1)[1]) for n in ratio_notes if cfg.get("ratio_path") == "trend"),
     ]
     return {"teachers": tch, "hiring": hiring, "hiring_summary": hiring_summary,
             "ratios": ratios, "assumptions": assumptions}

@@ -89,7 +89,7 @@ def test_wrong_type_names_table_key_type_and_value(tmp_path, text, words):
     ("enrolment", "consolidation_path", "targt", "hold, target, trend", "target"),
     ("teachers", "method", "class_sise", "standard, class_size, area_ratio", "class_size"),
     ("teachers", "base_supply", "province", "standard, province_ratio", "province_ratio"),
-    ("teachers", "ratio_path", "modle", "linear, model", "model"),
+    ("teachers", "ratio_path", "modle", "linear, trend, model", "model"),
     ("capacity", "phase_in", "ends", "linear, end", "end"),
     ("demography", "fertility_path", "meduim", "constant, medium, trend, low, high", "medium"),
     ("demography", "migration_source", "provinces", "auto, province, none", "province"),

@@ -13,11 +13,11 @@ from njforecast.io.store import load_standards
 
 
 def test_presets_cover_the_issue_list_and_read_caps_from_standards():
-    """All eight presets exist; the class caps are the standards table's 45 and 50."""
+    """All nine presets exist; the class caps are the standards table's 45 and 50."""
     p = sc.presets(load_standards(), load_plan_targets(), 2020)
     assert set(p) == {"baseline", "low_fertility", "high_fertility", "high_out_migration",
-                      "status_quo_rates", "plan_targets_2025", "national_staffing",
-                      "class_caps_45_50"}
+                      "status_quo_rates", "plan_targets_2025", "ratios_held",
+                      "national_staffing", "class_caps_45_50"}
     assert p["status_quo_rates"].overrides() == {"rate_path": "hold"}
     assert p["class_caps_45_50"].class_size_cap_primary == 45.0
     assert p["class_caps_45_50"].class_size_cap_junior == 50.0

@@ -325,7 +325,7 @@ def test_run_teachers_ratio_path_model_needs_own_ratios_and_is_recorded():
     with pytest.raises(ValueError, match="needs method = 'area_ratio'"):
         run_teachers(e, {"ratio_path": "model"}, region, plan_obs=plan)
     with pytest.raises(ValueError, match="ratio_path must be"):
-        run_teachers(e, {"method": "area_ratio", "ratio_path": "trend"}, region, plan_obs=plan)
+        run_teachers(e, {"method": "area_ratio", "ratio_path": "trnd"}, region, plan_obs=plan)
     out = run_teachers(e, {"method": "area_ratio", "ratio_path": "model", "ratio_model": "theta",
                            "ratio_series_area": "510000", "attrition": 0.0}, region,
                        plan_obs=plan)

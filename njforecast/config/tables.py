@@ -173,7 +173,8 @@ class TeachersConfig:
         hires_per_year: fixed hiring plan, teachers a year, all levels (default: to need).
         hiring_period: [first, last] year of the hiring summary (default: the plan's).
         ratio_change: pupils per teacher a year (ratio_path "linear").
-        ratio_path: "linear" or "model" (a forecast of an observed ratio series).
+        ratio_path: "linear", "trend" (the learned damped trend of an observed ratio series,
+            :mod:`njforecast.education.learned`) or "model" (a models/ forecast of it).
         ratio_model, ratio_model_options: forecaster and its keyword args (ratio_path "model").
         ratio_series_area: area code of the ratio series (default: the region's province).
         ratio_series_min_years: fewest consecutive years a series needs to be forecast.
@@ -193,7 +194,7 @@ class TeachersConfig:
     hires_per_year: NonNeg | None = None
     hiring_period: tuple[int, int] | None = None
     ratio_change: float = 0.0
-    ratio_path: Literal["linear", "model"] = "linear"
+    ratio_path: Literal["linear", "trend", "model"] = "linear"
     ratio_model: Model = "auto"
     ratio_model_options: dict[str, Any] | None = None
     ratio_series_area: str | None = None

@@ -10,7 +10,8 @@ The rule (issue 15 part 3; fixed before any forecast made with it was scored). F
 ratio series R(t) — an enrolment rate (pupils per person of the band's ages) or a pupil–teacher
 ratio — observed up to the jump-off year J:
 
-* **History.** Only years J − :data:`HISTORY_YEARS` … J; nothing after J is read.
+* **History.** Only years J − :data:`HISTORY_YEARS` … J; nothing after J is read (J: the
+  series' last year ≤ the jump-off, at most :data:`MAX_STALE` years before it).
 * **Slope.** b = the least-squares slope of log R(t) on t over the last
   :data:`~njforecast.education.trend.TREND_WINDOW` + 1 years (J − 5 … J), at least
   :data:`MIN_POINTS` values, J among them; else no trend (the ratio is held).
@@ -45,17 +46,21 @@ FALLBACK_DAMPING = 0.8
 HISTORY_YEARS = 10
 #: fewest values in a slope window
 MIN_POINTS = 3
+#: most years a series may end before J and still give a path
+MAX_STALE = 2
 
 
 @dataclass(frozen=True)
 class LearnedTrend:
-    """A fitted learned path: slope b and spread σ of log R a year, damping φ, R(J), note."""
+    """A fitted learned path: slope b and spread σ of log R a year, damping φ, the last
+    observed year L and R(L), note."""
 
     slope: float
     sd: float
     damping: float
     level: float
     note: str
+    last: int
 
 
 def _slope(s: pd.Series, end: int) -> float | None:
@@ -69,17 +74,26 @@ def _slope(s: pd.Series, end: int) -> float | None:
 def learn_log_trend(series: pd.Series, jump_off: int, damping: float) -> LearnedTrend | None:
     """Fit the module's rule to ``series`` (year → positive ratio) using years ≤ ``jump_off``.
 
+    The rule's J is the series' last year L ≤ ``jump_off`` when that is at most
+    :data:`MAX_STALE` years earlier (a published series often ends a year before the census
+    year): the fit ends at L and the path runs from L (:func:`learned_multipliers`).
+
     Returns:
-        The :class:`LearnedTrend`, or None when the series has no value in J or fewer than
-        :data:`MIN_POINTS` positive values in J − 5 … J (the ratio is then held).
+        The :class:`LearnedTrend`, or None when the series has no value in
+        ``jump_off`` − MAX_STALE … ``jump_off`` or fewer than :data:`MIN_POINTS` positive
+        values in L − 5 … L (the ratio is then held).
     """
     s = pd.Series(series, dtype=float).dropna()
     s.index = s.index.astype(int)
-    s = s[(s.index <= jump_off) & (s.index >= jump_off - HISTORY_YEARS) & (s > 0)].sort_index()
-    b = _slope(s, jump_off)
+    s = s[(s.index <= jump_off) & (s > 0)]
+    if s.empty or s.index.max() < jump_off - MAX_STALE:
+        return None
+    last = int(s.index.max())
+    s = s[s.index >= last - HISTORY_YEARS].sort_index()
+    b = _slope(s, last)
     if b is None:
         return None
-    earlier = [v for end in range(jump_off - TREND_WINDOW + 1, jump_off + 1)
+    earlier = [v for end in range(last - TREND_WINDOW + 1, last + 1)
                if (v := _slope(s, end)) is not None]
     how = "sd of the 5-year slopes ending J−4…J"
     if len(earlier) >= 2:
@@ -90,15 +104,16 @@ def learn_log_trend(series: pd.Series, jump_off: int, damping: float) -> Learned
             sd, how = float(np.std(d, ddof=1) / np.sqrt(TREND_WINDOW)), "sd of annual changes / √5"
         else:
             sd, how = abs(b), "|slope| (history too short)"
-    note = (f"learned: log slope {b:+.4f} a year over {int(s.index.min())}–{jump_off} "
+    note = (f"learned: log slope {b:+.4f} a year over {int(s.index.min())}–{last} "
             f"({len(s)} values), φ {damping:.3f}, σ {sd:.4f} ({how})")
-    return LearnedTrend(slope=b, sd=sd, damping=float(damping), level=float(s[jump_off]),
-                        note=note)
+    return LearnedTrend(slope=b, sd=sd, damping=float(damping), level=float(s[last]),
+                        note=note, last=last)
 
 
 def learned_multipliers(trend: LearnedTrend, years, jump_off: int, draw_ids=None,
                         seed: int = 0, key: str = "") -> np.ndarray:
-    """m_d(t) = R_d(t) / R(J) (d, T) of a :class:`LearnedTrend` over ``years`` (module rule).
+    """m_d(t) = R_d(t) / R_d(J) (d, T) of a :class:`LearnedTrend` over ``years`` (module rule;
+    the path runs from the series' last year L ≤ J, so m = 1 at J).
 
     Args:
         trend: the fitted path.
@@ -107,10 +122,12 @@ def learned_multipliers(trend: LearnedTrend, years, jump_off: int, draw_ids=None
         draw_ids: draw ids (None: the mean path, one row).
         seed, key: seed and series key of the per-draw slope shocks.
     """
-    h = np.asarray(years, dtype=float) - jump_off
+    h = np.asarray(years, dtype=float) - trend.last
     shocks = 0.0 if draw_ids is None else drift_shocks(draw_ids, trend.sd, seed, key)
-    return np.exp(damped_trend(0.0, trend.slope + shocks, h, trend.damping, -np.inf, np.inf))
+    log_r = damped_trend(0.0, trend.slope + shocks, np.append(h, jump_off - trend.last),
+                         trend.damping, -np.inf, np.inf)
+    return np.exp(log_r[:, :-1] - log_r[:, -1:])
 
 
-__all__ = ["FALLBACK_DAMPING", "HISTORY_YEARS", "LearnedTrend", "MIN_POINTS",
+__all__ = ["FALLBACK_DAMPING", "HISTORY_YEARS", "LearnedTrend", "MAX_STALE", "MIN_POINTS",
            "learn_log_trend", "learned_multipliers"]

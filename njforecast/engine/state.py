@@ -71,8 +71,10 @@ def stage_configs(cfg: RunConfig, overrides: Mapping[str, Any]) -> dict[str, dic
     std = overrides.get("staffing_standard", "config")
     if std == "unified_2014":
         tch["method"] = "standard"
-    elif std == "area_ratio":
+    elif std == "area_ratio":  # each area's base ratio held, whatever path the config gives
         tch["method"] = "area_ratio"
+        for k in ("ratio_path", "ratio_change"):
+            tch.pop(k, None)
     caps = {lv: overrides[f"class_size_cap_{lv}"] for lv in ("primary", "junior")
             if overrides.get(f"class_size_cap_{lv}") is not None}
     if caps:

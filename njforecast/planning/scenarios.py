@@ -210,7 +210,8 @@ def presets(standards: pd.DataFrame, targets: pd.DataFrame,
 
     baseline; low_fertility / high_fertility (×0.8 / ×1.2 fertility); high_out_migration
     (×1.5 net migration); status_quo_rates (jump-off rates held); plan_targets_<year> (rates
-    reach the plan's targets by their year); national_staffing (2014 unified standard);
+    reach the plan's targets by their year); ratios_held (each area's pupil-teacher ratio
+    held); national_staffing (2014 unified standard);
     class_caps_<primary>_<junior> (the plan's class caps).
 
     Args:
@@ -234,6 +235,8 @@ def presets(standards: pd.DataFrame, targets: pd.DataFrame,
                  f"held at their {base_year} values (status quo, no trend).", rate_path="hold"),
         Scenario(f"plan_targets_{tyear}", f"Enrolment rates reach the plan targets by {tyear}, "
                  "then stay.", reach_targets_by=tyear),
+        Scenario("ratios_held", "Each area's pupil-teacher ratio held at its base value (the "
+                 "alternative to a configured ratio path).", staffing_standard="area_ratio"),
         Scenario("national_staffing", "Teacher demand at the 2014 unified staffing standard "
                  "(中央编办发〔2014〕72号).", staffing_standard="unified_2014"),
         Scenario(f"class_caps_{cap_p:g}_{cap_j:g}", f"Classes capped at {cap_p:g} (primary) and "

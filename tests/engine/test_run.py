@@ -301,6 +301,11 @@ def test_status_quo_rates_scenario_holds_rates_and_consolidation():
     st = stage_configs(cfg, {"staffing_standard": "unified_2014"})
     assert st["teachers"] == {"method": "standard"}
     assert stage_configs(cfg, {})["teachers"]["ratio_path"] == "model"
+    # ratios_held keeps each area's own ratio and drops whatever path the config gives it
+    cfg = RunConfig(sections={"teachers": {"method": "area_ratio", "ratio_path": "trend",
+                                           "ratio_change": -0.1}})
+    st = stage_configs(cfg, _presets()["ratios_held"].overrides())
+    assert st["teachers"] == {"method": "area_ratio"}
 
 
 def test_target_series_marks_teachers_added_as_need_or_hires():

@@ -1,0 +1,75 @@
+"""The learned damped-trend path (njforecast.education.learned): hand-computed cases."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from njforecast.education import learned as L
+
+
+def _exp_series(first, last, b=-0.02, level=10.0, at=2010):
+    years = np.arange(first, last + 1)
+    return pd.Series(level * np.exp(b * (years - at)), index=years)
+
+
+def test_exact_exponential_gives_its_slope_no_spread_and_the_damped_path():
+    """R = 10·e^{−0.02(t−2010)}: b = −0.02, every window's slope the same so σ = 0;
+    m(J+1) = e^{−0.02·0.8}, m(J+2) = e^{−0.02·(0.8+0.64)} at φ = 0.8."""
+    tr = L.learn_log_trend(_exp_series(2000, 2010), 2010, 0.8)
+    assert tr.slope == pytest.approx(-0.02) and tr.sd == pytest.approx(0, abs=1e-12)
+    assert tr.last == 2010 and tr.level == pytest.approx(10.0)
+    m = L.learned_multipliers(tr, [2010, 2011, 2012], 2010)
+    assert m[0] == pytest.approx([1.0, np.exp(-0.016), np.exp(-0.02 * 1.44)])
+
+
+def test_values_after_the_jump_off_change_nothing():
+    s = _exp_series(2000, 2010)
+    later = pd.concat([s, pd.Series([99.0, 1.0], index=[2011, 2012])])
+    a, b = L.learn_log_trend(s, 2010, 0.8), L.learn_log_trend(later, 2010, 0.8)
+    assert (a.slope, a.sd, a.level) == (b.slope, b.sd, b.level)
+
+
+def test_a_series_ending_a_year_early_runs_from_its_last_year_and_is_1_at_j():
+    """Last value 2019, J = 2020: m(2020) = 1, m(2021) = e^{b φ²} (the path's step 2 over
+    step 1)."""
+    tr = L.learn_log_trend(_exp_series(2009, 2019), 2020, 0.8)
+    assert tr.last == 2019
+    m = L.learned_multipliers(tr, [2020, 2021], 2020)[0]
+    assert m == pytest.approx([1.0, np.exp(-0.02 * 0.64)])
+
+
+def test_too_short_or_stale_histories_are_held():
+    assert L.learn_log_trend(_exp_series(2009, 2010), 2010, 0.8) is None  # 2 points
+    assert L.learn_log_trend(_exp_series(2000, 2017), 2020, 0.8) is None  # 3 years stale
+    assert L.learn_log_trend(pd.Series(dtype=float), 2010, 0.8) is None
+
+
+def test_spread_is_the_sd_of_the_window_slopes_or_the_slope_itself_when_too_short():
+    """Four values: windows ending 2009 (3 values) and 2010 (4): σ = sd of their two slopes
+    (ddof 1); three values (one window, two changes): σ = |b|."""
+    s = pd.Series([10.0, 11.0, 10.5, 12.0], index=[2007, 2008, 2009, 2010])
+    tr = L.learn_log_trend(s, 2010, 0.8)
+
+    def slope(part):
+        return np.polyfit(part.index.to_numpy(float), np.log(part.to_numpy()), 1)[0]
+
+    assert tr.slope == pytest.approx(slope(s))
+    assert tr.sd == pytest.approx(np.std([slope(s.loc[:2009]), slope(s)], ddof=1))
+    short = L.learn_log_trend(s.loc[2008:], 2010, 0.8)
+    assert short.sd == pytest.approx(abs(short.slope)) and short.sd > 0
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.floats(0.5, 50), min_size=6, max_size=11), st.floats(0.0, 0.98))
+def test_paths_start_at_1_and_stay_inside_the_damped_bound(values, phi):
+    """m(J) = 1 in every draw; the mean path never moves further than |b| φ/(1 − φ) in logs."""
+    s = pd.Series(values, index=range(2020 - len(values) + 1, 2021))
+    tr = L.learn_log_trend(s, 2020, phi)
+    years = np.arange(2020, 2060)
+    m = L.learned_multipliers(tr, years, 2020, draw_ids=np.arange(5), seed=1, key="k")
+    assert np.allclose(m[:, 0], 1.0) and np.all(m > 0)
+    mean = L.learned_multipliers(tr, years, 2020)[0]
+    bound = abs(tr.slope) * phi / (1 - phi) if phi < 1 else np.inf
+    assert np.all(np.abs(np.log(mean)) <= bound + 1e-12)
