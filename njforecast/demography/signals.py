@@ -59,6 +59,27 @@ Choice and scoring as in the second study (Sichuan half A + provinces 11…37; s
 and provinces 41…65). benchmarks/school_outflow_study.py. Result: κ = 2 on the choice halves
 (sum 26.54 vs 26.55 at κ = 0), then half B 19.20 → 19.17 but provinces 41…65 9.588 → 9.592:
 it does not help on both, so κ stays 0 (the default).
+
+Fourth study (registered 2026-12-06 04:50 UTC, after the third study's tables and before any
+score of this rule was computed): sex-selective migration at the school ages. Moves for senior
+high school and college are close to sex-balanced; the teenage labour moves of 2010 were
+not (electronics and garment towns drew young women, building sites and mines young men, and
+the sending counties lost the matching sex), and those labour moves shrank in the 2010s as
+more 15-18-year-olds stayed in school. So the sex-selective part of an area's 2010 migration
+marks school steps that were partly labour and carry forward less. Index, from the base census
+alone (M, F persons by sex; A = the area, P = its parent):
+``d = |[log(M/F)_A,15-24 − log(M/F)_A,5-14] − [log(M/F)_P,15-24 − log(M/F)_P,5-14]|``
+(the change of the sex ratio from ages 5-14, who moved with their families, to ages 15-24,
+relative to the parent's change; the difference removes the area's and the cohorts' sex ratio
+at birth). The school steps (inflow and outflow, 14→15 … 19→20) are multiplied by
+exp(−κ_s · d): ``school_sex_damping`` κ_s ∈ {0, 2.5, 5, 10, 20} (0 = no change, the default;
+the 2010 counties' median d is 0.056, 90th percentile 0.16, so κ_s = 20 leaves a third of a
+median county's school steps). Choice on Sichuan half A together with the provinces 11…37
+(parent = the nation): lowest sum of the two median APEs of 2020 ages 15-19, ties to the
+smaller κ_s (the rule cannot move ages under 15 in a 10-year projection). Shipping rule: the
+chosen κ_s becomes the default only if it lowers the median APE of ages 15-19 on half B *and*
+on the provinces 41…65, each against κ_s = 0; else the default stays 0 and the study is
+reported as not shipped. benchmarks/sex_ratio_study.py. Result: (filled in after the run).
 """
 
 from __future__ import annotations
