@@ -102,7 +102,8 @@ def _signal_run(base: pd.DataFrame, parent: np.ndarray, parent_mig: np.ndarray,
                      * np.ones_like(inputs.migration))
     _, pop0 = to_array(base)
     comps = signal_components(pop0, parent, assumptions.structure_from_age, stock, gap,
-                              log_pr, assumptions.school_inflow_damping)
+                              log_pr, assumptions.school_inflow_damping,
+                              assumptions.school_sex_damping)
     return SignalRun(pop0=pop0, parent=np.broadcast_to(parent, pop0.shape), inputs=inputs,
                      components=comps, n_steps=n_steps)
 

@@ -187,7 +187,8 @@ def _migration_for(areas: list[str], base_arr: np.ndarray, census_year: int,
                                      assumptions.structure_from_age, stock=s,
                                      gap=gaps[i:i + 1] if gaps is not None else None,
                                      log_pr=lprs[i:i + 1] if lprs is not None else None,
-                                     inflow_damping=assumptions.school_inflow_damping)
+                                     inflow_damping=assumptions.school_inflow_damping,
+                                     sex_damping=assumptions.school_sex_damping)
             mig[i] += combine_signals(comp, signal_weights(assumptions))[0]
             basis[i] += "+structure"
             if s is not None and np.isfinite(s[0]):

@@ -5,6 +5,8 @@ Public names:
     signal_components(...)     each signal's annual net-migration log factors (area, 2, 101)
     combine_signals(comp, w)   Σ weight · component
     signal_weights(ass)        the weights of a :class:`DemographicAssumptions`
+    sex_selectivity(base, parent)   |change of log(M/F) from ages 5-14 to 15-24| against the
+                               parent's (fourth study)
     registration_ratio()       log(residents / registered population) per coded 2010 row
     registration_gap(codes)    that ratio minus the parent's (province for a county, nation
                                for a province)
@@ -96,6 +98,31 @@ SIGNALS = ("structure", "school", "school_out", "stock", "gap")
 _SCHOOL_STEPS = (14, 20)
 #: ages carrying the registered-elsewhere signal
 _GAP_AGES = (0, 64)
+#: ages (first, last) of the sex-selectivity index: the migrating ages and the ages before
+_SEX_AGES_MOVE, _SEX_AGES_BEFORE = (15, 24), (5, 14)
+
+
+def sex_selectivity(base: np.ndarray, parent: np.ndarray) -> np.ndarray:
+    """Sex-selective migration index d of each area (fourth study, module docstring).
+
+    ``d = |[log(M/F)_15-24 − log(M/F)_5-14]_area − [log(M/F)_15-24 − log(M/F)_5-14]_parent|``,
+    M and F persons by sex summed over the single ages of each band.
+
+    Args:
+        base: areas (area, 2, 101), persons, sexes in ``schema.SEXES`` order (male, female).
+        parent: each area's parent (area, 2, 101) or one (2, 101).
+
+    Returns:
+        d per area (dimensionless, ≥ 0); 0 where a band has no male or no female.
+    """
+    def change(x: np.ndarray) -> np.ndarray:
+        (a, b), (c, e) = _SEX_AGES_MOVE, _SEX_AGES_BEFORE
+        move, before = x[..., a:b + 1].sum(-1), x[..., c:e + 1].sum(-1)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.log(move[..., 0] / move[..., 1]) - np.log(before[..., 0] / before[..., 1])
+
+    d = np.abs(change(np.asarray(base, float)) - change(np.asarray(parent, float)))
+    return np.where(np.isfinite(d), d, 0.0)
 
 
 def _relative_steps(area: np.ndarray, parent: np.ndarray) -> np.ndarray:
@@ -115,8 +142,8 @@ def _relative_steps(area: np.ndarray, parent: np.ndarray) -> np.ndarray:
 
 def signal_components(base: np.ndarray, parent: np.ndarray, from_age: int,
                       stock: np.ndarray | None = None, gap: np.ndarray | None = None,
-                      log_pr: np.ndarray | None = None, inflow_damping: float = 0.0
-                      ) -> dict[str, np.ndarray]:
+                      log_pr: np.ndarray | None = None, inflow_damping: float = 0.0,
+                      sex_damping: float = 0.0) -> dict[str, np.ndarray]:
     """Each signal's annual net-migration log factors (area, 2, 101) (module docstring).
 
     Args:
@@ -129,6 +156,8 @@ def signal_components(base: np.ndarray, parent: np.ndarray, from_age: int,
         inflow_damping: κ ≥ 0; the school inflow steps are multiplied by
             exp(−κ · max(log(P/R), 0)): in an area whose residents exceed its registered
             population the 2010 teenage inflow was largely labour migration (third study).
+        sex_damping: κ_s ≥ 0; the school steps (inflow and outflow) are multiplied by
+            exp(−κ_s · d), d = :func:`sex_selectivity` (fourth study).
     """
     steps = _relative_steps(np.asarray(base, float), np.asarray(parent, float))
     steps[..., :from_age] = 0.0
@@ -142,6 +171,9 @@ def signal_components(base: np.ndarray, parent: np.ndarray, from_age: int,
     if inflow_damping and log_pr is not None:
         lpr = np.maximum(np.nan_to_num(np.asarray(log_pr, float)), 0.0)
         school = school * np.exp(-inflow_damping * lpr)[:, None, None]
+    if sex_damping:
+        keep = np.exp(-sex_damping * sex_selectivity(base, parent))[:, None, None]
+        school, school_out = school * keep, school_out * keep
 
     def flat(values, ages) -> np.ndarray:
         v = np.zeros(n) if values is None else np.nan_to_num(np.asarray(values, float))
