@@ -81,7 +81,12 @@ median county's school steps). Choice on Sichuan half A together with the provin
 smaller κ_s (the rule cannot move ages under 15 in a 10-year projection). Shipping rule: the
 chosen κ_s becomes the default only if it lowers the median APE of ages 15-19 on half B *and*
 on the provinces 41…65, each against κ_s = 0; else the default stays 0 and the study is
-reported as not shipped. benchmarks/sex_ratio_study.py. Result: (filled in after the run).
+reported as not shipped. benchmarks/sex_ratio_study.py. Result: κ_s = 0 on the choice halves
+(sum 26.55; 27.69, 27.88, 31.88, 29.98 for κ_s = 2.5 … 20: worse on half A and on the provinces
+11…37 at every value), so it is not shipped and the default stays 0. The held-out columns,
+computed by the same run and not used: half B 19.20 → 19.65, 19.25, 20.27, 21.75; provinces
+41…65 9.59 → 7.37, 6.11, 5.92, 4.37 (the damping helps the second half of the provinces and
+hurts every other table: no rule chosen on these data can claim it).
 """
 
 from __future__ import annotations
