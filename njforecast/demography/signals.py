@@ -87,6 +87,24 @@ reported as not shipped. benchmarks/sex_ratio_study.py. Result: κ_s = 0 on the 
 computed by the same run and not used: half B 19.20 → 19.65, 19.25, 20.27, 21.75; provinces
 41…65 9.59 → 7.37, 6.11, 5.92, 4.37 (the damping helps the second half of the provinces and
 hurts every other table: no rule chosen on these data can claim it).
+
+Fifth study (registered 2026-12-06 04:40 UTC, after the fourth study's tables and before any
+score of this signal was computed): the urban share and the children of the 2010s. In the
+2010s school-age children followed their parents and the schools into towns and cities
+(rural schools consolidated, boarding and county-seat schools grew), more than in the 2000s
+that the province residual and the 2010 age profile describe; the urban share of the 2010
+table marks where they went. Signal ``urban``: annual log factor (u_area − u_parent) / 10 at
+ages 0-14, u = urban residents / (urban + rural residents) of the 2010 table (城镇人口,
+乡村人口; a blank of one of the two read as 0 when the other is given, as the table leaves
+the rural cell of a wholly urban district blank; no signal where both are blank), the
+nation's u from the sum of the province rows. ``urban_share_weight`` w_u ∈ {0, 0.05, 0.1,
+0.2, 0.4} (0 = no change, the default; at 0.2 a district 0.5 more urban than its province gains
+10 % over ten years at ages 0-14). Choice on Sichuan half A together with the provinces 11…37:
+lowest sum of the four median APEs (ages 10-14 and 15-19 on each), ties to the smaller w_u.
+Shipping rule: the chosen w_u becomes the default only if, on half B and on the provinces
+41…65 each, it lowers the median APE of ages 10-14 and does not raise that of 15-19, against
+w_u = 0; else the default stays 0 and the study is reported as not shipped.
+benchmarks/urban_share_study.py. Result: (filled in after the run).
 """
 
 from __future__ import annotations
