@@ -107,6 +107,8 @@ class DemographicAssumptions:
         school_inflow_damping: κ ≥ 0 damping the school inflow steps of areas whose
             residents exceed their registered population, × exp(−κ · max(log(P/R), 0))
             (:mod:`njforecast.demography.signals`); 0 = none.
+        urban_share_weight: weight in [−1, 1] of the urban-share signal at ages 0-14
+            (:func:`njforecast.demography.signals.urban_share`, fifth study); 0 = none.
         school_sex_damping: κ_s ≥ 0 damping the school steps (in and out) of areas whose
             2010 migration was sex-selective, × exp(−κ_s · d) with d the change of log(M/F)
             from ages 5-14 to 15-24 against the parent's
@@ -133,6 +135,7 @@ class DemographicAssumptions:
     school_sex_damping: float = 0.0
     internal_stock_weight: float = 1.0
     registration_gap_weight: float = 0.25
+    urban_share_weight: float = 0.0
 
     def __post_init__(self):
         if self.fertility_path not in FERTILITY_PATHS:
@@ -148,7 +151,7 @@ class DemographicAssumptions:
             raise ValueError("fertility_multiplier must be >= 0")
         for name in ("structure_weight", "school_flow_weight", "school_outflow_weight",
                      "internal_stock_weight",
-                     "registration_gap_weight"):
+                     "registration_gap_weight", "urban_share_weight"):
             if not -1 <= getattr(self, name) <= 1:
                 raise ValueError(f"{name} must lie in [-1, 1] (0 = the province's pattern, "
                                  f"1 = the signal in full); got {getattr(self, name)}")

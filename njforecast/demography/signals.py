@@ -10,6 +10,8 @@ Public names:
     registration_ratio()       log(residents / registered population) per coded 2010 row
     registration_gap(codes)    that ratio minus the parent's (province for a county, nation
                                for a province)
+    urban_share(), urban_gap(codes)   urban share of residents per coded 2010 row, and minus
+                               the parent's (fifth study)
     area_kind(code, log_pr)    urban district / county / county-level city / high in- or
                                out-migration, for the error bands
 
@@ -33,6 +35,8 @@ residual, Siegel & Swanson 2004, ch. 21) plus these signals, each multiplied by 
                 0-64, P residents and R registered population (户籍人口, 2010 table); a place
                 whose residents exceed its registrations relative to its parent keeps drawing
                 people, one that has lost its registered residents keeps losing them
+    urban       urban share of residents against the parent's, (u_area − u_parent) / 10 at
+                ages 0-14 (:func:`urban_share`; fifth study)
 
 Pre-registration (issue 17; written before any score of these weights was looked at).
 Candidates (grid): structure {0.5, 0.75, 1}, school {0, 0.5, 1}, stock {0, 0.5, 1},
@@ -116,11 +120,13 @@ from .. import schema as S
 from .assumptions import AGES, N_AGES, DemographicAssumptions
 from .reference import data_cache
 
-SIGNALS = ("structure", "school", "school_out", "stock", "gap")
+SIGNALS = ("structure", "school", "school_out", "stock", "gap", "urban")
 #: single ages a whose step a → a+1 is the school flow (14→15 … 19→20)
 _SCHOOL_STEPS = (14, 20)
 #: ages carrying the registered-elsewhere signal
 _GAP_AGES = (0, 64)
+#: ages carrying the urban-share signal (children moving with their parents and schools)
+_URBAN_AGES = (0, 14)
 #: ages (first, last) of the sex-selectivity index: the migrating ages and the ages before
 _SEX_AGES_MOVE, _SEX_AGES_BEFORE = (15, 24), (5, 14)
 
@@ -166,7 +172,8 @@ def _relative_steps(area: np.ndarray, parent: np.ndarray) -> np.ndarray:
 def signal_components(base: np.ndarray, parent: np.ndarray, from_age: int,
                       stock: np.ndarray | None = None, gap: np.ndarray | None = None,
                       log_pr: np.ndarray | None = None, inflow_damping: float = 0.0,
-                      sex_damping: float = 0.0) -> dict[str, np.ndarray]:
+                      sex_damping: float = 0.0, urban: np.ndarray | None = None
+                      ) -> dict[str, np.ndarray]:
     """Each signal's annual net-migration log factors (area, 2, 101) (module docstring).
 
     Args:
@@ -181,6 +188,8 @@ def signal_components(base: np.ndarray, parent: np.ndarray, from_age: int,
             population the 2010 teenage inflow was largely labour migration (third study).
         sex_damping: κ_s ≥ 0; the school steps (inflow and outflow) are multiplied by
             exp(−κ_s · d), d = :func:`sex_selectivity` (fourth study).
+        urban: u_area − u_parent per area (:func:`urban_gap`; NaN = none): the ``urban``
+            component is (u_area − u_parent) / 10 at ages 0-14 (fifth study).
     """
     steps = _relative_steps(np.asarray(base, float), np.asarray(parent, float))
     steps[..., :from_age] = 0.0
@@ -206,9 +215,11 @@ def signal_components(base: np.ndarray, parent: np.ndarray, from_age: int,
 
     s = None if stock is None else np.log1p(np.maximum(np.nan_to_num(stock), -0.99)) / 10
     g = None if gap is None else np.asarray(gap, float) / 10
+    u = None if urban is None else np.asarray(urban, float) / 10
     return {"structure": structure, "school": school, "school_out": school_out,
             "stock": flat(s, np.ones(N_AGES, bool)),
-            "gap": flat(g, (AGES >= _GAP_AGES[0]) & (AGES <= _GAP_AGES[1]))}
+            "gap": flat(g, (AGES >= _GAP_AGES[0]) & (AGES <= _GAP_AGES[1])),
+            "urban": flat(u, (AGES >= _URBAN_AGES[0]) & (AGES <= _URBAN_AGES[1]))}
 
 
 def signal_weights(assumptions: DemographicAssumptions) -> dict[str, float]:
@@ -216,12 +227,14 @@ def signal_weights(assumptions: DemographicAssumptions) -> dict[str, float]:
     return {"structure": assumptions.structure_weight, "school": assumptions.school_flow_weight,
             "school_out": assumptions.school_flow_weight * assumptions.school_outflow_weight,
             "stock": assumptions.internal_stock_weight,
-            "gap": assumptions.registration_gap_weight}
+            "gap": assumptions.registration_gap_weight,
+            "urban": assumptions.urban_share_weight}
 
 
 def combine_signals(components: dict[str, np.ndarray], weights: dict[str, float]) -> np.ndarray:
-    """Σ_k weights[k] · components[k] (area, 2, 101)."""
-    return sum(float(weights[k]) * components[k] for k in SIGNALS)
+    """Σ_k weights[k] · components[k] (area, 2, 101); a signal absent from ``weights`` has
+    weight 0."""
+    return sum(float(weights[k]) * components[k] for k in SIGNALS if k in weights)
 
 
 @data_cache(maxsize=2)
@@ -248,10 +261,43 @@ def _parent(code: str) -> str:
     return "100000" if code.endswith("0000") else code[:2] + "0000"
 
 
+def _parent_gap(values: pd.Series, codes) -> np.ndarray:
+    return np.array([values.get(c, np.nan) - values.get(_parent(c), np.nan)
+                     for c in map(str, codes)])
+
+
 def registration_gap(codes) -> np.ndarray:
     """log(P/R)_area − log(P/R)_parent for each code (NaN where either is missing)."""
-    r = registration_ratio()
-    return np.array([r.get(c, np.nan) - r.get(_parent(c), np.nan) for c in map(str, codes)])
+    return _parent_gap(registration_ratio(), codes)
+
+
+@data_cache(maxsize=2)
+def urban_share() -> pd.Series:
+    """Urban share u = U / (U + R) of residents per coded row of the 2010 county table.
+
+    U urban (城镇人口), R rural residents (乡村人口); one blank of the two is read as 0 when
+    the other is given (the table leaves the rural cell of a wholly urban district blank),
+    rows with both blank are left out. The nation (100000) from the sums over the 31
+    province rows.
+    """
+    from ..config import raw_dir
+    from ..io.store import load_census_migration
+
+    df = load_census_migration(raw_dir() / "census" / "census_county_2010.xlsx")
+    df = df.drop_duplicates(S.AREA)
+    df = df[df["urban_population"].notna() | df["rural_population"].notna()]
+    urb, rur = df["urban_population"].fillna(0.0), df["rural_population"].fillna(0.0)
+    ok = (urb + rur) > 0
+    df, urb, tot = df[ok], urb[ok], (urb + rur)[ok]
+    out = pd.Series((urb / tot).to_numpy(), index=df[S.AREA].to_numpy())
+    prov = df[S.AREA].str.endswith("0000").to_numpy()
+    out["100000"] = float(urb[prov].sum() / tot[prov].sum())
+    return out
+
+
+def urban_gap(codes) -> np.ndarray:
+    """u_area − u_parent for each code (:func:`urban_share`; NaN where either is missing)."""
+    return _parent_gap(urban_share(), codes)
 
 
 #: |log(P/R)| at or above which a county is "high in-migration" (P/R ≥ 1.10) or "high

@@ -58,3 +58,25 @@ def test_sex_damping_validated():
     for bad in (-1.0, np.inf):
         with pytest.raises(ValueError, match="school_sex_damping"):
             DemographicAssumptions(school_sex_damping=bad)
+
+
+def test_urban_component_hand_computed():
+    """u_area − u_parent = 0.2 gives the annual log factor 0.02 at ages 0-14 for both sexes
+    and nothing from age 15; a missing share (NaN) gives no signal."""
+    base, parent = _tiny()
+    comp = signal_components(base, parent, 12, urban=np.array([0.2]))["urban"]
+    np.testing.assert_allclose(comp[0, :, :15], 0.02, rtol=0, atol=1e-15)
+    assert not comp[0, :, 15:].any()
+    assert not signal_components(base, parent, 12, urban=np.array([np.nan]))["urban"].any()
+
+
+def test_urban_share_of_the_2010_table():
+    """Dongcheng (110101) has a blank rural cell and 573,180 urban residents: u = 1; Beijing
+    (110000): 16,858,692 urban of 16,858,692 + 2,753,676; urban_gap is the difference."""
+    from njforecast.demography.signals import urban_gap, urban_share
+
+    u = urban_share()
+    assert u["110101"] == 1.0
+    assert u["110000"] == pytest.approx(16858692 / (16858692 + 2753676), rel=1e-12)
+    assert urban_gap(["110101"])[0] == pytest.approx(1 - u["110000"], rel=1e-12)
+    assert np.isnan(urban_gap(["999999"])[0])
