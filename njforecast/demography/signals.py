@@ -108,7 +108,12 @@ lowest sum of the four median APEs (ages 10-14 and 15-19 on each), ties to the s
 Shipping rule: the chosen w_u becomes the default only if, on half B and on the provinces
 41…65 each, it lowers the median APE of ages 10-14 and does not raise that of 15-19, against
 w_u = 0; else the default stays 0 and the study is reported as not shipped.
-benchmarks/urban_share_study.py. Result: (filled in after the run).
+benchmarks/urban_share_study.py. Result: w_u = 0 on the choice halves (sum 38.34; 38.58,
+39.85, 40.04, 39.98 for w_u = 0.05 … 0.4: the provinces 11…37 gain at 10-14, 4.02 → 3.05, but
+half A loses at 10-14 and both lose at 15-19), so it is not shipped and the default stays 0.
+Held-out columns (same run, not used): half B 10-14 6.74 → 6.73, 7.44, 7.73, 8.36 and 15-19
+19.20 → 18.55, 18.06, 18.30, 16.58; provinces 41…65 10-14 5.12 → 5.00, 4.87, 5.31, 7.10 and
+15-19 9.59 → 10.37, 11.00, 10.72, 10.02 (no value meets the shipping rule on both).
 """
 
 from __future__ import annotations
