@@ -32,9 +32,26 @@ DAMPING = [0.0, 0.5, 1.0, 2.0, 4.0]
 OUT = ROOT / "benchmarks" / "results"
 
 
-def _median(rows: pd.DataFrame, mask) -> float:
-    r = rows[mask & (rows[S.AGE_GROUP] == "15-19")]
+def _median(rows: pd.DataFrame, mask, group: str = "15-19") -> float:
+    r = rows[mask & (rows[S.AGE_GROUP] == group)]
     return float(np.median(np.abs(r["projected"] - r["actual"]) / r["actual"] * 100))
+
+
+def half_scores(ass, groups=("15-19",)) -> dict[str, float]:
+    """Median APE (%) of ``ass`` per group on half A, provinces 11-37, half B, provinces 41-65
+    (keys ``A_<g>``, ``prov_first_<g>``, ``B_<g>``, ``prov_second_<g>``)."""
+    cen = raw_dir() / "census"
+    county = cb.census_backtest(cen / "census_county_2010.xlsx",
+                                cen / "census_county_2020_sichuan.csv", assumptions=ass).rows
+    prov = cb.province_backtest(cen / "census_county_2010.xlsx",
+                                cen / "census_province_2020.csv", assumptions=ass).rows
+    half = cb.prefecture_halves(county["area_code"])
+    first = prov["area_code"].str[:2].astype(int) <= 37
+    out = {}
+    for subset, rows, mask in (("A", county, half == "A"), ("prov_first", prov, first),
+                               ("B", county, half == "B"), ("prov_second", prov, ~first)):
+        out.update({f"{subset}_{g}": _median(rows, mask, g) for g in groups})
+    return out
 
 
 def main() -> None:
@@ -44,21 +61,7 @@ def main() -> None:
 
 def study(name: str, grid, file: str, ascending: bool) -> None:
     """Choose ``name`` from ``grid`` on half A + provinces 11-37 (ties: toward the old value)."""
-    cen = raw_dir() / "census"
-    out = []
-    for w in grid:
-        ass = cb.backtest_assumptions(**{name: w})
-        county = cb.census_backtest(cen / "census_county_2010.xlsx",
-                                    cen / "census_county_2020_sichuan.csv", assumptions=ass).rows
-        prov = cb.province_backtest(cen / "census_county_2010.xlsx",
-                                    cen / "census_province_2020.csv", assumptions=ass).rows
-        half = cb.prefecture_halves(county["area_code"])
-        first = prov["area_code"].str[:2].astype(int) <= 37
-        out.append({name: w,
-                    "A_15-19": _median(county, half == "A"),
-                    "prov_first_15-19": _median(prov, first),
-                    "B_15-19": _median(county, half == "B"),
-                    "prov_second_15-19": _median(prov, ~first)})
+    out = [{name: w, **half_scores(cb.backtest_assumptions(**{name: w}))} for w in grid]
     df = pd.DataFrame(out)
     df["choice_score"] = df["A_15-19"] + df["prov_first_15-19"]
     best = df.sort_values(["choice_score", name], ascending=[True, ascending],

@@ -64,8 +64,8 @@ class DemographyConfig:
             structure_from_age (years), survival_source (census_2010_2020/none),
             survival_cap, child_coverage_elasticity (ε), structure_weight,
             school_flow_weight, school_outflow_weight, internal_stock_weight,
-            registration_gap_weight (county-signal weights in [−1, 1]),
-            school_inflow_damping (κ ≥ 0).
+            registration_gap_weight, urban_share_weight (county-signal weights in [−1, 1]),
+            school_inflow_damping (κ ≥ 0), school_sex_damping (κ_s ≥ 0).
     """
 
     max_age: NonNegInt = 24
@@ -86,8 +86,10 @@ class DemographyConfig:
     school_flow_weight: SignalWeight = 1.0
     school_outflow_weight: SignalWeight = 1.0
     school_inflow_damping: NonNeg = 0.0
+    school_sex_damping: NonNeg = 0.0
     internal_stock_weight: SignalWeight = 1.0
     registration_gap_weight: SignalWeight = 0.25
+    urban_share_weight: SignalWeight = 0.0
 
 
 @dataclass(frozen=True)

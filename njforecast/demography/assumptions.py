@@ -107,6 +107,12 @@ class DemographicAssumptions:
         school_inflow_damping: κ ≥ 0 damping the school inflow steps of areas whose
             residents exceed their registered population, × exp(−κ · max(log(P/R), 0))
             (:mod:`njforecast.demography.signals`); 0 = none.
+        urban_share_weight: weight in [−1, 1] of the urban-share signal at ages 0-14
+            (:func:`njforecast.demography.signals.urban_share`, fifth study); 0 = none.
+        school_sex_damping: κ_s ≥ 0 damping the school steps (in and out) of areas whose
+            2010 migration was sex-selective, × exp(−κ_s · d) with d the change of log(M/F)
+            from ages 5-14 to 15-24 against the parent's
+            (:func:`njforecast.demography.signals.sex_selectivity`); 0 = none.
     """
 
     fertility_path: str = "medium"
@@ -126,8 +132,10 @@ class DemographicAssumptions:
     school_flow_weight: float = 1.0
     school_outflow_weight: float = 1.0
     school_inflow_damping: float = 0.0
+    school_sex_damping: float = 0.0
     internal_stock_weight: float = 1.0
     registration_gap_weight: float = 0.25
+    urban_share_weight: float = 0.0
 
     def __post_init__(self):
         if self.fertility_path not in FERTILITY_PATHS:
@@ -143,12 +151,14 @@ class DemographicAssumptions:
             raise ValueError("fertility_multiplier must be >= 0")
         for name in ("structure_weight", "school_flow_weight", "school_outflow_weight",
                      "internal_stock_weight",
-                     "registration_gap_weight"):
+                     "registration_gap_weight", "urban_share_weight"):
             if not -1 <= getattr(self, name) <= 1:
                 raise ValueError(f"{name} must lie in [-1, 1] (0 = the province's pattern, "
                                  f"1 = the signal in full); got {getattr(self, name)}")
-        if not 0 <= self.school_inflow_damping < np.inf:
-            raise ValueError("school_inflow_damping must be a finite number >= 0")
+        for name in ("school_inflow_damping", "school_sex_damping"):
+            if not 0 <= getattr(self, name) < np.inf:
+                raise ValueError(f"{name} must be a finite number >= 0; got "
+                                 f"{getattr(self, name)}")
         if not np.isfinite(self.child_coverage_elasticity):
             raise ValueError("child_coverage_elasticity must be a finite number")
         if self.migration_sd < 0 or (self.fertility_sd is not None and self.fertility_sd < 0):

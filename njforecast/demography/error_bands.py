@@ -34,7 +34,7 @@ from .graduation import _groups5, census_groups5, graduate_single_ages, to_array
 from .inputs import TOTAL_RATIO_BAND, child_coverage_factor, prepare_inputs
 from .reference import (_bundled_census, _province_migration, _province_single, data_cache,
                         internal_migration_stock)
-from .signals import (area_kind, combine_signals, registration_gap, registration_ratio,
+from .signals import (area_kind, combine_signals, registration_gap, registration_ratio, urban_gap,
                       signal_components, signal_weights)
 
 #: age groups of the census back-test at census B (label → first, last age)
@@ -94,7 +94,7 @@ class SignalRun:
 
 def _signal_run(base: pd.DataFrame, parent: np.ndarray, parent_mig: np.ndarray,
                 assumptions: DemographicAssumptions, n_steps: int, stock, gap,
-                log_pr=None) -> SignalRun:
+                log_pr=None, urban=None) -> SignalRun:
     ass = replace(assumptions, migration_source="none", child_coverage_elasticity=0.0)
     year = int(base[S.CENSUS_YEAR].iloc[0])
     inputs = prepare_inputs(base, ass, end_year=year + n_steps)
@@ -102,7 +102,8 @@ def _signal_run(base: pd.DataFrame, parent: np.ndarray, parent_mig: np.ndarray,
                      * np.ones_like(inputs.migration))
     _, pop0 = to_array(base)
     comps = signal_components(pop0, parent, assumptions.structure_from_age, stock, gap,
-                              log_pr, assumptions.school_inflow_damping)
+                              log_pr, assumptions.school_inflow_damping,
+                              assumptions.school_sex_damping, urban)
     return SignalRun(pop0=pop0, parent=np.broadcast_to(parent, pop0.shape), inputs=inputs,
                      components=comps, n_steps=n_steps)
 
@@ -122,13 +123,14 @@ def county_signal_run(census_a: pd.DataFrame, assumptions: DemographicAssumption
     provs = [c[:2] + "0000" for c in areas]
     parent = np.stack([_province_single(year, p) for p in provs])
     mig = np.stack([_province_migration(p, year, year + 10) for p in provs])
-    stock = gap = lpr = None
+    stock = gap = lpr = urban = None
     if year == 2010:
         st = internal_migration_stock()
         stock = np.array([st.get(c, np.nan) for c in areas])
         gap = registration_gap(areas)
         lpr = registration_ratio().reindex(list(areas)).to_numpy()
-    return _signal_run(base, parent, mig, assumptions, n_steps, stock, gap, lpr)
+        urban = urban_gap(areas)
+    return _signal_run(base, parent, mig, assumptions, n_steps, stock, gap, lpr, urban)
 
 
 @data_cache(maxsize=1)

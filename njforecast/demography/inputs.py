@@ -22,7 +22,7 @@ from .. import schema as S
 from .assumptions import AGES, N_AGES, DemographicAssumptions
 from .graduation import census_groups5, to_array
 from .signals import (combine_signals, registration_gap, registration_ratio, signal_components,
-                      signal_weights)
+                      signal_weights, urban_gap)
 from .reference import (_bundled_census, _province_migration, _province_single,
                         derived_fertility_sd, fertility_index_path, internal_migration_stock,
                         local_birth_adjustment, migration_log_rates, national_census,
@@ -156,11 +156,12 @@ def _migration_for(areas: list[str], base_arr: np.ndarray, census_year: int,
         new_areas, new_g = census_groups5(new_all)
         new_pos = {a: i for i, a in enumerate(new_areas)}
         units = _region_units(census_year)
-    stock = gaps = lprs = None
+    stock = gaps = lprs = urbs = None
     if source == "auto" and not have_earlier and census_year == 2010:
         stock = internal_migration_stock()
         gaps = registration_gap(areas)
         lprs = registration_ratio().reindex(list(areas)).to_numpy()
+        urbs = urban_gap(areas)
     for i, code in enumerate(areas):
         if have_earlier:
             unit = next((u for u in units if code in u[2]), None)
@@ -187,13 +188,17 @@ def _migration_for(areas: list[str], base_arr: np.ndarray, census_year: int,
                                      assumptions.structure_from_age, stock=s,
                                      gap=gaps[i:i + 1] if gaps is not None else None,
                                      log_pr=lprs[i:i + 1] if lprs is not None else None,
-                                     inflow_damping=assumptions.school_inflow_damping)
+                                     inflow_damping=assumptions.school_inflow_damping,
+                                     sex_damping=assumptions.school_sex_damping,
+                                     urban=urbs[i:i + 1] if urbs is not None else None)
             mig[i] += combine_signals(comp, signal_weights(assumptions))[0]
             basis[i] += "+structure"
             if s is not None and np.isfinite(s[0]):
                 basis[i] += "+internal_stock"
             if gaps is not None and np.isfinite(gaps[i]):
                 basis[i] += "+registration_gap"
+            if assumptions.urban_share_weight and urbs is not None and np.isfinite(urbs[i]):
+                basis[i] += "+urban_share"
     return mig, basis
 
 

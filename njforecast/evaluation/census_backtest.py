@@ -25,7 +25,8 @@ from ..demography import (TOTAL_RATIO_BAND, DemographicAssumptions, census_group
                           hamilton_perry, province_census, to_array)
 from ..demography.error_bands import (BACKTEST_CHILD_COVERAGE, BACKTEST_GROUPS, SignalRun,
                                       _signal_run, backtest_assumptions, county_signal_run)
-from ..demography.signals import SIGNALS, registration_gap, registration_ratio, signal_weights
+from ..demography.signals import (SIGNALS, registration_gap, registration_ratio, signal_weights,
+                                  urban_gap)
 
 __all__ = ["BACKTEST_CHILD_COVERAGE", "BACKTEST_GROUPS", "HOLDOUT_SEED", "BacktestResult",
            "SignalRun", "backtest_assumptions", "backtest_summary", "census_backtest",
@@ -280,7 +281,8 @@ def province_backtest(base_path, actual_path, assumptions: DemographicAssumption
     _, nat_single = to_array(graduate_single_ages(nation))
     a = assumptions or backtest_assumptions()
     run = _signal_run(graduate_single_ages(agg), nat_single[0], 0.0, a, yb - ya, None,
-                      registration_gap(provs), registration_ratio().reindex(provs).to_numpy())
+                      registration_gap(provs), registration_ratio().reindex(provs).to_numpy(),
+                      urban_gap(provs))
     cc = run.groups(signal_weights(a), a.child_coverage_elasticity, a)
     closed = run.groups(dict.fromkeys(SIGNALS, 0.0), 0.0, a)
     _, ga = census_groups5(agg)

@@ -197,12 +197,15 @@ _AREA_EXTRA = {"出生率（‰）": "crude_birth_rate_permille", "死亡率（�
                "户籍人口": "registered_population"}
 #: residents registered in another county of the same province (2010 table), persons
 _IN_PROVINCE = ("迁入人口（人）-本省其他县\n（市）、市区", "in_province_migrants")
+#: urban and rural residents (both layouts), persons; read by :func:`load_census_migration`
+_URBAN = {"城镇人口": "urban_population", "乡村人口": "rural_population"}
 
 
 def _census_area_rows(df: pd.DataFrame, year: int, agecols: dict[str, tuple[str, str]]
                       ) -> pd.DataFrame:
     """The raw table's name and total columns → the frame of :func:`load_census_areas` plus
-    ``in_province_migrants`` (2010 only; read by :func:`load_census_migration`)."""
+    ``in_province_migrants`` (2010 only), ``urban_population`` and ``rural_population`` (read by
+    :func:`load_census_migration`)."""
     tot, male, female, name = _TOTAL_COLS[year]
     out = pd.DataFrame({
         S.CENSUS_YEAR: year,
@@ -215,14 +218,14 @@ def _census_area_rows(df: pd.DataFrame, year: int, agecols: dict[str, tuple[str,
     out["kind"] = out[S.AREA].map(_kind_of)
     out["province"] = out[S.AREA].str[:2] + "0000"
     out["prefecture"] = out[S.AREA].str[:4] + "00"
-    for raw, new in [*_AREA_EXTRA.items(), _IN_PROVINCE]:
+    for raw, new in [*_AREA_EXTRA.items(), _IN_PROVINCE, *_URBAN.items()]:
         out[new] = pd.to_numeric(df[raw], errors="coerce") if raw in df.columns else np.nan
     out["bad_cells"] = bad_cells_by_row(df, agecols)
     return out.reset_index(drop=True)
 
 
 #: version of the parsed census layout in data/processed/census (bump when the parse changes)
-CENSUS_CACHE_VERSION = 2
+CENSUS_CACHE_VERSION = 3
 _CACHE_NAME = re.compile(r"^(?P<stem>.+)-(?P<digest>[0-9a-f]{16})-v(?P<version>\d+)"
                          r"\.(?:population|areas)\.parquet$")
 
@@ -332,16 +335,17 @@ def load_census_areas(path: str | Path) -> pd.DataFrame:
     and ``crude_death_rate_permille`` (2010 only, as published) and ``registered_population``
     (2010 only). Parsed once, like :func:`load_census`.
     """
-    return _census_tables(path)[1].drop(columns=[_IN_PROVINCE[1], "bad_cells"])
+    return _census_tables(path)[1].drop(columns=[_IN_PROVINCE[1], *_URBAN.values(), "bad_cells"])
 
 
 def load_census_migration(path: str | Path) -> pd.DataFrame:
-    """Residents, registered population and intra-provincial in-migrants per coded row.
+    """Residents, registered population, intra-provincial in-migrants, urban and rural residents.
 
     Columns: area, total (residents), registered_population (户籍人口), in_province_migrants
     (residents registered in another county of the same province, column
-    迁入人口（人）-本省其他县（市）、市区); persons, NaN where the table has no value.
-    Only the 2010 county table has these columns.
+    迁入人口（人）-本省其他县（市）、市区), urban_population (城镇人口), rural_population
+    (乡村人口); persons, NaN where the table has no value (blank cells as published).
+    Only the 2010 county table has the in-migrant column.
 
     Raises:
         DataError: the table has no in-migrant column.
@@ -350,7 +354,7 @@ def load_census_migration(path: str | Path) -> pd.DataFrame:
     if areas[_IN_PROVINCE[1]].isna().all():
         raise DataError(f"{path}: no column {_IN_PROVINCE[0]!r} (intra-provincial in-migrants); "
                         "only the 2010 county table has it")
-    return areas[[S.AREA, "total", "registered_population", _IN_PROVINCE[1]]]
+    return areas[[S.AREA, "total", "registered_population", _IN_PROVINCE[1], *_URBAN.values()]]
 
 
 def load_bundled_census() -> pd.DataFrame:
