@@ -666,18 +666,14 @@ def run_teachers(enrol_df: pd.DataFrame, cfg: Mapping | None, region: Region,
             seed=int(cfg.get("seed", 0)), min_years=int(cfg.get("ratio_series_min_years", 8)),
             model_options=cfg.get("ratio_model_options"))
     elif cfg.get("ratio_path", "linear") == "trend":
-        from njforecast.education.learned import FALLBACK_DAMPING
+        from njforecast.education.learned import damping_for
         from njforecast.education.teachers import trend_ratio_multipliers
-        from njforecast.education.trend import trend_parameters
 
         series = data_mod.preferred(data_mod.load_observations())
         if observations is not None and not observations.empty:
             series = pd.concat([observations, series], ignore_index=True)
         series = series[series[S.YEAR] <= t0]
-        try:
-            phi = trend_parameters(series)["damping"]
-        except ValueError:
-            phi = FALLBACK_DAMPING
+        phi = damping_for(series)
         years = sorted(int(y) for y in counties[S.YEAR].unique())
         levels = sorted(counties[S.LEVEL].unique())
         draw_ids = (np.sort(counties[S.DRAW].unique()) if S.DRAW in counties.columns

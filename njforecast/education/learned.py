@@ -38,7 +38,7 @@ import numpy as np
 import pandas as pd
 
 from ..models.paths import drift_shocks
-from .trend import TREND_WINDOW, damped_trend
+from .trend import TREND_WINDOW, damped_trend, trend_parameters
 
 #: φ when the national rate histories up to J cannot give one (module docstring)
 FALLBACK_DAMPING = 0.8
@@ -61,6 +61,15 @@ class LearnedTrend:
     level: float
     note: str
     last: int
+
+
+def damping_for(observations: pd.DataFrame) -> float:
+    """φ of the rule: ``trend_parameters``' damping estimated from ``observations`` (the
+    caller passes those dated ≤ J), else :data:`FALLBACK_DAMPING`."""
+    try:
+        return float(trend_parameters(observations)["damping"])
+    except ValueError:
+        return FALLBACK_DAMPING
 
 
 def _slope(s: pd.Series, end: int) -> float | None:
@@ -129,5 +138,5 @@ def learned_multipliers(trend: LearnedTrend, years, jump_off: int, draw_ids=None
     return np.exp(log_r[:, :-1] - log_r[:, -1:])
 
 
-__all__ = ["FALLBACK_DAMPING", "HISTORY_YEARS", "LearnedTrend", "MAX_STALE", "MIN_POINTS",
+__all__ = ["FALLBACK_DAMPING", "damping_for", "HISTORY_YEARS", "LearnedTrend", "MAX_STALE", "MIN_POINTS",
            "learn_log_trend", "learned_multipliers"]

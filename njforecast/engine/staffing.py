@@ -20,8 +20,7 @@ import pandas as pd
 from .. import schema as S
 from ..education import capacity as cap_mod
 from ..education import teachers as tm
-from ..education.learned import FALLBACK_DAMPING
-from ..education.trend import trend_parameters
+from ..education.learned import damping_for
 from .jumpoff import anchor_teachers
 from .state import BaseState, preferred_observations
 
@@ -116,11 +115,7 @@ def ratio_multipliers(state: BaseState, tch: Mapping, years, draw_ids, seed: int
     def build_trend():
         obs = preferred_observations(state)
         obs = obs[obs[S.YEAR] <= int(years[0])]
-        try:
-            phi = float(trend_parameters(obs)["damping"])
-        except ValueError:
-            phi = FALLBACK_DAMPING
-        return tm.trend_ratio_multipliers(obs, years, LEVELS, area, phi, draw_ids,
+        return tm.trend_ratio_multipliers(obs, years, LEVELS, area, damping_for(obs), draw_ids,
                                           int(tch.get("seed", seed)))
 
     if rp == "trend":
