@@ -5,6 +5,8 @@ Public names:
     LearnedTrend                                  slope, spread and how they were found
     learn_log_trend(series, jump_off, damping)    fit the rule to a ratio series (≤ J only)
     learned_multipliers(trend, years, ...)        m_d(t) = R_d(t) / R(J), (d, T)
+    inner_origin_sd(series, damping)              the rule's own error from inner origins
+    damped_sum(h, damping)                        Σ_{i=1..h} φ^i
 
 The rule (issue 15 part 3; fixed before any forecast made with it was scored). For a positive
 ratio series R(t) — an enrolment rate (pupils per person of the band's ages) or a pupil–teacher
@@ -25,6 +27,14 @@ ratio — observed up to the jump-off year J:
   how much a five-year trend of this very series has moved; with fewer than two such windows,
   the sd of the annual changes of log R divided by √5 (the standard error of a five-year mean
   change), and with fewer than three annual changes, |b|.
+* **Inner-origin spread** (``spread="inner"``; ``evaluate``'s learned paths). The same rule
+  run from every observed inner origin o of the history (J − HISTORY_YEARS ≤ o < J, only the
+  values ≤ o it would have had) and scored on the history's later values t ≤ J gives the
+  slope shock that would have produced each error,
+  z(o, t) = [log R(t) − log R̂_o(t)] / Σ_{i=1..t−o} φ^i; σ_inner = √mean z² (at least
+  :data:`MIN_PAIRS` pairs). The path's σ is max(σ, σ_inner): the rule's own out-of-sample
+  error on this series bounds the spread from below (empirical limits from past errors,
+  Williams & Goodman 1971, *JASA* 66:752–754; the pairs up to J only).
 * **Path.** log R_d(t) = log R(J) + (b + ε_d) Σ_{i=1..t−J} φ^i, ε_d ~ Normal(0, σ) per draw
   (:func:`njforecast.models.paths.drift_shocks`, keyed by the series), i.e.
   m_d(t) = exp(damped trend of log R from 0).
@@ -48,6 +58,11 @@ HISTORY_YEARS = 10
 MIN_POINTS = 3
 #: most years a series may end before J and still give a path
 MAX_STALE = 2
+#: fewest (origin, year) pairs for the inner-origin spread
+MIN_PAIRS = 3
+#: how the drift spread σ is found: "slopes" (earlier five-year slopes) or "inner" (max of
+#: that and the rule's inner-origin error; module docstring)
+SPREADS = ("slopes", "inner")
 
 
 @dataclass(frozen=True)
@@ -80,12 +95,44 @@ def _slope(s: pd.Series, end: int) -> float | None:
     return float(np.polyfit(x - x.mean(), np.log(w.to_numpy(float)), 1)[0])
 
 
-def learn_log_trend(series: pd.Series, jump_off: int, damping: float) -> LearnedTrend | None:
+def damped_sum(h, damping: float):
+    """Σ_{i=1..h} φ^i = φ(1 − φ^h)/(1 − φ) (h when φ = 1), elementwise over ``h``."""
+    h = np.asarray(h, dtype=float)
+    return h if damping == 1 else damping * (1 - damping ** h) / (1 - damping)
+
+
+def inner_origin_sd(series: pd.Series, damping: float) -> tuple[float, int]:
+    """σ_inner of the rule on ``series`` (already cut to the years the path reads, ≤ J):
+    √mean z² over every inner origin o and later year t of the series (module docstring).
+
+    Returns:
+        (σ_inner, number of pairs); (nan, pairs) when there are fewer than :data:`MIN_PAIRS`.
+    """
+    s = series.sort_index()
+    z = []
+    for o in s.index[:-1]:
+        tr = learn_log_trend(s[s.index <= o], int(o), damping)
+        if tr is None or tr.last != o:
+            continue
+        later = s[s.index > o]
+        t = later.index.to_numpy(int)
+        pred = np.log(tr.level) + np.log(learned_multipliers(tr, t, int(o))[0])
+        z.extend((np.log(later.to_numpy(float)) - pred) / damped_sum(t - o, damping))
+    if len(z) < MIN_PAIRS:
+        return float("nan"), len(z)
+    return float(np.sqrt(np.mean(np.square(z)))), len(z)
+
+
+def learn_log_trend(series: pd.Series, jump_off: int, damping: float,
+                    spread: str = "slopes") -> LearnedTrend | None:
     """Fit the module's rule to ``series`` (year → positive ratio) using years ≤ ``jump_off``.
 
     The rule's J is the series' last year L ≤ ``jump_off`` when that is at most
     :data:`MAX_STALE` years earlier (a published series often ends a year before the census
     year): the fit ends at L and the path runs from L (:func:`learned_multipliers`).
+
+    ``spread="inner"`` raises σ to the rule's inner-origin error where that is larger
+    (:func:`inner_origin_sd`).
 
     Returns:
         The :class:`LearnedTrend`, or None when the series has no value in
@@ -113,6 +160,16 @@ def learn_log_trend(series: pd.Series, jump_off: int, damping: float) -> Learned
             sd, how = float(np.std(d, ddof=1) / np.sqrt(TREND_WINDOW)), "sd of annual changes / √5"
         else:
             sd, how = abs(b), "|slope| (history too short)"
+    if spread == "inner":
+        inner, pairs = inner_origin_sd(s, damping)
+        if inner > sd:
+            sd, how = inner, f"inner-origin error of the rule, {pairs} pairs"
+        elif np.isnan(inner):
+            how += f"; {pairs} inner-origin pairs, fewer than {MIN_PAIRS}"
+        else:
+            how += f"; inner-origin error {inner:.4f} ({pairs} pairs) not larger"
+    elif spread not in SPREADS:
+        raise ValueError(f"spread must be one of {list(SPREADS)}, got {spread!r}")
     note = (f"learned: log slope {b:+.4f} a year over {int(s.index.min())}–{last} "
             f"({len(s)} values), φ {damping:.3f}, σ {sd:.4f} ({how})")
     return LearnedTrend(slope=b, sd=sd, damping=float(damping), level=float(s[last]),
@@ -138,5 +195,6 @@ def learned_multipliers(trend: LearnedTrend, years, jump_off: int, draw_ids=None
     return np.exp(log_r[:, :-1] - log_r[:, -1:])
 
 
-__all__ = ["FALLBACK_DAMPING", "damping_for", "HISTORY_YEARS", "LearnedTrend", "MAX_STALE", "MIN_POINTS",
-           "learn_log_trend", "learned_multipliers"]
+__all__ = ["FALLBACK_DAMPING", "HISTORY_YEARS", "MAX_STALE", "MIN_PAIRS", "MIN_POINTS", "SPREADS",
+           "LearnedTrend", "damped_sum", "damping_for", "inner_origin_sd", "learn_log_trend",
+           "learned_multipliers"]

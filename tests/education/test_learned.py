@@ -73,3 +73,36 @@ def test_paths_start_at_1_and_stay_inside_the_damped_bound(values, phi):
     mean = L.learned_multipliers(tr, years, 2020)[0]
     bound = abs(tr.slope) * phi / (1 - phi) if phi < 1 else np.inf
     assert np.all(np.abs(np.log(mean)) <= bound + 1e-12)
+
+
+def test_damped_sum_by_hand():
+    assert L.damped_sum([1, 2, 3], 0.5) == pytest.approx([0.5, 0.75, 0.875])
+    assert L.damped_sum([4], 1.0) == pytest.approx([4.0])
+
+
+def test_inner_origin_spread_by_hand():
+    """log R = 0, 0, 0, 0.3, 0.3 (t = 0..4), φ 0.5. Origin 2 (slope 0) misses t = 3, 4 by 0.3:
+    z = 0.3/0.5, 0.3/0.75. Origin 3: slope of (0, 0, 0, 0.3) = 0.45/5 = 0.09, predicts
+    0.3 + 0.09·0.5 at t = 4, z = −0.045/0.5. Origins 0, 1 have fewer than 3 values."""
+    s = pd.Series(np.exp([0, 0, 0, 0.3, 0.3]), index=range(2000, 2005))
+    sd, pairs = L.inner_origin_sd(s, 0.5)
+    assert pairs == 3
+    assert sd == pytest.approx(np.sqrt((0.6 ** 2 + 0.4 ** 2 + 0.09 ** 2) / 3))
+    # too few pairs: nan, and the rule's own spread is kept
+    assert np.isnan(L.inner_origin_sd(s.iloc[:4], 0.5)[0])
+
+
+def test_inner_spread_only_raises_sigma_and_leaves_the_mean_path():
+    """An exact exponential has no inner error undamped (σ stays 0) and some when damped (the
+    damping itself misses it); a kinked series gets σ ≥ the rule's, same slope and level."""
+    exact = L.learn_log_trend(_exp_series(2000, 2010), 2010, 1.0, spread="inner")
+    assert exact.sd == pytest.approx(0, abs=1e-12)
+    assert L.learn_log_trend(_exp_series(2000, 2010), 2010, 0.8, spread="inner").sd > 0
+    kinked = pd.Series([10.0, 10, 10, 10, 10, 10, 11, 12, 12.5, 13, 15],
+                       index=range(2000, 2011))
+    a = L.learn_log_trend(kinked, 2010, 0.8)
+    b = L.learn_log_trend(kinked, 2010, 0.8, spread="inner")
+    assert (b.slope, b.level) == (a.slope, a.level) and b.sd >= a.sd
+    assert b.sd == pytest.approx(max(a.sd, L.inner_origin_sd(kinked, 0.8)[0]))
+    with pytest.raises(ValueError, match="spread"):
+        L.learn_log_trend(kinked, 2010, 0.8, spread="wide")

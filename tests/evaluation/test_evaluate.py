@@ -223,15 +223,16 @@ def test_mlflow_run_like_a_backtest(tmp_path, tracking_uri):
 
 def test_learned_pupils_per_teacher_synthetic():
     """Pupils per teacher 20·e^{−0.02(t−2010)} observed 2005–2010 (synthetic): b = −0.02,
-    σ = 0, φ = 0.5 → p(2011) = e^{−0.01}; teachers(2011) = 50 · (550/500) / p. Held: 50 · 1.1."""
+    σ = 0, φ = 1 (so the rule's inner-origin error is 0 too) → p(2011) = e^{−0.02};
+    teachers(2011) = 50 · (550/500) / p. Held: 50 · 1.1."""
     years = range(2005, 2011)
     obs = _obs([(SYN, y, "primary_enrolment", 1000.0) for y in years]
                + [(SYN, y, "primary_teachers", 50.0 * np.exp(0.02 * (y - 2010))) for y in years]
                + [(SYN, 2011, "primary_teachers", 56.0), (SYN, 2011, "primary_enrolment", 1.0)])
-    table, notes = ev.forecast_rows(obs, [SYN], 2010, 2012, _windows(), (0.5, 0.0), 3, 7)
+    table, notes = ev.forecast_rows(obs, [SYN], 2010, 2012, _windows(), (1.0, 0.0), 3, 7)
     got = table.set_index([S.INDICATOR, S.YEAR])
     assert got.loc[("primary_teachers", 2011), S.MEAN] == pytest.approx(
-        50 * 1.1 / np.exp(-0.01))
+        50 * 1.1 / np.exp(-0.02))
     assert any(n[0].startswith("ratio_path_") and "slope -0.0200" in n[2] for n in notes)
     held, _ = ev.forecast_rows(obs, [SYN], 2010, 2012, _windows(), (0.5, 0.0), 3, 7, "held")
     assert held.set_index([S.INDICATOR, S.YEAR]).loc[("primary_teachers", 2011), S.MEAN] == \
