@@ -177,7 +177,7 @@ def learn_log_trend(series: pd.Series, jump_off: int, damping: float,
 
 
 def learned_multipliers(trend: LearnedTrend, years, jump_off: int, draw_ids=None,
-                        seed: int = 0, key: str = "") -> np.ndarray:
+                        seed: int = 0, key: str = "", centred: bool = False) -> np.ndarray:
     """m_d(t) = R_d(t) / R_d(J) (d, T) of a :class:`LearnedTrend` over ``years`` (module rule;
     the path runs from the series' last year L ≤ J, so m = 1 at J).
 
@@ -187,12 +187,20 @@ def learned_multipliers(trend: LearnedTrend, years, jump_off: int, draw_ids=None
         jump_off: J.
         draw_ids: draw ids (None: the mean path, one row).
         seed, key: seed and series key of the per-draw slope shocks.
+        centred: multiply each draw by exp(−½ σ² ΔS(t)²), ΔS(t) = Σ_{i=1..t−L} φ^i −
+            Σ_{i=1..J−L} φ^i, so that the draws' expected value is the mean path (the
+            log-normal mean correction) and a wide spread widens the interval without
+            raising the mean.
     """
     h = np.asarray(years, dtype=float) - trend.last
     shocks = 0.0 if draw_ids is None else drift_shocks(draw_ids, trend.sd, seed, key)
     log_r = damped_trend(0.0, trend.slope + shocks, np.append(h, jump_off - trend.last),
                          trend.damping, -np.inf, np.inf)
-    return np.exp(log_r[:, :-1] - log_r[:, -1:])
+    out = np.exp(log_r[:, :-1] - log_r[:, -1:])
+    if centred and draw_ids is not None:
+        ds = damped_sum(h, trend.damping) - damped_sum(jump_off - trend.last, trend.damping)
+        out *= np.exp(-0.5 * (trend.sd * ds) ** 2)
+    return out
 
 
 __all__ = ["FALLBACK_DAMPING", "HISTORY_YEARS", "MAX_STALE", "MIN_PAIRS", "MIN_POINTS", "SPREADS",

@@ -229,7 +229,8 @@ class RatePaths:
         if key not in self._memo:
             tr = learned.learn_log_trend(series, self.j, self.phi, self.spread)
             self._memo[key] = None if tr is None else learned.learned_multipliers(
-                tr, self.years, self.j, self.ids, self.seed, "|".join(key))
+                tr, self.years, self.j, self.ids, self.seed, "|".join(key),
+                centred=self.spread == "inner")
             self._note(name, value, "held (fewer than 3 values in J−5…J)" if tr is None
                        else tr.note)
         return self._memo[key]
