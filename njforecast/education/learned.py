@@ -63,6 +63,8 @@ MIN_PAIRS = 3
 #: how the drift spread σ is found: "slopes" (earlier five-year slopes) or "inner" (max of
 #: that and the rule's inner-origin error; module docstring)
 SPREADS = ("slopes", "inner")
+#: what the draws of a path are centred on (:func:`learned_multipliers`)
+CENTRES = ("value", "reciprocal")
 
 
 @dataclass(frozen=True)
@@ -177,7 +179,7 @@ def learn_log_trend(series: pd.Series, jump_off: int, damping: float,
 
 
 def learned_multipliers(trend: LearnedTrend, years, jump_off: int, draw_ids=None,
-                        seed: int = 0, key: str = "", centred: bool = False) -> np.ndarray:
+                        seed: int = 0, key: str = "", centre: str | None = None) -> np.ndarray:
     """m_d(t) = R_d(t) / R_d(J) (d, T) of a :class:`LearnedTrend` over ``years`` (module rule;
     the path runs from the series' last year L ≤ J, so m = 1 at J).
 
@@ -187,22 +189,27 @@ def learned_multipliers(trend: LearnedTrend, years, jump_off: int, draw_ids=None
         jump_off: J.
         draw_ids: draw ids (None: the mean path, one row).
         seed, key: seed and series key of the per-draw slope shocks.
-        centred: multiply each draw by exp(−½ σ² ΔS(t)²), ΔS(t) = Σ_{i=1..t−L} φ^i −
-            Σ_{i=1..J−L} φ^i, so that the draws' expected value is the mean path (the
-            log-normal mean correction) and a wide spread widens the interval without
-            raising the mean.
+        centre: None (draws symmetric in log around the mean path), "value" (each draw ×
+            exp(−½ σ² ΔS(t)²), ΔS(t) = Σ_{i=1..t−L} φ^i − Σ_{i=1..J−L} φ^i, so that the
+            draws' expected value is the mean path: the log-normal mean correction, for a
+            ratio that multiplies, like an enrolment rate) or "reciprocal" (× exp(+½ σ² ΔS²):
+            the expected value of 1/m is 1/mean path, for a ratio that divides, like pupils
+            per teacher). Either way a wide spread widens the interval without moving the
+            mean of the quantity forecast.
     """
     h = np.asarray(years, dtype=float) - trend.last
     shocks = 0.0 if draw_ids is None else drift_shocks(draw_ids, trend.sd, seed, key)
     log_r = damped_trend(0.0, trend.slope + shocks, np.append(h, jump_off - trend.last),
                          trend.damping, -np.inf, np.inf)
     out = np.exp(log_r[:, :-1] - log_r[:, -1:])
-    if centred and draw_ids is not None:
+    if centre is not None and draw_ids is not None:
+        if centre not in CENTRES:
+            raise ValueError(f"centre must be one of {list(CENTRES)} or None, got {centre!r}")
         ds = damped_sum(h, trend.damping) - damped_sum(jump_off - trend.last, trend.damping)
-        out *= np.exp(-0.5 * (trend.sd * ds) ** 2)
+        out *= np.exp((0.5 if centre == "reciprocal" else -0.5) * (trend.sd * ds) ** 2)
     return out
 
 
-__all__ = ["FALLBACK_DAMPING", "HISTORY_YEARS", "MAX_STALE", "MIN_PAIRS", "MIN_POINTS", "SPREADS",
+__all__ = ["CENTRES", "FALLBACK_DAMPING", "HISTORY_YEARS", "MAX_STALE", "MIN_PAIRS", "MIN_POINTS", "SPREADS",
            "LearnedTrend", "damped_sum", "damping_for", "inner_origin_sd", "learn_log_trend",
            "learned_multipliers"]

@@ -98,11 +98,13 @@ chosen for it, it is the rule above applied to one more rate.)
     rule made from the inner origins of its own history J − 10 … J − 1, scored on that
     history up to J (:func:`njforecast.education.learned.inner_origin_sd`,
     :func:`~.evaluate_paths.ger_inner_sd`). "held" keeps the first design's spread.
-  * Centring (a fix made after the first scored run of this design, disclosed): the log
-    paths' draws are multiplied by exp(−½ σ² ΔS²) so that their mean stays the rule's path
-    (``learned_multipliers(centred=True)``). Without it the wider spread raised the mean of
-    the log-normal draws (China 2010 → 2025 vocational enrolment MAPE 58.8 → 99.4 %); the
-    spread was meant to widen the intervals, not to move the point forecast.
+  * Centring (a fix made after the first scored run of this design, disclosed): the draws of
+    a learned rate path are multiplied by exp(−½ σ² ΔS²) so that their mean stays the rule's
+    path, and those of pupils per teacher (a divisor) by exp(+½ σ² ΔS²) so that the mean of
+    teachers does (``learned_multipliers(centre="value" | "reciprocal")``). Without it the
+    wider spread raised the mean of the log-normal draws (China 2010 → 2025 vocational
+    enrolment MAPE 58.8 → 99.4 %); the spread is meant to widen the intervals, not to move
+    the point forecast.
 
 **Scoring.** Only years J < t ≤ ``to`` with an observation; naive = x(J); h = t − J. MAPE by
 lead per indicator, engine mean vs naive; coverage of the 80 % and 95 % intervals; absolute %

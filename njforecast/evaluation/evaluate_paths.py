@@ -225,12 +225,12 @@ class RatePaths:
             self._note(f"rate_path_{area}_{band}", BAND_GER[band], note)
         return self._memo[key]
 
-    def _learned(self, key, series: pd.Series, name: str, value: str):
+    def _learned(self, key, series: pd.Series, name: str, value: str, centre: str):
         if key not in self._memo:
             tr = learned.learn_log_trend(series, self.j, self.phi, self.spread)
             self._memo[key] = None if tr is None else learned.learned_multipliers(
                 tr, self.years, self.j, self.ids, self.seed, "|".join(key),
-                centred=self.spread == "inner")
+                centre=centre if self.spread == "inner" else None)
             self._note(name, value, "held (fewer than 3 values in J−5…J)" if tr is None
                        else tr.note)
         return self._memo[key]
@@ -250,7 +250,7 @@ class RatePaths:
         hist = nation_rate_history(self.cal, indicator, self._ages, self.j)
         return self._learned(("rate", indicator), hist, f"rate_path_{indicator}",
                              f"{indicator} / persons of ages {spec.ages[0]}-{spec.ages[1]}, "
-                             f"nation {NATION}, reverse survival from census {self.j}")
+                             f"nation {NATION}, reverse survival from census {self.j}", "value")
 
     def pupils_per_teacher(self, area: str, indicator: str):
         """p_d(t) of a teacher count: the learned path of the area's own E/T, or None."""
@@ -260,5 +260,5 @@ class RatePaths:
         e, t = _series(self.cal, area, spec.enrolment), _series(self.cal, area, indicator)
         ratio = (e / t[t > 0]).dropna()
         return self._learned(("ptr", area, indicator), ratio, f"ratio_path_{area}_{indicator}",
-                             f"{spec.enrolment} / {indicator} (derived)")
+                             f"{spec.enrolment} / {indicator} (derived)", "reciprocal")
 

@@ -109,14 +109,19 @@ def test_inner_spread_only_raises_sigma_and_leaves_the_mean_path():
 
 
 def test_centred_draws_keep_the_mean_path_on_average():
-    """σ 0.2, φ 0.8: uncentred draws' mean is above the mean path by ≈ exp(½σ²S²); centred
-    draws average to the mean path (4,000 draws, within 3 %)."""
+    """σ 0.2, φ 0.8: uncentred draws' mean is above the mean path by ≈ exp(½σ²S²); draws
+    centred on the value average to the mean path, those centred on the reciprocal have
+    1/m averaging to 1/mean path (4,000 draws, within 3 %)."""
     tr = L.LearnedTrend(slope=0.01, sd=0.2, damping=0.8, level=1.0, note="", last=2010)
     years, ids = [2010, 2015, 2020], np.arange(4000)
     mean = L.learned_multipliers(tr, years, 2010)[0]
     raw = L.learned_multipliers(tr, years, 2010, ids, 3, "k").mean(axis=0)
-    cen = L.learned_multipliers(tr, years, 2010, ids, 3, "k", centred=True).mean(axis=0)
+    cen = L.learned_multipliers(tr, years, 2010, ids, 3, "k", centre="value").mean(axis=0)
+    rec = 1 / L.learned_multipliers(tr, years, 2010, ids, 3, "k", centre="reciprocal")
     s = L.damped_sum(10, 0.8)
     assert raw[-1] / mean[-1] == pytest.approx(np.exp(0.5 * (0.2 * s) ** 2), rel=0.05)
     assert cen == pytest.approx(mean, rel=0.03)
     assert cen[0] == pytest.approx(1.0)
+    assert rec.mean(axis=0) == pytest.approx(1 / mean, rel=0.03)
+    with pytest.raises(ValueError, match="centre"):
+        L.learned_multipliers(tr, years, 2010, ids, 3, "k", centre="median")
