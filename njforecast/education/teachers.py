@@ -214,7 +214,9 @@ def trend_ratio_multipliers(obs: pd.DataFrame, years, levels, area: str, damping
     ``years`` only), relative change: each area's own base ratio moves as the series' trend.
 
     This is the staffing path ``evaluate`` scored against held ratios (issue 15 part 4:
-    mean teacher MAPE over the three bundled evaluations 12.1 % learned vs 13.4 % held).
+    mean teacher MAPE over the three bundled evaluations 12.1 % learned vs 13.4 % held), with
+    the same spread (σ = max(the rule's, its inner-origin error)) and its draws centred so
+    that the mean of teachers (enrolment ÷ ratio) is the mean path's.
 
     Returns:
         (array (level, year, d) of multipliers, 1 in the first year and for a level without a
@@ -228,13 +230,13 @@ def trend_ratio_multipliers(obs: pd.DataFrame, years, levels, area: str, damping
     notes = []
     for i, lv in enumerate(levels):
         r, e_ind, t_ind = pupils_per_teacher_series(obs, area, lv)
-        tr = learn_log_trend(r, years[0], damping) if len(r) else None
+        tr = learn_log_trend(r, years[0], damping, spread="inner") if len(r) else None
         if tr is None:
             notes.append(f"{lv}: no usable {e_ind}/{t_ind} series of area {area} up to "
                          f"{years[0]}; base ratio held")
             continue
         out[i] = learned_multipliers(tr, years, years[0], draw_ids, seed,
-                                     f"pupils_per_teacher|{area}|{lv}").T
+                                     f"pupils_per_teacher|{area}|{lv}", centre="reciprocal").T
         notes.append(f"{lv}: pupils per teacher of area {area} (derived: {e_ind}/{t_ind}), "
                      f"relative change; {tr.note}")
     return out, notes
