@@ -308,7 +308,8 @@ def trend_setup(cfg: Mapping, plan_obs: pd.DataFrame, base_year: int,
     ``damping`` and ``drift_sd`` (default :func:`trend_parameters` on the national series),
     ``ceilings`` {band or compulsory_consolidation_rate: percent} (default
     :func:`trend_ceilings`), ``consolidation_damping`` and ``consolidation_drift_sd`` (default
-    :func:`consolidation_parameters`: the consolidation series only).
+    :func:`consolidation_parameters`: the consolidation series only; the pooled national
+    series when it has too few windows in ``observations``).
 
     ``observations``: the observed series (national and provincial rate histories; the bundled
     ones, :func:`njforecast.io.store.load_observations`), needed unless the config sets every
@@ -352,10 +353,17 @@ def trend_setup(cfg: Mapping, plan_obs: pd.DataFrame, base_year: int,
                  "drift_sd": float(cfg["consolidation_drift_sd"])}
         c_source = "[enrolment] consolidation_damping and consolidation_drift_sd (config)"
     else:
-        cp = consolidation_parameters(observations)
-        c_source = (f"national consolidation series only ({cp['n_windows']} "
-                    f"{TREND_WINDOW}-year window pairs, β {cp['beta']:.3f}, residual sd "
-                    f"{cp['residual_sd']:.3f} points a year on {cp['n_windows'] - 1} df: thin)")
+        try:
+            cp = consolidation_parameters(observations)
+            c_source = (f"national consolidation series only ({cp['n_windows']} "
+                        f"{TREND_WINDOW}-year window pairs, β {cp['beta']:.3f}, residual sd "
+                        f"{cp['residual_sd']:.3f} points a year on {cp['n_windows'] - 1} df: "
+                        "thin)")
+        except ValueError:  # too few consolidation windows (e.g. series cut at a jump-off)
+            cp = trend_parameters(observations)
+            c_source = (f"national rate series, pooled ({cp['n_windows']} {TREND_WINDOW}-year "
+                        "windows): the consolidation series alone has too few windows in the "
+                        "observations the run may read")
         c_par = {"damping": float(cfg.get("consolidation_damping", cp["damping"])),
                  "drift_sd": float(cfg.get("consolidation_drift_sd", cp["drift_sd"]))}
     return {"annual_change": {b: float(v) for b, v in change.items()},

@@ -241,10 +241,20 @@ def rate_path_arrays(state: BaseState, enr: Mapping, calib: dict, years, draw_id
         m = en.rate_multipliers(rates, years, state.region, path, g0=calib["g0"], ger_path=ger_path,
                                 max_ger=enr.get("max_ger"), draws=draw_ids)
     elif path == "trend":
+        ceilings = dict(trend["ceilings"])
+        for b, top in trend["ceilings"].items():
+            # a ceiling read from data (the province's highest observed GER) that the city
+            # already exceeds holds the band at its base, as the consolidation ceiling and an
+            # area's own path do; a ceiling set in the config below the base stays an error
+            if b in calib["g0"] and b not in enr.get("ceilings", {}) and top < calib["g0"][b]:
+                ceilings[b] = calib["g0"][b]
+                notes.append(f"trend_ceiling_{b}: the data's {top:g} (the highest the "
+                             f"province has reached in the series the run may read) is below "
+                             f"the base GER {calib['g0'][b]:.2f}; the band is held at its base")
         m = en.rate_multipliers(rates, years, state.region, path, g0=calib["g0"],
                                 annual_change=trend["annual_change"],
                                 max_ger=enr.get("max_ger"), damping=trend["damping"],
-                                drift_sd=trend["drift_sd"], ceilings=trend["ceilings"],
+                                drift_sd=trend["drift_sd"], ceilings=ceilings,
                                 voc_share_change=trend["voc_share_change"], draws=draw_ids,
                                 seed=seed, area_change=trend["area_change"])
     else:

@@ -184,8 +184,8 @@ def project(state: BaseState, scenario=None) -> Projection:
                                    if path == "trend" else
                                    (f"city GER path from file {enr.get('ger_path')}"
                                     if path == "external" else ""))),
-        *((f"rate_model_{n.split(':', 1)[0]}", enr.get("rate_model", "auto"), "estimated",
-           n.split(": ", 1)[1]) for n in model_notes),
+        *((f"rate_model_{k}", enr.get("rate_model", "auto"), "estimated", v) if path == "model"
+          else (k, path, "estimated", v) for k, v in (n.split(": ", 1) for n in model_notes)),
         ("consolidation_path", enr.get("consolidation_path", "hold"), "estimated", ""),
         *(trend_assumptions(trend) if trend is not None else []),
         *t_assumptions, *c_assumptions,

@@ -287,7 +287,8 @@ class BaseState:
         inputs: demographic inputs prepared to :data:`MAX_END_YEAR` with multipliers 1.
         dem_assumptions: the config's demographic assumptions (no scenario applied).
         observations: bundled observed series (processed; overlays in reports).
-        series_obs: bundled observations as loaded for the stages (trend, province ratios).
+        series_obs: bundled observations as loaded for the stages (trend, province ratios),
+            dated ≤ the jump-off year when the config sets one (:func:`_series_up_to`).
         plan_obs, targets, standards, seats: plan box 1, plan targets (``[targets] file`` or
             the region's default), staffing standards and planned new places (``data/raw``).
         targets_path, targets_note: a planner's targets file (or None) and a one-line note.
@@ -342,14 +343,25 @@ class BaseState:
         return self.memo[key]
 
 
+def _series_up_to(obs: pd.DataFrame, jump_off: int | str) -> pd.DataFrame:
+    """The observed series a run's paths may read: all of them, or with ``jump_off = YEAR``
+    only those dated ≤ YEAR (later rows are what an ex-post check scores: trend parameters,
+    ceilings and model or ratio paths must not see them)."""
+    if isinstance(jump_off, int):
+        return obs[obs[S.YEAR].astype(int) <= jump_off].reset_index(drop=True)
+    return obs
+
+
 def preferred_observations(state: BaseState) -> pd.DataFrame:
     """Bundled observations (``preferred`` rows) with a planner's own series first: the series
-    that model rate and ratio paths are fitted to."""
+    that model rate and ratio paths are fitted to (≤ the jump-off year when the config sets
+    one, :func:`_series_up_to`)."""
 
     def build():
         obs = store.preferred(state.series_obs)
         if state.planner is not None and not state.planner.empty:
-            obs = pd.concat([state.planner, obs], ignore_index=True)
+            planner = _series_up_to(state.planner, state.config.jump_off)
+            obs = pd.concat([planner, obs], ignore_index=True)
         return obs
 
     return state.cached(("preferred_obs",), build)
@@ -416,7 +428,7 @@ def build_state(cfg: RunConfig) -> BaseState:
         max_age=max_age, pop0=pop0, inputs=inputs,
         dem_assumptions=dem.DemographicAssumptions.from_config(sec),
         observations=read_processed("observations"),
-        series_obs=store.load_observations(),
+        series_obs=_series_up_to(store.load_observations(), cfg.jump_off),
         plan_obs=plan_obs,
         targets=targets, standards=store.load_standards(),
         seats=seats, skipped=tuple(skipped), planner=planner, planner_note=note,

@@ -132,7 +132,8 @@ def _cfg(tmp, planner=None, jump_off="latest", **sections):
 def runs(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("jo")
     return {"plain": engine.run(_cfg(tmp)), "latest": engine.run(_cfg(tmp, PLANNER)),
-            "fixed": engine.run(_cfg(tmp, PLANNER, jump_off=2020))}
+            "fixed": engine.run(_cfg(tmp, PLANNER, jump_off=2020)),
+            "plain2020": engine.run(_cfg(tmp, jump_off=2020))}
 
 
 def _idx(res, code):
@@ -239,8 +240,9 @@ def test_a_changed_observation_changes_only_what_depends_on_it(runs, tmp_path):
 
 def test_no_look_ahead_with_an_earlier_jump_off(runs, tmp_path):
     """jump_off = 2020: the 2021–2025 rows are not used — every projected number equals the
-    run without a planner file, and changing a 2025 value changes none of them."""
-    plain, fixed = runs["plain"].projection, runs["fixed"].projection
+    run with the same jump-off and no planner file, and changing a 2025 value changes none of
+    them."""
+    plain, fixed = runs["plain2020"].projection, runs["fixed"].projection
     np.testing.assert_array_equal(fixed.enrolment, plain.enrolment)
     for k in plain.indicators:
         np.testing.assert_array_equal(fixed.indicators[k], plain.indicators[k])
@@ -252,6 +254,20 @@ def test_no_look_ahead_with_an_earlier_jump_off(runs, tmp_path):
     np.testing.assert_array_equal(again.enrolment, fixed.enrolment)
     for name in plain.teachers:
         np.testing.assert_array_equal(again.teachers[name], fixed.teachers[name])
+
+
+def test_an_explicit_jump_off_cuts_the_bundled_series_the_paths_read(runs, tmp_path):
+    """jump_off = 2020: trend parameters, ceilings and ratio paths read bundled series dated
+    ≤ 2020 only (the 2021–2025 rows are what an ex-post scores); "latest" reads them all. The
+    province's preschool GER ≤ 2020 stays below Neijiang's base, so that band is held at its
+    base (a data ceiling the city already exceeds), and the run says so."""
+    cut = st.state_for(_cfg(tmp_path, jump_off=2020)).series_obs
+    full = st.state_for(_cfg(tmp_path)).series_obs
+    assert cut[S.YEAR].max() == 2020 and full[S.YEAR].max() > 2020
+    assert len(cut) == (full[S.YEAR] <= 2020).sum()
+    rows = runs["fixed"].assumptions.set_index("name")
+    assert "held at its base" in rows.loc["trend_ceiling_preschool", "note"]
+    assert "trend_ceiling_preschool" not in set(runs["latest"].assumptions["name"])
 
 
 def test_ex_post_2025_rows_from_the_earlier_jump_off(runs):
