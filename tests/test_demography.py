@@ -393,6 +393,32 @@ def test_fertility_paths_order_and_local_adjustment(processed):
     np.testing.assert_allclose(adj, [1.0, a ** (1 - frac0), a ** (1 - frac0)])
 
 
+def test_births_until_reads_no_later_births(processed):
+    """births_until = 2020: the medium path's last observed year is 2020 and every later year
+    holds the 2020 index (the bundled births go on to 2025); the local factor reads births to
+    2020 only; the derived draw sd is the one of births up to 2020."""
+    surv = dm.national_survival()
+    w = ((dm.AGES >= 15) & (dm.AGES <= 49)).astype(float)
+    full, last_full = dm.fertility_index_path(2020, 2026, dm.DemographicAssumptions(), surv, w)
+    cut, last = dm.fertility_index_path(2020, 2026, dm.DemographicAssumptions(births_until=2020),
+                                        surv, w)
+    assert last_full > 2020 and last == 2020
+    assert len(set(cut.values())) == 1 and cut[2026] != full[2026]
+    # Neijiang's births are observed in 2019 and 2022: up to 2020 one year is too few for a
+    # local factor (1), with 2022 there is one
+    assert list(dm.preferred_births()["511000"].index) == [2019, 2022]
+    cut_adj, note = dm.local_birth_adjustment("511025", 2020, [2020, 2025], up_to=2020)
+    full_adj, _ = dm.local_birth_adjustment("511025", 2020, [2020, 2025])
+    np.testing.assert_allclose(cut_adj, [1.0, 1.0])
+    assert note == "none" and full_adj[1] != 1.0
+    inputs = dm.prepare_inputs(
+        dm.graduate_single_ages(dm.national_census(2020)),
+        dm.DemographicAssumptions(births_until=2020, migration_source="none", local_births=False),
+        2022)
+    assert inputs.last_observed == 2020
+    assert inputs.fertility_sd == pytest.approx(dm.derived_fertility_sd(up_to=2020))
+
+
 def test_cli_project_writes_region_bands_and_rejects_bad_input(tmp_path, processed):
     """`demography project` writes region bands with intervals; bad input exits 2, no traceback."""
     from typer.testing import CliRunner

@@ -65,7 +65,9 @@ class DemographyConfig:
             survival_cap, child_coverage_elasticity (ε), structure_weight,
             school_flow_weight, school_outflow_weight, internal_stock_weight,
             registration_gap_weight, urban_share_weight (county-signal weights in [−1, 1]),
-            school_inflow_damping (κ ≥ 0), school_sex_damping (κ_s ≥ 0).
+            school_inflow_damping (κ ≥ 0), school_sex_damping (κ_s ≥ 0), births_until
+            (last year of observed births read; unset: all, or the jump-off year when the
+            config sets ``jump_off = YEAR``).
     """
 
     max_age: NonNegInt = 24
@@ -90,6 +92,7 @@ class DemographyConfig:
     internal_stock_weight: SignalWeight = 1.0
     registration_gap_weight: SignalWeight = 0.25
     urban_share_weight: SignalWeight = 0.0
+    births_until: NonNegInt | None = None
 
 
 @dataclass(frozen=True)

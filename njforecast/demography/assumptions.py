@@ -113,6 +113,9 @@ class DemographicAssumptions:
             2010 migration was sex-selective, × exp(−κ_s · d) with d the change of log(M/F)
             from ages 5-14 to 15-24 against the parent's
             (:func:`njforecast.demography.signals.sex_selectivity`); 0 = none.
+        births_until: last calendar year of observed births (national and local) the
+            fertility path and its draw spread may read; None = all. A run with
+            ``jump_off = YEAR`` sets it to YEAR (an ex-post check must not see later births).
     """
 
     fertility_path: str = "medium"
@@ -136,6 +139,7 @@ class DemographicAssumptions:
     internal_stock_weight: float = 1.0
     registration_gap_weight: float = 0.25
     urban_share_weight: float = 0.0
+    births_until: int | None = None
 
     def __post_init__(self):
         if self.fertility_path not in FERTILITY_PATHS:
@@ -185,6 +189,6 @@ class DemographicAssumptions:
         out = {}
         for k, v in asdict(self).items():
             out[f"demography.{k}"] = "-".join(map(str, v)) if isinstance(v, tuple) else (
-                "derived" if v is None else v)
+                ("all" if k == "births_until" else "derived") if v is None else v)
         return out
 

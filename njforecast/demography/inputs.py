@@ -238,11 +238,11 @@ def prepare_inputs(base_df: pd.DataFrame, assumptions: DemographicAssumptions,
     idx = {y: np.full(len(areas), v) for y, v in nat_path.items()}
     if assumptions.local_births and assumptions.fertility_path != "constant" and ys:
         for i, code in enumerate(areas):
-            adj, _ = local_birth_adjustment(code, c, ys)
+            adj, _ = local_birth_adjustment(code, c, ys, up_to=assumptions.births_until)
             for j, y in enumerate(ys):
                 idx[y][i] *= adj[j]
     sd = assumptions.fertility_sd if assumptions.fertility_sd is not None else \
-        derived_fertility_sd()
+        derived_fertility_sd(up_to=assumptions.births_until)
     base_factor = None
     if assumptions.child_coverage_elasticity != 0:
         prov = np.stack([_province_single(c, code[:2] + "0000") for code in areas])

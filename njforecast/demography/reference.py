@@ -259,7 +259,8 @@ def _national_women_index(census_year: int, survival: np.ndarray, weights: np.nd
     return out
 
 
-def local_birth_adjustment(area: str, census_year: int, years: list[int]) -> tuple[np.ndarray, str]:
+def local_birth_adjustment(area: str, census_year: int, years: list[int],
+                           up_to: int | None = None) -> tuple[np.ndarray, str]:
     """Factor on the national fertility index from an area's (or its prefecture's) births.
 
     Uses the first and last observed years y1 < y2 of ``births`` for the area itself, else
@@ -269,13 +270,19 @@ def local_birth_adjustment(area: str, census_year: int, years: list[int]) -> tup
     Registered-basis (户籍) births differ in level from resident births, so only the change
     is used; the level stays calibrated to the resident census.
 
+    Only births dated ≤ ``up_to`` are read (None: all).
+
     Returns:
         (factor per year in ``years``, description).
     """
     obs = preferred_births()
     nat = obs["100000"]
+    if up_to is not None:
+        nat = nat[nat.index <= up_to]
     for code in (area, area[:4] + "00"):
         b = obs.get(code)
+        if b is not None and up_to is not None:
+            b = b[b.index <= up_to]
         if b is None or len(b) < 2:
             continue
         y1, y2 = int(b.index.min()), int(b.index.max())
@@ -316,7 +323,10 @@ def fertility_index_path(census_year: int, end_year: int, assumptions: Demograph
         return {}, census_year
     if assumptions.fertility_path == "constant":
         return {y: assumptions.fertility_multiplier for y in years}, census_year
-    births = _census_moment_births(national_births())
+    observed = national_births()
+    if assumptions.births_until is not None:
+        observed = observed[observed.index <= assumptions.births_until]
+    births = _census_moment_births(observed)
     if census_year not in births.index:
         raise ValueError(f"national births for {census_year - 1} and {census_year} are needed "
                          "to index fertility to the census year")

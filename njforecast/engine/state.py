@@ -56,7 +56,7 @@ def stage_configs(cfg: RunConfig, overrides: Mapping[str, Any]) -> dict[str, dic
     """
     enr = cfg.section("enrolment")
     tch = cfg.section("teachers")
-    demo = cfg.section("demography")
+    demo = demography_section(cfg)
     for k in ("fertility_multiplier", "migration_multiplier"):
         if overrides.get(k, 1.0) != 1.0:
             demo[k] = float(demo.get(k, 1.0)) * overrides[k]
@@ -379,8 +379,17 @@ def presets_for(source: BaseState | RunConfig) -> dict:
     return presets(store.load_standards(), targets, source.base_year)
 
 
-def _demography_section(cfg: RunConfig) -> tuple[dict, int]:
+def demography_section(cfg: RunConfig) -> dict:
+    """``[demography]`` of ``cfg``; with ``jump_off = YEAR`` births are read up to YEAR only
+    (``births_until``, unless the config sets it)."""
     sec = cfg.section("demography")
+    if isinstance(cfg.jump_off, int):
+        sec.setdefault("births_until", cfg.jump_off)
+    return sec
+
+
+def _demography_section(cfg: RunConfig) -> tuple[dict, int]:
+    sec = demography_section(cfg)
     max_age = int(sec.pop("max_age", 24))
     return sec, max_age
 
