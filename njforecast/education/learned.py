@@ -27,10 +27,11 @@ ratio — observed up to the jump-off year J:
   how much a five-year trend of this very series has moved; with fewer than two such windows,
   the sd of the annual changes of log R divided by √5 (the standard error of a five-year mean
   change), and with fewer than three annual changes, |b|.
-* **Inner-origin spread** (``spread="inner"``; ``evaluate``'s learned paths). The same rule
-  run from every observed inner origin o of the history (J − HISTORY_YEARS ≤ o < J, only the
-  values ≤ o it would have had) and scored on the history's later values t ≤ J gives the
-  slope shock that would have produced each error,
+* **Inner-origin spread** (``spread="inner"``; ``evaluate``'s learned paths and the engine's
+  ``ratio_path = "trend"``). The same rule run from every observed inner origin
+  o = J − 5 … J − 1 (its slope window o − 5 … o inside the history J − 10 … J the path reads;
+  only values ≤ o) and scored on the later values t ≤ J gives the slope shock that would
+  have produced each error,
   z(o, t) = [log R(t) − log R̂_o(t)] / Σ_{i=1..t−o} φ^i; σ_inner = √mean z² (at least
   :data:`MIN_PAIRS` pairs). The path's σ is max(σ, σ_inner): the rule's own out-of-sample
   error on this series bounds the spread from below (empirical limits from past errors,
@@ -104,15 +105,17 @@ def damped_sum(h, damping: float):
 
 
 def inner_origin_sd(series: pd.Series, damping: float) -> tuple[float, int]:
-    """σ_inner of the rule on ``series`` (already cut to the years the path reads, ≤ J):
-    √mean z² over every inner origin o and later year t of the series (module docstring).
+    """σ_inner of the rule on ``series`` (cut to the years the path reads, L − 10 … L):
+    √mean z² over the inner origins o = L − 5 … L − 1 of the series, whose own slope windows
+    o − 5 … o lie inside those years, and every later year t ≤ L (module docstring).
 
     Returns:
         (σ_inner, number of pairs); (nan, pairs) when there are fewer than :data:`MIN_PAIRS`.
     """
     s = series.sort_index()
+    last = int(s.index.max())
     z = []
-    for o in s.index[:-1]:
+    for o in s.index[(s.index >= last - HISTORY_YEARS + TREND_WINDOW) & (s.index < last)]:
         tr = learn_log_trend(s[s.index <= o], int(o), damping)
         if tr is None or tr.last != o:
             continue
@@ -202,9 +205,9 @@ def learned_multipliers(trend: LearnedTrend, years, jump_off: int, draw_ids=None
     log_r = damped_trend(0.0, trend.slope + shocks, np.append(h, jump_off - trend.last),
                          trend.damping, -np.inf, np.inf)
     out = np.exp(log_r[:, :-1] - log_r[:, -1:])
+    if centre is not None and centre not in CENTRES:
+        raise ValueError(f"centre must be one of {list(CENTRES)} or None, got {centre!r}")
     if centre is not None and draw_ids is not None:
-        if centre not in CENTRES:
-            raise ValueError(f"centre must be one of {list(CENTRES)} or None, got {centre!r}")
         ds = damped_sum(h, trend.damping) - damped_sum(jump_off - trend.last, trend.damping)
         out *= np.exp((0.5 if centre == "reciprocal" else -0.5) * (trend.sd * ds) ** 2)
     return out

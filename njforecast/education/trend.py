@@ -359,7 +359,9 @@ def trend_setup(cfg: Mapping, plan_obs: pd.DataFrame, base_year: int,
                         f"{TREND_WINDOW}-year window pairs, β {cp['beta']:.3f}, residual sd "
                         f"{cp['residual_sd']:.3f} points a year on {cp['n_windows'] - 1} df: "
                         "thin)")
-        except ValueError:  # too few consolidation windows (e.g. series cut at a jump-off)
+        except ValueError as exc:  # too few consolidation windows (series cut at a jump-off)
+            if "need at least" not in str(exc):
+                raise
             cp = trend_parameters(observations)
             c_source = (f"national rate series, pooled ({cp['n_windows']} {TREND_WINDOW}-year "
                         "windows): the consolidation series alone has too few windows in the "

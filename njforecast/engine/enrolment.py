@@ -23,7 +23,7 @@ from .. import schema as S
 from ..education import capacity as cap_mod
 from ..education import enrolment as en
 from .jumpoff import align_population
-from .state import BaseState, preferred_observations
+from .state import BaseState, planner_up_to, preferred_observations
 
 LEVELS = tuple(S.SCHOOL_LEVELS)
 BANDS = tuple(en.DEFAULT_BANDS)
@@ -128,7 +128,7 @@ def calibration(state: BaseState, enr: Mapping, pop: np.ndarray) -> dict:
         if basis == "registered":
             obs_all = state.series_obs
             if state.planner is not None and not state.planner.empty:
-                obs_all = pd.concat([state.planner, obs_all], ignore_index=True)
+                obs_all = pd.concat([planner_up_to(state), obs_all], ignore_index=True)
                 obs_all = obs_all.drop(columns=[S.PREFERRED], errors="ignore")
             reg_ratio, ry = en.registered_ratio(obs_all, state.region.code, state.base_year)
             ger_basis = "registered"
@@ -192,7 +192,7 @@ def _plan_ger_targets(state: BaseState, enr: Mapping) -> tuple[dict, int | None]
 def trend_inputs(state: BaseState, enr: Mapping) -> dict:
     key = ("trend", repr(sorted((k, str(v)) for k, v in enr.items())))
     return state.cached(key, lambda: en.trend_setup(
-        enr, state.plan_obs, state.base_year, state.series_obs, planner_obs=state.planner,
+        enr, state.plan_obs, state.base_year, state.series_obs, planner_obs=planner_up_to(state),
         areas=[a.code for a in state.region.counties], province=state.region.province))
 
 
@@ -244,13 +244,14 @@ def rate_path_arrays(state: BaseState, enr: Mapping, calib: dict, years, draw_id
         ceilings = dict(trend["ceilings"])
         for b, top in trend["ceilings"].items():
             # a ceiling read from data (the province's highest observed GER) that the city
-            # already exceeds holds the band at its base, as the consolidation ceiling and an
+            # already exceeds caps the band at its base, as the consolidation ceiling and an
             # area's own path do; a ceiling set in the config below the base stays an error
             if b in calib["g0"] and b not in enr.get("ceilings", {}) and top < calib["g0"][b]:
                 ceilings[b] = calib["g0"][b]
                 notes.append(f"trend_ceiling_{b}: the data's {top:g} (the highest the "
                              f"province has reached in the series the run may read) is below "
-                             f"the base GER {calib['g0'][b]:.2f}; the band is held at its base")
+                             f"the base GER {calib['g0'][b]:.2f}; the band is capped at its "
+                             "base (its draws can only fall below it)")
         m = en.rate_multipliers(rates, years, state.region, path, g0=calib["g0"],
                                 annual_change=trend["annual_change"],
                                 max_ger=enr.get("max_ger"), damping=trend["damping"],

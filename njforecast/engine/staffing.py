@@ -22,7 +22,7 @@ from ..education import capacity as cap_mod
 from ..education import teachers as tm
 from ..education.learned import damping_for
 from .jumpoff import anchor_teachers
-from .state import BaseState, preferred_observations
+from .state import BaseState, planner_up_to, preferred_observations
 
 LEVELS = tuple(S.SCHOOL_LEVELS)
 #: why the main job's pupils per teacher follow their learned trend (issue 15 part 4)
@@ -57,7 +57,7 @@ def teacher_base(state: BaseState, tch: Mapping, calib: dict) -> dict:
         rule = tch.get("base_supply", "standard")
         prov = state.series_obs if rule == "province_ratio" else None
         supply0 = tm.base_teacher_supply(base, ratios, rule, prov, state.region.province,
-                                         state.planner)
+                                         planner_up_to(state))
         if "attrition" in tch:
             attrition, a_q, a_note = float(tch["attrition"]), "estimated", "set in config"
         else:

@@ -352,6 +352,13 @@ def _series_up_to(obs: pd.DataFrame, jump_off: int | str) -> pd.DataFrame:
     return obs
 
 
+def planner_up_to(state: BaseState) -> pd.DataFrame | None:
+    """A planner's series as the paths and ratios may read them (:func:`_series_up_to`)."""
+    if state.planner is None:
+        return None
+    return _series_up_to(state.planner, state.config.jump_off)
+
+
 def preferred_observations(state: BaseState) -> pd.DataFrame:
     """Bundled observations (``preferred`` rows) with a planner's own series first: the series
     that model rate and ratio paths are fitted to (≤ the jump-off year when the config sets
@@ -360,8 +367,7 @@ def preferred_observations(state: BaseState) -> pd.DataFrame:
     def build():
         obs = store.preferred(state.series_obs)
         if state.planner is not None and not state.planner.empty:
-            planner = _series_up_to(state.planner, state.config.jump_off)
-            obs = pd.concat([planner, obs], ignore_index=True)
+            obs = pd.concat([planner_up_to(state), obs], ignore_index=True)
         return obs
 
     return state.cached(("preferred_obs",), build)

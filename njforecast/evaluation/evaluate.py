@@ -93,11 +93,16 @@ chosen for it, it is the rule above applied to one more rate.)
     women by reverse survival from the census of J (as for the rates), applied as the same
     relative change to every area (:func:`~.evaluate_paths.fertility_path`); the draws keep
     the engine's log random walk of births around it. "held" keeps the census ratio.
-  * Spread: every learned path and GER trend path draws its slope shock with
+  * Spread: every learned rate and pupils-per-teacher path and every GER trend path draws
+    its slope shock with
     σ = max(σ of the rule, σ_inner), σ_inner the root mean square of the slope errors the same
     rule made from the inner origins of its own history J − 10 … J − 1, scored on that
     history up to J (:func:`njforecast.education.learned.inner_origin_sd`,
-    :func:`~.evaluate_paths.ger_inner_sd`). "held" keeps the first design's spread.
+    :func:`~.evaluate_paths.ger_inner_sd`; origins J − 5 … J − 1, whose slope windows lie
+    inside the ten years read — a first version cut the origins' windows short, fixed after
+    a review). "held" keeps the first design's spread. The GER draws stay clipped at
+    max(100, G(J)), so a wide spread near 100 pulls their mean below the path (disclosed,
+    not corrected).
   * Centring (a fix made after the first scored run of this design, disclosed): the draws of
     a learned rate path are multiplied by exp(−½ σ² ΔS²) so that their mean stays the rule's
     path, and those of pupils per teacher (a divisor) by exp(+½ σ² ΔS²) so that the mean of

@@ -90,27 +90,32 @@ def trend_settings(calibration: pd.DataFrame) -> tuple[float, float] | None:
     return float(p["damping"]), float(p["drift_sd"])
 
 
-def _ger_mean(g: pd.Series, origin: int, h: np.ndarray, phi: float) -> np.ndarray:
-    """The GER path's mean from ``origin`` (:func:`rate_path` without draws) at leads ``h``."""
+def _ger_mean(g: pd.Series, origin: int, h: np.ndarray, phi: float
+              ) -> tuple[float, np.ndarray] | None:
+    """(slope b, mean path at leads ``h``) of the GER path from ``origin`` (:func:`rate_path`
+    without draws): b = the change over the longest window of at most five years ending at
+    ``origin``; None when ``g`` has no earlier value in that window (the rate is then held)."""
     v0 = float(g[origin])
-    b = 0.0
     for w in range(en.TREND_WINDOW, 0, -1):
         if origin - w in g.index:
             b = (v0 - float(g[origin - w])) / w
-            break
-    return b, en.damped_trend(v0, b, h.astype(float), phi, 0.0, max(100.0, v0))
+            return b, en.damped_trend(v0, b, h.astype(float), phi, 0.0, max(100.0, v0))
+    return None
 
 
 def ger_inner_sd(g: pd.Series, jump_off: int, phi: float) -> tuple[float, int]:
     """σ_inner of the GER path (percentage points a year): √mean z² with
-    z = [G(t) − Ĝ_o(t)] / Σ_{i=1..t−o} φ^i over inner origins J − 10 ≤ o < t ≤ J
-    (the rule of :func:`njforecast.education.learned.inner_origin_sd`, additive)."""
+    z = [G(t) − Ĝ_o(t)] / Σ_{i=1..t−o} φ^i over the inner origins o = J − 5 … J − 1 that have
+    a slope (their windows inside J − 10 … J) and every later year t ≤ J — the rule of
+    :func:`njforecast.education.learned.inner_origin_sd`, on the additive GER path."""
     g = g[(g.index <= jump_off) & (g.index >= jump_off - learned.HISTORY_YEARS)].sort_index()
     z = []
-    for o in g.index[:-1]:
+    for o in g.index[(g.index >= jump_off - en.TREND_WINDOW) & (g.index < jump_off)]:
         t = g.index[g.index > o].to_numpy(int)
-        _, mean = _ger_mean(g[g.index <= o], int(o), t - o, phi)
-        z.extend((g.loc[t].to_numpy(float) - np.ravel(mean)) / learned.damped_sum(t - o, phi))
+        fit = _ger_mean(g[g.index <= o], int(o), t - o, phi)
+        if fit is None:
+            continue
+        z.extend((g.loc[t].to_numpy(float) - np.ravel(fit[1])) / learned.damped_sum(t - o, phi))
     if len(z) < learned.MIN_PAIRS:
         return float("nan"), len(z)
     return float(np.sqrt(np.mean(np.square(z)))), len(z)
@@ -131,7 +136,8 @@ def rate_path(g: pd.Series, jump_off: int, years: np.ndarray, settings, draw_ids
         if inner > sd:
             sd, how = inner, f"inner-origin error, {pairs} pairs"
     h = (years - jump_off).astype(float)
-    b, _ = _ger_mean(g, jump_off, h, phi)
+    fit = _ger_mean(g, jump_off, h, phi)
+    b = 0.0 if fit is None else fit[0]
     shocks = en.drift_shocks(draw_ids, sd, seed, key) if draw_ids is not None else 0.0
     path = en.damped_trend(v0, b + shocks, h, phi, 0.0, max(100.0, v0))
     return path, (f"trend from {v0:g}: slope {b:+.3f} a year, φ {phi:.3f}, σ {sd:.3f} "
@@ -191,7 +197,8 @@ def fertility_path(cal: pd.DataFrame, jump_off: int, end_year: int, phi: float
     hist = fertility_history(cal, census_ages(jump_off, sex=1), jump_off)
     tr = learned.learn_log_trend(hist, jump_off, phi)
     if tr is None:
-        return None, "held (fewer than 3 national births values in J−5…J)"
+        return None, ("held (the nation's births history ≤ J ends more than 2 years before J "
+                      "or has fewer than 3 values in its last six years)")
     years = np.arange(jump_off + 1, end_year + 1)
     m = learned.learned_multipliers(tr, years, jump_off)[0]
     return dict(zip(years.tolist(), m.tolist(), strict=True)), (

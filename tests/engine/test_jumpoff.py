@@ -259,14 +259,18 @@ def test_no_look_ahead_with_an_earlier_jump_off(runs, tmp_path):
 def test_an_explicit_jump_off_cuts_the_bundled_series_the_paths_read(runs, tmp_path):
     """jump_off = 2020: trend parameters, ceilings and ratio paths read bundled series dated
     ≤ 2020 only (the 2021–2025 rows are what an ex-post scores); "latest" reads them all. The
-    province's preschool GER ≤ 2020 stays below Neijiang's base, so that band is held at its
-    base (a data ceiling the city already exceeds), and the run says so."""
+    province's preschool GER ≤ 2020 stays below Neijiang's base, so that band is capped at its
+    base (a data ceiling the city already exceeds), and the run says so; births too are read
+    to 2020 only."""
     cut = st.state_for(_cfg(tmp_path, jump_off=2020)).series_obs
     full = st.state_for(_cfg(tmp_path)).series_obs
     assert cut[S.YEAR].max() == 2020 and full[S.YEAR].max() > 2020
     assert len(cut) == (full[S.YEAR] <= 2020).sum()
     rows = runs["fixed"].assumptions.set_index("name")
-    assert "held at its base" in rows.loc["trend_ceiling_preschool", "note"]
+    assert "capped at its base" in rows.loc["trend_ceiling_preschool", "note"]
+    # observed births are read to the jump-off year only (births_until); "latest" reads on
+    assert st.state_for(_cfg(tmp_path, jump_off=2020)).inputs.last_observed == 2020
+    assert st.state_for(_cfg(tmp_path)).inputs.last_observed > 2020
     assert "trend_ceiling_preschool" not in set(runs["latest"].assumptions["name"])
 
 

@@ -9,20 +9,22 @@ from njforecast.evaluation import evaluate_paths as P
 
 
 def test_ger_inner_spread_by_hand():
-    """G = 50, 50, 50, 53, 53 (t = 0..4), φ 0.5; Σφ^i at h = 1..4: .5, .75, .875, .9375.
-    Origins 0, 1, 2 have slope 0 (predict 50); origin 3: slope (53 − 50)/3 = 1, predicts
-    53.5 at t = 4."""
+    """G = 50, 50, 50, 53, 53 (t = 2016..2020 = J), φ 0.5; Σφ^i at h = 1..3: .5, .75, .875.
+    Origin 2016 has no earlier value (no slope: skipped); 2017 and 2018 have slope 0 (predict
+    50); 2019: slope (53 − 50)/3 = 1, predicts 53.5 at 2020."""
     g = pd.Series([50.0, 50, 50, 53, 53], index=range(2016, 2021))
-    d = {1: 0.5, 2: 0.75, 3: 0.875, 4: 0.9375}
-    z = [0, 0, 3 / d[3], 3 / d[4],     # origin 2016
-         0, 3 / d[2], 3 / d[3],        # 2017
+    d = {1: 0.5, 2: 0.75, 3: 0.875}
+    z = [0, 3 / d[2], 3 / d[3],        # origin 2017
          3 / d[1], 3 / d[2],           # 2018
          -0.5 / d[1]]                  # 2019
     sd, pairs = P.ger_inner_sd(g, 2020, 0.5)
-    assert pairs == 10 and sd == pytest.approx(np.sqrt(np.mean(np.square(z))))
-    # values after J are not read
+    assert pairs == 6 and sd == pytest.approx(np.sqrt(np.mean(np.square(z))))
+    # a value after J is not read; one in 2014 (before J − 5, not an origin itself) gives
+    # origin 2016 a slope, (50 − 10)/2, and its four pairs
     later = pd.concat([g, pd.Series([90.0], index=[2021])])
     assert P.ger_inner_sd(later, 2020, 0.5) == (sd, pairs)
+    earlier = pd.concat([pd.Series([10.0], index=[2014]), g])
+    assert P.ger_inner_sd(earlier, 2020, 0.5)[1] == pairs + 4
 
 
 def test_inner_spread_widens_the_ger_draws_not_the_mean():
