@@ -6,6 +6,7 @@ Public names:
     learn_log_trend(series, jump_off, damping)    fit the rule to a ratio series (≤ J only)
     learned_multipliers(trend, years, ...)        m_d(t) = R_d(t) / R(J), (d, T)
     inner_origin_sd(series, damping)              the rule's own error from inner origins
+    inner_origin_errors(series, damping, forecast)  the same for any path rule
     damped_sum(h, damping)                        Σ_{i=1..h} φ^i
 
 The rule (issue 15 part 3; fixed before any forecast made with it was scored). For a positive
@@ -104,10 +105,17 @@ def damped_sum(h, damping: float):
     return h if damping == 1 else damping * (1 - damping ** h) / (1 - damping)
 
 
-def inner_origin_sd(series: pd.Series, damping: float) -> tuple[float, int]:
-    """σ_inner of the rule on ``series`` (cut to the years the path reads, L − 10 … L):
-    √mean z² over the inner origins o = L − 5 … L − 1 of the series, whose own slope windows
-    o − 5 … o lie inside those years, and every later year t ≤ L (module docstring).
+def inner_origin_errors(series: pd.Series, damping: float, forecast) -> tuple[float, int]:
+    """√mean z² of the slope-equivalent errors z = [y(t) − ŷ_o(t)] / Σ_{i=1..t−o} φ^i of a
+    path rule run from the inner origins o = L − 5 … L − 1 of ``series`` (L its last year;
+    each origin's slope window o − 5 … o inside the ten years a path reads) and scored on
+    every later year t ≤ L.
+
+    Args:
+        series: year → value y, cut to the years the path reads (≤ J).
+        damping: φ.
+        forecast: ``forecast(history ≤ o, o, years t)`` → ŷ_o(t) on the scale of y, or None
+            where the rule gives no path from o (that origin is skipped).
 
     Returns:
         (σ_inner, number of pairs); (nan, pairs) when there are fewer than :data:`MIN_PAIRS`.
@@ -116,16 +124,27 @@ def inner_origin_sd(series: pd.Series, damping: float) -> tuple[float, int]:
     last = int(s.index.max())
     z = []
     for o in s.index[(s.index >= last - HISTORY_YEARS + TREND_WINDOW) & (s.index < last)]:
-        tr = learn_log_trend(s[s.index <= o], int(o), damping)
-        if tr is None or tr.last != o:
-            continue
-        later = s[s.index > o]
-        t = later.index.to_numpy(int)
-        pred = np.log(tr.level) + np.log(learned_multipliers(tr, t, int(o))[0])
-        z.extend((np.log(later.to_numpy(float)) - pred) / damped_sum(t - o, damping))
+        t = s.index[s.index > o].to_numpy(int)
+        pred = forecast(s[s.index <= o], int(o), t)
+        if pred is not None:
+            z.extend((s.loc[t].to_numpy(float) - np.ravel(pred)) / damped_sum(t - o, damping))
     if len(z) < MIN_PAIRS:
         return float("nan"), len(z)
     return float(np.sqrt(np.mean(np.square(z)))), len(z)
+
+
+def inner_origin_sd(series: pd.Series, damping: float) -> tuple[float, int]:
+    """σ_inner of this module's rule on ``series`` (cut to the years the path reads, ≤ J):
+    :func:`inner_origin_errors` on log R (module docstring)."""
+
+    def forecast(hist, o, t):
+        tr = learn_log_trend(hist, o, damping)
+        if tr is None or tr.last != o:
+            return None
+        return np.log(tr.level) + np.log(learned_multipliers(tr, t, o)[0])
+
+    logs = np.log(series.astype(float))
+    return inner_origin_errors(logs, damping, lambda h, o, t: forecast(np.exp(h), o, t))
 
 
 def learn_log_trend(series: pd.Series, jump_off: int, damping: float,
@@ -213,6 +232,6 @@ def learned_multipliers(trend: LearnedTrend, years, jump_off: int, draw_ids=None
     return out
 
 
-__all__ = ["CENTRES", "FALLBACK_DAMPING", "HISTORY_YEARS", "MAX_STALE", "MIN_PAIRS", "MIN_POINTS", "SPREADS",
-           "LearnedTrend", "damped_sum", "damping_for", "inner_origin_sd", "learn_log_trend",
-           "learned_multipliers"]
+__all__ = ["CENTRES", "FALLBACK_DAMPING", "HISTORY_YEARS", "MAX_STALE", "MIN_PAIRS", "MIN_POINTS",
+           "SPREADS", "LearnedTrend", "damped_sum", "damping_for", "inner_origin_errors",
+           "inner_origin_sd", "learn_log_trend", "learned_multipliers"]

@@ -104,21 +104,16 @@ def _ger_mean(g: pd.Series, origin: int, h: np.ndarray, phi: float
 
 
 def ger_inner_sd(g: pd.Series, jump_off: int, phi: float) -> tuple[float, int]:
-    """σ_inner of the GER path (percentage points a year): √mean z² with
-    z = [G(t) − Ĝ_o(t)] / Σ_{i=1..t−o} φ^i over the inner origins o = J − 5 … J − 1 that have
-    a slope (their windows inside J − 10 … J) and every later year t ≤ J — the rule of
-    :func:`njforecast.education.learned.inner_origin_sd`, on the additive GER path."""
-    g = g[(g.index <= jump_off) & (g.index >= jump_off - learned.HISTORY_YEARS)].sort_index()
-    z = []
-    for o in g.index[(g.index >= jump_off - en.TREND_WINDOW) & (g.index < jump_off)]:
-        t = g.index[g.index > o].to_numpy(int)
-        fit = _ger_mean(g[g.index <= o], int(o), t - o, phi)
-        if fit is None:
-            continue
-        z.extend((g.loc[t].to_numpy(float) - np.ravel(fit[1])) / learned.damped_sum(t - o, phi))
-    if len(z) < learned.MIN_PAIRS:
-        return float("nan"), len(z)
-    return float(np.sqrt(np.mean(np.square(z)))), len(z)
+    """σ_inner of the GER path (percentage points a year): the rule's slope-equivalent errors
+    from its inner origins (:func:`njforecast.education.learned.inner_origin_errors` on G,
+    origins without a slope skipped), history J − 10 … J."""
+    g = g[(g.index <= jump_off) & (g.index >= jump_off - learned.HISTORY_YEARS)]
+
+    def forecast(hist, o, t):
+        fit = _ger_mean(hist, o, t - o, phi)
+        return None if fit is None else fit[1]
+
+    return learned.inner_origin_errors(g, phi, forecast)
 
 
 def rate_path(g: pd.Series, jump_off: int, years: np.ndarray, settings, draw_ids, seed: int,
