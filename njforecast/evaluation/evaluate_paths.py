@@ -2,9 +2,10 @@
 
 Public names:
     CENSUS_YEARS, NATION, BAND_GER, Spec, SPECS, PATHS, trend_settings(calibration),
-    rate_path(g, J, years, settings, draw_ids, seed, key), ger_inner_sd(g, J, settings),
-    census_ages(J), census_women(J), nation_rate_history(cal, indicator, ages, J),
-    fertility_history(cal, women, J), RatePaths (the multipliers of one evaluation).
+    rate_path(g, J, years, settings, draw_ids, seed, key, spread), ger_inner_sd(g, J, φ),
+    census_ages(J[, sex]), nation_rate_history(cal, indicator, ages, J[, window]),
+    fertility_history(cal, women, J), fertility_path(cal, J, end, φ), RatePaths (the
+    multipliers of one evaluation).
 """
 
 from __future__ import annotations
@@ -157,11 +158,12 @@ def _reverse_survived(ages: np.ndarray, lo: int, hi: int, jump_off: int, t: int)
     return float(ages[min(lo + jump_off - t, top):min(hi + jump_off - t, top) + 1].sum())
 
 
-def nation_rate_history(cal: pd.DataFrame, indicator: str, ages: np.ndarray,
-                        jump_off: int) -> pd.Series:
-    """r(t) = x(t) / W(t) of the nation for t = J − 10 … J, W by reverse survival from the
-    census of J (module docstring); empty when the nation has no such values."""
-    lo, hi = SPECS[indicator].ages
+def nation_rate_history(cal: pd.DataFrame, indicator: str, ages: np.ndarray, jump_off: int,
+                        window: tuple[int, int] | None = None) -> pd.Series:
+    """r(t) = x(t) / W(t) of the nation for t = J − 10 … J, W the persons of the indicator's
+    age window (or ``window``) by reverse survival from the census of J, ``ages`` its persons
+    by age (module docstring); empty when the nation has no such values."""
+    lo, hi = window or SPECS[indicator].ages
     x = _series(cal, NATION, indicator)
     x = x[(x.index <= jump_off) & (x.index >= jump_off - learned.HISTORY_YEARS) & (x > 0)]
     w = pd.Series({int(t): _reverse_survived(ages, lo, hi, jump_off, int(t)) for t in x.index},
@@ -177,11 +179,7 @@ FERTILE_AGES = (15, 49)
 def fertility_history(cal: pd.DataFrame, women: np.ndarray, jump_off: int) -> pd.Series:
     """f(t) = births(t) / women 15–49 (t) of the nation, t = J − 10 … J, the women by reverse
     survival from the census of J (``women``: census women by age, :func:`census_ages`)."""
-    x = _series(cal, NATION, "births")
-    x = x[(x.index <= jump_off) & (x.index >= jump_off - learned.HISTORY_YEARS) & (x > 0)]
-    w = pd.Series({int(t): _reverse_survived(women, *FERTILE_AGES, jump_off, int(t))
-                   for t in x.index}, dtype=float)
-    return (x / w.replace(0, np.nan)).dropna()
+    return nation_rate_history(cal, "births", women, jump_off, FERTILE_AGES)
 
 
 def fertility_path(cal: pd.DataFrame, jump_off: int, end_year: int, phi: float
