@@ -239,3 +239,20 @@ def test_learned_pupils_per_teacher_synthetic():
         pytest.approx(50 * 1.1)
     with pytest.raises(ev.DataError, match="--paths"):
         ev.forecast_rows(obs, [SYN], 2010, 2012, _windows(), None, 3, 7, "learnt")
+
+
+def test_learned_fertility_moves_births_after_the_jump_off_only(tmp_path):
+    """China from 2020: the learned design's fertility path (births per woman fell 2015–2020)
+    projects fewer births for 2021+ than the held design (whose census fertility ratio is held)
+    and names itself in the assumptions."""
+    learned_run, out_l = _run(tmp_path, "l", BUNDLED)
+    held_run, out_h = _run(tmp_path, "h", BUNDLED, "--paths", "held")
+    assert learned_run.exit_code == 0 and held_run.exit_code == 0
+    tl = pd.read_csv(out_l / "evaluation.csv").set_index([S.INDICATOR, S.YEAR])
+    th = pd.read_csv(out_h / "evaluation.csv").set_index([S.INDICATOR, S.YEAR])
+    assert (tl.loc["births", S.MEAN] < th.loc["births", S.MEAN]).all()
+    ass_l = pd.read_csv(out_l / "assumptions.csv").set_index("name")
+    ass_h = pd.read_csv(out_h / "assumptions.csv").set_index("name")
+    assert ass_l.loc["fertility", S.VALUE] == "learned path"
+    assert "births / women 15-49" in ass_l.loc["fertility", "note"]
+    assert ass_h.loc["fertility", S.VALUE] == "census fertility ratio held"
