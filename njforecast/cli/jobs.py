@@ -133,8 +133,6 @@ def _pipeline_job(cfg, lang: str, scenario, with_presets: bool, export_model: bo
             if export_model:
                 parent.apply(discard_staged_model, staged)
             raise
-        if export_model:
-            parent.apply(publish_scenario_model, staged, DEFAULT_MODEL)
         say("waiting for MLflow (tracking process"
             f"{', scenario model export to ' + str(DEFAULT_MODEL) if export_model else ''})")
         return out
@@ -148,6 +146,8 @@ def _pipeline_job(cfg, lang: str, scenario, with_presets: bool, export_model: bo
                    f"{cfg.tracking_uri} or the model export to {DEFAULT_MODEL} did not complete: "
                    "fix the cause named above and run again)", err=True)
         raise typer.Exit(code=1) from None
+    if export_model:  # only once the run and all its metrics are recorded
+        _guard(publish_scenario_model, None, staged, DEFAULT_MODEL)
     say("done")
     typer.echo(summary_table(out["gaps"], lang=lang))
     typer.echo(f"\noutputs: {out['out_dir']}/ (target_gaps.csv, report.html, report.xlsx, "

@@ -221,6 +221,43 @@ def test_cli_run_end_to_end_tracks_in_mlflow(small_cfg, tmp_path, monkeypatch):
     assert len(runs) == 2 and runs["parent_run_id"].notna().sum() == 1  # parent + baseline
 
 
+@pytest.mark.parametrize("tracking_fails", [False, True])
+def test_cli_run_publishes_the_model_only_after_tracking_completes(tmp_path, monkeypatch,
+                                                                   tracking_fails):
+    """The served model is replaced only once the MLflow run has finished recording: a
+    tracking failure after the outputs were computed leaves no published model (exit 1)."""
+    from njforecast import tracking
+
+    class Parent:  # stands in for the tracking process: staging writes a marked folder
+        def apply(self, fn, *args):
+            if fn is tracking.stage_scenario_model:
+                Path(args[0]).mkdir(parents=True)
+                (Path(args[0]) / "MLmodel").write_text("staged", encoding="utf-8")
+            else:
+                fn(self, *args)
+
+    def log_pipeline(cfg, body, run_name=None):
+        out = body(Parent())
+        if tracking_fails:
+            raise tracking.TrackingError("simulated: final metrics not recorded")
+        return "run-id", out
+
+    monkeypatch.setattr(tracking, "log_pipeline", log_pipeline)
+    monkeypatch.setattr(tracking, "log_scenario", lambda *a, **k: None)
+    monkeypatch.chdir(tmp_path)
+    cfg_file = tmp_path / "c.toml"
+    cfg_file.write_text(f'name = "t-pub"\nend_year = 2026\ndraws = 4\nseed = 1\n'
+                        f'output_dir = "{tmp_path / "out"}"\n', encoding="utf-8")
+    res = CliRunner().invoke(app, ["run", str(cfg_file), "--no-scenarios"])
+    published = tmp_path / "models" / "scenario-engine" / "MLmodel"
+    if tracking_fails:
+        assert res.exit_code == 1 and "final metrics not recorded" in res.output
+        assert not published.exists()
+    else:
+        assert res.exit_code == 0, res.output
+        assert published.read_text(encoding="utf-8") == "staged"
+
+
 def test_cli_bad_inputs_exit_2_without_traceback(tmp_path):
     """A missing config or an unknown scenario gives 'error: …' and exit status 2."""
     r = CliRunner().invoke(app, ["run", str(tmp_path / "nope.toml")])
