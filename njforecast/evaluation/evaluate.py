@@ -170,7 +170,8 @@ def _census_areas(region: Region) -> list[str]:
 
 def read_evaluation_observations(path: str | Path, region: Region) -> pd.DataFrame:
     """Observations naming areas by code, by the region file's ``plan_id`` (the pinyin slug of
-    the bundled provincial file) or by pinyin (any case); preferred rows, areas as codes.
+    the bundled provincial file), by pinyin or by the province's Chinese or English name
+    (``data/external/province_codes.csv``; any case); preferred rows, areas as codes.
 
     Raises:
         DataError: file missing, columns missing or an area the region does not know (named
@@ -187,9 +188,8 @@ def read_evaluation_observations(path: str | Path, region: Region) -> pd.DataFra
     from ..config import external_dir
 
     known = pd.read_csv(external_dir() / "province_codes.csv", dtype=str)
-    names = {**{str(c).lower(): str(c) for c in known["code"]},
-             **{str(s).lower(): str(c) for s, c in zip(known["slug"], known["code"],
-                                                       strict=True)}}
+    names = {str(key).strip().lower(): str(code) for col in ("code", "slug", "name_zh", "name_en")
+             for key, code in zip(known[col], known["code"], strict=True)}
     for a in region.areas:
         for key in (a.code, a.plan_id, a.pinyin):
             names[str(key).lower()] = a.code

@@ -256,3 +256,13 @@ def test_learned_fertility_moves_births_after_the_jump_off_only(tmp_path):
     assert ass_l.loc["fertility", S.VALUE] == "learned path"
     assert "births / women 15-49" in ass_l.loc["fertility", "note"]
     assert ass_h.loc["fertility", S.VALUE] == "census fertility ratio held"
+
+
+@pytest.mark.parametrize("name", ["510000", "sichuan", "SICHUAN", "四川省", "Sichuan", " sichuan "])
+def test_province_named_by_code_pinyin_or_name(tmp_path, name):
+    """Code, pinyin slug and the Chinese or English name all read as province 510000."""
+    path = tmp_path / "obs.csv"
+    pd.DataFrame({"year": [2010], "area": [name], "indicator": ["primary_enrolment"],
+                  "value": [5.0e6]}).to_csv(path, index=False, encoding="utf-8")
+    obs = ev.read_evaluation_observations(path, ev._region("china-provinces"))
+    assert obs[S.AREA].tolist() == ["510000"] and obs[S.VALUE].tolist() == [5.0e6]
