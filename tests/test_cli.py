@@ -97,3 +97,50 @@ def test_validate_kind_option_overrides_guess(tmp_path):
     assert runner.invoke(app, ["data", "validate", str(p)]).exit_code == 0
     res = runner.invoke(app, ["data", "validate", "--kind", "population", str(p)])
     assert res.exit_code == 2 and "required column 'sex' is missing" in res.output
+
+
+def test_data_show_summary_names_the_region(monkeypatch, tmp_path):
+    """`data show` (the summary) works without arguments, from any directory."""
+    monkeypatch.chdir(tmp_path)
+    res = runner.invoke(app, ["data", "show"])
+    assert res.exit_code == 0, res.output
+    assert res.output.startswith("Region Neijiang City (内江市, 511000)")
+
+
+def test_data_show_unknown_frame_lists_the_frames():
+    res = runner.invoke(app, ["data", "show", "bogus"])
+    assert res.exit_code == 2 and "Traceback" not in res.output
+    assert "no processed frame 'bogus'" in res.output and "census_population" in res.output
+
+
+def test_scenario_list_from_another_directory(monkeypatch, tmp_path):
+    """The default --config is the repository's main-job config, not a cwd-relative path."""
+    monkeypatch.chdir(tmp_path)
+    res = runner.invoke(app, ["scenario", "list"])
+    assert res.exit_code == 0, res.output
+    assert "low_fertility" in res.output
+
+
+@pytest.mark.parametrize("exc", [KeyError("unknown level 'lerned'"),
+                                 ValueError("unknown level 'lerned'")])
+def test_input_error_message_keeps_its_quotes(capsys, exc):
+    """An input error prints its message with the quotes inside it intact, exit status 2."""
+    import typer
+
+    from njforecast.cli.common import _guard
+
+    def bad():
+        raise exc
+
+    with pytest.raises(typer.Exit) as info:
+        _guard(bad)
+    assert info.value.exit_code == 2
+    assert capsys.readouterr().err == "error: unknown level 'lerned'\n"
+
+
+@pytest.mark.parametrize("flag", ["--observations", "--targets"])
+def test_run_with_a_missing_flag_file_names_the_flag(tmp_path, flag):
+    res = runner.invoke(app, ["run", str(REPO_ROOT / "experiments" / "neijiang-baseline" /
+                                         "config.toml"), flag, str(tmp_path / "nofile.csv")])
+    assert res.exit_code == 2 and "Traceback" not in res.output
+    assert f"{flag} {tmp_path / 'nofile.csv'}: file not found" in res.output

@@ -108,6 +108,10 @@ def test_bad_enum_value_names_allowed_and_nearest(tmp_path, table, key, value, a
     ("[capacity]\nbase_utilisation = 0\n", "[capacity] base_utilisation = 0.0 is out of range; "
                                            "it must be > 0"),
     ("[enrolment]\ndamping = 1.5\n", "[enrolment] damping = 1.5 is out of range"),
+    ("end_year = 2100\n", "end_year 2100 is after 2050, the last year the engine projects; "
+                          "set end_year to 2050 or earlier"),
+    ('region = "neijang"\n', "unknown region 'neijang'; did you mean 'neijiang'?"),
+    ('region = "nowhere/r.toml"\n', "region = 'nowhere/r.toml': file not found"),
 ])
 def test_numbers_out_of_range(tmp_path, text, words):
     """Numbers outside their obvious range are rejected with the bound."""

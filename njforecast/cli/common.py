@@ -10,6 +10,7 @@ from pathlib import Path
 import typer
 
 from .. import __version__
+from ..config import REPO_ROOT
 
 app = typer.Typer(help="Forecast school-age population, enrolment, GER and teacher demand by "
                        "county, and compare them with education-plan targets.",
@@ -45,7 +46,8 @@ def _guard(func, *args, **kwargs):
     try:
         return func(*args, **kwargs)
     except (DataError, ConfigError, FileNotFoundError, KeyError, ValueError) as exc:
-        _fail(str(exc).strip("'\""))
+        # a KeyError's str() is the repr of its key: print the message itself
+        _fail(str(exc.args[0]) if isinstance(exc, KeyError) and exc.args else str(exc))
 
 
 @app.callback(invoke_without_command=True)
@@ -55,7 +57,8 @@ def _root(version: bool = typer.Option(False, "--version", help="Print the versi
         raise typer.Exit()
 
 
-DEFAULT_CONFIG = Path("experiments/neijiang-baseline/config.toml")
+#: The main job's config, found from any working directory (the repository's own file).
+DEFAULT_CONFIG = REPO_ROOT / "experiments" / "neijiang-baseline" / "config.toml"
 DEFAULT_MODEL = Path("models/scenario-engine")
 
 

@@ -59,14 +59,16 @@ def data_build(out: Path | None = typer.Option(None, help="Output folder (defaul
 def data_show(name: str = typer.Argument("summary", help="summary, or a processed frame name "
                                           "(census_population, census_areas, observations, "
                                           "plan_targets, seats, standards)."),
-              rows: int = typer.Option(20, help="Rows to print.")):
+              rows: int = typer.Option(20, help="Rows to print."),
+              region: str = typer.Option(DEFAULT_REGION, help="Region name or region file "
+                                         "(for the summary).")):
     """Print a summary of the bundled data, or the first rows of one processed frame."""
     from ..io.processed import read_processed
 
     if name == "summary":
         from ..io.summary import data_summary
 
-        typer.echo(_guard(data_summary))
+        typer.echo(_guard(data_summary, region))
         return
     frame = _guard(read_processed, name)
     typer.echo(frame.head(rows).to_string(index=False))

@@ -34,6 +34,11 @@ def run(config: Path = typer.Argument(..., help="Experiment config (TOML), e.g. 
 
     from ..config import load_config
 
+    for flag, path in (("--observations", observations), ("--targets", targets)):
+        if path is not None and not path.is_file():
+            _fail(f"{flag} {path}: file not found (give the path of a CSV or xlsx file; check "
+                  f"it with `njforecast {'data' if flag == '--observations' else 'targets'} "
+                  "validate`)")
     cfg = _guard(load_config, config)
     if observations is not None:
         sections = dict(cfg.sections)
@@ -64,7 +69,7 @@ def run(config: Path = typer.Argument(..., help="Experiment config (TOML), e.g. 
 
 
 @targets_app.command("list")
-def targets_list(config: Path = typer.Option(Path("experiments/neijiang-baseline/config.toml"),
+def targets_list(config: Path = typer.Option(DEFAULT_CONFIG,
                                              "--config", help="Experiment config whose region "
                                              "and plan give the ids.")):
     """Print the indicator ids a targets file may use, with unit and meaning."""
@@ -78,7 +83,7 @@ def targets_list(config: Path = typer.Option(Path("experiments/neijiang-baseline
 @targets_app.command("validate")
 def targets_validate(
         path: Path = typer.Argument(..., help="Targets file (CSV or xlsx)."),
-        config: Path = typer.Option(Path("experiments/neijiang-baseline/config.toml"), "--config",
+        config: Path = typer.Option(DEFAULT_CONFIG, "--config",
                                     help="Experiment config whose region and jump-off year "
                                          "the targets are checked against.")):
     """Check a targets file: exit 0 with one line when it is fine, 2 with every problem."""

@@ -42,7 +42,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
-from .base import (BANDS, DEFAULT_REGION, FERTILITY_PATHS, GER_IDS, MIGRATION_SOURCES,
+from .base import (BANDS, DEFAULT_REGION, FERTILITY_PATHS, GER_IDS, MAX_END_YEAR,
+                   MIGRATION_SOURCES,
                    MODEL_NAMES, REPO_ROOT, ConfigError, data_dir, external_dir, processed_dir,
                    raw_dir)
 from .checking import _check, _hints, _unknown, parse_section
@@ -50,7 +51,8 @@ from .tables import (SECTIONS, BacktestConfig, CapacityConfig, DataConfig, Demog
                      EnrolmentConfig, ExPostConfig, NonNegInt, ReportConfig, TargetsConfig,
                      TeachersConfig)
 
-__all__ = ["BANDS", "DEFAULT_REGION", "FERTILITY_PATHS", "GER_IDS", "MIGRATION_SOURCES",
+__all__ = ["BANDS", "DEFAULT_REGION", "FERTILITY_PATHS", "GER_IDS", "MAX_END_YEAR",
+           "MIGRATION_SOURCES",
            "MODEL_NAMES", "REPO_ROOT", "ConfigError", "data_dir", "external_dir",
            "processed_dir", "raw_dir", "parse_section", "SECTIONS", "BacktestConfig",
            "CapacityConfig", "DataConfig", "DemographyConfig", "EnrolmentConfig", "ExPostConfig",
@@ -163,7 +165,24 @@ def load_config(path: str | Path) -> RunConfig:
     cfg = RunConfig(**kwargs, sections=sections, path=str(path))
     if cfg.end_year < cfg.base_year:
         raise ConfigError(f"{path}: end_year {cfg.end_year} is before base_year {cfg.base_year}")
+    _check_region(cfg.region, path)
+    if cfg.end_year > MAX_END_YEAR:
+        raise ConfigError(f"{path}: end_year {cfg.end_year} is after {MAX_END_YEAR}, the last "
+                          f"year the engine projects; set end_year to {MAX_END_YEAR} or earlier")
     return with_jump_off(cfg, cfg.jump_off, str(path))
+
+
+def _check_region(region: str, path: Path) -> None:
+    """A region name must name a bundled region file, a region path an existing file."""
+    folder = external_dir() / "regions"
+    if Path(region).suffix:
+        if not Path(region).is_file():
+            raise ConfigError(f"{path}: region = '{region}': file not found; give a region "
+                              f"name or the path of a region TOML file (bundled: {folder})")
+        return
+    if not (folder / f"{region}.toml").is_file():
+        raise _unknown(path, f"region '{region}'", region,
+                       sorted(f.stem for f in folder.glob("*.toml")))
 
 
 def with_jump_off(cfg: RunConfig, value: int | str, where: str = "config") -> RunConfig:

@@ -10,6 +10,9 @@ REPO_ROOT = Path(__file__).resolve().parent.parent.parent
 #: The region bundled with the package (data/external/regions/neijiang.toml): the default of
 #: the command line and of a config without ``region``. Nothing else about it lives in code.
 DEFAULT_REGION = "neijiang"
+#: Last year a run, a request or a scenario may project (the engine prepares its demographic
+#: inputs to this year; the data cannot support a longer horizon).
+MAX_END_YEAR = 2050
 
 
 def data_dir() -> Path:

@@ -14,6 +14,7 @@ import pandas as pd
 from .. import schema as S
 from ..config import processed_dir
 from ..areas import load_region
+from .errors import DataError
 from .plan import load_plan_targets, load_seats, region_plan_tables
 from .store import (_census_paths, _region_names, load_census, load_census_areas, load_observations,
                     load_standards, write_csv_atomic)
@@ -40,7 +41,7 @@ def build_processed(out_dir: str | Path | None = None) -> dict[str, Path]:
     # every region's plan box 1 (the regions whose region file names one)
     plans = [region_plan_tables(load_region(name))[0] for name in _region_names()]
     obs = pd.concat([load_observations(), *[p for p in plans if len(p)]], ignore_index=True)
-    frames = {
+    frames = {  # the names of PROCESSED_FRAMES, in order
         "census_population": pop,
         "census_areas": area,
         "observations": obs,
@@ -53,9 +54,20 @@ def build_processed(out_dir: str | Path | None = None) -> dict[str, Path]:
 
 _DTYPES = {S.AREA: str, "province": str, "prefecture": str}
 
+#: The frames :func:`build_processed` writes.
+PROCESSED_FRAMES = ("census_population", "census_areas", "observations", "plan_targets",
+                    "seats", "standards")
+
 
 def read_processed(name: str, rebuild: bool = False) -> pd.DataFrame:
-    """Read ``data/processed/<name>.csv``, running :func:`build_processed` first if needed."""
+    """Read ``data/processed/<name>.csv``, running :func:`build_processed` first if needed.
+
+    Raises:
+        DataError: ``name`` is not one of :data:`PROCESSED_FRAMES`.
+    """
+    if name not in PROCESSED_FRAMES:
+        raise DataError(f"no processed frame {name!r}; choose one of "
+                        f"{', '.join(PROCESSED_FRAMES)}")
     path = processed_dir() / f"{name}.csv"
     if rebuild or not path.is_file():
         build_processed()

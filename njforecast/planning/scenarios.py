@@ -34,10 +34,7 @@ from typing import Any
 import pandas as pd
 
 from .. import schema as S
-from ..config import RunConfig
-
-#: Requests and scenario files may not project past this year (the data cannot support it).
-MAX_END_YEAR = 2050
+from ..config import MAX_END_YEAR, RunConfig
 #: Largest number of Monte Carlo draws a scenario may ask for (memory and time cap: about
 #: 6 areas × 101 ages × 2 sexes × 16 years × 1000 draws ≈ 19 M population cells).
 MAX_DRAWS = 1000
