@@ -183,3 +183,49 @@ def test_staged_model_is_published_only_on_success(tmp_path):
     (staged / "MLmodel").write_text("new", encoding="utf-8")
     tracking.publish_scenario_model(None, staged, final)
     assert not staged.exists() and (final / "MLmodel").read_text(encoding="utf-8") == "new"
+
+
+def test_serve_names_the_experiment_it_serves(tmp_path):
+    """`serve` says which exported config (name, region, jump-off) the model folder holds."""
+    from njforecast.cli.jobs import _served_config
+
+    eng = tmp_path / "m" / "data" / "engine"
+    eng.mkdir(parents=True)
+    (eng / "config.toml").write_text('name = "model-paths"\nregion = "neijiang"\n',
+                                     encoding="utf-8")
+    (eng / "jump_off.json").write_text('{"jump_off": 2024}', encoding="utf-8")
+    msg = _served_config(tmp_path / "m")
+    assert "experiment 'model-paths', region 'neijiang', jump-off 2024" in msg
+    (eng / "jump_off.json").unlink()
+    assert "could not be read" in _served_config(tmp_path / "m")
+
+
+def test_sigterm_to_serve_stops_the_scoring_server(tmp_path):
+    """SIGTERM to the `njforecast serve` process alone (not its group) stops the uvicorn
+    workers too: the port stops answering and the command exits 0."""
+    cfg = tmp_path / "c.toml"
+    cfg.write_text('name = "serve-stop"\nend_year = 2026\ndraws = 2\n', encoding="utf-8")
+    model = tracking.export_scenario_model(tmp_path / "model", cfg)
+    port = _free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "njforecast", "serve", "--model", str(model),
+                             "--port", str(port)], cwd=tmp_path,
+                            env={**os.environ, "PYTHONPATH": str(REPO)},
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)
+    try:
+        deadline = time.time() + 180
+        while time.time() < deadline and proc.poll() is None:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/ping", timeout=2):
+                    break
+            except OSError:
+                time.sleep(0.5)
+        assert proc.poll() is None, "server exited before answering /ping"
+        os.kill(proc.pid, signal.SIGTERM)
+        assert proc.wait(timeout=40) == 0
+        with pytest.raises(OSError):
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/ping", timeout=2)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()

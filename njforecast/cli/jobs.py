@@ -157,7 +157,9 @@ def _pipeline_job(cfg, lang: str, scenario, with_presets: bool, export_model: bo
     typer.echo(summary_table(out["gaps"], lang=lang))
     typer.echo(f"\noutputs: {out['out_dir']}/ (target_gaps.csv, report.html, report.xlsx, "
                f"figures/, tidy tables)\nMLflow: {cfg.tracking_uri} experiment {cfg.name!r}, "
-               f"run {run_id}")
+               f"run {run_id}"
+               + (f"\nscenario model: {DEFAULT_MODEL}/ (this config; `njforecast serve` "
+                  "serves it)" if export_model else ""))
 
 
 @scenario_app.command("list")
@@ -218,8 +220,6 @@ def serve(ctx: typer.Context,
     """Serve the scenario model with `mlflow models serve --env-manager local` (exports it first
     when the folder is missing). Request: POST /invocations
     {"dataframe_records": [{"scenario": "baseline"}]}; fields in models/README.md."""
-    import subprocess
-
     if ctx.invoked_subcommand is not None:
         return
     if not (model / "MLmodel").is_file():
@@ -227,6 +227,7 @@ def serve(ctx: typer.Context,
 
         typer.echo(f"exporting the scenario model to {model} (first use)…", err=True)
         _guard(export_scenario_model, model, config)
+    typer.echo(_served_config(model), err=True)
     cmd = [sys.executable, "-m", "mlflow", "models", "serve", "-m", str(model), "--env-manager",
            "local", "-p", str(port), "-h", host, "-w", "1"]
     typer.echo(" ".join(cmd), err=True)
@@ -235,11 +236,59 @@ def serve(ctx: typer.Context,
     # MLflow starts `uvicorn` by name: put this interpreter's bin folder (the venv) on PATH.
     env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}"
                                  f"{os.environ.get('PATH', '')}"}
+    raise typer.Exit(code=_run_server(cmd, env))
+
+
+def _run_server(cmd: list[str], env: dict) -> int:
+    """Run the scoring server in its own process group and stop the whole group (MLflow's
+    launcher and its uvicorn workers) when this process gets SIGTERM or Ctrl-C; the exit
+    status is the server's, or 0 after such a stop."""
+    import os
+    import signal
+    import subprocess
+    import time
+
+    proc = subprocess.Popen(cmd, env=env, start_new_session=True)
+    stopped = []
+
+    def stop(signum, frame):
+        stopped.append(signum)
+        try:
+            os.killpg(proc.pid, signal.SIGTERM)
+        except ProcessLookupError:
+            pass
+
+    previous = {s: signal.signal(s, stop) for s in (signal.SIGTERM, signal.SIGINT)}
     try:
-        code = subprocess.call(cmd, env=env)
-    except KeyboardInterrupt:
-        code = 0
-    raise typer.Exit(code=code)
+        waited = 0.0
+        while (code := proc.poll()) is None:
+            time.sleep(0.2)
+            waited = waited + 0.2 if stopped else 0.0
+            if waited > 30:  # the group ignored SIGTERM
+                os.killpg(proc.pid, signal.SIGKILL)
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+    return 0 if stopped else code
+
+
+def _served_config(model: Path) -> str:
+    """Which experiment the model folder serves: its exported config's name and region (every
+    `njforecast run` replaces the folder, so the last run's config is the one served)."""
+    import json
+    import tomllib
+
+    from ..config import DEFAULT_REGION
+
+    path = model / "data" / "engine" / "config.toml"
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        jump = json.loads((path.parent / "jump_off.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return f"serving {model} (its config could not be read from {path})"
+    return (f"serving {model}: experiment {raw.get('name', '?')!r}, region "
+            f"{raw.get('region', DEFAULT_REGION)!r}, jump-off {jump.get('jump_off', '?')} (from "
+            "the last `njforecast run` or `serve export`; `serve export --config …` changes it)")
 
 
 @serve_app.command("export")

@@ -93,9 +93,10 @@ def test_ex_post_2025_row_from_a_planner_file(tmp_path):
     assert other[S.ACTUAL].isna().all()
 
 
-def test_cli_run_with_targets_and_observations_writes_the_ex_post_table(tmp_path):
+def test_cli_run_with_targets_and_observations_writes_the_ex_post_table(tmp_path, monkeypatch):
     """`njforecast run CONFIG --targets FILE --observations FILE` writes target_gaps.csv with the
     ex-post columns and the report's ex-post table."""
+    monkeypatch.chdir(tmp_path)  # the run exports models/scenario-engine under the cwd
     out = tmp_path / "out"
     cfg = tmp_path / "c.toml"
     cfg.write_text(f'name = "t"\nend_year = 2030\ndraws = 20\nseed = 7\noutput_dir = "{out}"\n'
