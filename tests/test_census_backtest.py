@@ -61,6 +61,8 @@ def test_backtest_scores_excludes_and_carries(tmp_path, processed):
     reasons = dict(zip(res.excluded["area_code"], res.excluded["reason"], strict=True))
     assert "not in census 2010" in reasons["519904"]
     assert "not in census 2020" in reasons["519903"]
+    names = dict(zip(res.excluded["area_code"], res.excluded["area_name"], strict=True))
+    assert names["519903"] == "县519903" and names["519904"] == "县519904"  # from A and B
     assert "outside" in reasons["519902"]
     assert set(res.rows["area_code"]) == {"519901"}
     r = res.rows.set_index(S.AGE_GROUP)
@@ -155,6 +157,7 @@ def test_province_backtest_sums_counties_and_carries(tmp_path, processed):
     _write_census(tmp_path / "b.csv", 2020, {"510000": rng.uniform(1000, 9000, size=(2, 19))})
     res = cb.province_backtest(tmp_path / "a.csv", tmp_path / "b.csv")
     assert set(res.rows["area_code"]) == {"510000"}
+    assert set(res.rows["area_name"]) == {"县510000"}  # the province's name in census B
     assert res.excluded["area_code"].tolist() == ["520000"]
     r = res.rows.set_index(S.AGE_GROUP)
     kids = (a["519901"] + a["519902"])[:, :2].sum()

@@ -144,3 +144,14 @@ def test_run_with_a_missing_flag_file_names_the_flag(tmp_path, flag):
                                          "config.toml"), flag, str(tmp_path / "nofile.csv")])
     assert res.exit_code == 2 and "Traceback" not in res.output
     assert f"{flag} {tmp_path / 'nofile.csv'}: file not found" in res.output
+
+
+def test_demography_project_address_needs_dask(tmp_path):
+    res = runner.invoke(app, ["demography", "project", "--base",
+                              str(REPO_ROOT / "data" / "raw" / "census" /
+                                  "census_county_2020_sichuan.csv"),
+                              "--output", str(tmp_path / "o.csv"), "--executor", "serial",
+                              "--address", "tcp://127.0.0.1:8786"])
+    assert res.exit_code == 2 and "Traceback" not in res.output
+    assert "--address tcp://127.0.0.1:8786 needs --executor dask" in res.output
+    assert not (tmp_path / "o.csv").exists()

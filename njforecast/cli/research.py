@@ -55,6 +55,8 @@ def demography_project(
         blank_cells: BlankCells = typer.Option(BlankCells.refuse, help=_BLANK_HELP),
 ):
     """Project a census by county to YEAR: school-age bands (or single ages) with intervals."""
+    if address is not None and executor != "dask":
+        _fail(f"--address {address} needs --executor dask (got --executor {executor})")
     from ..io.store import write_csv_atomic
     from ..demography import DemographicAssumptions, project_census_file
 

@@ -174,8 +174,9 @@ def census_backtest(base_path, actual_path, band: tuple[float, float] = TOTAL_RA
     dropped = {c for c, _, _ in excluded}
     excluded += [(c, names.get(c, ""), f"code not in census {ya}")
                  for c in sorted(codes_b - codes_a - dropped)]
-    excluded += [(c, "", f"code not in census {yb}") for c in sorted(codes_a - codes_b - dropped)
-                 if c[:2] in provinces_b]
+    names_a = load_census_areas(base_path).set_index(S.AREA)["name_zh"]
+    excluded += [(c, names_a.get(c, ""), f"code not in census {yb}")
+                 for c in sorted(codes_a - codes_b - dropped) if c[:2] in provinces_b]
     common = sorted(codes_a & codes_b)
     ta = ca[ca[S.AREA].isin(common)].groupby(S.AREA)[S.POPULATION].sum()
     tb = cb[cb[S.AREA].isin(common)].groupby(S.AREA)[S.POPULATION].sum()
@@ -255,7 +256,7 @@ def province_backtest(base_path, actual_path, assumptions: DemographicAssumption
     Returns:
         :class:`BacktestResult` (rows per province × age group, summary, excluded, rules).
     """
-    from ..io.store import load_census_checked
+    from ..io.store import load_census_areas, load_census_checked
 
     cen_a, dropped = load_census_checked(base_path, blank_cells)
     cen_b = load_census_checked(actual_path, blank_cells)[0]
@@ -272,6 +273,7 @@ def province_backtest(base_path, actual_path, assumptions: DemographicAssumption
     if not provs:
         raise ValueError(f"{base_path} has no county rows of the provinces in {actual_path} "
                          "(give the 2020 province table as --actual)")
+    names = load_census_areas(actual_path).set_index(S.AREA)["name_zh"]
     excluded = [(c, "", f"no province row in census {yb}")
                 for c in sorted(set(agg[S.AREA]) - set(provs))]
     excluded += [(r.area, "", f"dropped: {r.action} ({r.cells})")
@@ -293,7 +295,9 @@ def province_backtest(base_path, actual_path, assumptions: DemographicAssumption
     hp = hamilton_perry(ga, cohort_ratios(na[0], nb[0]),
                         (cwr_b[0] / cwr_a[0], cwr_b[1] / cwr_a[1])).sum(1)
     nv, act = naive_carry(ga).sum(1), gb.sum(1)
-    rows = pd.concat([pd.DataFrame({"area_code": provs, "area_name": "", S.AGE_GROUP: label,
+    rows = pd.concat([pd.DataFrame({"area_code": provs,
+                                    "area_name": [names.get(c, "") for c in provs],
+                                    S.AGE_GROUP: label,
                                     "projected": cc[:, j], "actual": act[:, j],
                                     "nation_only": closed[:, j], "hamilton_perry": hp[:, j],
                                     "naive": nv[:, j]})
