@@ -39,6 +39,10 @@ def _post(port: int, payload, timeout: float = 120.0) -> tuple[int, dict]:
         return e.code, json.loads(e.read() or b"{}")
 
 
+#: port → the `njforecast serve` process of the module's server
+_SERVERS: dict[int, subprocess.Popen] = {}
+
+
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     """Export a small-config model and serve it with `njforecast serve` on a free port."""
@@ -66,6 +70,7 @@ def server(tmp_path_factory):
                 time.sleep(0.5)
         else:
             raise RuntimeError("server did not answer /ping within 180 s")
+        _SERVERS[port] = proc
         yield port
     finally:
         if proc.poll() is None:
@@ -200,32 +205,12 @@ def test_serve_names_the_experiment_it_serves(tmp_path):
     assert "could not be read" in _served_config(tmp_path / "m")
 
 
-def test_sigterm_to_serve_stops_the_scoring_server(tmp_path):
+def test_sigterm_to_serve_stops_the_scoring_server(server):
     """SIGTERM to the `njforecast serve` process alone (not its group) stops the uvicorn
-    workers too: the port stops answering and the command exits 0."""
-    cfg = tmp_path / "c.toml"
-    cfg.write_text('name = "serve-stop"\nend_year = 2026\ndraws = 2\n', encoding="utf-8")
-    model = tracking.export_scenario_model(tmp_path / "model", cfg)
-    port = _free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "njforecast", "serve", "--model", str(model),
-                             "--port", str(port)], cwd=tmp_path,
-                            env={**os.environ, "PYTHONPATH": str(REPO)},
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            start_new_session=True)
-    try:
-        deadline = time.time() + 180
-        while time.time() < deadline and proc.poll() is None:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/ping", timeout=2):
-                    break
-            except OSError:
-                time.sleep(0.5)
-        assert proc.poll() is None, "server exited before answering /ping"
-        os.kill(proc.pid, signal.SIGTERM)
-        assert proc.wait(timeout=40) == 0
-        with pytest.raises(OSError):
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/ping", timeout=2)
-    finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
+    workers too: the port stops answering and the command exits 0. (Last in this module: it
+    stops the module's server.)"""
+    proc = _SERVERS[server]
+    os.kill(proc.pid, signal.SIGTERM)
+    assert proc.wait(timeout=40) == 0
+    with pytest.raises(OSError):
+        urllib.request.urlopen(f"http://127.0.0.1:{server}/ping", timeout=2)
