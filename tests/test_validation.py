@@ -305,12 +305,15 @@ def test_corrupted_cell_found_through_a_file(case, encoding):
     assert any(q.row == i + 2 and q.column == col for q in probs), probs
 
 
-def test_percent_series_written_as_fractions_warns(tmp_path):
-    """A percent series whose values are all ≤ 1.5 (0.98 for 98 %) is flagged as a warning."""
-    p = _write(tmp_path, "area,year,indicator,value\n511025,2021,junior_ger_pct,0.98\n"
-                         "511025,2022,junior_ger_pct,0.99\n511024,2022,junior_ger_pct,99\n")
+def test_percent_share_written_as_fractions_warns(tmp_path):
+    """A percent series that is not a rate of tens of percent (a population share), all ≤ 1.5,
+    is only a warning (such shares may be small): the rows and the ×100 fix are named."""
+    p = _write(tmp_path, "area,year,indicator,value\n511025,2021,registered_age_60plus_pct,0.21\n"
+                         "511025,2022,registered_age_60plus_pct,0.22\n"
+                         "511024,2022,registered_age_60plus_pct,23\n")
     rep = V.validate_file(p)
     assert rep.ok
-    assert [q.message for q in rep.problems] == [
-        "every value of 'junior_ger_pct' in area 511025 is at most 0.99 percent (2 rows): "
-        "fractions instead of percent?"]
+    assert [str(q) for q in rep.problems] == [
+        f"{p}:2:value: warning: every value of 'registered_age_60plus_pct' in area 511025 is at "
+        "most 0.22 percent: fractions instead of percent? — rows 2, 3 (2 rows) — if these are "
+        "fractions, multiply by 100: write 22 for 22 %, not 0.22"]

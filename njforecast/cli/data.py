@@ -25,12 +25,14 @@ def enrolment_base(region: str = typer.Option(DEFAULT_REGION, help="Region name 
     reg = _guard(load_region, region)
     obs = None
     if observations is not None:
-        from ..io.validation import load_user_observations
+        from ..io.validation import format_problems, read_user_observations
 
         if not observations.is_file():
             _fail(f"{observations}: file not found; give a CSV or xlsx with columns area, year, "
                   "indicator, value (check it with `njforecast data validate`)")
-        obs = _guard(load_user_observations, observations, region)
+        obs, warnings = _guard(read_user_observations, observations, region)
+        for line in format_problems(warnings):
+            typer.echo(line, err=True)
     from .. import schema as S
     from ..io.plan import region_plan_tables
     from ..io.processed import read_processed

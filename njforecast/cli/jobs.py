@@ -115,10 +115,14 @@ def _pipeline_job(cfg, lang: str, scenario, with_presets: bool, export_model: bo
                             publish_scenario_model, stage_scenario_model)
     from ..tracking.serving import staged_model_dir
 
+    from ..engine.state import planner_observation_warnings
+
     say = _progress()
     _, msg = _guard(resolve_lang, lang)
     if msg:
         typer.echo(msg, err=True)
+    for line in _guard(planner_observation_warnings, cfg):  # a bad file stops here (exit 2)
+        typer.echo(line, err=True)
 
     staged = staged_model_dir(DEFAULT_MODEL)  # this job's own staging folder
 

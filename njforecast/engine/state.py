@@ -4,9 +4,9 @@ Public names:
     BaseState (frozen), build_state(cfg) → BaseState, state_for(cfg) → BaseState (cached by
     config and data hash), preferred_observations(state), stage_configs(cfg, overrides) →
     stage tables with a scenario applied, data_hash(), sources_table(),
-    planner_observations(cfg), planner_observations_path(cfg), plan_targets(cfg, region,
-    base_year) → (targets, path or None, note), targets_path(cfg), target_ids(cfg),
-    check_targets_file(cfg, path).
+    planner_observations(cfg), planner_observation_warnings(cfg), planner_observations_path(cfg),
+    plan_targets(cfg, region, base_year) → (targets, path or None, note), targets_path(cfg),
+    target_ids(cfg), check_targets_file(cfg, path).
 
 A BaseState holds the tables read from ``data/`` (once), the census base graduated to single
 ages, the demographic inputs (survival, migration residuals, fertility path; DESIGN §5), and a
@@ -252,23 +252,45 @@ def plan_targets(cfg: RunConfig, region: Region, base_year: int
 
 def planner_observations(cfg: RunConfig) -> tuple[pd.DataFrame | None, str]:
     """A planner's own series for the run (``[data] observations``), validated by
-    :func:`njforecast.io.validation.load_user_observations`; ``preferred`` rows.
+    :func:`njforecast.io.validation.read_user_observations`; ``preferred`` rows.
 
     Returns:
-        (the observations or None when not configured; a one-line note).
+        (the observations or None when not configured; a one-line note for the assumptions
+        table, naming the rows no stage reads: unknown indicators, areas outside the region).
 
     Raises:
         DataError: the file is missing or invalid (every problem with row, column and fix).
     """
-    from ..io.validation import load_user_observations
+    from ..io.validation import read_user_observations
 
     path = planner_observations_path(cfg)
     if path is None:
         return None, ""
-    obs = store.preferred(load_user_observations(path, cfg.region))
+    obs, warnings = read_user_observations(path, cfg.region)
+    obs = store.preferred(obs)
     note = (f"{len(obs)} rows, areas {', '.join(sorted(obs[S.AREA].astype(str).unique()))}, "
             f"{int(obs[S.YEAR].min())}–{int(obs[S.YEAR].max())}; replace estimates where present")
+    unused = [p for p in warnings if p.unused_rows]
+    if unused:
+        n = sum(p.unused_rows for p in unused)
+        note += (f"; {n} row{'s' * (n != 1)} not used: "
+                 + "; ".join(p.message for p in unused))
     return obs, note
+
+
+def planner_observation_warnings(cfg: RunConfig) -> list[str]:
+    """The warnings of the planner's file (``[data] observations``) as printable lines
+    (``file:row:column: warning: message — fix``); empty when none is configured.
+
+    Raises:
+        DataError: the file is missing or invalid (every problem with row, column and fix).
+    """
+    from ..io.validation import format_problems, read_user_observations
+
+    path = planner_observations_path(cfg)
+    if path is None:
+        return []
+    return format_problems(read_user_observations(path, cfg.region)[1])
 
 
 @dataclass(frozen=True, eq=False)

@@ -8,18 +8,20 @@ Public names:
     KnownAreas, known_areas(region)
                                  accepted area ids: census codes, region codes, province codes,
                                  the bundled slugs; names only as hints (names are never accepted)
+    known_indicators()           indicator names of the bundled observations and plan tables
     validate_observations(df, path, known)   → list[Problem]
     validate_population(df, path, known)     → list[Problem]
     validate_file(path, kind, region)        → Report (kind, normalised frame, problems)
     load_user_observations(path, region)     → observations frame (validated; unit normalised)
+    read_user_observations(path, region)     → (that frame, the warnings)
     load_user_population(path, region)       → population frame (validated)
     format_problems(problems, limit)         → printable lines ``file:row:column: message — fix``
     Report, input_files(paths)               a file's outcome; the files a path names
 
 Modules: :mod:`.problems` (Problem, ValidationError, formatting), :mod:`.read` (encodings, xlsx,
-header row, column vocabularies), :mod:`.known` (accepted area ids), :mod:`.rules` (observation
-and population rules). This facade reads, checks and loads whole files and re-exports the names
-above.
+header row, column vocabularies), :mod:`.known` (accepted area ids, known indicator names),
+:mod:`.rules` (observation and population rules), :mod:`.unused` (rows a run does not read).
+This facade reads, checks and loads whole files and re-exports the names above.
 
 Rules (README "Bringing your own county series"):
     * Rows are numbered as a spreadsheet shows them: the header is row 1 when it is on the first
@@ -39,6 +41,15 @@ Rules (README "Bringing your own county series"):
     * Percentages must lie in 0–``schema.MAX_PERCENT`` (200): a GER may exceed 100 %, but more
       than 200 is almost surely a count or a per-mille figure in a percent column. Per-mille
       rates lie in 0–1000. Counts are ≥ 0; a fractional count is a warning (万人 instead of 人?).
+    * A percent series (area, indicator) whose values all lie in (0, 1.5] is written as
+      fractions: an error for rates of tens of percent (GER, enrolment, consolidation,
+      transition, urbanisation: "multiply by 100"), a warning for other percentages (a dropout
+      rate may be that small).
+    * Rows a run would not read are named, one warning per kind with the rows: an indicator
+      the project does not know (:func:`known_indicators`; with the closest known name) and an
+      area outside the region (another prefecture's or county's code; province and national
+      codes are read as context series). The reader's indicator vocabulary is open — bundled
+      files carry many series no stage reads — so an unknown name is a warning, not an error.
     * Years are whole numbers in ``schema.MIN_YEAR``–``schema.MAX_YEAR``.
     * Duplicate keys (area, year, indicator[, source]) with different values are errors;
       identical duplicates are warnings.
@@ -51,7 +62,6 @@ loaders are still checked against the pandera contracts in :mod:`njforecast.sche
 from __future__ import annotations
 
 import difflib
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -59,7 +69,7 @@ import pandas as pd
 
 from ... import schema as S
 from ..store import DataError
-from .known import KnownAreas, known_areas
+from .known import KnownAreas, known_areas, known_indicators
 from .problems import MAX_PRINTED, Problem, ValidationError, _errors, format_problems, sort_problems
 from .read import (
     _SYNONYMS,
@@ -78,7 +88,8 @@ from ...config import DEFAULT_REGION
 __all__ = [
     "HEADER_SEARCH_ROWS", "KINDS", "MAX_PRINTED", "OBSERVATIONS", "POPULATION", "ROW",
     "KnownAreas", "Problem", "Report", "ValidationError", "format_problems", "input_files",
-    "known_areas", "load_user_observations", "load_user_population", "read_table",
+    "known_areas", "known_indicators", "load_user_observations", "load_user_population",
+    "read_table", "read_user_observations",
     "sort_problems", "validate_file", "validate_observations", "validate_population",
 ]
 
@@ -163,8 +174,10 @@ def validate_file(path: str | Path, kind: str = "auto", region: str = DEFAULT_RE
         kind, more = _guess_kind(df, f)
         if kind is None:
             return Report(f, None, None, problems + more, enc)
-    check = _check_observations if kind == OBSERVATIONS else _check_population
-    frame, more = check(df, f, known_areas(region))
+    if kind == OBSERVATIONS:
+        frame, more = _check_observations(df, f, known_areas(region), known_indicators())
+    else:
+        frame, more = _check_population(df, f, known_areas(region))
     problems = sort_problems(problems + more)
     if _errors(problems):
         frame = None
@@ -186,19 +199,25 @@ def input_files(paths: list[str | Path]) -> list[Path]:
     return out
 
 
-def _load(path: str | Path, kind: str, region: str) -> pd.DataFrame:
+def _load(path: str | Path, kind: str, region: str) -> tuple[pd.DataFrame, list[Problem]]:
+    """The validated frame and its warnings (the caller shows them: the CLI prints them)."""
     rep = validate_file(path, kind, region)
     if not rep.ok:
         raise ValidationError(rep.problems)
-    warn = [p for p in rep.problems if p.severity == "warning"]
-    if warn:
-        warnings.warn(f"{path}: {len(warn)} warning(s), e.g. {warn[0]}", UserWarning,
-                      stacklevel=3)
-    return rep.frame
+    return rep.frame, rep.problems
 
 
 def load_user_observations(path: str | Path, region: str = DEFAULT_REGION) -> pd.DataFrame:
-    """A planner's own series as an observations frame, ready to replace estimates.
+    """A planner's own series as an observations frame (:func:`read_user_observations`
+    without the warnings)."""
+    return read_user_observations(path, region)[0]
+
+
+def read_user_observations(path: str | Path, region: str = DEFAULT_REGION
+                           ) -> tuple[pd.DataFrame, list[Problem]]:
+    """A planner's own series as an observations frame, ready to replace estimates, and the
+    file's warnings (rows not used, fractions?, duplicates …; ``Problem.unused_rows`` counts
+    the rows a run will not read).
 
     Args:
         path: CSV or xlsx with columns area, year, indicator, value [, unit, source,
@@ -211,17 +230,18 @@ def load_user_observations(path: str | Path, region: str = DEFAULT_REGION) -> pd
         schools — taken from the indicator name when the column is absent: ``*_pct`` percent,
         ``*_permille`` per mille, otherwise persons), source (the file name when absent),
         source_note, quality ("observed" when absent), preferred (True for the first row of
-        each area/year/indicator in file order). Sorted by area, indicator, year.
+        each area/year/indicator in file order). Sorted by area, indicator, year. Rows the
+        warnings name as not used are kept (no stage reads them).
 
     Raises:
         ValidationError: the file has errors (every problem listed).
     """
-    obs = _load(path, OBSERVATIONS, region)
+    obs, warnings = _load(path, OBSERVATIONS, region)
     keys = [S.AREA, S.YEAR, S.INDICATOR]
     obs = obs.drop_duplicates([*keys, S.SOURCE, S.VALUE])
     obs[S.PREFERRED] = ~obs.duplicated(keys)
     obs = obs.sort_values([S.AREA, S.INDICATOR, S.YEAR], kind="stable").reset_index(drop=True)
-    return S.OBSERVATIONS_SCHEMA.validate(obs)
+    return S.OBSERVATIONS_SCHEMA.validate(obs), warnings
 
 
 def load_user_population(path: str | Path, region: str = DEFAULT_REGION) -> pd.DataFrame:
@@ -235,5 +255,5 @@ def load_user_population(path: str | Path, region: str = DEFAULT_REGION) -> pd.D
     Raises:
         ValidationError: the file has errors (every problem listed).
     """
-    pop = _load(path, POPULATION, region)
+    pop = _load(path, POPULATION, region)[0]
     return pop.drop_duplicates().reset_index(drop=True)

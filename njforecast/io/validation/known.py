@@ -1,9 +1,14 @@
 """Area ids accepted in a planner's file: division codes (census, region file, provinces) and the
-bundled slugs; names only feed hints, because several areas share a name.
+bundled slugs; names only feed hints, because several areas share a name. Also the indicator
+names the project knows.
 
 Public names:
-    KnownAreas                   accepted id → code, and name → codes for hints (``hint(value)``)
+    KnownAreas                   accepted id → code, and name → codes for hints (``hint(value)``);
+                                 ``in_region(code)`` says whether a run of the region reads it
     known_areas(region)          the accepted ids for ``region`` (cached per region and data folder)
+    known_indicators()           indicator names of the bundled observations and plan tables
+    is_known_indicator(name, known)   ``name`` is one of them (any plan period for
+                                 ``teachers_added_YYYY_YYYY``)
 """
 
 from __future__ import annotations
@@ -12,12 +17,13 @@ import difflib
 import functools
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pandas as pd
 
 from ... import schema as S
 from ...areas import load_region
-from ...config import data_dir, external_dir, processed_dir
+from ...config import data_dir, external_dir, processed_dir, raw_dir
 from ..store import _census_paths, load_census_areas
 from ...config import DEFAULT_REGION
 
@@ -31,11 +37,20 @@ class KnownAreas:
             to the current one, slugs and plan ids to their code).
         names: lower-cased name (zh, en, pinyin) → codes carrying it.
         region: the region's slug.
+        region_codes: codes of the region and its areas (current codes, region-defined units
+            such as ``511000-CR``); empty = every area counts as in the region.
     """
 
     canonical: dict[str, str]
     names: dict[str, tuple[str, ...]] = field(default_factory=dict)
     region: str = ""
+    region_codes: frozenset[str] = frozenset()
+
+    def in_region(self, code: str) -> bool:
+        """True when a run of the region can read rows of ``code``: the region's own codes, and
+        province and national codes (GB/T 2260 ``pp0000``; context series such as Sichuan's
+        ratios and the nation's GERs). Another prefecture's or county's code is not read."""
+        return not self.region_codes or code in self.region_codes or code.endswith("0000")
 
     def hint(self, value: str) -> tuple[str, str]:
         """(message, fix) for an area id that is not accepted."""
@@ -118,4 +133,38 @@ def _known_areas(region: str, _data: str) -> KnownAreas:
     for code, zh in zip(cen[S.AREA], cen["name_zh"], strict=True):
         name(zh, canonical.get(code, code))
     return KnownAreas(canonical=canonical, names={k: tuple(v) for k, v in names.items()},
-                      region=reg.slug)
+                      region=reg.slug,
+                      region_codes=frozenset([reg.code, *(a.code for a in reg.areas)]))
+
+
+#: Plan-period totals: ``teachers_added_2021_2025`` and the like name any five-year period.
+PERIOD_INDICATOR = re.compile(r"teachers_added_\d{4}_\d{4}")
+
+
+def known_indicators() -> frozenset[str]:
+    """Indicator names the project knows (cached per data folder).
+
+    The names in the bundled observations (``data/raw/observed/**/*.csv``, column
+    ``indicator``) and plan tables (``data/raw/plan/*.csv``, column ``indicator_id``): every
+    series the engine reads from a planner's file is among them (the count and teacher series
+    by level, the GERs, the consolidation rate, entrants and graduates, resident and registered
+    population) and so are the plan's ids, under which a planner's values are compared with
+    targets. A name outside them is read by no part of a run.
+    """
+    return _known_indicators(str(raw_dir()))
+
+
+@functools.lru_cache(maxsize=4)
+def _known_indicators(raw: str) -> frozenset[str]:
+    names: set[str] = set()
+    tables = [(p, "indicator") for p in sorted(Path(raw, "observed").rglob("*.csv"))]
+    tables += [(p, "indicator_id") for p in sorted(Path(raw, "plan").glob("*.csv"))]
+    for path, column in tables:
+        if column in pd.read_csv(path, nrows=0).columns:
+            names |= set(pd.read_csv(path, usecols=[column], dtype=str)[column].dropna())
+    return frozenset(names)
+
+
+def is_known_indicator(name: str, known: frozenset[str]) -> bool:
+    """``name`` is in ``known`` or is a plan-period total (:data:`PERIOD_INDICATOR`)."""
+    return name in known or PERIOD_INDICATOR.fullmatch(name) is not None

@@ -29,6 +29,8 @@ class Problem:
         message: what is wrong.
         fix: how to fix it.
         severity: "error" (the file is rejected) or "warning" (accepted; worth a look).
+        unused_rows: rows of the file a run will not read because of this finding (an unknown
+            indicator, an area outside the region); 0 for every other finding.
     """
 
     file: str
@@ -37,6 +39,7 @@ class Problem:
     message: str
     fix: str = ""
     severity: str = "error"
+    unused_rows: int = 0
 
     def __str__(self) -> str:
         loc = self.file
@@ -50,6 +53,14 @@ class Problem:
 
 def _errors(problems: list[Problem]) -> list[Problem]:
     return [p for p in problems if p.severity == "error"]
+
+
+def rows_text(rows: list[int], limit: int = 5) -> str:
+    """"row 4" or "rows 2, 5, 7 (3 rows)": the first ``limit`` rows and the count."""
+    if len(rows) == 1:
+        return f"row {rows[0]}"
+    shown = ", ".join(map(str, rows[:limit])) + (" …" if len(rows) > limit else "")
+    return f"rows {shown} ({len(rows)} rows)"
 
 
 def sort_problems(problems: list[Problem]) -> list[Problem]:

@@ -20,7 +20,7 @@ import pandas as pd
 
 from ... import schema as S
 from .known import KnownAreas
-from .problems import Problem, _errors, sort_problems
+from .problems import Problem, _errors, rows_text, sort_problems
 from .read import (
     _COLUMNS,
     _MEANING,
@@ -33,6 +33,7 @@ from .read import (
     _cell_text,
     _norm_header,
 )
+from .unused import outside_region, unknown_indicators
 
 
 def _text_column(col: pd.Series) -> pd.Series:
@@ -72,6 +73,17 @@ class _Checker:
         row = None if pos is None else (self.header_row if pos < 0 else int(self.rows[pos]))
         col = self.raw_names.get(column, column) if column else None
         self.problems.append(Problem(self.file, row, col, message, fix, severity))
+
+    def add_rows(self, positions, column: str, message: str, fix: str,
+                 severity: str = "warning", unused: bool = False) -> None:
+        """One problem for a group of rows, placed at the first; the message ends with the rows
+        ("— rows 2, 5 (2 rows)", plus "are not used" when ``unused``)."""
+        rows = [int(self.rows[p]) for p in positions]
+        tail = rows_text(rows) + ((" is" if len(rows) == 1 else " are") + " not used"
+                                  if unused else "")
+        self.problems.append(Problem(self.file, rows[0], self.raw_names.get(column, column),
+                                     f"{message} — {tail}", fix, severity,
+                                     len(rows) if unused else 0))
 
     def add_many(self, mask: np.ndarray, column: str, message_fix) -> None:
         """Add a problem for each True position; ``message_fix(pos) -> (message, fix)``."""
@@ -264,11 +276,23 @@ def _is_rate_name(indicator: str) -> bool:
     return bool(_RATE_WORDS & set(indicator.split("_")))
 
 
-def _check_observations(df: pd.DataFrame, path: str | Path,
-                        known: KnownAreas) -> tuple[pd.DataFrame | None, list[Problem]]:
+#: Words of percent indicators that are tens of percent (enrolment ratios, consolidation,
+#: transition, urbanisation): such a series at most 1.5 % throughout is fractions, an error.
+#: Other percent series (dropout, shares) may be that small and only get a warning.
+_LARGE_RATE_WORDS = {"ger", "ner", "enrolment", "consolidation", "transition", "urbanization",
+                     "completion", "retention", "promotion", "coverage"}
+#: A percent series whose values all lie in (0, FRACTION_MAX] looks written as fractions.
+FRACTION_MAX = 1.5
+
+
+def _check_observations(df: pd.DataFrame, path: str | Path, known: KnownAreas,
+                        indicators: frozenset[str] | None = None
+                        ) -> tuple[pd.DataFrame | None, list[Problem]]:
     c = _Checker(df, path, OBSERVATIONS)
     c.match_columns()
     area = c.areas(known)
+    if area is not None:
+        outside_region(c, area, known)
     year = c.years()
     value = c.numbers(S.VALUE, "value")
     indicator = c.cols.get(S.INDICATOR)
@@ -284,6 +308,8 @@ def _check_observations(df: pd.DataFrame, path: str | Path,
             ("indicator names are lower-case ASCII words joined by _, e.g. primary_enrolment, "
             "junior_ger_pct (rates end in _pct or _permille)")))
         ind_ok = indicator.where(~(empty | bad))
+        if indicators:
+            unknown_indicators(c, ind_ok, indicators)
 
     # units: given (normalised) or taken from the indicator name
     unit = None
@@ -344,16 +370,23 @@ def _check_observations(df: pd.DataFrame, path: str | Path,
                 f"value {c.cols[S.VALUE].iat[p]} {u} is outside 0–{top:g}",
                 "a GER may exceed 100 % but not 200 %: is this a count or a per-mille figure?"
                 if u == "percent" else "per-mille rates lie in 0–1000; check the unit"))
-        # a percent series whose values all lie in 0–1.5 is almost surely written as fractions
+        # a percent series whose values all lie in (0, 1.5] is almost surely written as fractions
         pct = pd.DataFrame({"a": area, "i": ind_ok, "v": value})[(unit == "percent")
                                                                   & value.notna()]
-        if len(pct):
-            top = pct.groupby(["a", "i"], sort=False)["v"].agg(["max", "size"])
-            for (a_, i_), r in top[(top["max"] <= 1.5) & (top["max"] > 0)].iterrows():
-                c.problems.append(Problem(
-                    c.file, None, c.raw_names.get(S.VALUE), f"every value of '{i_}' in area "
-                    f"{a_} is at most {r['max']:g} percent ({int(r['size'])} rows): fractions "
-                    "instead of percent?", "write 95.2 for 95.2 %, not 0.952", "warning"))
+        for (a_, i_), g in pct.groupby(["a", "i"], sort=False):
+            top = float(g["v"].max())
+            if not 0 < top <= FRACTION_MAX:
+                continue
+            example = f"{round(top * 100, 1):g}"
+            fix = f"multiply by 100: write {example} for {example} %, not {top:g}"
+            if _LARGE_RATE_WORDS & set(str(i_).split("_")):
+                c.add_rows(list(g.index), S.VALUE, f"'{i_}' in area {a_} is at most {top:g} "
+                           "percent in every row, but this rate is tens of percent: values look "
+                           "like fractions", fix, "error")
+            else:
+                c.add_rows(list(g.index), S.VALUE, f"every value of '{i_}' in area {a_} is at "
+                           f"most {top:g} percent: fractions instead of percent?",
+                           "if these are fractions, " + fix)
         frac = ((unit.isin(["persons", "schools"])) & value.notna() & (value % 1 != 0)).to_numpy()
         for p in np.flatnonzero(frac):
             c.add(int(p), S.VALUE, f"value {c.cols[S.VALUE].iat[p]} is not a whole number of "
@@ -390,20 +423,23 @@ def _check_observations(df: pd.DataFrame, path: str | Path,
     return out, c.problems
 
 
-def validate_observations(df: pd.DataFrame, path: str | Path,
-                          known: KnownAreas) -> list[Problem]:
+def validate_observations(df: pd.DataFrame, path: str | Path, known: KnownAreas,
+                          indicators: frozenset[str] | None = None) -> list[Problem]:
     """Every problem in an observations frame (errors and warnings).
 
     Args:
         df: the table as read (strings from :func:`read_table`, or any frame); columns area,
             year, indicator, value [, unit, source | source_url, source_note, quality].
         path: file name used in the messages.
-        known: accepted areas (:func:`known_areas`).
+        known: accepted areas (:func:`known_areas`); rows of an area outside its region get a
+            warning (not used by a run).
+        indicators: known indicator names (:func:`known_indicators`); rows of another name get
+            a warning with the closest known name. None: names are not checked.
 
     Returns:
         Problems in row order; the frame is valid when none has severity "error".
     """
-    return sort_problems(_check_observations(df, path, known)[1])
+    return sort_problems(_check_observations(df, path, known, indicators)[1])
 
 
 # --- population -------------------------------------------------------------------------
