@@ -142,6 +142,20 @@ def test_later_years_hold_target_and_say_so():
     assert "held constant" not in gaps.iloc[0][S.NOTE]
 
 
+def test_target_after_every_compared_year_is_a_row_not_a_gap():
+    """A 2040 target in a run compared up to 2035 keeps one not_projectable city row saying
+    why (it used to vanish, leaving a frame with no rows and no text columns)."""
+    s = pd.concat([_series("511000", "senior_stage_ger", y, [96, 97]) for y in (2025, 2035)])
+    t = _targets([("senior_stage_ger", 95, "at_least", "percent")]).assign(
+        **{S.TARGET_YEAR: 2040})
+    gaps = pt.compare_to_targets(s, t, years=[2025, 2035])
+    assert len(gaps) == 1
+    row = gaps.iloc[0]
+    assert (row[S.YEAR], row[S.STATUS], row[S.N_DRAWS], row[S.SCOPE]) == (
+        2040, "not_projectable", 0, "plan (city)")
+    assert "after the last year compared (2035)" in row[S.NOTE]
+
+
 def test_missing_series_column_is_named():
     """A series frame without 'value' raises a message naming the missing column."""
     with pytest.raises(ValueError, match="value"):

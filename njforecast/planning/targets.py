@@ -281,10 +281,19 @@ def compare_to_targets(series_df: pd.DataFrame, targets_df: pd.DataFrame,
                          S.N_DRAWS: 0, S.SCOPE: "plan (city)", S.NOTE: _reason(ind)})
             continue
         own_year_only = years is None or PERIOD_TARGET.search(ind) is not None
+        # a target is compared in its own year and later years, never before it
+        cmp_years = (tyear,) if own_year_only else [y for y in years if int(y) >= tyear]
+        if not cmp_years:  # every year compared lies before the target's: said, not dropped
+            last = max((int(y) for y in years), default=None)
+            rows.append({**base, S.AREA: home, S.YEAR: tyear, S.STATUS: "not_projectable",
+                         S.N_DRAWS: 0, S.SCOPE: "plan (city)",
+                         S.NOTE: f"target year {tyear} is after the last year compared"
+                                 + (f" ({last})" if last is not None else "")
+                                 + "; project to it (end_year) to compare"})
+            continue
         first_row = len(rows)
         for area in areas:
-            # a target is compared in its own year and later years, never before it
-            for year in ((tyear,) if own_year_only else [y for y in years if int(y) >= tyear]):
+            for year in cmp_years:
                 g = groups.get((ind, area, int(year)))
                 scope = "plan (city)" if area == home else "county (city target applied)"
                 if g is None:

@@ -25,6 +25,8 @@ import threading
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 
+import pandas as pd
+
 from .. import schema as S
 from ..planning.targets import BASIS_CITY_COPY, SCOPE_CITY_APPLIED
 from .labels import label
@@ -42,12 +44,18 @@ class FigureJob:
     cost: float = 1.0  # relative drawing time, for balancing workers
 
 
+def _county_scope(gaps_df) -> pd.Series:
+    """True for the rows whose scope is a county's; a scope column with no text at all (no
+    row compared, read as floats) is no county's."""
+    return gaps_df[S.SCOPE].astype("string").str.startswith("county").fillna(False).astype(bool)
+
+
 def _is_city_copy(gaps_df, ind: str) -> bool:
     """True when no county has a projection of its own for ``ind``: the counties carry the
     city's rate (one "city assumption applied to counties" row, or county rows whose basis says
     so)."""
     rows = gaps_df[gaps_df[S.INDICATOR] == ind]
-    own = rows[rows[S.SCOPE].str.startswith("county", na=False)]
+    own = rows[_county_scope(rows)]
     applied = (rows[S.SCOPE] == SCOPE_CITY_APPLIED).any()
     if len(own) == 0:
         return bool(applied)
@@ -78,7 +86,7 @@ def figure_jobs(results, gaps_df, lang: str, fig_lang: str, fan_indicators, tabl
     projectable = gaps_df[gaps_df[S.N_DRAWS].fillna(0) > 0]
     fan = list(fan_indicators) if fan_indicators is not None else \
         list(dict.fromkeys(projectable[S.INDICATOR]))
-    county_inds = set(gaps_df.loc[gaps_df[S.SCOPE].str.startswith("county", na=False)
+    county_inds = set(gaps_df.loc[_county_scope(gaps_df)
                                   | (gaps_df[S.SCOPE] == SCOPE_CITY_APPLIED), S.INDICATOR])
     ts = results.target_summary()
     jobs, copies = [], []

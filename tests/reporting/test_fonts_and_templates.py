@@ -88,6 +88,20 @@ def test_county_panels_that_repeat_the_city_are_replaced(res):
     assert "Senior-stage GER (%)" in note
 
 
+def test_figures_of_targets_not_projected_or_absent(res):
+    """A target after the last compared year, or no targets at all (a gaps frame whose text
+    columns hold no text), gives the figures of what was projected and no county panels."""
+    late = load_plan_targets().assign(**{S.TARGET_YEAR: 2040})
+    tables = res.tables()
+    for targets in (late, late.iloc[:0]):
+        gaps = pt.compare_to_targets(res.target_series, targets, years=[2025, 2030])
+        jobs, note = render.figure_jobs(res, gaps, "en", "en", None, tables, (2020, 2030))
+        stems = [j.stem for j in jobs]
+        assert not [s for s in stems if s.startswith(("fan_", "counties_"))
+                    and "enrolment" not in s], stems
+        assert "counties_enrolment_utilisation" in stems and note == ""
+
+
 _FORK_CHECK = """
 from njforecast.io.plan import load_plan_targets
 from njforecast.planning import targets as pt
