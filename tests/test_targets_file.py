@@ -107,6 +107,15 @@ BAD = [
      ":2:area: area 530000 is not in region neijiang", "511025"),
     ("area_name", "资中县,preschool_ger_3y,2030,at_least,93,percent",
      ":2:area: area '资中县' is a name, not a code", "use the code 511025"),
+    ("percent_too_high", "511000,preschool_ger_3y,2030,at_least,930,percent",
+     ":2:target: target 930 percent is outside 0–200", "not 200 %"),
+    ("negative_percent", "511000,preschool_ger_3y,2030,at_least,-5,percent",
+     ":2:target: target -5 is negative", "check the sign"),
+    ("negative_count", "511000,teachers_added_2026_2030,2030,at_least,-3000,persons",
+     ":2:target: target -3000 is negative", "check the sign"),
+    ("after_the_horizon", "511000,preschool_ger_3y,2060,at_least,93,percent",
+     ":2:target_year: target year 2060 is after 2050, the last year the engine can project",
+     "give a target year up to 2050"),
 ]
 
 
@@ -222,3 +231,63 @@ def test_cli_run_with_bad_targets_exits_2_and_writes_nothing(tmp_path):
     assert res.exit_code == 2, res.output
     assert f"{bad}:2:unit: unit/indicator mismatch" in res.output
     assert not out.exists()
+
+
+def test_target_after_the_runs_end_year_names_the_config(tmp_path, known):
+    """Given the run's end_year, a later target is an error whose fix names the config; a
+    target in the end year itself is fine."""
+    path = tmp_path / "t.csv"
+    path.write_text(HEADER + "511000,preschool_ger_3y,2035,at_least,93,percent\n"
+                    "511000,senior_stage_ger,2040,at_least,95,percent\n", encoding="utf-8")
+    frame, problems = validate_targets(path, known, 2020, "neijiang", end_year=2035,
+                                       config="c.toml")
+    assert frame is None and [str(p) for p in problems] == [
+        f"{path}:3:target_year: target year 2040 is after the run's end_year 2035 — raise "
+        "end_year in c.toml (at most 2050) or drop the row"]
+    assert len(load_targets(path, known, 2020, "neijiang", end_year=2040)) == 2
+
+
+def _short_config(tmp_path, end_year=2035):
+    out = tmp_path / "out"
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(f'name = "t"\nend_year = {end_year}\ndraws = 2\noutput_dir = "{out}"\n'
+                   f'tracking_uri = "sqlite:///{tmp_path / "m.db"}"\n', encoding="utf-8")
+    return cfg, out
+
+
+@pytest.mark.parametrize("year,message", [
+    (2040, "target year 2040 is after the run's end_year 2035 — raise end_year in"),
+    (2060, "target year 2060 is after 2050, the last year the engine can project")])
+def test_cli_run_refuses_a_target_it_cannot_reach_before_any_run(tmp_path, year, message):
+    """`run --targets` with a target after end_year (or after 2050) exits 2 naming file, row and
+    column, before anything is projected, written or tracked (no MLflow database, no model
+    staged); `targets validate --config` says the same."""
+    bad = tmp_path / "t.csv"
+    bad.write_text(HEADER + f"511000,preschool_ger_3y,{year},at_least,93,percent\n",
+                   encoding="utf-8")
+    cfg, out = _short_config(tmp_path)
+    runner = CliRunner()
+    for scen in ("--scenarios", "--no-scenarios"):
+        res = runner.invoke(app, ["run", str(cfg), "--targets", str(bad), scen])
+        assert res.exit_code == 2 and isinstance(res.exception, SystemExit), res.output
+        assert f"{bad}:2:target_year: {message}" in res.output
+        assert "Traceback" not in res.output
+    assert not out.exists() and not (tmp_path / "m.db").exists()
+    res = runner.invoke(app, ["targets", "validate", str(bad), "--config", str(cfg)])
+    assert res.exit_code == 2 and f"{bad}:2:target_year: {message}" in res.output
+
+
+def test_cli_targets_validate_refuses_implausible_values(tmp_path):
+    """`targets validate` exits 2 on a percentage above 200 and on negative targets, each
+    named by file, row and column."""
+    bad = tmp_path / "t.csv"
+    bad.write_text(HEADER + "511000,preschool_ger_3y,2030,at_least,930,percent\n"
+                   "511000,senior_stage_ger,2030,at_least,-5,percent\n"
+                   "511000,teachers_added_2026_2030,2030,at_least,-5,persons\n",
+                   encoding="utf-8")
+    res = CliRunner().invoke(app, ["targets", "validate", str(bad)])
+    assert res.exit_code == 2 and isinstance(res.exception, SystemExit), res.output
+    for line in (f"{bad}:2:target: target 930 percent is outside 0–200",
+                 f"{bad}:3:target: target -5 is negative", f"{bad}:4:target: target -5 is"):
+        assert line in res.output
+    assert "ok:" not in res.output

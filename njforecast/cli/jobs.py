@@ -110,6 +110,7 @@ def targets_validate(
 def _pipeline_job(cfg, lang: str, scenario, with_presets: bool, export_model: bool) -> None:
     """Pipeline → targets → scenarios → report inside one MLflow run; print the summary."""
     from ..engine import presets_for
+    from ..engine.state import check_run_targets
     from ..reporting import build_outputs, resolve_lang, summary_table
     from ..tracking import (TrackingError, discard_staged_model, log_pipeline, log_scenario,
                             publish_scenario_model, stage_scenario_model)
@@ -124,6 +125,7 @@ def _pipeline_job(cfg, lang: str, scenario, with_presets: bool, export_model: bo
     for line in _guard(planner_observation_warnings, cfg):  # a bad file stops here (exit 2)
         typer.echo(line, err=True)
 
+    _guard(check_run_targets, cfg)  # a bad targets file: refused before any run starts
     staged = staged_model_dir(DEFAULT_MODEL)  # this job's own staging folder
 
     def body(parent):

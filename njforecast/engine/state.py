@@ -6,7 +6,7 @@ Public names:
     stage tables with a scenario applied, data_hash(), sources_table(),
     planner_observations(cfg), planner_observation_warnings(cfg), planner_observations_path(cfg),
     plan_targets(cfg, region, base_year) → (targets, path or None, note), targets_path(cfg),
-    target_ids(cfg), check_targets_file(cfg, path).
+    target_ids(cfg), check_targets_file(cfg, path), check_run_targets(cfg).
 
 A BaseState holds the tables read from ``data/`` (once), the census base graduated to single
 ages, the demographic inputs (survival, migration residuals, fertility path; DESIGN §5), and a
@@ -202,8 +202,14 @@ def target_ids(cfg: RunConfig) -> pd.DataFrame:
     return target_indicators(_region_targets(cfg, region)[0])
 
 
+def _year_limits(cfg: RunConfig) -> dict[str, Any]:
+    """The last year a planner's target may name (``cfg``'s end_year) and the config to raise
+    it in, as keyword arguments of :func:`njforecast.io.targets.validate_targets`."""
+    return {"end_year": int(cfg.end_year), "config": str(cfg.path) if cfg.path else "the config"}
+
+
 def check_targets_file(cfg: RunConfig, path: str | Path):
-    """Validate a targets file against ``cfg``'s region and jump-off year.
+    """Validate a targets file against ``cfg``'s region, jump-off year and end year.
 
     Returns:
         (the targets frame or None, every problem): :func:`njforecast.io.targets.validate_targets`.
@@ -212,7 +218,20 @@ def check_targets_file(cfg: RunConfig, path: str | Path):
 
     region = load_region(cfg.region)
     _, known = _region_targets(cfg, region)
-    return validate_targets(path, known, jump_off_year(cfg, region), cfg.region)
+    return validate_targets(path, known, jump_off_year(cfg, region), cfg.region,
+                            **_year_limits(cfg))
+
+
+def check_run_targets(cfg: RunConfig) -> None:
+    """Check ``[targets] file`` as the run will read it (:func:`plan_targets` at the jump-off
+    year), so that a job can refuse a bad file before any computation or tracking starts.
+
+    Raises:
+        DataError: the file is missing or invalid (every problem with row, column and fix).
+    """
+    if targets_path(cfg) is not None:
+        region = load_region(cfg.region)
+        plan_targets(cfg, region, jump_off_year(cfg, region))
 
 
 def jump_off_year(cfg: RunConfig, region: Region | None = None) -> int:
@@ -243,7 +262,7 @@ def plan_targets(cfg: RunConfig, region: Region, base_year: int
     path = targets_path(cfg)
     if path is None:
         return bundled, None, ""
-    frame = load_targets(path, known, base_year, cfg.region)
+    frame = load_targets(path, known, base_year, cfg.region, **_year_limits(cfg))
     years = sorted(set(frame[S.TARGET_YEAR].astype(int)))
     note = (f"{len(frame)} targets, {frame[S.INDICATOR].nunique()} indicators, target years "
             f"{', '.join(map(str, years))}; replace the region's default targets")

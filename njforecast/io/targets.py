@@ -1,8 +1,10 @@
 """A planner's targets file (any plan): read, check every row, return the targets frame.
 
 Public names:
-    validate_targets(path, known, base_year, region) → (targets frame or None, problems)
-    load_targets(path, known, base_year, region)     → targets frame (raises ValidationError)
+    validate_targets(path, known, base_year, region[, end_year, config])
+                                                     → (targets frame or None, problems)
+    load_targets(path, known, base_year, region[, end_year, config])
+                                                     → targets frame (raises ValidationError)
     empty_targets()                                  → a targets frame with no rows
     PERIOD_PLACEHOLDER                               ``YYYY_YYYY`` in a known id: a plan period
 
@@ -19,8 +21,12 @@ package's reader (encodings, xlsx, header on row 1) and every broken rule is a
 * ``comparison`` is one of at_least / at_most / about;
 * ``unit`` agrees with the indicator's unit (percent ids in percent, counts in persons;
   ``pct`` and ``%`` are accepted spellings of percent);
-* ``target_year`` is a whole year, not before the jump-off year ``base_year``;
-* ``target`` is a number (no ``%`` sign, no thousands separators);
+* ``target_year`` is a whole year, not before the jump-off year ``base_year``, not after
+  :data:`njforecast.config.MAX_END_YEAR` (the last year the engine can project) nor the run's
+  ``end_year`` when given (a target the run does not reach could not be compared);
+* ``target`` is a number (no ``%`` sign, no thousands separators) in its unit's range
+  (:func:`njforecast.io.validation.bounds.bound_problem`, the observations' rule: ≥ 0, a
+  percentage at most ``schema.MAX_PERCENT``);
 * ``area`` is a code of the region (the region code or one of its areas);
 * one area / indicator / year has one target: two rows that disagree are an error, identical
   repeats a warning (the first is kept).
@@ -42,6 +48,8 @@ import pandas as pd
 
 from .. import schema as S
 from ..areas import load_region
+from ..config import MAX_END_YEAR
+from .validation.bounds import bound_problem
 from .validation.known import known_areas
 from .validation.problems import Problem, ValidationError, _errors, sort_problems
 from .validation.read import _NA_TOKENS, _norm_header, _read_table
@@ -87,7 +95,8 @@ def _matcher(known: Mapping[str, str]):
 
 
 def validate_targets(path: str | Path, known: Mapping[str, str], base_year: int,
-                     region: str) -> tuple[pd.DataFrame | None, list[Problem]]:
+                     region: str, end_year: int | None = None,
+                     config: str = "the config") -> tuple[pd.DataFrame | None, list[Problem]]:
     """Read and check a targets file; never raises for bad content.
 
     Args:
@@ -96,6 +105,9 @@ def validate_targets(path: str | Path, known: Mapping[str, str], base_year: int,
             stands for any plan period).
         base_year: the jump-off year; no target may fall before it.
         region: region name; its codes are the areas a target may name.
+        end_year: the run's last projected year; no target may fall after it (None: only
+            :data:`~njforecast.config.MAX_END_YEAR`, the engine's last year, is checked).
+        config: the config file named in the fix of a target after ``end_year``.
 
     Returns:
         (the targets frame, or None when there is any error; every problem, warnings included).
@@ -189,6 +201,16 @@ def validate_targets(path: str | Path, known: Mapping[str, str], base_year: int,
             add(i, S.TARGET_YEAR, f"target year {int(year)} is not the last year of the plan "
                 f"period in '{ind}'", f"write {period[1]}")
             ok = False
+        elif year > MAX_END_YEAR:
+            add(i, S.TARGET_YEAR, f"target year {int(year)} is after {MAX_END_YEAR}, the last "
+                "year the engine can project (its demographic inputs end there)",
+                f"drop the row or give a target year up to {MAX_END_YEAR}")
+            ok = False
+        elif end_year is not None and year > end_year:
+            add(i, S.TARGET_YEAR, f"target year {int(year)} is after the run's end_year "
+                f"{end_year}", f"raise end_year in {config} (at most {MAX_END_YEAR}) or drop "
+                "the row")
+            ok = False
         ttext = cols[S.TARGET].iat[i]
         target = pd.to_numeric(ttext, errors="coerce")  # "4,000" and "95%" are not numbers
         if ttext.lower() in _NA_TOKENS or not ttext:
@@ -199,6 +221,9 @@ def validate_targets(path: str | Path, known: Mapping[str, str], base_year: int,
                    f"write {ttext.replace(',', '')} without separators" if "," in ttext else
                    "write a plain number, e.g. 95 or 4000")
             add(i, S.TARGET, f"target '{ttext}' is not a number", fix)
+            ok = False
+        elif (bad := bound_problem("target", float(target), ttext, unit)) is not None:
+            add(i, S.TARGET, *bad)
             ok = False
         recs.append({S.AREA: area, S.INDICATOR: ind, S.TARGET_YEAR: int(year),
                      S.TARGET: float(target), S.TARGET + "_text": ttext, S.COMPARISON: comp,
@@ -260,8 +285,10 @@ def empty_targets() -> pd.DataFrame:
 
 
 def load_targets(path: str | Path, known: Mapping[str, str], base_year: int,
-                 region: str) -> pd.DataFrame:
-    """A planner's targets file as a targets frame (see :func:`validate_targets`).
+                 region: str, end_year: int | None = None,
+                 config: str = "the config") -> pd.DataFrame:
+    """A planner's targets file as a targets frame (see :func:`validate_targets`, which also
+    explains the arguments).
 
     Returns:
         Columns area, indicator, indicator_zh, stage, unit, target_year (int), target (float,
@@ -272,7 +299,7 @@ def load_targets(path: str | Path, known: Mapping[str, str], base_year: int,
         ValidationError: the file has errors (every problem listed, file:row:column: message
             — fix).
     """
-    frame, problems = validate_targets(path, known, base_year, region)
+    frame, problems = validate_targets(path, known, base_year, region, end_year, config)
     if frame is None:
         raise ValidationError(problems)
     return frame

@@ -20,7 +20,8 @@ Public names:
 
 Modules: :mod:`.problems` (Problem, ValidationError, formatting), :mod:`.read` (encodings, xlsx,
 header row, column vocabularies), :mod:`.known` (accepted area ids, known indicator names),
-:mod:`.rules` (observation and population rules), :mod:`.unused` (rows a run does not read).
+:mod:`.rules` (observation and population rules), :mod:`.unused` (rows a run does not read),
+:mod:`.bounds` (a figure's range by unit, shared with targets files).
 This facade reads, checks and loads whole files and re-exports the names above.
 
 Rules (README "Bringing your own county series"):

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from ... import schema as S
+from .bounds import UNIT_MAX, negative, too_high
 from .known import KnownAreas
 from .problems import Problem, _errors, rows_text, sort_problems
 from .read import (
@@ -220,8 +221,7 @@ class _Checker:
         self.add_many(inf, column, lambda p: (f"{what} '{s.iat[p]}' is infinite",
                                               "write a finite number"))
         neg = (num < 0).to_numpy() & ~inf
-        self.add_many(neg, column, lambda p: (f"{what} {s.iat[p]} is negative",
-                                              "counts and rates are ≥ 0; check the sign"))
+        self.add_many(neg, column, lambda p: negative(what, s.iat[p]))
         return num.where(~(miss | text | inf | neg))
 
     def duplicates(self, key: pd.DataFrame, values: pd.Series, column: str,
@@ -364,12 +364,9 @@ def _check_observations(df: pd.DataFrame, path: str | Path, known: KnownAreas,
             ind_ok.notna().to_numpy() & ~(unknown | mism | count_rate | guess))
 
     if value is not None and unit is not None:
-        for u, top in (("percent", S.MAX_PERCENT), ("permille", S.MAX_PERMILLE)):
+        for u, top in UNIT_MAX.items():
             high = ((unit == u) & (value > top)).to_numpy()
-            c.add_many(high, S.VALUE, lambda p, u=u, top=top: (
-                f"value {c.cols[S.VALUE].iat[p]} {u} is outside 0–{top:g}",
-                "a GER may exceed 100 % but not 200 %: is this a count or a per-mille figure?"
-                if u == "percent" else "per-mille rates lie in 0–1000; check the unit"))
+            c.add_many(high, S.VALUE, lambda p, u=u: too_high("value", c.cols[S.VALUE].iat[p], u))
         # a percent series whose values all lie in (0, 1.5] is almost surely written as fractions
         pct = pd.DataFrame({"a": area, "i": ind_ok, "v": value})[(unit == "percent")
                                                                   & value.notna()]
