@@ -35,7 +35,7 @@ from .enrolment import (BANDS, LEVELS, SEAT_LEVELS, calibration, consolidation_a
                         enrolment_arrays, flow_arrays, indicator_arrays, plan_ger_targets,
                         population_arrays, rate_path_arrays)
 from .staffing import capacity_arrays, hiring_period, teacher_arrays, teacher_base
-from .state import BaseState, stage_configs
+from .state import BaseState, rate_target_ids, stage_configs
 
 __all__ = ["BANDS", "LEVELS", "SEAT_LEVELS", "Projection", "project"]
 
@@ -127,7 +127,7 @@ def project(state: BaseState, scenario=None) -> Projection:
     seed = int(overrides.get("seed", cfg.seed))
     if end_year < state.base_year:
         raise ValueError(f"end_year {end_year} is before the base year {state.base_year}")
-    stages = stage_configs(cfg, overrides)
+    stages = stage_configs(cfg, overrides, rate_target_ids(state.targets, state.region.code))
     sec = dict(stages["demography"])
     sec.pop("max_age", None)
     assumptions = dem.DemographicAssumptions.from_config(sec)

@@ -38,8 +38,23 @@ from ..planning.scenarios import MAX_END_YEAR
 from .jumpoff import JumpOff, jump_off_from
 
 
-def stage_configs(cfg: RunConfig, overrides: Mapping[str, Any]) -> dict[str, dict]:
+def rate_target_ids(targets: pd.DataFrame, region_code: str) -> set[str]:
+    """The targets a ``reach_targets_by`` scenario moves enrolment to: the GER ids and the
+    consolidation rate with a number for the region itself (the rows
+    :func:`njforecast.engine.enrolment.plan_ger_targets` reads)."""
+    from ..education.base import BAND_GER, CONSOLIDATION
+
+    t = targets[(targets[S.AREA].astype(str) == region_code) & targets[S.TARGET].notna()]
+    return set(t[S.INDICATOR]) & {*BAND_GER.values(), CONSOLIDATION}
+
+
+def stage_configs(cfg: RunConfig, overrides: Mapping[str, Any],
+                  rate_targets: Iterable[str] | None = None) -> dict[str, dict]:
     """Stage config tables with a scenario's overrides applied.
+
+    ``rate_targets`` (:func:`rate_target_ids`; None: every one) are the targets
+    ``reach_targets_by`` can reach: the GERs move to theirs only when there is a GER target,
+    consolidation to its own only when there is one; otherwise the config's path applies.
 
     =========================  =======================================================
     scenario field             stage assumption
@@ -65,9 +80,14 @@ def stage_configs(cfg: RunConfig, overrides: Mapping[str, Any]) -> dict[str, dic
         if overrides["rate_path"] != "model":  # no model path for consolidation: as configured
             enr["consolidation_path"] = overrides["rate_path"]
     if overrides.get("reach_targets_by") is not None:
-        enr["rate_path"] = "target"
+        from ..education.base import CONSOLIDATION
+
+        have = None if rate_targets is None else set(rate_targets)
+        if have is None or have - {CONSOLIDATION}:
+            enr["rate_path"] = "target"
         enr["target_year"] = overrides["reach_targets_by"]
-        enr["consolidation_path"] = "target"
+        if have is None or CONSOLIDATION in have:
+            enr["consolidation_path"] = "target"
     std = overrides.get("staffing_standard", "config")
     if std == "unified_2014":
         tch["method"] = "standard"
@@ -416,14 +436,26 @@ def preferred_observations(state: BaseState) -> pd.DataFrame:
 
 def presets_for(source: BaseState | RunConfig) -> dict:
     """The preset scenarios with the plan and standards figures of a base state, or of the
-    bundled tables of a config's region (without building a state)."""
+    bundled tables of a config's region (without building a state); no plan-targets
+    scenario when the targets hold no enrolment-rate target (:func:`_presets`)."""
+    if isinstance(source, BaseState):
+        return source.cached(("presets",), lambda: _presets(
+            source.standards, source.targets, source.base_year, source.region.code))
+    region = load_region(source.region)
+    targets = plan_targets(source, region, int(source.base_year))[0]
+    return _presets(store.load_standards(), targets, source.base_year, region.code)
+
+
+def _presets(standards: pd.DataFrame, targets: pd.DataFrame, base_year: int,
+             region_code: str) -> dict:
+    """:func:`njforecast.planning.scenarios.presets`, without the plan-targets scenario when the
+    targets hold no enrolment-rate target to reach (:func:`rate_target_ids`)."""
     from ..planning.scenarios import presets
 
-    if isinstance(source, BaseState):
-        return source.cached(("presets",), lambda: presets(source.standards, source.targets,
-                                                           source.base_year))
-    targets = plan_targets(source, load_region(source.region), int(source.base_year))[0]
-    return presets(store.load_standards(), targets, source.base_year)
+    out = presets(standards, targets, base_year)
+    if not rate_target_ids(targets, region_code):
+        out = {k: v for k, v in out.items() if v.reach_targets_by is None}
+    return out
 
 
 def demography_section(cfg: RunConfig) -> dict:

@@ -137,3 +137,50 @@ def test_two_teachers_added_periods_are_both_projected(tmp_path):
     gaps = compare_to_targets(ts, st.state_for(cfg).targets)
     assert {"teachers_added_2021_2025", "teachers_added_2026_2030"} <= set(
         gaps.loc[gaps[S.N_DRAWS] > 0, S.INDICATOR])
+
+
+def test_plan_targets_scenario_reaches_only_the_targets_the_file_has(tmp_path):
+    """A file with one GER target (no consolidation target) keeps the plan-targets preset: the
+    GERs move to their target, consolidation follows the config's path (it used to fail with
+    "consolidation_path 'target' needs a compulsory_consolidation_rate target"); a file with
+    no enrolment-rate target at all has no plan-targets preset."""
+    f = tmp_path / "one.csv"
+    f.write_text("area,indicator,target_year,comparison,target,unit\n"
+                 "511000,preschool_ger_3y,2030,at_least,93,percent\n", encoding="utf-8")
+    cfg = _cfg(tmp_path, targets={"file": str(f)})
+    sc = engine.presets_for(st.state_for(cfg))["plan_targets_2030"]
+    res = engine.run(cfg, sc)
+    a = {r[0]: r[1] for r in res.projection.assumptions}
+    assert a["rate_path"] == "target" and a["consolidation_path"] == "trend"
+    ger = res.target_series
+    ger = ger[(ger[S.INDICATOR] == "preschool_ger_3y") & (ger[S.AREA] == CITY)
+              & (ger[S.YEAR] == 2030)]
+    assert np.allclose(ger[S.VALUE], 93.0)
+    g = tmp_path / "teachers.csv"
+    g.write_text("area,indicator,target_year,comparison,target,unit\n"
+                 "511000,teachers_added_2026_2030,2030,at_least,3000,persons\n",
+                 encoding="utf-8")
+    names = engine.presets_for(_cfg(tmp_path, targets={"file": str(g)}))
+    assert "baseline" in names and not [n for n in names if n.startswith("plan_targets")]
+
+
+def test_reach_targets_by_moves_only_the_paths_with_a_target():
+    """stage_configs: the GER path becomes "target" only with a GER target, consolidation only
+    with a consolidation target; rate_target_ids reads the region's own numbered rows."""
+    from njforecast.engine.state import rate_target_ids, stage_configs
+
+    cfg = RunConfig(sections={"enrolment": {"rate_path": "trend", "consolidation_path": "hold"}})
+    over = {"reach_targets_by": 2030}
+
+    def paths(ids):
+        e = stage_configs(cfg, over, ids)["enrolment"]
+        return e["rate_path"], e["consolidation_path"], e["target_year"]
+
+    assert paths(None) == ("target", "target", 2030)
+    assert paths({"senior_stage_ger"}) == ("target", "hold", 2030)
+    assert paths({"compulsory_consolidation_rate"}) == ("trend", "target", 2030)
+    t = pd.DataFrame({S.AREA: [CITY, "511025", CITY, CITY],
+                      S.INDICATOR: ["preschool_ger_3y", "senior_stage_ger",
+                                    "compulsory_consolidation_rate", "kindergarten_children"],
+                      S.TARGET: [93.0, 95.0, np.nan, 1e5]})
+    assert rate_target_ids(t, CITY) == {"preschool_ger_3y"}
