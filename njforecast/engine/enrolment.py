@@ -377,13 +377,16 @@ def consolidation_arrays(state: BaseState, enr: Mapping, trend: dict | None, yea
             shocks=None if draw_ids is None else en.drift_shocks(
                 draw_ids, trend["consolidation_drift_sd"], seed, en.CONSOLIDATION))
     else:
-        tgt = state.targets.set_index(S.INDICATOR)[S.TARGET]
+        # the region's own consolidation target; of several years, the latest (as the GERs)
+        t = state.targets
+        t = t[(t[S.INDICATOR] == en.CONSOLIDATION) & t[S.TARGET].notna()
+              & (t[S.AREA].astype(str) == state.region.code)]
+        t = t.sort_values(S.TARGET_YEAR, kind="stable")
         _, target_year = plan_ger_targets(state, enr)
-        if cpath == "target" and (target_year is None or en.CONSOLIDATION not in tgt.index
-                                  or pd.isna(tgt[en.CONSOLIDATION])):
+        if cpath == "target" and (target_year is None or t.empty):
             raise ValueError(f"[enrolment] consolidation_path 'target' needs a "
                              f"{en.CONSOLIDATION} target and its year in the targets table")
-        v = en.consolidation_values(c0, years, float(tgt[en.CONSOLIDATION])
+        v = en.consolidation_values(c0, years, float(t[S.TARGET].iloc[-1])
                                     if cpath == "target" else None, target_year)
     return np.broadcast_to(v.T, (len(years), D))
 

@@ -184,3 +184,19 @@ def test_reach_targets_by_moves_only_the_paths_with_a_target():
                                     "compulsory_consolidation_rate", "kindergarten_children"],
                       S.TARGET: [93.0, 95.0, np.nan, 1e5]})
     assert rate_target_ids(t, CITY) == {"preschool_ger_3y"}
+
+
+def test_consolidation_target_on_several_years_reaches_the_latest(tmp_path):
+    """Consolidation targets for 2025 and 2030 (synthetic): the plan-targets path reaches the
+    latest, 97 in 2030 (several rows used to fail with "truth value of a Series is
+    ambiguous")."""
+    f = tmp_path / "cons.csv"
+    f.write_text("area,indicator,target_year,comparison,target,unit\n"
+                 "511000,compulsory_consolidation_rate,2025,at_least,96,percent\n"
+                 "511000,compulsory_consolidation_rate,2030,at_least,97,percent\n"
+                 "511000,preschool_ger_3y,2030,at_least,93,percent\n", encoding="utf-8")
+    cfg = _cfg(tmp_path, targets={"file": str(f)})
+    res = engine.run(cfg, engine.presets_for(st.state_for(cfg))["plan_targets_2030"])
+    ts = res.target_series
+    c = ts[(ts[S.INDICATOR] == "compulsory_consolidation_rate") & (ts[S.AREA] == CITY)]
+    assert np.allclose(c[c[S.YEAR] == 2030][S.VALUE], 97.0)
