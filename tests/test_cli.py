@@ -2,6 +2,7 @@
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -155,3 +156,46 @@ def test_demography_project_address_needs_dask(tmp_path):
     assert res.exit_code == 2 and "Traceback" not in res.output
     assert "--address tcp://127.0.0.1:8786 needs --executor dask" in res.output
     assert not (tmp_path / "o.csv").exists()
+
+
+def test_run_server_stops_a_group_member_that_ignores_sigterm(tmp_path):
+    """`serve`'s process runner, sent SIGTERM: the server's group gets SIGTERM, and a worker
+    that ignores it is killed after the grace period; the runner exits 0."""
+    import os
+    import signal
+    import time
+
+    pidfile = tmp_path / "worker.pid"
+    worker = ("import os, signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); "
+              f"open({str(pidfile)!r}, 'w').write(str(os.getpid())); time.sleep(600)")
+    launcher = (f"import subprocess, sys, time; subprocess.Popen([sys.executable, '-c', "
+                f"{worker!r}]); time.sleep(600)")
+    runner_code = ("import os, sys; from njforecast.cli.jobs import _run_server; "
+                   f"sys.exit(_run_server([sys.executable, '-c', {launcher!r}], "
+                   "dict(os.environ), grace=1.0))")
+    proc = subprocess.Popen([sys.executable, "-c", runner_code], cwd=REPO_ROOT,
+                            env={**os.environ, "PYTHONPATH": str(REPO_ROOT)},
+                            start_new_session=True)
+    try:
+        deadline = time.time() + 60
+        while not (pidfile.is_file() and pidfile.read_text()) and time.time() < deadline:
+            time.sleep(0.1)
+        wpid = int(pidfile.read_text())
+        os.kill(proc.pid, signal.SIGTERM)
+        assert proc.wait(timeout=20) == 0
+        time.sleep(0.5)
+        assert not _alive(wpid)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+        if pidfile.is_file() and pidfile.read_text() and _alive(int(pidfile.read_text())):
+            os.kill(int(pidfile.read_text()), signal.SIGKILL)
+
+
+def _alive(pid: int) -> bool:
+    """A process that exists and is not a zombie (an unreaped corpse counts as stopped)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"

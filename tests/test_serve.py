@@ -201,7 +201,9 @@ def test_serve_names_the_experiment_it_serves(tmp_path):
     (eng / "jump_off.json").write_text('{"jump_off": 2024}', encoding="utf-8")
     msg = _served_config(tmp_path / "m")
     assert "experiment 'model-paths', region 'neijiang', jump-off 2024" in msg
-    (eng / "jump_off.json").unlink()
+    (eng / "jump_off.json").unlink()  # `serve export` records none: the config's
+    assert "jump-off latest" in _served_config(tmp_path / "m")
+    (eng / "config.toml").unlink()
     assert "could not be read" in _served_config(tmp_path / "m")
 
 

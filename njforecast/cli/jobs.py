@@ -158,7 +158,15 @@ def _pipeline_job(cfg, lang: str, scenario, with_presets: bool, export_model: bo
                    "fix the cause named above and run again)", err=True)
         raise typer.Exit(code=1) from None
     if export_model:  # only once the run and all its metrics are recorded
-        _guard(publish_scenario_model, None, staged, DEFAULT_MODEL)
+        try:
+            publish_scenario_model(None, staged, DEFAULT_MODEL)
+        except OSError as exc:
+            discard_staged_model(None, staged)
+            typer.echo(f"error: the scenario model could not be put in {DEFAULT_MODEL} ({exc}); "
+                       f"outputs and the MLflow run {run_id} are complete: fix the folder's "
+                       "permissions or space and export it with `njforecast serve export`",
+                       err=True)
+            raise typer.Exit(code=1) from None
     say("done")
     typer.echo(summary_table(out["gaps"], lang=lang))
     typer.echo(f"\noutputs: {out['out_dir']}/ (target_gaps.csv, report.html, report.xlsx, "
@@ -245,37 +253,47 @@ def serve(ctx: typer.Context,
     raise typer.Exit(code=_run_server(cmd, env))
 
 
-def _run_server(cmd: list[str], env: dict) -> int:
+def _run_server(cmd: list[str], env: dict, grace: float = 30.0) -> int:
     """Run the scoring server in its own process group and stop the whole group (MLflow's
-    launcher and its uvicorn workers) when this process gets SIGTERM or Ctrl-C; the exit
-    status is the server's, or 0 after such a stop."""
+    launcher and its uvicorn workers) when this process gets SIGTERM, SIGHUP or Ctrl-C: SIGTERM
+    to the group, SIGKILL to what is left of it after ``grace`` seconds. The exit status is the
+    server's, or 0 after such a stop."""
     import os
     import signal
     import subprocess
     import time
 
-    proc = subprocess.Popen(cmd, env=env, start_new_session=True)
-    stopped = []
+    proc: subprocess.Popen | None = None
+    stopped: list[int] = []
+
+    def group_alive() -> bool:
+        try:
+            os.killpg(proc.pid, 0)
+        except (ProcessLookupError, PermissionError):
+            return False
+        return True
 
     def stop(signum, frame):
         stopped.append(signum)
-        try:
+        if proc is not None and group_alive():
             os.killpg(proc.pid, signal.SIGTERM)
-        except ProcessLookupError:
-            pass
 
-    previous = {s: signal.signal(s, stop) for s in (signal.SIGTERM, signal.SIGINT)}
+    handled = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
+    previous = {s: signal.signal(s, stop) for s in handled}  # before the start: no gap
     try:
+        proc = subprocess.Popen(cmd, env=env, start_new_session=True)
+        if stopped:  # a signal came while starting
+            os.killpg(proc.pid, signal.SIGTERM)
         waited = 0.0
-        while (code := proc.poll()) is None:
+        while proc.poll() is None or (stopped and group_alive()):
             time.sleep(0.2)
             waited = waited + 0.2 if stopped else 0.0
-            if waited > 30:  # the group ignored SIGTERM
+            if waited > grace and group_alive():  # the group ignored SIGTERM
                 os.killpg(proc.pid, signal.SIGKILL)
     finally:
         for s, handler in previous.items():
             signal.signal(s, handler)
-    return 0 if stopped else code
+    return 0 if stopped else proc.returncode
 
 
 def _served_config(model: Path) -> str:
@@ -289,12 +307,17 @@ def _served_config(model: Path) -> str:
     path = model / "data" / "engine" / "config.toml"
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
-        jump = json.loads((path.parent / "jump_off.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return f"serving {model} (its config could not be read from {path})"
+    jump = raw.get("jump_off", "latest")
+    try:  # a run's own jump-off (--jump-off), when the export recorded one
+        jump = json.loads((path.parent / "jump_off.json").read_text(encoding="utf-8"))[
+            "jump_off"]
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
     return (f"serving {model}: experiment {raw.get('name', '?')!r}, region "
-            f"{raw.get('region', DEFAULT_REGION)!r}, jump-off {jump.get('jump_off', '?')} (from "
-            "the last `njforecast run` or `serve export`; `serve export --config …` changes it)")
+            f"{raw.get('region', DEFAULT_REGION)!r}, jump-off {jump} (from the last "
+            "`njforecast run` or `serve export`; `serve export --config …` changes it)")
 
 
 @serve_app.command("export")

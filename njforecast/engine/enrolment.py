@@ -382,12 +382,16 @@ def consolidation_arrays(state: BaseState, enr: Mapping, trend: dict | None, yea
         t = t[(t[S.INDICATOR] == en.CONSOLIDATION) & t[S.TARGET].notna()
               & (t[S.AREA].astype(str) == state.region.code)]
         t = t.sort_values(S.TARGET_YEAR, kind="stable")
-        _, target_year = plan_ger_targets(state, enr)
-        if cpath == "target" and (target_year is None or t.empty):
+        if cpath == "target" and t.empty:
             raise ValueError(f"[enrolment] consolidation_path 'target' needs a "
                              f"{en.CONSOLIDATION} target and its year in the targets table")
-        v = en.consolidation_values(c0, years, float(t[S.TARGET].iloc[-1])
-                                    if cpath == "target" else None, target_year)
+        if cpath == "target":  # reached in [enrolment] target_year, else the target's own year
+            year = enr.get("target_year")
+            v = en.consolidation_values(c0, years, float(t[S.TARGET].iloc[-1]),
+                                        int(t[S.TARGET_YEAR].iloc[-1]) if year is None
+                                        else int(year))
+        else:
+            v = en.consolidation_values(c0, years)
     return np.broadcast_to(v.T, (len(years), D))
 
 

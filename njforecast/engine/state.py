@@ -83,6 +83,10 @@ def stage_configs(cfg: RunConfig, overrides: Mapping[str, Any],
         from ..education.base import CONSOLIDATION
 
         have = None if rate_targets is None else set(rate_targets)
+        if have is not None and not have:
+            raise ValueError(f"reach_targets_by = {overrides['reach_targets_by']}: the targets "
+                             "have no enrolment-rate target (a GER or the consolidation rate) "
+                             "to reach; add one to the targets file or drop reach_targets_by")
         if have is None or have - {CONSOLIDATION}:
             enr["rate_path"] = "target"
         enr["target_year"] = overrides["reach_targets_by"]
@@ -310,10 +314,8 @@ def planner_observations(cfg: RunConfig) -> tuple[pd.DataFrame | None, str]:
     note = (f"{len(obs)} rows, areas {', '.join(sorted(obs[S.AREA].astype(str).unique()))}, "
             f"{int(obs[S.YEAR].min())}–{int(obs[S.YEAR].max())}; replace estimates where present")
     unused = [p for p in warnings if p.unused_rows]
-    if unused:
-        n = sum(p.unused_rows for p in unused)
-        note += (f"; {n} row{'s' * (n != 1)} not used: "
-                 + "; ".join(p.message for p in unused))
+    if unused:  # each finding counts its own rows (a row may have two)
+        note += "; rows not used: " + "; ".join(p.message for p in unused)
     return obs, note
 
 

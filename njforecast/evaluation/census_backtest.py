@@ -274,9 +274,10 @@ def province_backtest(base_path, actual_path, assumptions: DemographicAssumption
         raise ValueError(f"{base_path} has no county rows of the provinces in {actual_path} "
                          "(give the 2020 province table as --actual)")
     names = load_census_areas(actual_path).set_index(S.AREA)["name_zh"]
-    excluded = [(c, "", f"no province row in census {yb}")
+    names_a = load_census_areas(base_path).set_index(S.AREA)["name_zh"]
+    excluded = [(c, names_a.get(c, ""), f"no province row in census {yb}")
                 for c in sorted(set(agg[S.AREA]) - set(provs))]
-    excluded += [(r.area, "", f"dropped: {r.action} ({r.cells})")
+    excluded += [(r.area, r.name_zh, f"dropped: {r.action} ({r.cells})")
                  for r in dropped.itertuples(index=False)]
     agg = agg[agg[S.AREA].isin(provs)]
     nation = agg.groupby(keys, as_index=False)[S.POPULATION].sum().assign(**{S.AREA: "100000"})

@@ -53,7 +53,7 @@ def test_warnings_and_assumption_note_name_the_rows_not_used(tmp_path):
         "check the code, or give the region the area belongs to (--region, or region = in the "
         "config)"]
     _, note = st.planner_observations(_cfg(tmp_path, p))
-    assert "replace estimates where present; 3 rows not used: unknown indicator " \
+    assert "replace estimates where present; rows not used: unknown indicator " \
            "'primary_enrolmnt'" in note
     assert "area 510104 is not in region neijiang — row 5 is not used" in note
 
@@ -107,4 +107,4 @@ def test_run_prints_each_warning_once_and_completes(tmp_path, monkeypatch):
     assert res.output.count("warning: area 510104 is not in region neijiang") == 1
     assert "UserWarning" not in res.output
     html = (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
-    assert "3 rows not used" in html
+    assert "rows not used: unknown indicator" in html

@@ -221,12 +221,19 @@ def test_cli_run_end_to_end_tracks_in_mlflow(small_cfg, tmp_path, monkeypatch):
     assert len(runs) == 2 and runs["parent_run_id"].notna().sum() == 1  # parent + baseline
 
 
-@pytest.mark.parametrize("tracking_fails", [False, True])
+@pytest.mark.parametrize("tracking_fails", [False, True, "publish"])
 def test_cli_run_publishes_the_model_only_after_tracking_completes(tmp_path, monkeypatch,
                                                                    tracking_fails):
     """The served model is replaced only once the MLflow run has finished recording: a
-    tracking failure after the outputs were computed leaves no published model (exit 1)."""
+    tracking failure after the outputs were computed leaves no published model (exit 1); a
+    failure to put the model in place is a message (exit 1), with no staged folder left."""
     from njforecast import tracking
+
+    if tracking_fails == "publish":
+        def refuse(parent, staged, out_dir):
+            raise PermissionError(13, "Permission denied", str(out_dir))
+
+        monkeypatch.setattr(tracking, "publish_scenario_model", refuse)
 
     class Parent:  # stands in for the tracking process: staging writes a marked folder
         def apply(self, fn, *args):
@@ -238,7 +245,7 @@ def test_cli_run_publishes_the_model_only_after_tracking_completes(tmp_path, mon
 
     def log_pipeline(cfg, body, run_name=None):
         out = body(Parent())
-        if tracking_fails:
+        if tracking_fails is True:
             raise tracking.TrackingError("simulated: final metrics not recorded")
         return "run-id", out
 
@@ -250,7 +257,11 @@ def test_cli_run_publishes_the_model_only_after_tracking_completes(tmp_path, mon
                         f'output_dir = "{tmp_path / "out"}"\n', encoding="utf-8")
     res = CliRunner().invoke(app, ["run", str(cfg_file), "--no-scenarios"])
     published = tmp_path / "models" / "scenario-engine" / "MLmodel"
-    if tracking_fails:
+    if tracking_fails == "publish":
+        assert res.exit_code == 1 and "could not be put in" in res.output, res.output
+        assert "Traceback" not in res.output and not published.exists()
+        assert [p.name for p in (tmp_path / "models").iterdir()] == []
+    elif tracking_fails:
         assert res.exit_code == 1 and "final metrics not recorded" in res.output
         assert not published.exists()
     else:

@@ -179,6 +179,8 @@ def test_reach_targets_by_moves_only_the_paths_with_a_target():
     assert paths(None) == ("target", "target", 2030)
     assert paths({"senior_stage_ger"}) == ("target", "hold", 2030)
     assert paths({"compulsory_consolidation_rate"}) == ("trend", "target", 2030)
+    with pytest.raises(ValueError, match="no enrolment-rate target"):
+        paths(set())  # a scenario asking for targets that the file does not have: said
     t = pd.DataFrame({S.AREA: [CITY, "511025", CITY, CITY],
                       S.INDICATOR: ["preschool_ger_3y", "senior_stage_ger",
                                     "compulsory_consolidation_rate", "kindergarten_children"],
@@ -200,3 +202,23 @@ def test_consolidation_target_on_several_years_reaches_the_latest(tmp_path):
     ts = res.target_series
     c = ts[(ts[S.INDICATOR] == "compulsory_consolidation_rate") & (ts[S.AREA] == CITY)]
     assert np.allclose(c[c[S.YEAR] == 2030][S.VALUE], 97.0)
+
+
+@pytest.mark.parametrize("ger_year", [None, 2026])
+def test_consolidation_target_is_reached_in_its_own_year(tmp_path, ger_year):
+    """consolidation_path = "target" reaches a 2030 consolidation target in 2030 (linearly from
+    the base), whether the file has no GER target or one for another year (2026)."""
+    f = tmp_path / "cons.csv"
+    f.write_text("area,indicator,target_year,comparison,target,unit\n"
+                 "511000,compulsory_consolidation_rate,2030,at_least,97,percent\n"
+                 + (f"511000,preschool_ger_3y,{ger_year},at_least,93,percent\n"
+                    if ger_year else ""), encoding="utf-8")
+    cfg = _cfg(tmp_path, targets={"file": str(f)},
+               enrolment={"rate_path": "trend", "consolidation_path": "target"})
+    ts = engine.run(cfg).target_series
+    c = ts[(ts[S.INDICATOR] == "compulsory_consolidation_rate") & (ts[S.AREA] == CITY)]
+    by_year = c.groupby(S.YEAR)[S.VALUE].mean()
+    c0 = by_year[2020]
+    assert c0 < 97.0
+    assert by_year[2026] == pytest.approx(c0 + (97.0 - c0) * 6 / 10)
+    assert by_year[2030] == pytest.approx(97.0)

@@ -153,3 +153,14 @@ def test_every_series_the_engine_reads_is_a_known_indicator():
                         for k in ("entrants", "graduates"))}
     known = V.known_indicators()
     assert sorted(read - known) == []
+
+
+@pytest.mark.parametrize("name", ["private_enrolment_share_pct", "my_ger_guess_pct"])
+def test_fractions_of_a_share_or_an_unread_name_only_warn(tmp_path, name):
+    """A share (whatever its other words) or a name no run reads, at most 1.5 %, is a warning,
+    not an error: the file still validates (exit 0)."""
+    p = _write(tmp_path, f"area,year,indicator,value,unit\n511025,2023,{name},1.2,percent\n"
+                         f"511025,2022,{name},1.3,percent\n")
+    probs = V.validate_file(p).problems
+    assert not [q for q in probs if q.severity == "error"]
+    assert any("fractions instead of percent?" in q.message for q in probs)

@@ -20,7 +20,7 @@ import pandas as pd
 
 from ... import schema as S
 from .bounds import UNIT_MAX, negative, too_high
-from .known import KnownAreas
+from .known import KnownAreas, is_known_indicator
 from .problems import Problem, _errors, rows_text, sort_problems
 from .read import (
     _COLUMNS,
@@ -281,6 +281,8 @@ def _is_rate_name(indicator: str) -> bool:
 #: Other percent series (dropout, shares) may be that small and only get a warning.
 _LARGE_RATE_WORDS = {"ger", "ner", "enrolment", "consolidation", "transition", "urbanization",
                      "completion", "retention", "promotion", "coverage"}
+#: Words that make a percent series a share or a small rate whatever else its name says.
+_SMALL_RATE_WORDS = {"share", "dropout", "repetition"}
 #: A percent series whose values all lie in (0, FRACTION_MAX] looks written as fractions.
 FRACTION_MAX = 1.5
 
@@ -376,7 +378,10 @@ def _check_observations(df: pd.DataFrame, path: str | Path, known: KnownAreas,
                 continue
             example = f"{round(top * 100, 1):g}"
             fix = f"multiply by 100: write {example} for {example} %, not {top:g}"
-            if _LARGE_RATE_WORDS & set(str(i_).split("_")):
+            words = set(str(i_).split("_"))
+            # an error only for a rate a run reads (a known name) that is tens of percent
+            if (_LARGE_RATE_WORDS & words and not _SMALL_RATE_WORDS & words
+                    and (indicators is None or is_known_indicator(str(i_), indicators))):
                 c.add_rows(list(g.index), S.VALUE, f"'{i_}' in area {a_} is at most {top:g} "
                            "percent in every row, but this rate is tens of percent: values look "
                            "like fractions", fix, "error")
