@@ -214,13 +214,16 @@ def scenario_run(name: str = typer.Argument(..., help="Preset name or a scenario
     import dataclasses
 
     from ..config import load_config
-    from ..planning.scenarios import get_scenario
+    from ..planning.scenarios import get_scenario, is_scenario_file
 
     from ..engine import presets_for
 
     cfg = _guard(load_config, config)
-    sc = _guard(get_scenario, name, _guard(presets_for, cfg))
-    cfg = dataclasses.replace(cfg, output_dir=str(output or f"{cfg.output_dir}-{sc.name}"))
+    # a scenario file needs no presets (they read the targets, checked on the run's horizon)
+    sc = _guard(get_scenario, name, {} if is_scenario_file(name) else _guard(presets_for, cfg))
+    cfg = dataclasses.replace(cfg, output_dir=str(output or f"{cfg.output_dir}-{sc.name}"),
+                              # the scenario's horizon is the run's (targets are checked on it)
+                              end_year=cfg.end_year if sc.end_year is None else sc.end_year)
     _pipeline_job(cfg, lang, sc, False, export_model=False)
 
 

@@ -243,12 +243,18 @@ def presets(standards: pd.DataFrame, targets: pd.DataFrame,
     return {s.name: s for s in items}
 
 
+def is_scenario_file(name_or_path: str | Path) -> bool:
+    """True when ``name_or_path`` names a scenario file (``.toml`` or an existing file), not a
+    preset."""
+    p = Path(name_or_path)
+    return p.suffix == ".toml" or p.is_file()
+
+
 def get_scenario(name_or_path: str | Path, known: Mapping[str, Scenario]) -> Scenario:
     """A preset by name (one of ``known``, e.g. :func:`presets`), or a user scenario from a TOML
     file path."""
-    p = Path(name_or_path)
-    if p.suffix == ".toml" or p.is_file():
-        return load_scenario(p)
+    if is_scenario_file(name_or_path):
+        return load_scenario(Path(name_or_path))
     if str(name_or_path) not in known:
         raise ScenarioError(f"unknown scenario {str(name_or_path)!r}; presets: "
                             f"{', '.join(known)} (or pass a .toml file)")

@@ -400,3 +400,24 @@ def test_planner_observations_reach_the_run_and_bad_files_exit_2(small_cfg, tmp_
     r = CliRunner().invoke(app, ["run", str(cfg_file), "--no-scenarios", "--observations",
                                  str(bad)])
     assert r.exit_code == 2 and "bad.csv" in r.output and "Traceback" not in r.output
+
+
+def test_cli_scenario_run_checks_targets_on_the_scenarios_horizon(tmp_path):
+    """A scenario that extends end_year (2026 → 2028) may compare with a 2028 target; the
+    target is refused (exit 2) only past the scenario's own horizon."""
+    cfg_file = tmp_path / "c.toml"
+    tg = tmp_path / "t.csv"
+    tg.write_text("area,indicator,target_year,comparison,target,unit\n"
+                  "511000,senior_stage_ger,2028,at_least,95,percent\n", encoding="utf-8")
+    cfg_file.write_text(f'name = "t-horizon"\nend_year = 2026\ndraws = 2\nseed = 1\n'
+                        f'output_dir = "{tmp_path / "out"}"\n'
+                        f'tracking_uri = "sqlite:///{tmp_path / "m.db"}"\n'
+                        f'[targets]\nfile = "{tg}"\n', encoding="utf-8")
+    for end, code in ((2028, 0), (2027, 2)):
+        sc_file = tmp_path / f"to{end}.toml"
+        sc_file.write_text(f"end_year = {end}\n", encoding="utf-8")
+        r = CliRunner().invoke(app, ["scenario", "run", str(sc_file), "--config", str(cfg_file)])
+        assert r.exit_code == code, r.output
+    assert "target year 2028 is after the run's end_year 2027" in r.output
+    gaps = pd.read_csv(tmp_path / "out-to2028" / "target_gaps.csv")
+    assert (gaps["year"] == 2028).any()
