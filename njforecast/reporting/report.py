@@ -142,7 +142,9 @@ def write_report(results, gaps_df: pd.DataFrame, out_dir: str | Path, lang: str 
         figures.append({"caption": job.caption, "wide": job.wide,
                         "png_b64": base64.b64encode(drawn[job.stem]["png"]).decode("ascii")})
 
-    context = _context(results, tables, gaps_df, lang, lang_msg, messages, figures,
+    # the report names the font only when the figures fell back to English
+    context = _context(results, tables, gaps_df, lang, lang_msg if fig_lang != lang else "",
+                       messages, figures,
                        county_note, scenario_table, scenario_targets, period[1])
     paths["report.html"] = write_html(out / "report.html", context)
     paths["run_info.json"] = write_run_info(results, out / "run_info.json")

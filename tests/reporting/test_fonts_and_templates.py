@@ -154,6 +154,11 @@ def test_page_leads_with_key_messages_and_escapes_text(res, tmp_path, lang):
     assert 3 <= len(items) <= 6 and items == [str(markupsafe.escape(m)) for m in want]
     assert ("教师" if lang == "zh" else "Teachers needed") in page
     assert "<script>x" not in page and "&lt;script&gt;x&lt;/script&gt;" in page
+    # the style sheet reaches the browser as CSS (quotes not escaped), and the font used for
+    # the figures is a terminal note, not report text (unless the figures fell back)
+    style = re.search(r"<style>(.*?)</style>", page, re.S).group(1)
+    assert "&#34;" not in style and '"Noto Sans SC"' in style
+    assert "drawn with the font" not in page
 
 
 def test_templates_are_package_data():
