@@ -118,6 +118,24 @@ def class_caps(standards: pd.DataFrame, extra: Mapping[str, float] | None = None
     return caps
 
 
+def teachers_per_class_by_level(std: Mapping[str, float], standard_caps: Mapping[str, float],
+                       given: Mapping[str, float] | None = None) -> dict[str, float]:
+    """Full-time teachers per class by level: ``given``, else a full class of the *standard*
+    size staffed at the standard ratio, standard cap / standard pupils per teacher (e.g.
+    primary 45 / 19 × teaching share); kindergarten 2 (2013 standard). A scenario's class cap
+    changes the number of classes, not the teachers each class gets.
+
+    Args:
+        std: pupils per full-time teacher by level (:func:`staffing_ratios`).
+        standard_caps: the standard class sizes (:func:`class_caps` without overrides).
+        given: teachers per class set by the user, by level.
+    """
+    tpc = {lv: float(standard_caps[lv]) / float(std[lv]) for lv in standard_caps if lv in std}
+    tpc["preschool"] = 2.0
+    tpc.update({k: float(v) for k, v in dict(given or {}).items()})
+    return tpc
+
+
 def _draw_keys(df: pd.DataFrame) -> list[str]:
     return [S.DRAW] if S.DRAW in df.columns else []
 
@@ -127,14 +145,17 @@ def teacher_demand(enrol_df: pd.DataFrame, ratios: pd.DataFrame, method: str = "
                    teachers_per_class: Mapping[str, float] | None = None,
                    area_ratio: pd.DataFrame | None = None, ratio_change: float = 0.0,
                    base_year: int | None = None,
-                   ratio_multiplier: pd.DataFrame | None = None) -> pd.DataFrame:
+                   ratio_multiplier: pd.DataFrame | None = None,
+                   standard_caps: Mapping[str, float] | None = None) -> pd.DataFrame:
     """Full-time teachers needed by area, level and year.
 
     Methods:
         * ``"standard"``: demand = enrolment / ratio(level) (:func:`staffing_ratios`).
         * ``"class_size"``: classes = ⌈enrolment / cap⌉, demand = classes × teachers per
-          class. Teachers per class: given, else derived as cap / standard ratio (so both
-          methods agree at full classes); kindergarten 2 (2013 standard).
+          class (:func:`teachers_per_class_by_level`: given, else the standard class size
+          ``standard_caps`` (default ``caps``) / standard ratio, so both methods agree at full
+          classes of the standard size and a smaller cap means more classes and teachers);
+          kindergarten 2 (2013 standard).
         * ``"area_ratio"``: the area's own pupils per teacher at the base (``area_ratio``:
           area, level, ratio) held, or trended by ``ratio_change`` pupils per teacher a year:
           ratio(t) = ratio0 + ratio_change × (t − base_year); demand = enrolment / ratio(t).
@@ -162,9 +183,7 @@ def teacher_demand(enrol_df: pd.DataFrame, ratios: pd.DataFrame, method: str = "
     elif method == "class_size":
         if caps is None:
             raise ValueError("teacher demand 'class_size' needs class caps")
-        tpc = {lv: caps[lv] / std[lv] for lv in caps if lv in std.index}
-        tpc["preschool"] = 2.0
-        tpc.update(dict(teachers_per_class or {}))
+        tpc = teachers_per_class_by_level(std, standard_caps or caps, teachers_per_class)
         classes = np.ceil(out[S.ENROLMENT] / out[S.LEVEL].map(caps) - 1e-9)
         out[S.DEMAND] = classes * out[S.LEVEL].map(tpc)
         out[S.RATIO] = out[S.ENROLMENT] / out[S.DEMAND]

@@ -162,9 +162,8 @@ def teacher_arrays(state: BaseState, tch: Mapping, base: dict, E: np.ndarray, ye
         ratio = np.broadcast_to(std_arr, Ec.shape)
         demand = Ec / std_arr
     elif method == "class_size":
-        tpc = {lv: caps[lv] / std[lv] for lv in caps if lv in std.index}
-        tpc["preschool"] = 2.0
-        tpc.update(dict(tch.get("teachers_per_class") or {}))
+        std_caps = state.cached(("class_caps", "[]"), lambda: tm.class_caps(state.standards))
+        tpc = tm.teachers_per_class_by_level(std, std_caps, tch.get("teachers_per_class"))
         cap_a = np.array([caps[lv] for lv in LEVELS])[None, :, None, None]
         tpc_a = np.array([tpc[lv] for lv in LEVELS])[None, :, None, None]
         demand = np.ceil(Ec / cap_a - 1e-9) * tpc_a

@@ -421,3 +421,23 @@ def test_cli_scenario_run_checks_targets_on_the_scenarios_horizon(tmp_path):
     assert "target year 2028 is after the run's end_year 2027" in r.output
     gaps = pd.read_csv(tmp_path / "out-to2028" / "target_gaps.csv")
     assert (gaps["year"] == 2028).any()
+
+
+def test_smaller_class_cap_means_more_classes_and_teachers(small_cfg):
+    """Primary demand under a class cap is ⌈E / cap⌉ classes × the standard class's teachers
+    (45 / the standard ratio): a cap of 30 instead of 45 needs ⌈E/30⌉ / ⌈E/45⌉ times the
+    teachers (the cap used to cancel out of the demand)."""
+    import math
+
+    def primary(cap):
+        t = engine.run(small_cfg, Scenario(f"cap{cap}", class_size_cap_primary=float(cap),
+                                           draws=0)).tables()["teachers"]
+        return t[(t[S.LEVEL] == "primary") & (t[S.AREA] == "511025")].set_index(S.YEAR)
+
+    p45, p30 = primary(45), primary(30)
+    for y in (2021, 2027):
+        e = p45.loc[y, S.ENROLMENT]
+        assert p30.loc[y, S.ENROLMENT] == e
+        assert p30.loc[y, S.DEMAND] / p45.loc[y, S.DEMAND] == pytest.approx(
+            math.ceil(e / 30) / math.ceil(e / 45))
+        assert p30.loc[y, S.DEMAND] > 1.4 * p45.loc[y, S.DEMAND]
