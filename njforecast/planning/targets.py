@@ -142,12 +142,17 @@ def need_status(p_cover: float, on_track: float = ON_TRACK_P,
     return {"on_track": "target_above_need", "off_track": "target_below_need"}.get(st, st)
 
 
+#: How a need target's note begins (:func:`need_note`); the reports read a row as a need
+#: comparison by it (a fixed hiring plan's row reads as an ordinary outcome).
+NEED_NOTE_HEAD = "projection = hires needed to keep staffing ratios (not an outcome); "
+
+
 def need_note(values: np.ndarray, target: float, unit: str = "") -> str:
     """Plain reading of a plan number against projected need (surplus or shortfall, 80 %)."""
     lo, hi = np.quantile(values, [0.1, 0.9])
     mean = float(np.mean(values))
     unit = f" {unit}" if unit and unit != "persons" else ""
-    head = ("projection = hires needed to keep staffing ratios (not an outcome); ")
+    head = NEED_NOTE_HEAD
     if mean <= target:
         return (head + f"the plan's {target:,.0f}{unit} exceeds projected need "
                 f"(surplus of {target - mean:,.0f}; 80 %: {target - hi:,.0f} to "

@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from .. import schema as S
+from ..planning.targets import NEED_NOTE_HEAD
 from .labels import label
 
 _PERIOD_ID = re.compile(r".*_(\d{4})_(\d{4})")
@@ -50,6 +51,9 @@ _TEXT = {
         "tgt_item": "{name} {m} (80% interval {lo}–{hi}) against {sign}{t}, {gap} "
                     "({status}, chance of meeting it {p})",
         "short": "short by {g}", "over": "{g} above",
+        "need_item": "{name}: {m} needed (80% interval {lo}–{hi}) against the plan's {t}, "
+                     "{gap} ({status}, chance the plan's number covers the need {p})",
+        "need_short": "need exceeds the plan by {g}", "need_over": "plan exceeds need by {g}",
         "county": "By county, {level} enrolment changes {lo_c} ({lo_a}{lo_i}) to {hi_c} "
                   "({hi_a}{hi_i}) from {y0} to {y1}{util}.",
         "county_i": ", 80% interval {a} to {b}",
@@ -75,6 +79,9 @@ _TEXT = {
         "tgt_item": "{name}预测{m}（80%区间 {lo}–{hi}），目标{sign}{t}，{gap}"
                     "（{status}，达标概率{p}）",
         "short": "差{g}", "over": "高出{g}",
+        "need_item": "{name}：预测需补充{m}（80%区间 {lo}–{hi}），规划{t}，{gap}"
+                     "（{status}，规划数足以满足需求的概率{p}）",
+        "need_short": "需求比规划多{g}", "need_over": "规划比需求多{g}",
         "county": "{y0}—{y1}年各区县{level}在校生变化不一：{lo_c}（{lo_a}{lo_i}）至{hi_c}"
                   "（{hi_a}{hi_i}）{util}。",
         "county_i": "，80%区间 {a}至{b}",
@@ -217,6 +224,15 @@ def _targets(t: dict, gaps: pd.DataFrame, city: str, year: int, lang: str) -> st
             r.indicator, lang)
         short = (r.comparison == "at_least" and r.gap < 0) or (r.comparison == "at_most"
                                                                and r.gap > 0)
+        if str(getattr(r, "note", "") or "").startswith(NEED_NOTE_HEAD):
+            # a hiring need against the plan's number: below the plan is a surplus
+            items.append(t["need_item"].format(
+                name=name, m=_val(r.projected_mean, r.unit), lo=_val(r.projected_lo80, r.unit),
+                hi=_val(r.projected_hi80, r.unit), t=f"{r.target:,.6g}",
+                gap=t["need_over" if r.gap < 0 else "need_short"].format(
+                    g=_val(abs(r.gap), r.unit)), status=label(r.status, lang),
+                p=_pct(100 * r.p_meet)))
+            continue
         items.append(t["tgt_item"].format(
             name=name, m=_val(r.projected_mean, r.unit), lo=_val(r.projected_lo80, r.unit),
             hi=_val(r.projected_hi80, r.unit), sign=_SIGN.get(r.comparison, ""),

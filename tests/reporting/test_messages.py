@@ -125,3 +125,21 @@ def test_plan_period_starts_after_a_later_jump_off():
                          S.TARGET_YEAR: [2025, 2030]})
     assert plan_periods(gaps, 2025, 2035) == ((2026, 2030), (2031, 2035))
     assert plan_periods(gaps, 2020, 2035) == ((2021, 2025), (2026, 2030))
+
+
+@pytest.mark.parametrize("lang, words", [
+    ("en", ": 30 needed (80% interval 20–40) against the plan's 50, "
+           "plan exceeds need by 20 (at risk, chance the plan's number covers the need 70%)"),
+    ("zh", "补充教师：预测需补充30（80%区间 20–40），规划50，规划比需求多20"),
+])
+def test_a_hiring_need_below_the_plan_reads_as_a_surplus(tables, lang, words):
+    """A need target at risk (need 30 against the plan's 50): the sentence says the plan
+    exceeds the need by 50 − 30 = 20, never "short by"."""
+    from njforecast.planning.targets import NEED_NOTE_HEAD
+
+    t, summary, gaps = tables
+    gaps = gaps.assign(**{S.NOTE: ""})
+    i = gaps.index[gaps[S.INDICATOR] == "teachers_added_2021_2025"][0]
+    gaps.loc[i, [S.STATUS, S.P_MEET, S.NOTE]] = ["at_risk", 0.7, NEED_NOTE_HEAD + "…"]
+    got = key_messages(t, summary, gaps, "C", NAMES[lang], lang, jump_off=2020)[3]
+    assert words in got and "short by 20" not in got and "差20" not in got
