@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import re
 import tempfile
 import threading
@@ -161,12 +162,18 @@ class PlannerService:
         fields = {k: v for k, v in request.items() if k not in PAGE_FIELDS}
         area = request.get("area", self.region.code)
         codes = [self.region.code, *[a.code for a in self.region.counties]]
-        if not isinstance(area, str) or area not in codes:
+        if not isinstance(area, str):
+            raise RequestError(f"area must be a division code as text, e.g. \"{codes[-1]}\", "
+                               f"got {area!r}", "area")
+        if area not in codes:
             raise RequestError(f"unknown area {area!r}; one of {', '.join(codes)}", "area")
         for k, v in fields.items():  # one scenario, plain values (the served model takes tables)
             if isinstance(v, (list, dict)):
                 raise RequestError(f"field '{k}' must be a single value, got a "
                                    f"{type(v).__name__}", k if k in SERVE_FIELDS else None)
+            if isinstance(v, float) and not math.isfinite(v):  # a table would read it as unset
+                raise RequestError(f"field '{k}' is {json.dumps(v)}; give a number (leave the field out "
+                                   "for the scenario's value)", k if k in SERVE_FIELDS else None)
         fields.setdefault("scenario", "baseline")
         fields.setdefault("draws", self.default_request()["draws"])
         try:

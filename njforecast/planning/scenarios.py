@@ -152,7 +152,7 @@ def _validate(sc: Scenario, source: str) -> None:
             raise ScenarioError(f"{source}: field '{f.name}' is NaN")
         if (lo is not None and v < lo) or (hi is not None and v > hi):
             raise ScenarioError(f"{source}: field '{f.name}' = {v!r} is out of range "
-                                f"[{lo}, {hi}] ({unit})")
+                                f"[{lo}, {hi}]" + (f" ({unit})" if unit else ""))
     if sc.rate_path is not None and sc.rate_path not in RATE_PATHS:
         raise ScenarioError(f"{source}: rate_path {sc.rate_path!r} is not one of {RATE_PATHS}")
     if sc.staffing_standard not in STAFFING_STANDARDS:

@@ -124,12 +124,17 @@ def test_bad_lever_names_the_field_and_app_keeps_answering(base_url):
              ({"staffing_standard": "generous"}, "staffing_standard"),
              ({"end_year": 2099}, "end_year"),
              ({"area": "999999"}, "area"),
+             ({"area": 511025}, "area"),  # a number, not the code as text
              ({"draws": [1, 2]}, "draws")]
     for extra, field in cases:
         status, err = call(base_url, "/api/scenario", {"scenario": "baseline", **extra})
         assert status == 400, extra
         assert err["field"] == field and field in err["error"], err
         assert "Traceback" not in err["error"]
+    for field in ("fertility_multiplier", "class_size_cap_primary"):  # NaN is not "unset"
+        status, err = call(base_url, "/api/scenario",
+                           raw=b'{"scenario": "baseline", "%s": NaN}' % field.encode())
+        assert status == 400 and err["field"] == field and "NaN" in err["error"], err
     status, err = call(base_url, "/api/scenario", {"scenario": "nope"})
     assert status == 400 and "presets" in err["error"]
     status, err = call(base_url, "/api/scenario", {"scenario": "baseline", "colour": "red"})
