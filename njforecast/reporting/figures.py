@@ -278,6 +278,16 @@ def teachers_chart(teachers_df: pd.DataFrame, area: str, lang: str = "en",
     return fig
 
 
+def foot_note(fig, note: str):
+    """``fig`` with ``note`` in small grey type in its bottom-left corner (nothing when empty);
+    the bottom margin grows to make room."""
+    if note:
+        h = fig.get_figheight()  # inches: a fixed 0.2 in strip whatever the figure's height
+        fig.subplots_adjust(bottom=fig.subplotpars.bottom + 0.2 / h)
+        fig.text(0.01, 0.04 / h, note, fontsize=6.5, color="0.35", ha="left", va="bottom")
+    return fig
+
+
 def save_figure_bytes(fig) -> dict[str, bytes]:
     """PNG (150 dpi, fast zlib level 1: the image is embedded once and archived, not served)
     and SVG (vector, for print) bytes of a figure; closes it."""

@@ -56,6 +56,9 @@ LABELS: dict[str, dict[str, str]] = {
                        "zh": "{inds}无区县数据，各区县取全市预测比率（各区县相同），故不分区县作图。"},
     "city_rate_applied": {"en": " (city rate applied to every county; no county data)",
                           "zh": "（各区县沿用全市比率，无区县数据）"},
+    "estimated_figure_note": {"en": "Partly estimated: county education counts are not "
+                                    "public; see the assumptions table.",
+                              "zh": "部分为估计值：区县教育统计未公开，详见假设表。"},
     "estimated_note": {"en": "Values marked estimated rest on estimated inputs (see quality "
                              "flags); every projection is a model estimate.",
                        "zh": "标记为“估计”的数值基于估计的输入（见质量标记）；"

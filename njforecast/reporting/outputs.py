@@ -95,7 +95,7 @@ def build_outputs(cfg, lang: str = "en", scenario=None, compare: Iterable | None
     sg = pd.concat(scen_gaps, ignore_index=True)
     sg = sg[(sg[S.SCOPE] == "plan (city)") & (sg[S.N_DRAWS] > 0)]
     scen_targets = sg[["scenario", S.INDICATOR, S.YEAR, S.TARGET, S.PROJECTED_MEAN,
-                       S.PROJECTED_LO80, S.PROJECTED_HI80, S.P_MEET, S.STATUS]]
+                       S.PROJECTED_LO80, S.PROJECTED_HI80, S.P_MEET, S.STATUS, S.QUALITY]]
 
     final = Path(cfg.output_dir)
     final.parent.mkdir(parents=True, exist_ok=True)

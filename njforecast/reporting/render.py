@@ -23,7 +23,7 @@ from __future__ import annotations
 import multiprocessing
 import threading
 from concurrent.futures import Future, ProcessPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import pandas as pd
 
@@ -42,6 +42,7 @@ class FigureJob:
     kwargs: dict = field(repr=False)
     wide: bool = False
     cost: float = 1.0  # relative drawing time, for balancing workers
+    note: str = ""  # printed small at the foot of the figure (the run's estimated inputs)
 
 
 def _county_scope(gaps_df) -> pd.Series:
@@ -132,14 +133,18 @@ def figure_jobs(results, gaps_df, lang: str, fig_lang: str, fan_indicators, tabl
                               wide=True, cost=3.5))
     note = label("city_copy_note", lang).format(inds=("、" if lang == "zh" else ", ").join(
         copies)) if copies else ""
+    if any(S.QUALITY in t.columns and (t[S.QUALITY] == "estimated").any()
+           for t in tables.values() if isinstance(t, pd.DataFrame)):
+        # a figure travels alone (slides, reports): it says its inputs are partly estimated
+        jobs = [replace(j, note=label("estimated_figure_note", fig_lang)) for j in jobs]
     return jobs, note
 
 
 def _draw(jobs: list[FigureJob]) -> list[tuple[str, dict[str, bytes]]]:
     from . import figures
 
-    return [(j.stem, figures.save_figure_bytes(getattr(figures, j.func)(**j.kwargs)))
-            for j in jobs]
+    return [(j.stem, figures.save_figure_bytes(figures.foot_note(
+        getattr(figures, j.func)(**j.kwargs), j.note))) for j in jobs]
 
 
 def _split(jobs: list[FigureJob], workers: int, local_cost: float

@@ -189,6 +189,8 @@ def test_build_outputs_atomic_and_complete(small_cfg, monkeypatch):
     for name in ("target_gaps.csv", "report.html", "report.xlsx", "scenario_comparison.csv",
                  "scenario_targets.csv"):
         assert (final / name).is_file(), name
+    for csv in final.glob("*.csv"):  # every table says how each number stands (quality)
+        assert S.QUALITY in pd.read_csv(csv, nrows=0).columns, csv.name
     before = (final / "target_gaps.csv").read_bytes()
 
     def boom(*a, **k):

@@ -208,3 +208,29 @@ def test_split_balances_and_keeps_every_job_once():
     assert sorted(drawn) == sorted(j.stem for j in jobs)
     assert [j.stem for j in shares[0]] == ["fan1", "fan3", "cap", "teach"]
     assert sum(j.cost for j in shares[0]) == 8.0 and 4.0 + sum(j.cost for j in local) == 8.5
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_every_figure_says_its_inputs_are_partly_estimated(res, lang):
+    """With estimated rows in the tables every figure job carries the note, and the drawn
+    figure holds it as text; with none estimated, no figure does."""
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    from njforecast.reporting import figures
+
+    gaps = pt.compare_to_targets(res.target_series, load_plan_targets(), years=[2025])
+    tables = res.tables()
+    want = labels.label("estimated_figure_note", lang)
+    assert any((t[S.QUALITY] == "estimated").any() for t in tables.values()
+               if S.QUALITY in t.columns)
+    jobs, _ = render.figure_jobs(res, gaps, lang, lang, ["senior_stage_ger"], tables,
+                                 (2020, 2030))
+    assert jobs and all(j.note == want for j in jobs)
+    fig = figures.foot_note(getattr(figures, jobs[0].func)(**jobs[0].kwargs), jobs[0].note)
+    assert want in [t.get_text() for t in fig.texts]
+    observed = {k: t.assign(**{S.QUALITY: "observed"}) if S.QUALITY in t.columns else t
+                for k, t in tables.items()}
+    jobs, _ = render.figure_jobs(res, gaps, lang, lang, ["senior_stage_ger"], observed,
+                                 (2020, 2030))
+    assert all(j.note == "" for j in jobs)
