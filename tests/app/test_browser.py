@@ -87,6 +87,8 @@ def test_page_lever_table_and_language(browser, base_url):
     assert "Plan target" in browser.find_element("id", "fans").text and "on track" in table_before
     assert len(browser.find_elements("css selector", "#fans figure")) >= 4
     assert browser.find_elements("css selector", "#chart-capacity path.line")
+    note = browser.find_element("id", "estimated-note")  # the city view says it, too
+    assert note.is_displayed() and "county education counts are not public" in note.text
     n = answers(browser)
 
     set_lever(browser, "fertility_multiplier", 0.5)

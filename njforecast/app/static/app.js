@@ -227,6 +227,8 @@
     drawAssumptions(a);
     drawDownloads();
     $("county-note").hidden = a.area === a.city;
+    // every view says when the numbers rest on estimated inputs (city and counties alike)
+    $("estimated-note").hidden = !a.assumptions.some((r) => r.quality === "estimated");
     const p = META.presets[$("preset").value];
     $("preset-desc").textContent = p ? p.description : "";
   }
