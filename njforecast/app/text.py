@@ -64,8 +64,8 @@ PAGE_TEXT: dict[str, dict[str, str]] = {
     "estimated_inputs": {"en": "Partly estimated: county education counts are not public, so "
                                "the engine uses the named assumptions below (quality "
                                "'estimated'); your own series replace them.",
-                         "zh": "部分为估计值：区县教育统计未公开，模型使用下方列出的假设（质量标记为“估计”）；"
-                               "上传本地数据可替换这些估计。"},
+                         "zh": "部分为估计值：区县教育统计未公开，模型使用下方列出的假设"
+                               "（质量标记为“估计”）；上传本地数据可替换这些估计。"},
     "hires": {"en": "Hires", "zh": "补充教师"},
     "none": {"en": "—", "zh": "—"},
     "estimated": {"en": "estimated", "zh": "估计"},
