@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from .. import schema as S
+from ..planning.targets import PERIOD_TARGET
 from .labels import cjk_font, label
 
 
@@ -73,7 +74,9 @@ def fan_chart(summary_df: pd.DataFrame, indicator: str, area: str, lang: str = "
         summary_df: area, year, indicator, mean, lo80, hi80, lo95, hi95 (indicator's unit).
         indicator, area: what to draw.
         lang: 'en' or 'zh' (already resolved by ``resolve_lang``).
-        target, target_year: plan target (dashed line) and its year (dotted vertical line).
+        target, target_year: plan target (dashed line) and its year (dotted vertical line);
+            for a period total (``…_YYYY_YYYY``, drawn as the rolling sum over the years
+            ending in each year) the target is a mark at its year only.
         observed_df: optional area, year, indicator, value points.
         area_names, indicator_names: display names (code → name).
     """
@@ -89,11 +92,19 @@ def fan_chart(summary_df: pd.DataFrame, indicator: str, area: str, lang: str = "
             if len(o):
                 ax.scatter(o[S.YEAR], o[S.VALUE], color="black", s=14, zorder=3,
                            label=label("observed", lang))
+        period = PERIOD_TARGET.search(indicator)  # a period total: rolling sums by year
         if target is not None and not np.isnan(target):
-            ax.axhline(target, color="#d62728", ls="--", lw=1.2,
-                       label=f"{label('target', lang)} {target:g}")
+            if period and target_year is not None:  # the target holds for its period only
+                ax.scatter([target_year], [target], color="#d62728", marker="_", s=300,
+                           linewidths=2, zorder=4, label=f"{label('target', lang)} {target:g}")
+            else:
+                ax.axhline(target, color="#d62728", ls="--", lw=1.2,
+                           label=f"{label('target', lang)} {target:g}")
             if target_year is not None:
                 ax.axvline(target_year, color="#d62728", ls=":", lw=0.8)
+        if period:
+            n = int(period.group(2)) - int(period.group(1)) + 1
+            ax.set_ylabel(label("period_sum_axis", lang).format(n=n), fontsize=7.5)
         ax.set_title(f"{_name(area, lang, area_names)} — {_name(indicator, lang, indicator_names)}")
         ax.set_xlabel(label("year", lang))
         ax.legend(frameon=False, fontsize=7, loc="best")

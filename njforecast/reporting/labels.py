@@ -56,6 +56,8 @@ LABELS: dict[str, dict[str, str]] = {
                        "zh": "{inds}无区县数据，各区县取全市预测比率（各区县相同），故不分区县作图。"},
     "city_rate_applied": {"en": " (city rate applied to every county; no county data)",
                           "zh": "（各区县沿用全市比率，无区县数据）"},
+    "period_sum_axis": {"en": "Sum over the {n} years ending in each year",
+                        "zh": "截至当年的{n}年累计"},
     "estimated_figure_note": {"en": "Partly estimated: county education counts are not "
                                     "public; see the assumptions table.",
                               "zh": "部分为估计值：区县教育统计未公开，详见假设表。"},

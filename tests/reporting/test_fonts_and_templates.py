@@ -234,3 +234,27 @@ def test_every_figure_says_its_inputs_are_partly_estimated(res, lang):
     jobs, _ = render.figure_jobs(res, gaps, lang, lang, ["senior_stage_ger"], observed,
                                  (2020, 2030))
     assert all(j.note == "" for j in jobs)
+
+
+def test_period_total_fan_marks_its_target_at_its_year_only(res):
+    """teachers_added_2021_2025 is drawn as rolling five-year sums: its target is a mark at
+    2025 (no line across the later years) and the y axis says what the sums are."""
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    from njforecast.reporting import figures
+
+    ind = "teachers_added_2021_2025"
+    ts = res.target_summary()
+    city = res.region.code
+    fig = figures.fan_chart(ts[ts[S.AREA] == city], ind, city, "en", target=4000.0,
+                            target_year=2025)
+    ax = fig.axes[0]
+    assert ax.get_ylabel() == "Sum over the 5 years ending in each year"
+    flat = [ln for ln in ax.lines if len(set(ln.get_ydata())) == 1 and ln.get_ydata()[0] == 4000]
+    assert not flat  # no horizontal target line
+    marks = [c for c in ax.collections if len(c.get_offsets()) == 1]
+    assert [tuple(c.get_offsets()[0]) for c in marks] == [(2025.0, 4000.0)]
+    other = figures.fan_chart(ts[ts[S.AREA] == city], "senior_stage_ger", city, "en",
+                              target=95.0, target_year=2025)
+    assert [ln for ln in other.axes[0].lines if list(ln.get_ydata()) == [95.0, 95.0]]
