@@ -282,6 +282,20 @@ class PlannerService:
                    "assumptions": res.assumptions}
         return sc, out
 
+    def variant(self, sc) -> str:
+        """The scenario's name, plus ``-custom-<8 hex>`` (a digest of its fields) when levers
+        changed it from its preset, so two variants' downloads and saved runs never share a
+        name; the draw count alone does not make a variant."""
+        import hashlib
+
+        preset = self.presets.get(sc.name)
+        mine = {k: v for k, v in sc.to_dict().items() if k not in ("draws", "description")}
+        if preset is not None and mine == {k: v for k, v in preset.to_dict().items()
+                                          if k not in ("draws", "description")}:
+            return sc.name
+        digest = hashlib.sha1(json.dumps(mine, sort_keys=True, default=str).encode())
+        return f"{sc.name}-custom-{digest.hexdigest()[:8]}"
+
     def download(self, request: Any, table: str, fmt: str) -> tuple[bytes, str, str]:
         """A table as CSV, or every table as one Excel workbook: (bytes, media type, file name).
 
@@ -294,7 +308,7 @@ class PlannerService:
             raise RequestError(f"unknown table {table!r}; one of {', '.join(DOWNLOAD_TABLES)}",
                                None, 404)
         sc, tables = self.tables(request)
-        stem = f"{self.cfg.name}-{sc.name}"
+        stem = f"{self.cfg.name}-{self.variant(sc)}"
         if fmt == "csv":
             data = tables[table].to_csv(index=False, lineterminator="\n").encode("utf-8-sig")
             return data, "text/csv; charset=utf-8", f"{stem}-{table}.csv"
@@ -324,7 +338,7 @@ class PlannerService:
 
         sc, tables = self.tables(request)
         res_metrics = self._metrics(tables["target_gaps"], tables["projection_summary"])
-        name = f"app:{sc.name}"
+        name = f"app:{self.variant(sc)}"
         with self._save_lock, tracking_run(self.cfg.name, name, self.tracking_uri,
                                            tags={"njforecast.kind": "app-scenario",
                                                  "scenario": sc.name,

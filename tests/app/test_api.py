@@ -208,3 +208,15 @@ def test_repeated_request_is_cached(service):
     assert json.loads(service.answer(req))["cached"]
     assert service.stats["computed"] == n and not first["cached"]
     assert again["enrolment"]["primary"]["mean"] != first["enrolment"]["primary"]["mean"]
+
+
+def test_downloads_and_saves_name_the_variant(service):
+    """A preset keeps its name (whatever the draws); levers add a stable digest, different for
+    different levers, so two variants' files never share a name."""
+    def name(**levers):
+        return service.variant(service.scenario_for({"scenario": "baseline", **levers})[0])
+
+    assert name() == "baseline" and name(draws=30) == "baseline"
+    a, b = name(fertility_multiplier=0.8), name(fertility_multiplier=0.8, class_size_cap_primary=45)
+    assert a.startswith("baseline-custom-") and len(a) == len("baseline-custom-") + 8
+    assert a == name(fertility_multiplier=0.8, draws=50) and a != b
