@@ -77,6 +77,19 @@ def teacher_base(state: BaseState, tch: Mapping, calib: dict) -> dict:
     return state.cached(key, build)
 
 
+def _cap_quality(state: BaseState, level: str, cap: float) -> tuple[str, str]:
+    """(quality, note) of a class cap: the plan's own standard (primary, junior) is observed;
+    another value is the scenario's or the config's choice, and other levels' caps are
+    assumptions."""
+    std = state.cached(("class_caps", "[]"), lambda: tm.class_caps(state.standards))
+    if level in ("primary", "junior") and cap == float(std[level]):
+        return "observed", "pupils per class (the plan's standard class size)"
+    if level in ("primary", "junior"):
+        return "estimated", (f"pupils per class, set by the scenario or config (standard "
+                             f"{float(std[level]):g})")
+    return "estimated", "pupils per class"
+
+
 def teacher_method(tch: Mapping) -> tuple[str, dict]:
     cap_over = dict(tch.get("class_caps", {}))
     for lv in ("primary", "junior"):
@@ -236,8 +249,8 @@ def teacher_arrays(state: BaseState, tch: Mapping, base: dict, E: np.ndarray, ye
         ("attrition", attrition, base["a_q"], base["a_note"]),
         ("hiring_policy", "to need" if hpy is None else f"fixed {hpy:g} a year, shared by "
          "demand", "estimated", ""),
-        *((f"class_cap_{lv}", float(v), "observed" if lv in ("primary", "junior") else
-           "estimated", "pupils per class") for lv, v in caps.items() if method == "class_size"),
+        *((f"class_cap_{lv}", float(v), *_cap_quality(state, lv, float(v)))
+          for lv, v in caps.items() if method == "class_size"),
         *((f"ratio_model_{n.split(':', 1)[0]}", tch.get("ratio_model", "auto"), "estimated",
            n.split(": ", 1)[1]) for n in notes if tch.get("ratio_path") == "model"),
         *((f"ratio_trend_{n.split(':', 1)[0]}", "learned damped trend", "estimated",

@@ -431,12 +431,18 @@ def test_smaller_class_cap_means_more_classes_and_teachers(small_cfg):
     teachers (the cap used to cancel out of the demand)."""
     import math
 
+    quality = {}
+
     def primary(cap):
-        t = engine.run(small_cfg, Scenario(f"cap{cap}", class_size_cap_primary=float(cap),
-                                           draws=0)).tables()["teachers"]
+        res = engine.run(small_cfg, Scenario(f"cap{cap}", class_size_cap_primary=float(cap),
+                                             draws=0))
+        a = res.assumptions.set_index(res.assumptions.columns[0])
+        quality[cap] = a.loc["class_cap_primary", S.QUALITY]
+        t = res.tables()["teachers"]
         return t[(t[S.LEVEL] == "primary") & (t[S.AREA] == "511025")].set_index(S.YEAR)
 
     p45, p30 = primary(45), primary(30)
+    assert quality == {45: "observed", 30: "estimated"}  # the plan's standard vs a choice
     for y in (2021, 2027):
         e = p45.loc[y, S.ENROLMENT]
         assert p30.loc[y, S.ENROLMENT] == e
