@@ -202,3 +202,54 @@ def test_run_info_json_records_provenance(report, tmp_path):
     got = json.loads(p.read_text(encoding="utf-8"))
     assert got["config_text"] == 'name = "x"\ndraws = 3\n' and got["config_path"] == str(toml)
     assert not list((tmp_path / "o").glob("*.tmp"))
+
+
+#: English words of the en page's fixed text and table headings (none may remain in zh)
+EN_WORDS = ("draws", "seed", "config", "on track", "off track", "at risk", "share of",
+            "Typical error", "further targets", "qualitative", "projected mean",
+            "80 % interval", "urban district", "out-migration", "all counties", "estimated",
+            "<td>observed</td>", "every target ×", "key indicators", "more rows", "Quality flags",
+            "county_kind", "target_year", "p_meet</th>", "<th>area", "<th>quality",
+            "<th>status", "<th>plan", "<th>target", "<th>gap", "<th>name", "<th>value",
+            "<th>note", "ages 5-9")
+
+
+@pytest.fixture(scope="module")
+def report_zh(tmp_path_factory):
+    """The zh report of the synthetic results (one fan chart, figures drawn in process)."""
+    res = synthetic_results()
+    res.population["county_kind"] = "urban district"
+    gaps = pt.compare_to_targets(res.target_series, load_plan_targets(), years=[2025, 2035])
+    out = tmp_path_factory.mktemp("report_zh")
+    rp.write_report(res, gaps, out, lang="zh", fan_indicators=["senior_stage_ger"],
+                    figure_workers=0)
+    return out
+
+
+def test_zh_page_has_no_english_fixed_text(report_zh):
+    """The zh page's run line, notes, table headings and status/quality values are Chinese."""
+    page = (report_zh / "report.html").read_text(encoding="utf-8")
+    page = re.sub(r"<style>.*?</style>|base64,[A-Za-z0-9+/=]+", "", page, flags=re.S)
+    visible = re.sub(r"<[^>]+>", " ", page)
+    left = [w for w in EN_WORDS if w in (page if w.startswith("<") else visible)]
+    assert left == []
+    for zh in ("20 次抽样", "随机种子 0", "<th>规划目标</th>", "<th>预测均值</th>",
+               "80% 区间为中间 80%", "<th>达标概率</th>", "估计", "学前教育三年毛入园率"):
+        assert zh in page, zh
+
+
+def test_zh_target_table_uses_chinese_indicator_names(report_zh):
+    """The full target table shows the plan's Chinese name, not the indicator id."""
+    page = (report_zh / "report.html").read_text(encoding="utf-8")
+    assert "<td>preschool_ger_3y</td>" not in page and "<td>学前教育三年毛入园率</td>" in page
+
+
+def test_every_label_has_en_and_zh():
+    """Every label, value and unit has an English and a Chinese text."""
+    for table in (labels.LABELS, labels.NAMES, labels.VALUES):
+        for key, entry in table.items():
+            assert entry.get("en") and entry.get("zh"), key
+    assert labels.column_label("projected_lo80", "zh") == "预测80%区间下限"
+    assert labels.column_label("projected_lo80", "en") == "projected_lo80"
+    assert labels.value_label("quality", "derived", "zh") == "推算"
+    assert labels.value_label("county_kind", "urban district", "zh") == "市辖区"
