@@ -2,7 +2,8 @@
 
 Public names:
     LABELS, NAMES                 key → {"en": …, "zh": …} (report text; engine indicators and levels)
-    VALUES, COLUMNS, UNITS_ZH     table cell values, column headings and units in Chinese
+    VALUES, COLUMNS, UNITS_ZH, SHEETS   table cell values, column headings, units and workbook
+                                  sheet names in Chinese
     label(key, lang)              the label for ``key`` in 'en' or 'zh' (the key when unknown)
     value_label(column, value, lang)   a table cell's display value
     column_label(column, lang)    a column heading ('en': the column name)
@@ -184,6 +185,13 @@ COLUMNS: dict[str, str] = {
     "hires": "补充教师", "surplus": "富余教师", "method": "方法", "name": "名称",
     "value": "取值", "file": "文件", "origin": "来源", "licence": "许可", "checked": "核对日期",
     "scenario": "情景", "diff_vs_baseline": "与基准情景之差", "draw": "抽样序号",
+}
+#: Chinese names of workbook sheets (the machine name follows in brackets).
+SHEETS: dict[str, str] = {
+    "target_gaps": "规划目标对照", "indicators": "指标", "population_school_age": "学龄人口",
+    "enrolment": "在校生", "teachers": "教师", "capacity": "学位", "quality_flags": "质量标记",
+    "scenario_comparison": "情景对比", "scenario_targets": "各情景规划目标",
+    "assumptions_sources": "假设与来源",
 }
 #: Units of workbook headers ("persons" → "人").
 UNITS_ZH: dict[str, str] = {

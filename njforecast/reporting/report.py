@@ -140,7 +140,7 @@ def write_report(results, gaps_df: pd.DataFrame, out_dir: str | Path, lang: str 
     for name, df in tables.items():
         paths[f"{name}.csv"] = write_csv_atomic(df, out / f"{name}.csv")
     paths["report.xlsx"] = write_excel(tables, out / "report.xlsx", results.assumptions,
-                                       results.sources)
+                                       results.sources, lang)
     messages = key_messages(tables, summary, gaps_df, results.region.code, text_names, lang, y0)
 
     figures = []
