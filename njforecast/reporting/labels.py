@@ -115,6 +115,7 @@ LABELS: dict[str, dict[str, str]] = {
                               "typical_error_10y_pct 列）。依据本地区 2010—2020 年历史预测的地区"
                               "采用的迁移规则无法用内置数据回测；此误差为经回测方法的误差。"},
     "ages": {"en": "ages {a}-{b}", "zh": "{a}–{b}岁"},
+    "n_counties": {"en": "{n} counties ({codes})", "zh": "{n} 个区县（{codes}）"},
     "scenario_note": {"en": "{year}, city: projected mean (probability of meeting the plan "
                             "target) under each scenario.",
                       "zh": "{year}年，全市：各情景下的预测均值（括号内为达到规划目标的概率）。"},
@@ -216,6 +217,9 @@ NAMES: dict[str, dict[str, str]] = {
                                        "zh": "中职在校生（人）"},
     "higher_vocational_enrolment": {"en": "Higher vocational enrolment (persons)",
                                     "zh": "高职在校生（人）"},
+    "enrolment_level": {"en": "{level} enrolment (persons)", "zh": "{level}在校生（人）"},
+    "hires_needed": {"en": "Teachers to hire (persons)", "zh": "需补充教师（人）"},
+    "teacher_demand": {"en": "Teacher demand (persons)", "zh": "教师需求（人）"},
     "teachers_added": {"en": "Teachers added in the {n} years to each year (persons)",
                        "zh": "截至当年的{n}年补充教师（人）"},
 }
@@ -252,7 +256,11 @@ def column_label(column: str, lang: str = "en") -> str:
 
 def label(key: str, lang: str = "en") -> str:
     """The label for ``key`` in ``lang`` ('en' or 'zh'); the key itself when unknown.
-    ``teachers_added_<first>_<last>`` (a plan period's hiring) is labelled with its length."""
+    ``teachers_added_<first>_<last>`` (a plan period's hiring) is labelled with its length,
+    ``enrolment_<level>`` with the level's name."""
+    if key.startswith("enrolment_") and key[len("enrolment_"):] in NAMES:
+        entry = NAMES["enrolment_level"]
+        return entry.get(lang, entry["en"]).format(level=label(key[len("enrolment_"):], lang))
     m = re.fullmatch(r"teachers_added_(\d{4})_(\d{4})", key)
     if m:
         entry = NAMES["teachers_added"]

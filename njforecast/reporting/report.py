@@ -17,6 +17,7 @@ writer restyles or rewords the page without touching Python.
 from __future__ import annotations
 
 import base64
+import re
 from functools import lru_cache
 from pathlib import Path
 
@@ -175,7 +176,7 @@ def _context(results, tables, gaps_df, lang, lang_msg, messages, figures, county
     # the one row standing for counties that carry the city's rate names them
     applied = gaps_show[S.SCOPE] == SCOPE_CITY_APPLIED
     gaps_show.loc[applied, S.AREA] = gaps_df.loc[applied, S.NOTE].map(
-        lambda n: str(n).split(")", 1)[0] + ")")  # "6 counties (511002, …)"
+        lambda n: _counties(str(n).split(")", 1)[0] + ")", lang))  # "6 counties (511002, …)"
     drop = [S.NOTE, S.PROJECTED_LO95, S.PROJECTED_HI95, S.SCOPE, S.INDICATOR_ZH]
     if lang == "zh":  # readers see the plan's Chinese name in place of the indicator id
         gaps_show[S.INDICATOR] = gaps_show[S.INDICATOR].map(names)
@@ -228,6 +229,12 @@ def _context(results, tables, gaps_df, lang, lang_msg, messages, figures, county
         "quality": _table(results.quality, lang=lang)
         if results.quality is not None and len(results.quality) else None,
     }
+
+
+def _counties(text: str, lang: str) -> str:
+    """"6 counties (511002, …)" in ``lang`` ("6 个区县（511002, …）")."""
+    m = re.fullmatch(r"(\d+) counties \((.*)\)", text)
+    return label("n_counties", lang).format(n=m[1], codes=m[2]) if m else text
 
 
 def _indicator_names(gaps_df: pd.DataFrame, lang: str):

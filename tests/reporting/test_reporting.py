@@ -313,3 +313,11 @@ def test_excel_number_formats_keep_full_precision(report):
     assert wb["assumptions_sources"].freeze_panes == "A3"
     ws = wb["enrolment"]
     assert ws.cell(2, _header_row(ws).index("mean [persons]") + 1).number_format == "#,##0.0"
+
+
+def test_scenario_indicators_and_county_groups_named_in_chinese():
+    """Indicator ids of the scenario table and "6 counties (…)" read in Chinese."""
+    assert labels.label("enrolment_junior", "zh") == "初中在校生（人）"
+    assert labels.label("enrolment_junior", "en") == "Junior secondary enrolment (persons)"
+    assert rp.report._counties("6 counties (511002, 511011)", "zh") == "6 个区县（511002, 511011）"
+    assert rp.report._counties("6 counties (511002, 511011)", "en") == "6 counties (511002, 511011)"
