@@ -17,6 +17,7 @@ writer restyles or rewords the page without touching Python.
 from __future__ import annotations
 
 import base64
+import re
 from functools import lru_cache
 from pathlib import Path
 
@@ -25,7 +26,7 @@ import pandas as pd
 
 from .. import schema as S
 from ..planning.targets import BASIS_CITY_COPY, OFF_TRACK_P, ON_TRACK_P, SCOPE_CITY_APPLIED
-from .labels import label, resolve_lang
+from .labels import column_label, label, resolve_lang, value_label
 from .messages import key_messages, plan_periods
 from .render import figure_jobs, start_rendering
 from .writers import _atomic_bytes, write_excel, write_run_info
@@ -57,12 +58,22 @@ def _fmt(x) -> str:
     return "" if x is None else str(x)
 
 
-def _table(df: pd.DataFrame, max_rows: int = 400) -> dict:
-    """A frame as the table macro's input: columns, display rows, n, more (rows left out)."""
+#: columns whose values are shown in the report's language (``labels.VALUES``)
+_VALUE_COLUMNS = (S.STATUS, S.QUALITY, "county_kind", S.BASIS, S.COMPARISON, S.SCOPE, S.UNIT,
+                  "item")
+
+
+def _table(df: pd.DataFrame, max_rows: int = 400, lang: str = "en") -> dict:
+    """A frame as the table macro's input: columns (headings in ``lang``), display rows
+    (status, quality, … values in ``lang`` when 'zh'), n, more (rows left out) and more_text."""
     d = df.head(max_rows)
+    if lang == "zh":
+        d = d.assign(**{c: d[c].map(lambda v, c=c: value_label(c, v, lang))
+                        for c in _VALUE_COLUMNS if c in d.columns})
     rows = [[_fmt(v) for v in r] for r in d.itertuples(index=False, name=None)]
-    return {"columns": [str(c) for c in df.columns], "rows": rows, "n": len(df),
-            "more": max(len(df) - max_rows, 0)}
+    more = max(len(df) - max_rows, 0)
+    return {"columns": [column_label(c, lang) for c in df.columns], "rows": rows,
+            "n": len(df), "more": more, "more_text": label("more_rows", lang).format(n=more)}
 
 
 def write_html(path: str | Path, context: dict, template: str = "report.html.j2") -> Path:
@@ -130,7 +141,7 @@ def write_report(results, gaps_df: pd.DataFrame, out_dir: str | Path, lang: str 
     for name, df in tables.items():
         paths[f"{name}.csv"] = write_csv_atomic(df, out / f"{name}.csv")
     paths["report.xlsx"] = write_excel(tables, out / "report.xlsx", results.assumptions,
-                                       results.sources)
+                                       results.sources, lang)
     messages = key_messages(tables, summary, gaps_df, results.region.code, text_names, lang, y0)
 
     figures = []
@@ -160,14 +171,15 @@ def _context(results, tables, gaps_df, lang, lang_msg, messages, figures, county
     years = set(gaps_df[S.YEAR])
     city_year = plan_end if plan_end in years else min(years, key=lambda y: abs(y - plan_end))
     gaps_show = gaps_df.copy()
+    names = _indicator_names(gaps_df, lang)
     gaps_show[S.AREA] = gaps_show[S.AREA].map(lambda a: f"{a} {text_names.get(a, '')}")
     # the one row standing for counties that carry the city's rate names them
     applied = gaps_show[S.SCOPE] == SCOPE_CITY_APPLIED
     gaps_show.loc[applied, S.AREA] = gaps_df.loc[applied, S.NOTE].map(
-        lambda n: str(n).split(")", 1)[0] + ")")  # "6 counties (511002, …)"
-    drop = [S.NOTE, S.PROJECTED_LO95, S.PROJECTED_HI95, S.SCOPE]
-    if lang == "en":
-        drop.append(S.INDICATOR_ZH)
+        lambda n: _counties(str(n).split(")", 1)[0] + ")", lang))  # "6 counties (511002, …)"
+    drop = [S.NOTE, S.PROJECTED_LO95, S.PROJECTED_HI95, S.SCOPE, S.INDICATOR_ZH]
+    if lang == "zh":  # readers see the plan's Chinese name in place of the indicator id
+        gaps_show[S.INDICATOR] = gaps_show[S.INDICATOR].map(names)
     gaps_show = gaps_show.drop(columns=drop)
     scen = None
     if scenario_targets is not None and len(scenario_targets):
@@ -176,36 +188,66 @@ def _context(results, tables, gaps_df, lang, lang_msg, messages, figures, county
                               zip(st[S.PROJECTED_MEAN], st[S.P_MEET], strict=True)])
         piv = piv.pivot_table(index=S.INDICATOR, columns=S.SCENARIO, values="cell",
                               aggfunc="first", sort=False).reset_index()
-        scen = {"year": city_year, "pivot": _table(piv),
-                "table": _table(scenario_table, max_rows=300)
-                if scenario_table is not None and len(scenario_table) else None}
+        piv[S.INDICATOR] = piv[S.INDICATOR].map(names)
+        comp = None
+        if scenario_table is not None and len(scenario_table):
+            comp = scenario_table.copy()
+            if S.INDICATOR in comp.columns:
+                comp[S.INDICATOR] = comp[S.INDICATOR].map(names)
+            comp = _table(comp, max_rows=300, lang=lang)
+        scen = {"year": city_year, "pivot": _table(piv, lang=lang), "table": comp,
+                "note": label("scenario_note", lang).format(year=city_year)}
     keys = ("key_messages", "summary", "figures", "scenarios", "targets", "assumptions",
-            "sources", "estimated_note", "not_projectable")
+            "sources", "estimated_note", "not_projectable", "interval_note", "error_band_note",
+            "scenario_details", "quality_note", "run_config", "run_data", "th_target", "th_plan",
+            "th_mean", "th_interval", "th_gap", "th_p_meet", "th_status", "th_quality")
+    status_note = label("status_note", lang).format(
+        on=f"{ON_TRACK_P:g}", off=f"{OFF_TRACK_P:g}", draws=cfg.draws,
+        basis=value_label(S.BASIS, BASIS_CITY_COPY, lang),
+        scope=value_label(S.SCOPE, SCOPE_CITY_APPLIED, lang))
     return {
         "lang": lang, "html_lang": "zh-CN" if lang == "zh" else "en",
         "title": label("title", lang), "text": {k: label(k, lang) for k in keys},
-        "run": {"scenario_label": "情景" if lang == "zh" else "scenario",
+        "run": {"scenario_label": label("run_scenario", lang),
                 "scenario": results.scenario, "base_year": cfg.base_year,
-                "end_year": cfg.end_year, "draws": cfg.draws, "seed": cfg.seed,
+                "end_year": cfg.end_year, "draws": label("run_draws", lang).format(n=cfg.draws),
+                "seed": label("run_seed", lang).format(seed=cfg.seed),
                 "config": str(cfg.path or cfg.name), "data_hash": results.data_hash[:16]},
         "messages": messages,
         "status_counts": [{"year": y, "status": label(s, lang), "n": n}
                           for (y, s), n in counts.items()],
-        "on_track_p": f"{ON_TRACK_P:g}", "off_track_p": f"{OFF_TRACK_P:g}",
-        "basis_city_copy": BASIS_CITY_COPY, "lang_message": lang_msg,
+        "status_note": status_note, "lang_message": lang_msg,
         "city": _city_context(gaps_df, city_year, lang),
         "ex_post": _ex_post_context(gaps_df, lang),
-        "error_band": error_band_table(tables["population_school_age"], text_names),
+        "error_band": error_band_table(tables["population_school_age"], text_names, lang),
         "figures": figures, "county_note": county_note, "scenarios": scen,
-        "targets": _table(_status_html(gaps_show, lang)),
-        "assumptions": _table(results.assumptions) if results.assumptions is not None else None,
-        "sources": _table(results.sources) if results.sources is not None else None,
-        "quality": _table(results.quality)
+        "targets": _table(_status_html(gaps_show, lang), lang=lang),
+        "targets_details": label("targets_details", lang).format(n=len(gaps_show)),
+        "assumptions": _table(results.assumptions, lang=lang)
+        if results.assumptions is not None else None,
+        "sources": _table(results.sources, lang=lang) if results.sources is not None else None,
+        "quality": _table(results.quality, lang=lang)
         if results.quality is not None and len(results.quality) else None,
     }
 
 
-def error_band_table(pop: pd.DataFrame, names: dict[str, str]) -> dict | None:
+def _counties(text: str, lang: str) -> str:
+    """"6 counties (511002, …)" in ``lang`` ("6 个区县（511002, …）")."""
+    m = re.fullmatch(r"(\d+) counties \((.*)\)", text)
+    return label("n_counties", lang).format(n=m[1], codes=m[2]) if m else text
+
+
+def _indicator_names(gaps_df: pd.DataFrame, lang: str):
+    """indicator id → its name for readers: the id in English; in Chinese the target's
+    ``indicator_zh`` where given, else its :func:`label` (the id when it has none)."""
+    zh = {}
+    if lang == "zh" and S.INDICATOR_ZH in gaps_df.columns:
+        zh = {i: n for i, n in zip(gaps_df[S.INDICATOR], gaps_df[S.INDICATOR_ZH], strict=True)
+              if isinstance(n, str) and n}
+    return lambda i: i if lang != "zh" else zh.get(i) or label(str(i), lang)
+
+
+def error_band_table(pop: pd.DataFrame, names: dict[str, str], lang: str = "en") -> dict | None:
     """The population table's "typical error of this method at 10 years" by area, as the
     table macro's input (the page's note says what it is).
 
@@ -216,12 +258,13 @@ def error_band_table(pop: pd.DataFrame, names: dict[str, str]) -> dict | None:
     col = "typical_error_10y_pct"
     if col not in pop.columns:
         return None
-    ages = {7: "ages 5-9", 13: "ages 10-14", 16: "ages 15-19"}
+    ages = {age: label("ages", lang).format(a=a, b=b)
+            for age, (a, b) in {7: (5, 9), 13: (10, 14), 16: (15, 19)}.items()}
     rows = pop[pop[S.AGE].isin(list(ages))].drop_duplicates([S.AREA, S.AGE])
     tab = rows.pivot(index=[S.AREA, "county_kind"], columns=S.AGE, values=col)
     tab = tab.rename(columns=ages).round(1).reset_index()
     tab[S.AREA] = tab[S.AREA].map(lambda a: f"{a} {names.get(a, '')}")
-    return _table(tab)
+    return _table(tab, lang=lang)
 
 
 _EX_POST_TEXT = {
@@ -280,11 +323,15 @@ def _city_context(gaps_df: pd.DataFrame, year: int, lang: str) -> dict:
              "mean": f"{r.projected_mean:,.1f}",
              "interval": f"{r.projected_lo80:,.1f}–{r.projected_hi80:,.1f}",
              "gap": f"{r.gap:+,.1f}", "p_meet": f"{r.p_meet:.2f}", "status": r.status,
-             "status_label": label(r.status, lang), "quality": str(r.quality)}
+             "status_label": label(r.status, lang),
+             "quality": str(value_label(S.QUALITY, r.quality, lang))}
             for r in proj.itertuples()]
     others = d[d[S.N_DRAWS].fillna(0) == 0]
     names = others[S.INDICATOR_ZH] if lang == "zh" else others[S.INDICATOR]
-    return {"year": year, "rows": rows, "others": [str(n) for n in names]}
+    note = label("others_note", lang).format(
+        year=year, n=len(others), what=label("not_projectable", lang),
+        names=("、" if lang == "zh" else ", ").join(str(n) for n in names))
+    return {"year": year, "rows": rows, "others": [str(n) for n in names], "note": note}
 
 
 def summary_table(gaps_df: pd.DataFrame, year: int | None = None, lang: str = "en",

@@ -3,7 +3,9 @@ written atomically (temporary file in the same folder + rename).
 
 Public names:
     save_figure(fig, folder, stem)          ``stem.png`` (150 dpi) and ``stem.svg`` → [paths]
-    write_excel(tables, path, assumptions_df, sources_df)   one sheet per table, units in headers
+    write_excel(tables, path, assumptions_df, sources_df, lang)   one sheet per table, units in
+                                            headers; headings, sheet names, status and quality
+                                            in Chinese with lang='zh' (machine names kept)
     run_info(results)                       provenance dict (package, git commit, data hash, config)
     write_run_info(results, path)           :func:`run_info` as JSON
     COLUMN_UNITS, TABLE_UNITS               units shown in Excel and HTML headers
@@ -23,6 +25,7 @@ import pandas as pd
 
 from .. import schema as S
 from .figures import save_figure_bytes
+from .labels import SHEETS, UNITS_ZH, column_label, label, value_label
 
 
 def _atomic_bytes(path: Path, data: bytes) -> Path:
@@ -56,31 +59,68 @@ TABLE_UNITS = {"population_school_age": "persons", "enrolment": "persons",
                "scenario_targets": "target's unit"}
 
 
-def _with_units(df: pd.DataFrame, summary_unit: str | None = None) -> pd.DataFrame:
+def _unit(c: str, note: str | None) -> str | None:
+    """The unit shown in column ``c``'s header (None: no unit)."""
+    if c in COLUMN_UNITS:
+        return COLUMN_UNITS[c]
+    if (c in (S.TARGET, S.GAP, S.VALUE, *S.SUMMARY_COLUMNS) or c.startswith("projected_")
+            or c == "diff_vs_baseline") and note:
+        return note
+    if c.endswith(("_lo80", "_hi80")) and c.rsplit("_", 1)[0] in COLUMN_UNITS:
+        return COLUMN_UNITS[c.rsplit("_", 1)[0]]
+    return None
+
+
+def _header(c: str, unit: str | None, lang: str) -> str:
+    """A workbook column heading: ``enrolment [persons]``; in Chinese the column's name, the
+    machine name in brackets and the unit: ``在校生（enrolment）[人]``."""
+    c = str(c)
+    if lang == "zh":
+        name = column_label(c, lang)
+        c = c if name == c else f"{name}（{c}）"
+        unit = None if unit is None else UNITS_ZH.get(unit, unit)
+    return c if unit is None else f"{c} [{unit}]"
+
+
+def _with_units(df: pd.DataFrame, summary_unit: str | None = None,
+                lang: str = "en") -> pd.DataFrame:
     """Column headers with units: ``enrolment [persons]``; summary columns take the row's
-    ``unit`` column ("see unit column") or ``summary_unit``."""
+    ``unit`` column ("see unit column") or ``summary_unit``; ``lang`` 'zh': see
+    :func:`_header`."""
     note = "see unit column" if S.UNIT in df.columns else summary_unit
-    ren = {}
-    for c in df.columns:
-        if c in COLUMN_UNITS:
-            ren[c] = f"{c} [{COLUMN_UNITS[c]}]"
-        elif (c in (S.TARGET, S.GAP, S.VALUE, *S.SUMMARY_COLUMNS) or c.startswith("projected_")
-              or c == "diff_vs_baseline") and note:
-            ren[c] = f"{c} [{note}]"
-        elif c.endswith(("_lo80", "_hi80")) and c.rsplit("_", 1)[0] in COLUMN_UNITS:
-            ren[c] = f"{c} [{COLUMN_UNITS[c.rsplit('_', 1)[0]]}]"
-    return df.rename(columns=ren)
+    return df.rename(columns={c: _header(c, _unit(c, note), lang) for c in df.columns})
+
+
+def sheet_name(name: str, lang: str = "en") -> str:
+    """The sheet of table ``name``: the name itself; in Chinese ``规划目标对照（target_gaps）``
+    (the name alone when it has no Chinese name or the two exceed Excel's 31 characters)."""
+    zh = SHEETS.get(name) if lang == "zh" else None
+    full = f"{zh}（{name}）" if zh else name
+    return full if len(full) <= 31 else name
+
+
+#: display formats of float cells (the stored values keep full precision): probabilities
+#: with two decimals, plan targets and observed values as given (up to 3 decimals: 92.09),
+#: every other number with one decimal and thousands separators
+NUMBER_FORMATS = {S.P_MEET: "0.00", S.P_OVER: "0.00", S.TARGET: "#,##0.0##",
+                  S.ACTUAL: "#,##0.0##"}
+DEFAULT_NUMBER_FORMAT = "#,##0.0"
 
 
 def write_excel(tables: Mapping[str, pd.DataFrame], path: str | Path,
                 assumptions_df: pd.DataFrame | None = None,
-                sources_df: pd.DataFrame | None = None) -> Path:
+                sources_df: pd.DataFrame | None = None, lang: str = "en") -> Path:
     """One sheet per table (units in headers) plus an 'assumptions_sources' sheet; atomic.
+
+    Float cells keep full precision and display with :data:`NUMBER_FORMATS` (default
+    :data:`DEFAULT_NUMBER_FORMAT`: 7133.333… shows as 7,133.3).
 
     Args:
         tables: sheet name (≤ 31 characters) → frame.
         path: the .xlsx file.
         assumptions_df, sources_df: stacked on the 'assumptions_sources' sheet.
+        lang: 'en', or 'zh' for Chinese sheet names (:func:`sheet_name`), headings
+            (:func:`_header`) and, on the target sheets, status and quality values.
     """
     path = Path(path)
     for name in tables:
@@ -96,24 +136,32 @@ def write_excel(tables: Mapping[str, pd.DataFrame], path: str | Path,
         # writing and about 40 % faster than going through pandas.to_excel (same cells)
         wb = xlsxwriter.Workbook(tmp, {"nan_inf_to_errors": True})
         head = wb.add_format({"bold": True, "border": 1, "align": "center", "valign": "top"})
+        formats = {f: wb.add_format({"num_format": f})
+                   for f in {DEFAULT_NUMBER_FORMAT, *NUMBER_FORMATS.values()}}
         for name, df in tables.items():
-            out = _with_units(df, TABLE_UNITS.get(name))
-            ws = wb.add_worksheet(name)
-            _write_frame(ws, out, 0, head)
+            if lang == "zh" and S.STATUS in df.columns and S.TARGET in df.columns:
+                df = df.assign(**{c: df[c].map(lambda v, c=c: value_label(c, v, lang))
+                                  for c in (S.STATUS, S.QUALITY) if c in df.columns})
+            fmts = [formats[NUMBER_FORMATS.get(c, DEFAULT_NUMBER_FORMAT)] for c in df.columns]
+            out = _with_units(df, TABLE_UNITS.get(name), lang)
+            ws = wb.add_worksheet(sheet_name(name, lang))
+            _write_frame(ws, out, 0, head, fmts)
             ws.freeze_panes(1, 0)
             for j, h in enumerate(out.columns):
                 ws.set_column(j, j, min(max(len(str(h)), 8) + 2, 60))
-        ws = wb.add_worksheet("assumptions_sources")
+        ws = wb.add_worksheet(sheet_name("assumptions_sources", lang))
         row = 0
-        for title, df in (("Assumptions", assumptions_df), ("Data sources and quality",
-                                                             sources_df)):
+        for title, df in (("assumptions_title", assumptions_df), ("sources_title", sources_df)):
             if df is None:
                 continue
-            ws.write_string(row, 0, title, head)
-            _write_frame(ws, df, row + 1, head)
+            ws.write_string(row, 0, label(title, lang), head)
+            _write_frame(ws, df.rename(columns=lambda c: _header(c, None, lang)), row + 1, head,
+                         [formats[DEFAULT_NUMBER_FORMAT]] * len(df.columns))
             row += len(df) + 4
+        ws.freeze_panes(2 if row else 1, 0)  # the first title and header rows
         if row == 0:
-            _write_frame(ws, pd.DataFrame({"note": ["no assumptions recorded"]}), 0, head)
+            _write_frame(ws, pd.DataFrame({_header("note", None, lang):
+                                           [label("no_assumptions", lang)]}), 0, head)
         wb.close()
         os.replace(tmp, path)
     except BaseException:
@@ -122,9 +170,10 @@ def write_excel(tables: Mapping[str, pd.DataFrame], path: str | Path,
     return path
 
 
-def _write_frame(ws, df: pd.DataFrame, row: int, head_format) -> None:
+def _write_frame(ws, df: pd.DataFrame, row: int, head_format, number_formats=None) -> None:
     """``df`` at ``row`` of an XlsxWriter sheet: a header row, then one row per record
-    (numbers as numbers, booleans as booleans, missing values as empty cells)."""
+    (numbers as numbers, floats displayed with ``number_formats[j]`` when given, booleans as
+    booleans, missing values as empty cells)."""
     import numpy as np
 
     ws.write_row(row, 0, [str(c) for c in df.columns], head_format)
@@ -132,8 +181,9 @@ def _write_frame(ws, df: pd.DataFrame, row: int, head_format) -> None:
         col = df[c]
         if col.dtype.kind == "f":
             v = col.to_numpy()
+            fmt = None if number_formats is None else number_formats[j]
             for i in np.flatnonzero(np.isfinite(v)):
-                ws.write_number(row + 1 + i, j, v[i])
+                ws.write_number(row + 1 + i, j, v[i], fmt)
             for i in np.flatnonzero(np.isinf(v)):
                 ws.write(row + 1 + i, j, v[i])
         else:

@@ -202,3 +202,122 @@ def test_run_info_json_records_provenance(report, tmp_path):
     got = json.loads(p.read_text(encoding="utf-8"))
     assert got["config_text"] == 'name = "x"\ndraws = 3\n' and got["config_path"] == str(toml)
     assert not list((tmp_path / "o").glob("*.tmp"))
+
+
+#: English words of the en page's fixed text and table headings (none may remain in zh)
+EN_WORDS = ("draws", "seed", "config", "on track", "off track", "at risk", "share of",
+            "Typical error", "further targets", "qualitative", "projected mean",
+            "80 % interval", "urban district", "out-migration", "all counties", "estimated",
+            "<td>observed</td>", "every target ×", "key indicators", "more rows", "Quality flags",
+            "county_kind", "target_year", "p_meet</th>", "<th>area", "<th>quality",
+            "<th>status", "<th>plan", "<th>target", "<th>gap", "<th>name", "<th>value",
+            "<th>note", "ages 5-9")
+
+
+@pytest.fixture(scope="module")
+def report_zh(tmp_path_factory):
+    """The zh report of the synthetic results (one fan chart, figures drawn in process)."""
+    res = synthetic_results()
+    res.population["county_kind"] = "urban district"
+    gaps = pt.compare_to_targets(res.target_series, load_plan_targets(), years=[2025, 2035])
+    out = tmp_path_factory.mktemp("report_zh")
+    rp.write_report(res, gaps, out, lang="zh", fan_indicators=["senior_stage_ger"],
+                    figure_workers=0)
+    return out
+
+
+def test_zh_page_has_no_english_fixed_text(report_zh):
+    """The zh page's run line, notes, table headings and status/quality values are Chinese."""
+    page = (report_zh / "report.html").read_text(encoding="utf-8")
+    page = re.sub(r"<style>.*?</style>|base64,[A-Za-z0-9+/=]+", "", page, flags=re.S)
+    visible = re.sub(r"<[^>]+>", " ", page)
+    left = [w for w in EN_WORDS if w in (page if w.startswith("<") else visible)]
+    assert left == []
+    for zh in ("20 次抽样", "随机种子 0", "<th>规划目标</th>", "<th>预测均值</th>",
+               "80% 区间为中间 80%", "<th>达标概率</th>", "估计", "学前教育三年毛入园率"):
+        assert zh in page, zh
+
+
+def test_zh_target_table_uses_chinese_indicator_names(report_zh):
+    """The full target table shows the plan's Chinese name, not the indicator id."""
+    page = (report_zh / "report.html").read_text(encoding="utf-8")
+    assert "<td>preschool_ger_3y</td>" not in page and "<td>学前教育三年毛入园率</td>" in page
+
+
+def test_every_label_has_en_and_zh():
+    """Every label, value and unit has an English and a Chinese text."""
+    for table in (labels.LABELS, labels.NAMES, labels.VALUES):
+        for key, entry in table.items():
+            assert entry.get("en") and entry.get("zh"), key
+    assert labels.column_label("projected_lo80", "zh") == "预测80%区间下限"
+    assert labels.column_label("projected_lo80", "en") == "projected_lo80"
+    assert labels.value_label("quality", "derived", "zh") == "推算"
+    assert labels.value_label("county_kind", "urban district", "zh") == "市辖区"
+
+
+def _header_row(ws) -> list:
+    return [c.value for c in next(ws.iter_rows(max_row=1))]
+
+
+def test_zh_workbook_has_chinese_sheets_and_headers(report_zh):
+    """zh sheet names and headings are Chinese with the machine name kept; status and quality
+    values of the target sheet are Chinese; the CSV keeps the English ids."""
+    wb = openpyxl.load_workbook(report_zh / "report.xlsx", read_only=True)
+    assert "规划目标对照（target_gaps）" in wb.sheetnames
+    assert "假设与来源（assumptions_sources）" in wb.sheetnames
+    assert all(len(n) <= 31 for n in wb.sheetnames)
+    assert len(set(wb.sheetnames)) == len(wb.sheetnames)
+    ws = wb["规划目标对照（target_gaps）"]
+    header = _header_row(ws)
+    assert "规划目标（target） [单位见unit列]" in header and "达标概率（p_meet） [概率0–1]" in header
+    for h in header:
+        assert re.search(r"[\u4e00-\u9fff]", h) and re.search(r"（[a-z0-9_]+）", h), h
+    rows = list(ws.iter_rows(min_row=2, values_only=True))
+    status = {r[header.index("状态（status）")] for r in rows}
+    quality = {r[header.index("质量标记（quality）")] for r in rows} - {None}
+    assert status <= {labels.label(k, "zh") for k in labels.LABELS} and "难以达成" in status
+    assert quality and quality <= {"观测", "推算", "估计"}
+    csv = pd.read_csv(report_zh / "target_gaps.csv")
+    assert set(csv["status"]) <= {"on_track", "at_risk", "off_track", "not_projectable",
+                                  "not_quantified", "city_assumption", "target_above_need",
+                                  "target_below_need"}
+    header = _header_row(wb["在校生（enrolment）"])
+    assert "均值（mean） [人]" in header and "80%区间下限（lo80） [人]" in header
+
+
+def test_en_workbook_headers_unchanged(report):
+    """en keeps the machine names as sheet names and headings (units in brackets)."""
+    _, _, out, _ = report
+    wb = openpyxl.load_workbook(out / "report.xlsx", read_only=True)
+    assert _header_row(wb["target_gaps"])[:6] == ["area", "indicator", "indicator_zh",
+                                                  "target_year", "year",
+                                                  "target [see unit column]"]
+
+
+def test_excel_number_formats_keep_full_precision(report):
+    """Floats display rounded (p_meet 0.00, others #,##0.0, targets as given) while the cells
+    keep every digit; the assumptions_sources header rows are frozen."""
+    _, gaps, out, _ = report
+    wb = openpyxl.load_workbook(out / "report.xlsx")
+    ws = wb["target_gaps"]
+    header = _header_row(ws)
+    row = next(r for r in ws.iter_rows(min_row=2) if isinstance(r[header.index(
+        "projected_mean [see unit column]")].value, float))
+    mean = row[header.index("projected_mean [see unit column]")]
+    assert mean.number_format == "#,##0.0"
+    assert mean.value in set(gaps[S.PROJECTED_MEAN])  # full precision stored
+    assert mean.value != round(mean.value, 1)
+    assert row[header.index("p_meet [probability 0–1]")].number_format == "0.00"
+    assert row[header.index("target [see unit column]")].number_format == "#,##0.0##"
+    assert row[header.index("area")].number_format == "General"
+    assert wb["assumptions_sources"].freeze_panes == "A3"
+    ws = wb["enrolment"]
+    assert ws.cell(2, _header_row(ws).index("mean [persons]") + 1).number_format == "#,##0.0"
+
+
+def test_scenario_indicators_and_county_groups_named_in_chinese():
+    """Indicator ids of the scenario table and "6 counties (…)" read in Chinese."""
+    assert labels.label("enrolment_junior", "zh") == "初中在校生（人）"
+    assert labels.label("enrolment_junior", "en") == "Junior secondary enrolment (persons)"
+    assert rp.report._counties("6 counties (511002, 511011)", "zh") == "6 个区县（511002, 511011）"
+    assert rp.report._counties("6 counties (511002, 511011)", "en") == "6 counties (511002, 511011)"
