@@ -103,9 +103,11 @@ def target_series(indicators_df: pd.DataFrame, teachers_df: pd.DataFrame | None,
     out = out.sort_values([S.INDICATOR, S.AREA, S.YEAR, *([S.DRAW] if S.DRAW in out else [])],
                           kind="stable").reset_index(drop=True)
     # hiring to need (hires == hires_needed) → the value is a need (plan_targets.NEED_TARGETS)
+    # (after the base year, which never hires: the base-year fix of session 8, mirrored)
     if teachers_df is not None and len(teachers_df) and name in ids:
+        later = teachers_df[teachers_df[S.YEAR] > teachers_df[S.YEAR].min()]
         fixed = S.HIRES in teachers_df and not np.allclose(
-            teachers_df[S.HIRES].to_numpy(float), teachers_df[S.HIRES_NEEDED].to_numpy(float),
+            later[S.HIRES].to_numpy(float), later[S.HIRES_NEEDED].to_numpy(float),
             equal_nan=True)
         out.attrs["projected_as"] = {name: "hires" if fixed else "need"}
     return out

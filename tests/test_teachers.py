@@ -99,6 +99,23 @@ def test_supply_roll_forward_hand_computed(ratios):
     assert t[S.SURPLUS].tolist() == pytest.approx([0.0, 0.0, 0.0, 49.0])
 
 
+def test_base_year_stock_is_kept_and_its_shortfall_hired_next_year(ratios):
+    """Supply 100, attrition 10 %, demand 120 in the base year: the base year keeps its stock
+    (100, no hires, 20 needed); 2021 (demand 130) hires 130 − 90 = 40, the base shortfall
+    included; a fixed plan also hires nobody in the base year."""
+    dem = _enrol([1.0, 1.0, 1.0], years=(2020, 2021, 2022))
+    dem[S.DEMAND] = [120.0, 130.0, 100.0]
+    dem[S.RATIO], dem[S.METHOD] = 1.0, "standard"
+    s0 = pd.DataFrame({S.AREA: ["900001"], S.LEVEL: ["primary"], S.SUPPLY: [100.0],
+                       S.QUALITY: ["estimated"]})
+    t = teacher_supply(dem, s0, 0.10).set_index(S.YEAR)
+    assert t[S.SUPPLY].tolist() == pytest.approx([100.0, 130.0, 117.0])
+    assert t[S.HIRES].tolist() == pytest.approx([0.0, 40.0, 0.0])
+    assert t[S.HIRES_NEEDED].tolist() == pytest.approx([20.0, 40.0, 0.0])
+    fixed = teacher_supply(dem, s0, 0.10, hires_per_year=10.0).set_index(S.YEAR)
+    assert fixed.loc[2020, S.HIRES] == 0.0 and fixed.loc[2020, S.SUPPLY] == 100.0
+
+
 @settings(max_examples=40, deadline=None)
 @given(st.lists(st.floats(0, 5e4, allow_nan=False), min_size=4, max_size=4),
        st.integers(0, 3), st.floats(0, 1e4, allow_nan=False),

@@ -477,9 +477,11 @@ def teacher_supply(demand_df: pd.DataFrame, base_supply: pd.DataFrame, attrition
     """Roll supply forward and compute hires needed and surplus.
 
     For t = t0: surviving = S0 (base supply). For t > t0: surviving(t) = S(t−1) × (1 − a).
-    hires_needed(t) = max(0, demand(t) − surviving(t)). Hiring policy:
+    hires_needed(t) = max(0, demand(t) − surviving(t)). The base year t0 is the observed state:
+    S(t0) = S0 and nobody is hired in it in any scenario (hires_needed(t0) is the shortfall at
+    the base, hired from t0 + 1 on). Hiring policy for t > t0:
         * hire to need (default): hires(t) = hires_needed(t);
-        * a fixed plan of H teachers a year (``hires_per_year``, all levels and areas, t > t0):
+        * a fixed plan of H teachers a year (``hires_per_year``, all levels and areas):
           hires(t) = H × demand(t) / Σ demand(t) (shared by demand; a stated rule).
     S(t) = surviving(t) + hires(t); surplus(t) = S(t) − demand(t) (teachers beyond need are
     kept and reported, never clipped away; negative = shortage under a fixed plan).
@@ -524,10 +526,12 @@ def teacher_supply(demand_df: pd.DataFrame, base_supply: pd.DataFrame, attrition
     for j in range(len(years)):
         surviving = prev if j == 0 else prev * (1 - attrition)
         need[:, j] = np.maximum(0.0, d[:, j] - surviving)
-        if hires_per_year is None:
+        if j == 0:  # the base year is observed: its stock is S0 in every scenario
+            hires[:, j] = 0.0
+        elif hires_per_year is None:
             hires[:, j] = need[:, j]
         else:
-            hires[:, j] = 0.0 if j == 0 else hires_per_year * share[:, j]
+            hires[:, j] = hires_per_year * share[:, j]
         sup[:, j] = surviving + hires[:, j]
         prev = sup[:, j]
 

@@ -256,9 +256,11 @@ class Results:
         return out
 
     def fixed_hiring(self) -> bool:
-        """True when hires follow a fixed plan (hires ≠ hires needed somewhere)."""
-        t = self.projection.teachers
-        return not np.allclose(t[S.HIRES], t[S.HIRES_NEEDED], equal_nan=True)
+        """True when hires follow a fixed plan (hires ≠ hires needed in some year after the
+        base year, which never hires)."""
+        t = self.projection.teachers  # arrays (area, level, year, draw)
+        return not np.allclose(t[S.HIRES][:, :, 1:], t[S.HIRES_NEEDED][:, :, 1:],
+                               equal_nan=True)
 
     def teachers_added(self) -> list[tuple[str, np.ndarray, np.ndarray]]:
         """Every teachers-added target of the run's targets (``teachers_added_<first>_<last>``,

@@ -216,10 +216,12 @@ def teacher_arrays(state: BaseState, tch: Mapping, base: dict, E: np.ndarray, ye
     for j in range(T):
         surviving = prev if j == 0 else prev * (1 - attrition)
         need[:, :, j] = np.maximum(0.0, demand[:, :, j] - surviving)
-        if hpy is None:
+        if j == 0:  # the base year is observed: its stock is S0 in every scenario
+            hires[:, :, j] = 0.0
+        elif hpy is None:
             hires[:, :, j] = need[:, :, j]
         else:
-            hires[:, :, j] = 0.0 if j == 0 else hpy * share[:, :, j]
+            hires[:, :, j] = hpy * share[:, :, j]
         sup[:, :, j] = surviving + hires[:, :, j]
         if stock is not None:  # a planner's observed stock after the census year
             seen = ~np.isnan(stock[:, :, j])

@@ -449,3 +449,17 @@ def test_smaller_class_cap_means_more_classes_and_teachers(small_cfg):
         assert p30.loc[y, S.DEMAND] / p45.loc[y, S.DEMAND] == pytest.approx(
             math.ceil(e / 30) / math.ceil(e / 45))
         assert p30.loc[y, S.DEMAND] > 1.4 * p45.loc[y, S.DEMAND]
+
+
+def test_base_year_teachers_in_post_are_the_same_in_every_scenario(small_cfg):
+    """The base year is observed: a staffing standard or class caps change the demand and the
+    hires from the next year on, never the teachers in post in the base year."""
+    def base_supply(sc):
+        t = engine.run(small_cfg, sc).tables()["teachers"]
+        t = t[t[S.YEAR] == t[S.YEAR].min()]
+        return t.set_index([S.AREA, S.LEVEL])[S.SUPPLY].sort_index()
+
+    ref = base_supply(Scenario("baseline", draws=0))
+    for sc in (Scenario("std", staffing_standard="unified_2014", draws=0),
+               Scenario("caps", class_size_cap_primary=40.0, draws=0)):
+        pd.testing.assert_series_equal(base_supply(sc), ref)
