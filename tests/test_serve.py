@@ -115,6 +115,8 @@ def test_invalid_requests_get_400_with_message(server, record, words):
     ([{"scenario": "baseline"}] * (tracking.SERVE_MAX_ROWS + 1), "at most"),
     ([{"draws": 5}], "'scenario' is required"),
     ([{"scenario": "baseline", "draws": 2.5}], "must be int"),
+    ([{"scenario": "baseline", "draws": -3}],
+     rf"draws = -3 is out of range \[0, {tracking.SERVE_MAX_DRAWS}\]"),  # the served cap
     ([{"scenario": "baseline", "staffing_standard": "nordic"}], "not one of"),
     ([], "no rows"),
 ])

@@ -159,9 +159,9 @@ class ScenarioEngine:
                 over[k] = v
             over.setdefault("draws", min(SERVE_DEFAULT_DRAWS, self.cfg.draws or
                                          SERVE_DEFAULT_DRAWS))
-            if isinstance(over["draws"], int) and over["draws"] > SERVE_MAX_DRAWS:
-                raise _bad_request(f"row {i}: draws = {over['draws']} is above the cap of "
-                                   f"{SERVE_MAX_DRAWS} for served requests")
+            if isinstance(over["draws"], int) and not 0 <= over["draws"] <= SERVE_MAX_DRAWS:
+                raise _bad_request(f"row {i}: draws = {over['draws']} is out of range "
+                                   f"[0, {SERVE_MAX_DRAWS}] (the cap for served requests)")
             try:
                 out.append(dataclasses.replace(known[name], **over))
             except ScenarioError as exc:
