@@ -53,7 +53,8 @@ def summarise(df: pd.DataFrame, value_col: str, by: list[str]) -> pd.DataFrame:
 
 def target_series(indicators_df: pd.DataFrame, teachers_df: pd.DataFrame | None,
                   target_ids: Iterable[str], city: str,
-                  teachers_added: tuple[str, int, int] = TEACHERS_ADDED) -> pd.DataFrame:
+                  teachers_added: tuple[str, int, int] = TEACHERS_ADDED,
+                  fixed_hiring: bool = False) -> pd.DataFrame:
     """The projected plan-target indicators (area, year, indicator, value[, draw], quality).
 
     * Rates and counts the enrolment stage reports under the plan's ids (preschool_ger_3y,
@@ -71,6 +72,8 @@ def target_series(indicators_df: pd.DataFrame, teachers_df: pd.DataFrame | None,
             None.
         target_ids: the plan's target ids (only these are returned).
         city: the region's code (teacher additions are a city target).
+        fixed_hiring: the teachers follow a fixed hiring plan (``hires_per_year``): the
+            additions are an outcome, else a need.
     """
     ids = set(target_ids)
     keep = [c for c in (S.AREA, S.YEAR, S.INDICATOR, S.VALUE, S.DRAW, S.QUALITY)
@@ -103,13 +106,10 @@ def target_series(indicators_df: pd.DataFrame, teachers_df: pd.DataFrame | None,
     out = out.sort_values([S.INDICATOR, S.AREA, S.YEAR, *([S.DRAW] if S.DRAW in out else [])],
                           kind="stable").reset_index(drop=True)
     # hiring to need (hires == hires_needed) → the value is a need (plan_targets.NEED_TARGETS)
-    # (after the base year, which never hires: the base-year fix of session 8, mirrored)
+    # the policy as configured: hires differ from the need also where a planner's teacher
+    # count sets them, so they cannot tell a fixed plan from hiring to need
     if teachers_df is not None and len(teachers_df) and name in ids:
-        later = teachers_df[teachers_df[S.YEAR] > teachers_df[S.YEAR].min()]
-        fixed = S.HIRES in teachers_df and not np.allclose(
-            later[S.HIRES].to_numpy(float), later[S.HIRES_NEEDED].to_numpy(float),
-            equal_nan=True)
-        out.attrs["projected_as"] = {name: "hires" if fixed else "need"}
+        out.attrs["projected_as"] = {name: "hires" if fixed_hiring else "need"}
     return out
 
 
@@ -346,8 +346,9 @@ def run(cfg: RunConfig, scenario=None, progress=None) -> Results:
                                      teachers_cfg=stages["teachers"],
                                      capacity_cfg=stages["capacity"], targets=targets,
                                      seed=cfg.seed, observations=planner)
+    hpy = stages["teachers"].get("hires_per_year")
     series = target_series(st["indicators"], st.get("teachers"), targets[S.INDICATOR],
-                           region.code)
+                           region.code, fixed_hiring=hpy is not None and float(hpy) > 0)
     scen = pd.DataFrame([(f"scenario.{k}", v, "estimated", "scenario override")
                          for k, v in overrides.items()]
                         + ([("planner_observations", cfg.section("data")["observations"],
@@ -696,7 +697,7 @@ def run_teachers(enrol_df: pd.DataFrame, cfg: Mapping | None, region: Region,
                          f"'trend' or 'model', got {cfg['ratio_path']!r}")
     demand = teacher_demand(counties, ratios, method, caps, cfg.get("teachers_per_class"),
                             supply0[[S.AREA, S.LEVEL, S.RATIO]], float(cfg.get("ratio_change", 0)),
-                            t0, ratio_multiplier=mult)
+                            t0, ratio_multiplier=mult, standard_caps=class_caps(standards))
     hpy = cfg.get("hires_per_year")
     hpy = float(hpy) if hpy is not None and float(hpy) > 0 else None
     tch = teacher_supply(demand, supply0, attrition, region, hpy)

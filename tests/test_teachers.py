@@ -114,6 +114,13 @@ def test_base_year_stock_is_kept_and_its_shortfall_hired_next_year(ratios):
     assert t[S.HIRES_NEEDED].tolist() == pytest.approx([20.0, 40.0, 0.0])
     fixed = teacher_supply(dem, s0, 0.10, hires_per_year=10.0).set_index(S.YEAR)
     assert fixed.loc[2020, S.HIRES] == 0.0 and fixed.loc[2020, S.SUPPLY] == 100.0
+    # a period that includes the base year counts its shortfall once: 40, not 20 + 40
+    from types import SimpleNamespace
+
+    from njforecast.education.teachers import hiring_need
+
+    h = hiring_need(t.reset_index(), SimpleNamespace(code="900001"), 2020, 2022, 50.0)
+    assert h[S.HIRES_NEEDED].tolist() == [40.0] and h[S.PLAN_COVERS_NEED].tolist() == [True]
 
 
 @settings(max_examples=40, deadline=None)

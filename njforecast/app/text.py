@@ -61,10 +61,10 @@ PAGE_TEXT: dict[str, dict[str, str]] = {
     "county_note": {"en": "No county education series: county rates follow the city's rate "
                           "(see the basis column of the downloads).",
                     "zh": "无区县教育数据：区县比率沿用全市比率（见下载表格的 basis 列）。"},
-    "estimated_inputs": {"en": "Partly estimated: county education counts are not public, so "
-                               "the engine uses the named assumptions below (quality "
+    "estimated_inputs": {"en": "Rests partly on estimated inputs: where no county series is "
+                               "given, the engine uses the named assumptions below (quality "
                                "'estimated'); your own series replace them.",
-                         "zh": "部分为估计值：区县教育统计未公开，模型使用下方列出的假设"
+                         "zh": "部分输入为估计值：缺少区县数据之处，模型使用下方列出的假设"
                                "（质量标记为“估计”）；上传本地数据可替换这些估计。"},
     "hires": {"en": "Hires", "zh": "补充教师"},
     "none": {"en": "—", "zh": "—"},

@@ -125,12 +125,20 @@ def teachers_per_class_by_level(std: Mapping[str, float], standard_caps: Mapping
     primary 45 / 19 × teaching share); kindergarten 2 (2013 standard). A scenario's class cap
     changes the number of classes, not the teachers each class gets.
 
+    Raises:
+        ValueError: a level with a staffing ratio has neither a standard class size nor a
+            given number of teachers per class.
+
     Args:
         std: pupils per full-time teacher by level (:func:`staffing_ratios`).
         standard_caps: the standard class sizes (:func:`class_caps` without overrides).
         given: teachers per class set by the user, by level.
     """
     tpc = {lv: float(standard_caps[lv]) / float(std[lv]) for lv in standard_caps if lv in std}
+    missing = sorted(set(std.keys()) - set(tpc) - {"preschool"} - set(dict(given or {})))
+    if missing:
+        raise ValueError(f"teachers per class: no standard class size for level(s) {missing}; "
+                         "give them in standard_caps or teachers_per_class")
     tpc["preschool"] = 2.0
     tpc.update({k: float(v) for k, v in dict(given or {}).items()})
     return tpc
@@ -153,9 +161,11 @@ def teacher_demand(enrol_df: pd.DataFrame, ratios: pd.DataFrame, method: str = "
         * ``"standard"``: demand = enrolment / ratio(level) (:func:`staffing_ratios`).
         * ``"class_size"``: classes = ⌈enrolment / cap⌉, demand = classes × teachers per
           class (:func:`teachers_per_class_by_level`: given, else the standard class size
-          ``standard_caps`` (default ``caps``) / standard ratio, so both methods agree at full
-          classes of the standard size and a smaller cap means more classes and teachers);
-          kindergarten 2 (2013 standard).
+          ``standard_caps`` / standard ratio, so both methods agree at full classes of the
+          standard size and a smaller cap means more classes and teachers); kindergarten 2
+          (2013 standard). Pass ``standard_caps`` (:func:`class_caps` without overrides)
+          whenever ``caps`` are not the standard's: without it ``caps`` stand for the standard
+          and the cap cancels out of the demand.
         * ``"area_ratio"``: the area's own pupils per teacher at the base (``area_ratio``:
           area, level, ratio) held, or trended by ``ratio_change`` pupils per teacher a year:
           ratio(t) = ratio0 + ratio_change × (t − base_year); demand = enrolment / ratio(t).
@@ -477,8 +487,8 @@ def teacher_supply(demand_df: pd.DataFrame, base_supply: pd.DataFrame, attrition
     """Roll supply forward and compute hires needed and surplus.
 
     For t = t0: surviving = S0 (base supply). For t > t0: surviving(t) = S(t−1) × (1 − a).
-    hires_needed(t) = max(0, demand(t) − surviving(t)). The base year t0 is the observed state:
-    S(t0) = S0 and nobody is hired in it in any scenario (hires_needed(t0) is the shortfall at
+    hires_needed(t) = max(0, demand(t) − surviving(t)). The base year t0 keeps the base stock
+    as given: S(t0) = S0 and nobody is hired in it in any scenario (hires_needed(t0) is the shortfall at
     the base, hired from t0 + 1 on). Hiring policy for t > t0:
         * hire to need (default): hires(t) = hires_needed(t);
         * a fixed plan of H teachers a year (``hires_per_year``, all levels and areas):
@@ -562,7 +572,9 @@ def teacher_supply(demand_df: pd.DataFrame, base_supply: pd.DataFrame, attrition
 
 def hiring_need(teachers_df: pd.DataFrame, region: Region, start: int = 2021, end: int = 2025,
                 target: float | None = None) -> pd.DataFrame:
-    """Cumulative hires needed over [start, end] by area (all levels), against a target.
+    """Cumulative hires needed over [start, end] by area (all levels), against a target. The
+    frame's first (base) year is left out: nobody is hired in it, and its shortfall is part of
+    the next year's need (:func:`teacher_supply`), so it is counted once.
 
     Returns:
         Columns area, period ("2021-2025")[, draw], hires_needed (teachers), target (the
@@ -572,7 +584,8 @@ def hiring_need(teachers_df: pd.DataFrame, region: Region, start: int = 2021, en
         draws where this is True; False where there is no target).
     """
     dk = _draw_keys(teachers_df)
-    sel = teachers_df[(teachers_df[S.YEAR] >= start) & (teachers_df[S.YEAR] <= end)]
+    yr = teachers_df[S.YEAR]
+    sel = teachers_df[(yr >= start) & (yr <= end) & (yr > yr.min())]
     out = sel.groupby([S.AREA, *dk])[S.HIRES_NEEDED].sum().reset_index()
     out.insert(1, S.PERIOD, f"{start}-{end}")
     out[S.TARGET] = np.where(out[S.AREA] == region.code, target if target is not None else np.nan,

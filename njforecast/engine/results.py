@@ -256,11 +256,11 @@ class Results:
         return out
 
     def fixed_hiring(self) -> bool:
-        """True when hires follow a fixed plan (hires ≠ hires needed in some year after the
-        base year, which never hires)."""
-        t = self.projection.teachers  # arrays (area, level, year, draw)
-        return not np.allclose(t[S.HIRES][:, :, 1:], t[S.HIRES_NEEDED][:, :, 1:],
-                               equal_nan=True)
+        """True when the teachers stage follows a fixed hiring plan (``[teachers]
+        hires_per_year`` > 0, from the config or the scenario), as configured: the hires
+        also differ from the need where a planner's teacher count sets them."""
+        hpy = self.projection.stages["teachers"].get("hires_per_year")
+        return hpy is not None and float(hpy) > 0
 
     def teachers_added(self) -> list[tuple[str, np.ndarray, np.ndarray]]:
         """Every teachers-added target of the run's targets (``teachers_added_<first>_<last>``,

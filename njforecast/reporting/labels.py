@@ -62,9 +62,9 @@ LABELS: dict[str, dict[str, str]] = {
                           "zh": "（各区县沿用全市比率，无区县数据）"},
     "period_sum_axis": {"en": "Sum over the {n} years ending in each year",
                         "zh": "截至当年的{n}年累计"},
-    "estimated_figure_note": {"en": "Partly estimated: county education counts are not "
-                                    "public; see the assumptions table.",
-                              "zh": "部分为估计值：区县教育统计未公开，详见假设表。"},
+    "estimated_figure_note": {"en": "Rests partly on estimated inputs (quality 'estimated'); "
+                                    "see the assumptions table.",
+                              "zh": "部分输入为估计值（质量标记为“估计”），详见假设表。"},
     "estimated_note": {"en": "Values marked estimated rest on estimated inputs (see quality "
                              "flags); every projection is a model estimate.",
                        "zh": "标记为“估计”的数值基于估计的输入（见质量标记）；"

@@ -88,7 +88,7 @@ def test_page_lever_table_and_language(browser, base_url):
     assert len(browser.find_elements("css selector", "#fans figure")) >= 4
     assert browser.find_elements("css selector", "#chart-capacity path.line")
     note = browser.find_element("id", "estimated-note")  # the city view says it, too
-    assert note.is_displayed() and "county education counts are not public" in note.text
+    assert note.is_displayed() and "estimated inputs" in note.text
     n = answers(browser)
 
     set_lever(browser, "fertility_multiplier", 0.5)

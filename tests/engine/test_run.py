@@ -359,16 +359,35 @@ def test_status_quo_rates_scenario_holds_rates_and_consolidation():
 
 
 def test_target_series_marks_teachers_added_as_need_or_hires():
-    """Hiring to need (hires == hires_needed) marks teachers added as a need; a fixed plan
-    (hires differ) marks it as hires (synthetic two-year teachers frame)."""
+    """Hiring to need marks teachers added as a need; a fixed plan marks it as hires; the value
+    is the sum of hires (synthetic five-year teachers frame)."""
     t = pd.DataFrame({S.AREA: "1", S.YEAR: range(2021, 2026), S.LEVEL: "primary",
                       S.HIRES_NEEDED: [10.0] * 5, S.HIRES: [10.0] * 5})
     ind = pd.DataFrame(columns=[S.AREA, S.YEAR, S.INDICATOR, S.VALUE])
     name = "teachers_added_2021_2025"
     s = reference.target_series(ind, t, [name], "1")
     assert s.attrs["projected_as"] == {name: "need"} and s[S.VALUE].iloc[0] == 50
-    s2 = reference.target_series(ind, t.assign(**{S.HIRES: 20.0}), [name], "1")
+    s2 = reference.target_series(ind, t.assign(**{S.HIRES: 20.0}), [name], "1",
+                                 fixed_hiring=True)
     assert s2.attrs["projected_as"] == {name: "hires"} and s2[S.VALUE].iloc[0] == 100
+
+
+def test_hiring_policy_is_read_from_the_config_not_inferred(small_cfg, tmp_path):
+    """A fixed plan (hires_per_year) reads teachers added as hires; hiring to need reads it as
+    a need, also when a planner's teacher count after the census (synthetic: Zizhong primary
+    2022 = 3,500) makes that year's hires differ from the need under the national standard."""
+    from dataclasses import replace
+
+    assert engine.run(small_cfg, Scenario("h", hires_per_year=800.0, draws=0)).fixed_hiring()
+    f = tmp_path / "count.csv"
+    f.write_text("area,year,indicator,value\n511025,2022,primary_teachers,3500\n",
+                 encoding="utf-8")
+    cfg = replace(small_cfg, sections={**small_cfg.sections, "data": {"observations": str(f)}})
+    res = engine.run(cfg, Scenario("std", staffing_standard="unified_2014", draws=0))
+    t = res.projection.teachers
+    assert not np.allclose(t[S.HIRES], t[S.HIRES_NEEDED])  # the count sets a year's hires
+    assert not res.fixed_hiring()
+    assert res.target_series.attrs["projected_as"] == {"teachers_added_2021_2025": "need"}
 
 
 def test_planner_observations_reach_the_run_and_bad_files_exit_2(small_cfg, tmp_path):
